@@ -1,0 +1,40 @@
+package dev.javia.ota.protocol.api;
+
+/** The REST paths and the header every call carries, in one place for the server and its clients. */
+public final class ApiPaths {
+
+    public static final String API_KEY_HEADER = "X-API-Key";
+    public static final String BASE = "/api/v1";
+    public static final String REGISTER = BASE + "/devices/register";
+    public static final String DEVICES = BASE + "/devices/";
+
+    private ApiPaths() {
+    }
+
+    public static String device(String deviceUuid) {
+        return BASE + "/devices/" + deviceUuid;
+    }
+
+    public static String heartbeat(String deviceUuid) {
+        return device(deviceUuid) + "/heartbeat";
+    }
+
+    public static String check(String deviceUuid) {
+        return device(deviceUuid) + "/updates/check";
+    }
+
+    public static String deviceStatus(String deviceUuid) {
+        return device(deviceUuid) + "/status";
+    }
+
+    public static final String UPDATES = BASE + "/updates/";
+    public static final String CREATE_UPDATE = BASE + "/updates/create";
+
+    public static String download(Object updateId) {
+        return BASE + "/updates/" + updateId + "/download";
+    }
+
+    public static String updateStatus(Object updateId) {
+        return BASE + "/updates/" + updateId + "/status";
+    }
+}

@@ -1,0 +1,23 @@
+package dev.javia.ota.protocol.api;
+
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** One device's progress with one update. */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record DeviceUpdateView(
+        UUID id,
+        String deviceUuid,
+        UUID updateId,
+        String version,
+        UpdateStatus status,
+        Instant scheduledFor,
+        Instant startedAt,
+        Instant completedAt,
+        String errorMessage,
+        Instant createdAt,
+        Instant updatedAt) {
+}

@@ -1,0 +1,25 @@
+package dev.javia.ota.protocol.api;
+
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** An update as the operator sees it, with how many devices are in each status. */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record UpdateView(
+        UUID id,
+        String version,
+        Instant createdAt,
+        UpdateType updateType,
+        String description,
+        String packageUrl,
+        String sha256,
+        long sizeBytes,
+        boolean requiresSystemPackages,
+        List<String> systemPackages,
+        Map<UpdateStatus, Long> statusCounts) {
+}
