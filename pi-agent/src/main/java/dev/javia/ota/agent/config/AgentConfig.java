@@ -1,0 +1,252 @@
+package dev.javia.ota.agent.config;
+
+import java.net.URI;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.regex.Pattern;
+
+/**
+ * Every setting of the agent, checked. The names are the seed's ({@code SERVER_URL}, {@code API_KEY},
+ * {@code DEVICE_TIMEZONE}) and the agent's own; README.md lists them with their defaults. The process environment
+ * wins over the {@code .env} file, so that a systemd drop-in can override one value.
+ *
+ * @param enrollmentKey the seed's {@code API_KEY}: opens registration only; the device token does the rest
+ */
+public record AgentConfig(
+        URI serverUrl,
+        String enrollmentKey,
+        ZoneId timezone,
+        String deviceName,
+        Path installDir,
+        Path stateDir,
+        Path uuidFile,
+        Path tokenFile,
+        String serviceName,
+        Duration heartbeatInterval,
+        Duration checkInterval,
+        Duration tick,
+        Duration urgentIdle,
+        Duration scheduledIdle,
+        int installHour,
+        OptionalInt gpioButtonPin,
+        Duration gpioDebounce,
+        Path alsaDir,
+        boolean alsaPlayback,
+        boolean alsaCapture,
+        Path activitySocket,
+        Duration sessionTimeout,
+        Duration healthCheck,
+        Duration aptTimeout,
+        Duration pipTimeout,
+        Duration commandTimeout,
+        int dpkgLockTimeoutSeconds,
+        boolean aptViaSystemdRun,
+        int maxStateTransitions,
+        Duration httpTimeout,
+        long maxPackageBytes,
+        Level logLevel) {
+
+    public static final String ENV_FILE = "ENV_FILE";
+    private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.@\\\\-]+");
+
+    /**
+     * Reads the settings from the process environment and the {@code .env} file it names ({@code ENV_FILE},
+     * default {@code .env} in the working directory).
+     */
+    public static AgentConfig load(Map<String, String> environment, Path home) {
+        Path envFile = Path.of(environment.getOrDefault(ENV_FILE, ".env"));
+        Map<String, String> merged = new HashMap<>(DotEnv.read(envFile));
+        merged.putAll(environment);
+        return from(merged, home);
+    }
+
+    /** Checks {@code values}; throws {@link ConfigException} naming every setting that is wrong. */
+    public static AgentConfig from(Map<String, String> values, Path home) {
+        Settings s = new Settings(values);
+        URI serverUrl = s.required("SERVER_URL", AgentConfig::httpUrl);
+        String key = s.required("API_KEY", text -> text);
+        ZoneId zone = s.optional("DEVICE_TIMEZONE", ZoneId::of, ZoneId.systemDefault());
+        String name = s.optional("DEVICE_NAME", text -> text, null);
+        Path installDir = s.optional("INSTALL_DIR", AgentConfig::path, Path.of("/opt/javia"));
+        Path stateDir = s.optional("STATE_DIR", AgentConfig::path, Path.of("/var/lib/javia-agent"));
+        Path uuidFile = s.optional("DEVICE_UUID_FILE", AgentConfig::path, home.resolve(".javia_device_uuid"));
+        Path tokenFile = s.optional("DEVICE_TOKEN_FILE", AgentConfig::path,
+                uuidFile.toAbsolutePath().getParent().resolve(".javia_device_token"));
+        String service = s.optional("SERVICE_NAME", AgentConfig::unitName, "voice-assistant-client");
+        Duration heartbeat = s.optional("HEARTBEAT_INTERVAL_SECONDS", seconds(5, 86_400), Duration.ofMinutes(5));
+        Duration check = s.optional("CHECK_INTERVAL_SECONDS", seconds(5, 86_400), Duration.ofMinutes(5));
+        Duration tick = s.optional("TICK_SECONDS", seconds(1, 3_600), Duration.ofSeconds(15));
+        Duration urgentIdle = s.optional("URGENT_IDLE_MINUTES", minutes(0, 10_080), Duration.ofHours(1));
+        Duration scheduledIdle = s.optional("SCHEDULED_IDLE_MINUTES", minutes(0, 1_440), Duration.ofMinutes(5));
+        int installHour = s.optional("INSTALL_HOUR", integer(0, 23), 2);
+        OptionalInt pin = s.optional("GPIO_BUTTON_PIN", text -> OptionalInt.of(integer(0, 53).apply(text)),
+                OptionalInt.empty());
+        Duration debounce = s.optional("GPIO_DEBOUNCE_MS", text -> Duration.ofMillis(integer(0, 10_000).apply(text)),
+                Duration.ofMillis(30));
+        Path alsaDir = s.optional("ALSA_DIR", AgentConfig::path, Path.of("/proc/asound"));
+        List<String> streams = s.optional("ALSA_STREAMS", AgentConfig::alsaStreams, List.of("playback", "capture"));
+        Path socket = s.optional("ACTIVITY_SOCKET", AgentConfig::path, stateDir.resolve("activity.sock"));
+        Duration sessionTimeout = s.optional("SESSION_TIMEOUT_MINUTES", minutes(1, 1_440), Duration.ofMinutes(30));
+        Duration healthCheck = s.optional("HEALTH_CHECK_SECONDS", seconds(0, 3_600), Duration.ofSeconds(30));
+        Duration aptTimeout = s.optional("APT_TIMEOUT_SECONDS", seconds(10, 86_400), Duration.ofMinutes(30));
+        Duration pipTimeout = s.optional("PIP_TIMEOUT_SECONDS", seconds(10, 86_400), Duration.ofMinutes(15));
+        Duration commandTimeout = s.optional("COMMAND_TIMEOUT_SECONDS", seconds(1, 3_600), Duration.ofSeconds(60));
+        int lockTimeout = s.optional("DPKG_LOCK_TIMEOUT_SECONDS", integer(0, 3_600), 120);
+        boolean viaSystemdRun = s.optional("APT_VIA_SYSTEMD_RUN", AgentConfig::bool, false);
+        int maxTransitions = s.optional("MAX_STATE_TRANSITIONS", integer(10, 10_000), 50);
+        Duration httpTimeout = s.optional("HTTP_TIMEOUT_SECONDS", seconds(1, 600), Duration.ofSeconds(30));
+        long maxPackage = s.optional("MAX_PACKAGE_MB", text -> integer(1, 65_536).apply(text) * 1024L * 1024L,
+                512L * 1024 * 1024);
+        Level level = s.optional("LOG_LEVEL", AgentConfig::level, Level.INFO);
+        s.throwIfInvalid();
+        return new AgentConfig(serverUrl, key, zone, name, installDir, stateDir, uuidFile, tokenFile, service,
+                heartbeat, check, tick, urgentIdle, scheduledIdle, installHour, pin, debounce, alsaDir,
+                streams.contains("playback"), streams.contains("capture"), socket, sessionTimeout, healthCheck,
+                aptTimeout, pipTimeout, commandTimeout, lockTimeout, viaSystemdRun, maxTransitions, httpTimeout,
+                maxPackage, level);
+    }
+
+    /** The settings an operator checks first, for the start-up log line; never the key. */
+    public String summary() {
+        return "server=" + serverUrl + " timezone=" + timezone + " install_dir=" + installDir + " state_dir=" + stateDir
+                + " service=" + serviceName + " gpio_button_pin=" + (gpioButtonPin.isPresent()
+                ? gpioButtonPin.getAsInt() : "none");
+    }
+
+    private static URI httpUrl(String text) {
+        URI uri = URI.create(text.strip());
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+            throw new IllegalArgumentException("must be an http:// or https:// URL with a host, e.g. http://server:8000");
+        }
+        return uri;
+    }
+
+    private static Path path(String text) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("is not a path: " + e.getMessage());
+        }
+    }
+
+    private static String unitName(String text) {
+        if (!UNIT.matcher(text).matches() || text.startsWith("-")) {
+            throw new IllegalArgumentException("must be a systemd unit name such as voice-assistant-client");
+        }
+        return text;
+    }
+
+    private static List<String> alsaStreams(String text) {
+        List<String> streams = new ArrayList<>();
+        for (String item : text.split(",")) {
+            String stream = item.strip().toLowerCase(Locale.ROOT);
+            if (stream.isEmpty() || stream.equals("none")) {
+                continue;
+            }
+            if (!stream.equals("playback") && !stream.equals("capture")) {
+                throw new IllegalArgumentException("must list playback and/or capture (or none), not '" + item + "'");
+            }
+            streams.add(stream);
+        }
+        return streams;
+    }
+
+    private static boolean bool(String text) {
+        switch (text.strip().toLowerCase(Locale.ROOT)) {
+            case "true": case "yes": case "1": case "on":
+                return true;
+            case "false": case "no": case "0": case "off":
+                return false;
+            default:
+                throw new IllegalArgumentException("must be true or false");
+        }
+    }
+
+    private static Level level(String text) {
+        try {
+            return Level.parse(text.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("must be SEVERE, WARNING, INFO, FINE or ALL");
+        }
+    }
+
+    private static Function<String, Integer> integer(int min, int max) {
+        return text -> {
+            int value;
+            try {
+                value = Integer.parseInt(text.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("must be a whole number from " + min + " to " + max);
+            }
+            if (value < min || value > max) {
+                throw new IllegalArgumentException("must be from " + min + " to " + max);
+            }
+            return value;
+        };
+    }
+
+    private static Function<String, Duration> seconds(int min, int max) {
+        return text -> Duration.ofSeconds(integer(min, max).apply(text));
+    }
+
+    private static Function<String, Duration> minutes(int min, int max) {
+        return text -> Duration.ofMinutes(integer(min, max).apply(text));
+    }
+
+    /** Reads values one by one and remembers every problem, so that one start names them all. */
+    private static final class Settings {
+        private final Map<String, String> values;
+        private final List<String> problems = new ArrayList<>();
+
+        Settings(Map<String, String> values) {
+            this.values = values;
+        }
+
+        <T> T required(String name, Function<String, T> parse) {
+            String text = values.get(name);
+            if (text == null || text.isBlank()) {
+                problems.add(name + " is required but not set (environment or .env)");
+                return null;
+            }
+            return parse(name, text, parse, null);
+        }
+
+        <T> T optional(String name, Function<String, T> parse, T fallback) {
+            String text = values.get(name);
+            if (text == null || text.isBlank()) {
+                return fallback;
+            }
+            return parse(name, text, parse, fallback);
+        }
+
+        private <T> T parse(String name, String text, Function<String, T> parse, T fallback) {
+            try {
+                return parse.apply(text.strip());
+            } catch (IllegalArgumentException | DateTimeException e) {
+                String why = e instanceof DateTimeException
+                        ? "must be a time zone such as America/Los_Angeles or UTC"
+                        : e.getMessage();
+                problems.add(name + "='" + text + "' " + why);
+                return fallback;
+            }
+        }
+
+        void throwIfInvalid() {
+            if (!problems.isEmpty()) {
+                throw new ConfigException(problems);
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+package dev.javia.ota.agent.transport;
+
+import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.DeviceRegistration;
+import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.Heartbeat;
+import dev.javia.ota.protocol.api.HeartbeatReply;
+import dev.javia.ota.protocol.api.RegisterDevice;
+import dev.javia.ota.protocol.api.StatusReport;
+import dev.javia.ota.protocol.api.UpdateCheck;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.function.LongConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The device's side of the REST API, one method per call, over one shared okhttp client with explicit timeouts.
+ * Each call is made once: retrying is the caller's decision (it knows whether to back off or to give up).
+ */
+public final class ServerClient {
+
+    private static final MediaType JSON = MediaType.get("application/json");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+
+    private final HttpUrl base;
+    private final OkHttpClient http;
+    private final JsonMapper json;
+
+    public ServerClient(URI serverUrl, Duration timeout) {
+        this(serverUrl, new OkHttpClient.Builder()
+                .connectTimeout(Duration.ofSeconds(Math.min(10, timeout.toSeconds())))
+                .readTimeout(timeout)
+                .writeTimeout(timeout)
+                .retryOnConnectionFailure(true)
+                .build());
+    }
+
+    ServerClient(URI serverUrl, OkHttpClient http) {
+        String text = serverUrl.toString();
+        this.base = HttpUrl.get(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+        this.http = http;
+        this.json = JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+    }
+
+    public JsonMapper json() {
+        return json;
+    }
+
+    public DeviceRegistration register(RegisterDevice device, String enrollmentKey) {
+        return call(post(ApiPaths.REGISTER, device), enrollmentKey, DeviceRegistration.class);
+    }
+
+    public HeartbeatReply heartbeat(String deviceUuid, Heartbeat heartbeat, String token) {
+        return call(post(ApiPaths.heartbeat(deviceUuid), heartbeat), token, HeartbeatReply.class);
+    }
+
+    public UpdateCheck check(String deviceUuid, String token) {
+        return call(new Request.Builder().url(url(ApiPaths.check(deviceUuid))).get(), token, UpdateCheck.class);
+    }
+
+    public DeviceUpdateView report(UUID updateId, StatusReport report, String token) {
+        return call(post(ApiPaths.updateStatus(updateId), report), token, DeviceUpdateView.class);
+    }
+
+    /**
+     * Downloads {@code packageUrl} into {@code part}, resuming after what {@code part} already holds with
+     * {@code Range: bytes=N-} (and {@code If-Range} on the package's ETag, its quoted SHA-256, so a changed file
+     * starts again from zero). Stops one byte past {@code expectedSize}: a larger file is the verifier's to refuse.
+     * A broken connection keeps what arrived, for the next attempt.
+     *
+     * @return the bytes now in {@code part}
+     */
+    public long download(String packageUrl, String sha256, long expectedSize, Path part, String token,
+            LongConsumer progress) {
+        HttpUrl url = resolve(packageUrl);
+        long have = size(part);
+        if (have > expectedSize) {
+            delete(part);
+            have = 0;
+        }
+        if (have == expectedSize && expectedSize > 0) {
+            return have;
+        }
+        Request.Builder request = new Request.Builder().url(url).get();
+        if (sameOrigin(url)) {
+            // a token never travels to another host (a CDN or a presigned storage URL needs none)
+            request.header(ApiPaths.API_KEY_HEADER, token);
+        }
+        if (have > 0) {
+            request.header("Range", "bytes=" + have + "-");
+            if (sha256 != null) {
+                request.header("If-Range", "\"" + sha256 + "\"");
+            }
+        }
+        try (Response response = http.newCall(request.build()).execute()) {
+            long start;
+            if (response.code() == 206) {
+                start = rangeStart(response.header("Content-Range"));
+                if (start != have) {
+                    delete(part);
+                    throw new ServerUnavailableException("download of " + url + " resumed at byte " + start
+                            + " instead of " + have + "; starting again from zero", null);
+                }
+            } else if (response.code() == 200) {
+                start = 0;
+            } else if (response.code() == 416) {
+                delete(part);
+                throw new ServerUnavailableException("server refused to resume " + url + " at byte " + have
+                        + "; starting again from zero", null);
+            } else {
+                throw failure(response, "GET " + url.encodedPath());
+            }
+            return append(response.body(), part, start, expectedSize + 1, progress);
+        } catch (IOException e) {
+            throw new ServerUnavailableException("download from " + url.host() + " broke off after " + size(part)
+                    + " bytes: " + e.getMessage(), e);
+        }
+    }
+
+    /** A server-relative {@code package_url} is resolved against {@code SERVER_URL}; an absolute one is kept. */
+    HttpUrl resolve(String packageUrl) {
+        HttpUrl absolute = HttpUrl.parse(packageUrl);
+        if (absolute != null) {
+            return absolute;
+        }
+        HttpUrl resolved = base.resolve(packageUrl.startsWith("/") ? base.encodedPath().replaceAll("/$", "")
+                + packageUrl : packageUrl);
+        if (resolved == null) {
+            throw new ServerRejectedException(0, "package_url '" + packageUrl + "' is not a URL or a path");
+        }
+        return resolved;
+    }
+
+    private boolean sameOrigin(HttpUrl url) {
+        return url.scheme().equals(base.scheme()) && url.host().equalsIgnoreCase(base.host())
+                && url.port() == base.port();
+    }
+
+    private static long append(ResponseBody body, Path part, long start, long limit, LongConsumer progress)
+            throws IOException {
+        try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             InputStream in = body.byteStream()) {
+            out.truncate(start);
+            out.position(start);
+            long written = start;
+            long reported = start;
+            byte[] buffer = new byte[64 * 1024];
+            try {
+                int n;
+                while (written < limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - written))) > 0) {
+                    ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
+                    while (chunk.hasRemaining()) {
+                        out.write(chunk);
+                    }
+                    written += n;
+                    if (written - reported >= 1024 * 1024) {
+                        progress.accept(written);
+                        reported = written;
+                    }
+                }
+            } finally {
+                out.force(true);
+            }
+            progress.accept(written);
+            return written;
+        }
+    }
+
+    private static long rangeStart(String contentRange) {
+        Matcher m = contentRange == null ? null : CONTENT_RANGE.matcher(contentRange.strip());
+        if (m == null || !m.matches()) {
+            throw new ServerUnavailableException("206 answer without a usable Content-Range ('" + contentRange + "')",
+                    null);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    private Request.Builder post(String path, Object body) {
+        return new Request.Builder().url(url(path)).post(RequestBody.create(json.writeValueAsBytes(body), JSON));
+    }
+
+    private HttpUrl url(String path) {
+        return base.newBuilder().encodedPath(base.encodedPath().replaceAll("/$", "") + path).build();
+    }
+
+    private <T> T call(Request.Builder request, String key, Class<T> type) {
+        Request built = request.header(ApiPaths.API_KEY_HEADER, key).header("Accept", "application/json").build();
+        String what = built.method() + " " + built.url().encodedPath();
+        try (Response response = http.newCall(built).execute()) {
+            if (!response.isSuccessful()) {
+                throw failure(response, what);
+            }
+            return json.readValue(response.body().bytes(), type);
+        } catch (IOException e) {
+            throw new ServerUnavailableException(what + ": " + describe(e), e);
+        } catch (JacksonException e) {
+            throw new ServerUnavailableException(what + ": unreadable answer (" + e.getOriginalMessage() + ")", e);
+        }
+    }
+
+    private RuntimeException failure(Response response, String what) throws IOException {
+        int code = response.code();
+        String problem = problem(response);
+        String message = what + " answered " + code + (problem.isEmpty() ? "" : ": " + problem);
+        if (code >= 500 || code == 429 || code == 408) {
+            return new ServerUnavailableException(message, null);
+        }
+        return new ServerRejectedException(code, message);
+    }
+
+    /** {@code title: detail} of an RFC 9457 body, or the start of whatever else came back. */
+    private String problem(Response response) throws IOException {
+        String text = response.body().string();
+        if (text.isBlank()) {
+            return "";
+        }
+        try {
+            JsonNode node = json.readTree(text);
+            String title = node.path("title").asString("");
+            String detail = node.path("detail").asString("");
+            if (!title.isEmpty() || !detail.isEmpty()) {
+                return detail.isEmpty() ? title : title.isEmpty() ? detail : title + ": " + detail;
+            }
+        } catch (JacksonException e) {
+            // not JSON: fall through to the raw text
+        }
+        return text.length() > 200 ? text.substring(0, 200) + "..." : text.strip();
+    }
+
+    private static String describe(IOException e) {
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.exists(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new ServerUnavailableException("cannot delete " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
