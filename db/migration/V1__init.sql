@@ -23,6 +23,8 @@ create index devices_last_seen_not_offline on devices (last_seen) where status <
 create index devices_status on devices (status);
 create index devices_current_version on devices (current_version);
 create index devices_timezone on devices (timezone);
+-- A device token is looked up by its hash (a 256-bit random secret: the lookup reveals nothing useful).
+create unique index devices_token_hash on devices (token_hash);
 
 create table updates (
     id                        uuid        primary key,

@@ -1,0 +1,23 @@
+package dev.javia.ota.server;
+
+import dev.javia.ota.server.device.OfflineSweep;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+
+/** The background jobs' timers; tests switch them off ({@code ota.jobs.enabled=false}) and call the jobs directly. */
+@Component
+@ConditionalOnProperty(name = "ota.jobs.enabled", havingValue = "true", matchIfMissing = true)
+class Jobs {
+
+    private final OfflineSweep offlineSweep;
+
+    Jobs(OfflineSweep offlineSweep) {
+        this.offlineSweep = offlineSweep;
+    }
+
+    @Scheduled(fixedDelayString = "${ota.offline-sweep-interval:60s}", initialDelayString = "${ota.offline-sweep-interval:60s}")
+    void sweepOffline() {
+        offlineSweep.tick();
+    }
+}

@@ -1,0 +1,38 @@
+package dev.javia.ota.server;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The server's own settings ({@code ota.*}); {@code application.properties} maps the documented environment names
+ * ({@code OTA_ADMIN_API_KEY}, ...) onto them.
+ *
+ * @param adminApiKeys     keys with every right; several so that one can be rotated without downtime
+ * @param enrollmentKey    the key {@code setup.sh} asks for: it can only register devices
+ * @param storagePath      where the filesystem package store keeps the ZIPs
+ * @param maxPackageSize   the largest package an upload may carry
+ * @param heartbeatInterval how often devices are told to send a heartbeat
+ * @param checkInterval    how often devices are told to check for updates
+ * @param missedHeartbeats after how many missed heartbeats a device is marked offline
+ * @param scheduledHour    the device-local hour at which scheduled updates become due
+ */
+@ConfigurationProperties("ota")
+public record OtaProperties(
+        List<String> adminApiKeys,
+        String enrollmentKey,
+        Path storagePath,
+        @DefaultValue("512MB") DataSize maxPackageSize,
+        @DefaultValue("5m") Duration heartbeatInterval,
+        @DefaultValue("5m") Duration checkInterval,
+        @DefaultValue("3") int missedHeartbeats,
+        @DefaultValue("2") int scheduledHour) {
+
+    public Duration offlineAfter() {
+        return heartbeatInterval.multipliedBy(missedHeartbeats);
+    }
+}

@@ -1,0 +1,25 @@
+package dev.javia.ota.server;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.context.annotation.Bean;
+import org.springframework.scheduling.annotation.EnableScheduling;
+
+import java.time.Clock;
+
+@SpringBootApplication
+@ConfigurationPropertiesScan
+@EnableScheduling
+public class OtaServerApplication {
+
+    public static void main(String[] args) {
+        SpringApplication.run(OtaServerApplication.class, args);
+    }
+
+    /** Every "now" on the server comes from here, so that tests can set the time. */
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+}

@@ -1,0 +1,106 @@
+package dev.javia.ota.server.device;
+
+import dev.javia.ota.protocol.api.DeviceStatus;
+import dev.javia.ota.protocol.api.DeviceView;
+import dev.javia.ota.server.persistence.MapJsonConverter;
+import dev.javia.ota.server.security.Secrets;
+import jakarta.persistence.Column;
+import jakarta.persistence.Convert;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import org.hibernate.annotations.ColumnTransformer;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/** A registered Raspberry Pi, as the seed's {@code devices} table holds it. */
+@Entity
+@Table(name = "devices")
+public class Device {
+
+    @Id
+    private UUID id;
+    private String deviceUuid;
+    private String deviceName;
+    private Instant registeredAt;
+    private Instant lastSeen;
+    private String currentVersion;
+    private String timezone;
+    @Convert(converter = DeviceStatusConverter.class)
+    private DeviceStatus status;
+    @Convert(converter = MapJsonConverter.class)
+    @ColumnTransformer(write = "?::jsonb")
+    @Column(columnDefinition = "jsonb")
+    private Map<String, Object> metadata = new LinkedHashMap<>();
+    private String tokenHash;
+    private Instant tokenIssuedAt;
+
+    protected Device() {
+    }
+
+    Device(UUID id, String deviceUuid, String timezone, Instant now) {
+        this.id = id;
+        this.deviceUuid = deviceUuid;
+        this.timezone = timezone;
+        this.registeredAt = now;
+        this.lastSeen = now;
+        this.status = DeviceStatus.ONLINE;
+    }
+
+    /** Takes what the device says about itself; absent fields keep what was known. */
+    void describe(String deviceName, String timezone, String currentVersion, Map<String, Object> metadata) {
+        if (deviceName != null) {
+            this.deviceName = deviceName;
+        }
+        if (timezone != null) {
+            this.timezone = timezone;
+        }
+        if (currentVersion != null) {
+            this.currentVersion = currentVersion;
+        }
+        if (metadata != null) {
+            this.metadata = new LinkedHashMap<>(metadata);
+        }
+    }
+
+    /** Hands out a new token; the previous one stops working. Only the hash is kept. */
+    String issueToken(Instant now) {
+        String token = Secrets.newDeviceToken();
+        this.tokenHash = Secrets.hash(token);
+        this.tokenIssuedAt = now;
+        return token;
+    }
+
+    void seen(Instant now, DeviceStatus reported) {
+        this.lastSeen = now;
+        this.status = reported == DeviceStatus.UPDATING ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
+    }
+
+    void changeStatus(DeviceStatus status) {
+        this.status = status;
+    }
+
+    public DeviceView view() {
+        return new DeviceView(id, deviceUuid, deviceName, registeredAt, lastSeen, currentVersion, timezone, status,
+                metadata);
+    }
+
+    public UUID id() {
+        return id;
+    }
+
+    public String deviceUuid() {
+        return deviceUuid;
+    }
+
+    public String currentVersion() {
+        return currentVersion;
+    }
+
+    public String timezone() {
+        return timezone;
+    }
+}

@@ -1,0 +1,70 @@
+package dev.javia.ota.server.device;
+
+import dev.javia.ota.server.persistence.JsonColumn;
+import dev.javia.ota.server.web.ApiException;
+
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Validation of what devices send about themselves; each refusal says what to send instead. */
+public final class DeviceFields {
+
+    private static final Pattern UUID_TEXT =
+            Pattern.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+    private static final Pattern VERSION_TEXT = Pattern.compile("^[\\p{Alnum}._+~-]{1,64}$");
+    private static final int MAX_NAME = 100;
+    private static final int MAX_METADATA_BYTES = 16 * 1024;
+
+    private DeviceFields() {
+    }
+
+    /** The canonical (lower-case) form of a device UUID, or a 400 that says what a UUID looks like. */
+    public static String deviceUuid(String text) {
+        if (text == null || !UUID_TEXT.matcher(text.trim()).matches()) {
+            throw ApiException.badRequest("device_uuid must be a UUID such as 0190f7a4-5b6c-7d8e-9f00-112233445566,"
+                    + " not '" + text + "'");
+        }
+        return text.trim().toLowerCase(Locale.ROOT);
+    }
+
+    static String timezone(String text) {
+        if (text == null || text.isBlank()) {
+            throw ApiException.badRequest("timezone is required: an IANA zone such as America/Los_Angeles or UTC");
+        }
+        try {
+            return ZoneId.of(text.trim()).getId();
+        } catch (DateTimeException e) {
+            throw ApiException.badRequest("timezone '" + text + "' is not a known IANA zone:"
+                    + " use a name such as America/Los_Angeles, Europe/Berlin or UTC");
+        }
+    }
+
+    static String deviceName(String text) {
+        if (text != null && text.length() > MAX_NAME) {
+            throw ApiException.badRequest("device_name is longer than " + MAX_NAME + " characters");
+        }
+        return text == null || text.isBlank() ? null : text.trim();
+    }
+
+    static String currentVersion(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        if (!VERSION_TEXT.matcher(text.trim()).matches()) {
+            throw ApiException.badRequest("current_version '" + text + "' is not a version string"
+                    + " (letters, digits and . _ + ~ -, at most 64): send the content of the VERSION file, e.g. v1.2.3");
+        }
+        return text.trim();
+    }
+
+    static Map<String, Object> metadata(Map<String, Object> metadata) {
+        if (metadata != null && JsonColumn.write(metadata).length() > MAX_METADATA_BYTES) {
+            throw ApiException.badRequest("metadata is larger than " + MAX_METADATA_BYTES / 1024
+                    + " KiB: send hardware and OS facts only");
+        }
+        return metadata;
+    }
+}

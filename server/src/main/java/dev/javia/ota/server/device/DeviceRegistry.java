@@ -1,0 +1,116 @@
+package dev.javia.ota.server.device;
+
+import com.github.f4b6a3.uuid.UuidCreator;
+import dev.javia.ota.protocol.api.DeviceRegistration;
+import dev.javia.ota.protocol.api.DeviceStatus;
+import dev.javia.ota.protocol.api.DeviceStatusChange;
+import dev.javia.ota.protocol.api.DeviceView;
+import dev.javia.ota.protocol.api.Heartbeat;
+import dev.javia.ota.protocol.api.HeartbeatReply;
+import dev.javia.ota.protocol.api.RegisterDevice;
+import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.web.ApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Objects;
+
+/** Registration, heartbeats and status changes of devices. */
+@Service
+@Transactional
+public class DeviceRegistry {
+
+    private static final Logger log = LoggerFactory.getLogger(DeviceRegistry.class);
+
+    private final DeviceRepository devices;
+    private final ApplicationEventPublisher events;
+    private final Clock clock;
+    private final int heartbeatSeconds;
+
+    DeviceRegistry(DeviceRepository devices, ApplicationEventPublisher events, Clock clock, OtaProperties properties) {
+        this.devices = devices;
+        this.events = events;
+        this.clock = clock;
+        this.heartbeatSeconds = (int) properties.heartbeatInterval().toSeconds();
+    }
+
+    /** Registers a device, or answers a known one with a fresh token: that is how a lost token is recovered. */
+    public Registered register(RegisterDevice request) {
+        if (request == null) {
+            throw ApiException.badRequest("the request needs a JSON body with device_uuid and timezone");
+        }
+        String uuid = DeviceFields.deviceUuid(request.deviceUuid());
+        String timezone = DeviceFields.timezone(request.timezone());
+        String name = DeviceFields.deviceName(request.deviceName());
+        String version = DeviceFields.currentVersion(request.currentVersion());
+        var metadata = DeviceFields.metadata(request.metadata());
+        Instant now = clock.instant();
+        Device device = devices.findByDeviceUuid(uuid).orElse(null);
+        boolean created = device == null;
+        if (created) {
+            device = new Device(UuidCreator.getTimeOrderedEpoch(), uuid, timezone, now);
+        }
+        String previousVersion = device.currentVersion();
+        device.describe(name, timezone, version, metadata);
+        device.seen(now, DeviceStatus.ONLINE);
+        String token = device.issueToken(now);
+        devices.saveAndFlush(device);
+        log.info("device {} device_uuid={} timezone={} version={}", created ? "registered" : "re-registered", uuid,
+                timezone, device.currentVersion());
+        if (created || !Objects.equals(previousVersion, device.currentVersion())) {
+            events.publishEvent(reported(device));
+        }
+        return new Registered(new DeviceRegistration(device.view(), token), created);
+    }
+
+    public HeartbeatReply heartbeat(String deviceUuid, Heartbeat heartbeat) {
+        Heartbeat body = heartbeat == null ? new Heartbeat(null, null, null) : heartbeat;
+        String version = DeviceFields.currentVersion(body.currentVersion());
+        var metadata = DeviceFields.metadata(body.metadata());
+        Device device = find(deviceUuid);
+        String previousVersion = device.currentVersion();
+        Instant now = clock.instant();
+        device.describe(null, null, version, metadata);
+        device.seen(now, body.status());
+        if (!Objects.equals(previousVersion, device.currentVersion())) {
+            events.publishEvent(reported(device));
+        }
+        return new HeartbeatReply(device.deviceUuid(), device.view().status(), now, heartbeatSeconds);
+    }
+
+    public DeviceView changeStatus(String deviceUuid, DeviceStatusChange change) {
+        if (change == null || change.status() == null) {
+            throw ApiException.badRequest("status is required: one of " + DeviceStatus.allowed());
+        }
+        String version = DeviceFields.currentVersion(change.currentVersion());
+        Device device = find(deviceUuid);
+        String previousVersion = device.currentVersion();
+        device.describe(null, null, version, null);
+        device.changeStatus(change.status());
+        log.info("device status changed device_uuid={} status={}", device.deviceUuid(), change.status().wire());
+        if (!Objects.equals(previousVersion, device.currentVersion())) {
+            events.publishEvent(reported(device));
+        }
+        return device.view();
+    }
+
+    @Transactional(readOnly = true)
+    public Device find(String deviceUuid) {
+        String uuid = DeviceFields.deviceUuid(deviceUuid);
+        return devices.findByDeviceUuid(uuid).orElseThrow(() -> ApiException.notFound("no device " + uuid
+                + " is registered: it registers itself at POST /api/v1/devices/register"));
+    }
+
+    private static DeviceReported reported(Device device) {
+        return new DeviceReported(device.id(), device.deviceUuid(), device.timezone(), device.currentVersion());
+    }
+
+    /** A registration's answer, and whether it created the device (201) or renewed its token. */
+    public record Registered(DeviceRegistration registration, boolean created) {
+    }
+}

@@ -1,0 +1,107 @@
+package dev.javia.ota.server.update;
+
+import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.server.web.ApiException;
+import jakarta.persistence.Convert;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/** One device and one update: where the device stands with it (the seed's {@code device_updates}). */
+@Entity
+@Table(name = "device_updates")
+public class DeviceUpdate {
+
+    private static final int MAX_ERROR = 4000;
+
+    /**
+     * The moves a device may report. Failed may start again at downloading (a retry); a report of the status the
+     * row already has is accepted and changes nothing, so a report repeated after a lost answer is harmless.
+     */
+    private static final Map<UpdateStatus, Set<UpdateStatus>> NEXT = Map.of(
+            UpdateStatus.PENDING, EnumSet.of(UpdateStatus.DOWNLOADING, UpdateStatus.FAILED),
+            UpdateStatus.DOWNLOADING, EnumSet.of(UpdateStatus.INSTALLING, UpdateStatus.FAILED),
+            UpdateStatus.INSTALLING, EnumSet.of(UpdateStatus.COMPLETED, UpdateStatus.FAILED),
+            UpdateStatus.FAILED, EnumSet.of(UpdateStatus.DOWNLOADING),
+            UpdateStatus.COMPLETED, EnumSet.noneOf(UpdateStatus.class),
+            UpdateStatus.SUPERSEDED, EnumSet.noneOf(UpdateStatus.class));
+
+    @Id
+    private UUID id;
+    private UUID deviceId;
+    private UUID updateId;
+    @Convert(converter = UpdateStatusConverter.class)
+    private UpdateStatus status;
+    private Instant scheduledFor;
+    private Instant startedAt;
+    private Instant completedAt;
+    private String errorMessage;
+    private Instant createdAt;
+    private Instant updatedAt;
+
+    protected DeviceUpdate() {
+    }
+
+    /** Applies a device's report; answers whether anything changed. A move the rules refuse is a 409. */
+    boolean report(UpdateStatus next, String error, Instant now) {
+        if (next == status) {
+            return false;
+        }
+        if (next == UpdateStatus.PENDING || next == UpdateStatus.SUPERSEDED || !NEXT.get(status).contains(next)) {
+            throw ApiException.conflict(refusal(next));
+        }
+        if (next == UpdateStatus.DOWNLOADING) {
+            startedAt = now;
+            completedAt = null;
+            errorMessage = null;
+        }
+        if (next == UpdateStatus.COMPLETED || next == UpdateStatus.FAILED) {
+            completedAt = now;
+        }
+        if (next == UpdateStatus.FAILED) {
+            errorMessage = error == null || error.isBlank() ? "the device reported a failure without a message"
+                    : error.length() > MAX_ERROR ? error.substring(0, MAX_ERROR) : error;
+        }
+        status = next;
+        updatedAt = now;
+        return true;
+    }
+
+    private String refusal(UpdateStatus next) {
+        if (status == UpdateStatus.SUPERSEDED) {
+            return "this update was superseded by a newer one before it started: check for updates again";
+        }
+        if (status == UpdateStatus.COMPLETED) {
+            return "this update is already completed on this device; it cannot become " + next.wire();
+        }
+        if (next == UpdateStatus.PENDING || next == UpdateStatus.SUPERSEDED) {
+            return "a device cannot report " + next.wire() + "; it reports downloading, installing, completed or failed";
+        }
+        return "cannot go from " + status.wire() + " to " + next.wire() + ": after " + status.wire()
+                + " comes " + NEXT.get(status).stream().map(UpdateStatus::wire).toList();
+    }
+
+    DeviceUpdateView view(String deviceUuid, String version) {
+        return new DeviceUpdateView(id, deviceUuid, updateId, version, status, scheduledFor, startedAt, completedAt,
+                errorMessage, createdAt, updatedAt);
+    }
+
+    UpdateStatus status() {
+        return status;
+    }
+
+    Instant scheduledFor() {
+        return scheduledFor;
+    }
+
+    UUID updateId() {
+        return updateId;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.javia.ota.server.update;
+
+import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.device.DeviceReported;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Puts updates in front of devices: a new update for the whole fleet (or its targets) in one set-based statement,
+ * and the newest update that applies for a device that joins later or reports an older version.
+ */
+@Component
+class Rollout {
+
+    private static final Logger log = LoggerFactory.getLogger(Rollout.class);
+
+    private final JdbcClient jdbc;
+    private final Clock clock;
+    private final NightlyWindow window;
+
+    Rollout(JdbcClient jdbc, Clock clock, OtaProperties properties) {
+        this.jdbc = jdbc;
+        this.clock = clock;
+        this.window = new NightlyWindow(properties.scheduledHour());
+    }
+
+    /**
+     * Schedules {@code update} for every registered device, or for {@code targets}, and supersedes their older
+     * updates that have not started. Answers how many devices it was scheduled for.
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    int schedule(Update update, List<String> targets) {
+        Instant now = clock.instant();
+        String[] targetArray = targets == null ? null : targets.toArray(String[]::new);
+        List<String> zones = jdbc.sql("select distinct timezone from devices where (?::text[] is null or device_uuid = any(?::text[]))")
+                .param(targetArray).param(targetArray)
+                .query(String.class).list();
+        String[] dueTimes = zones.stream().map(zone -> dueAt(update.updateType(), zone, now).toString())
+                .toArray(String[]::new);
+        int superseded = jdbc.sql("""
+                update device_updates du set status = 'superseded', updated_at = ?
+                from devices d
+                where du.device_id = d.id and du.status = 'pending' and du.update_id <> ?
+                  and (?::text[] is null or d.device_uuid = any(?::text[]))
+                """)
+                .param(Timestamp.from(now)).param(update.id()).param(targetArray).param(targetArray)
+                .update();
+        int scheduled = jdbc.sql("""
+                insert into device_updates (id, device_id, update_id, status, scheduled_for, created_at, updated_at)
+                select gen_random_uuid(), d.id, ?, 'pending', w.due::timestamptz, ?, ?
+                from devices d
+                join unnest(?::text[], ?::text[]) as w(timezone, due) on w.timezone = d.timezone
+                where d.current_version is distinct from ?
+                  and (?::text[] is null or d.device_uuid = any(?::text[]))
+                on conflict (device_id, update_id) do nothing
+                """)
+                .param(update.id()).param(Timestamp.from(now)).param(Timestamp.from(now))
+                .param(zones.toArray(String[]::new)).param(dueTimes)
+                .param(update.version()).param(targetArray).param(targetArray)
+                .update();
+        log.info("scheduled update version={} type={} devices={} superseded={} timezones={}", update.version(),
+                update.updateType().wire(), scheduled, superseded, zones.size());
+        return scheduled;
+    }
+
+    /**
+     * A device joined, or reports a version it did not have: offer it the newest update that applies when that is
+     * newer than what it runs, and retire pending updates it no longer needs. A failed update is not offered
+     * again on its own: that stays the operator's call.
+     */
+    @EventListener
+    @Transactional(propagation = Propagation.MANDATORY)
+    void onDeviceReported(DeviceReported device) {
+        Optional<Version> running = Version.tryParse(device.currentVersion());
+        running.ifPresent(version -> retireInstalled(device.deviceId(), version));
+        Optional<NewestUpdate> newest = newestFor(device.deviceUuid());
+        if (newest.isEmpty() || running.filter(version -> version.compareTo(newest.get().version()) >= 0).isPresent()) {
+            return;
+        }
+        Instant now = clock.instant();
+        Instant due = dueAt(newest.get().type(), device.timezone(), now);
+        jdbc.sql("""
+                update device_updates set status = 'superseded', updated_at = ?
+                where device_id = ? and status = 'pending' and update_id <> ?
+                """)
+                .param(Timestamp.from(now)).param(device.deviceId()).param(newest.get().id()).update();
+        int changed = jdbc.sql("""
+                insert into device_updates (id, device_id, update_id, status, scheduled_for, created_at, updated_at)
+                values (gen_random_uuid(), ?, ?, 'pending', ?, ?, ?)
+                on conflict (device_id, update_id) do update
+                   set status = 'pending', scheduled_for = excluded.scheduled_for, started_at = null,
+                       completed_at = null, error_message = null, updated_at = excluded.updated_at
+                 where device_updates.status in ('completed', 'superseded')
+                """)
+                .param(device.deviceId()).param(newest.get().id()).param(Timestamp.from(due))
+                .param(Timestamp.from(now)).param(Timestamp.from(now))
+                .update();
+        if (changed > 0) {
+            log.info("scheduled update version={} device_uuid={} running={} due={}", newest.get().version(),
+                    device.deviceUuid(), device.currentVersion(), due);
+        }
+    }
+
+    /** Pending updates at or below the version a device already runs are no longer needed. */
+    private void retireInstalled(UUID deviceId, Version running) {
+        jdbc.sql("""
+                update device_updates du set status = 'superseded', updated_at = ?
+                from updates u
+                where du.update_id = u.id and du.device_id = ? and du.status = 'pending'
+                  and (u.version_major, u.version_minor, u.version_patch) <= (?, ?, ?)
+                """)
+                .param(Timestamp.from(clock.instant())).param(deviceId)
+                .param(running.major()).param(running.minor()).param(running.patch())
+                .update();
+    }
+
+    private Optional<NewestUpdate> newestFor(String deviceUuid) {
+        return jdbc.sql("""
+                select id, version, update_type from updates
+                where target_devices is null or target_devices @> jsonb_build_array(?::text)
+                order by version_major desc, version_minor desc, version_patch desc
+                limit 1
+                """)
+                .param(deviceUuid)
+                .query((rs, row) -> new NewestUpdate(rs.getObject("id", UUID.class),
+                        Version.parse(rs.getString("version")), UpdateType.parse(rs.getString("update_type"))))
+                .optional();
+    }
+
+    private Instant dueAt(UpdateType type, String zone, Instant now) {
+        return type == UpdateType.URGENT ? now : window.next(now, ZoneId.of(zone));
+    }
+
+    private record NewestUpdate(UUID id, Version version, UpdateType type) {
+    }
+}

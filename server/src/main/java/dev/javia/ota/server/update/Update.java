@@ -1,0 +1,107 @@
+package dev.javia.ota.server.update;
+
+import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.UpdateOffer;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.api.UpdateView;
+import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.server.persistence.StringListJsonConverter;
+import jakarta.persistence.Column;
+import jakarta.persistence.Convert;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import org.hibernate.annotations.ColumnTransformer;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** A published update: one version, one package, as the seed's {@code updates} table holds it. */
+@Entity
+@Table(name = "updates")
+public class Update {
+
+    @Id
+    private UUID id;
+    private String version;
+    private Instant createdAt;
+    @Convert(converter = UpdateTypeConverter.class)
+    private UpdateType updateType;
+    private String description;
+    private String packageUrl;
+    private boolean requiresSystemPackages;
+    @Convert(converter = StringListJsonConverter.class)
+    @ColumnTransformer(write = "?::jsonb")
+    @Column(columnDefinition = "jsonb")
+    private List<String> systemPackages;
+    private String sha256;
+    private long sizeBytes;
+    private String signature;
+    private String storageKey;
+    private int versionMajor;
+    private int versionMinor;
+    private int versionPatch;
+    @Convert(converter = StringListJsonConverter.class)
+    @ColumnTransformer(write = "?::jsonb")
+    @Column(columnDefinition = "jsonb")
+    private List<String> targetDevices;
+
+    protected Update() {
+    }
+
+    Update(UUID id, Version version, UpdateType type, String description, List<String> systemPackages,
+            String sha256, long sizeBytes, String storageKey, List<String> targetDevices, Instant now) {
+        this.id = id;
+        this.version = version.toString();
+        this.versionMajor = version.major();
+        this.versionMinor = version.minor();
+        this.versionPatch = version.patch();
+        this.createdAt = now;
+        this.updateType = type;
+        this.description = description;
+        this.packageUrl = ApiPaths.download(id);
+        this.systemPackages = List.copyOf(systemPackages);
+        this.requiresSystemPackages = !systemPackages.isEmpty();
+        this.sha256 = sha256;
+        this.sizeBytes = sizeBytes;
+        this.storageKey = storageKey;
+        this.targetDevices = targetDevices == null ? null : List.copyOf(targetDevices);
+    }
+
+    UpdateOffer offer() {
+        return new UpdateOffer(id, version, updateType, description, packageUrl, sha256, sizeBytes,
+                requiresSystemPackages, systemPackages);
+    }
+
+    UpdateView view(Map<UpdateStatus, Long> statusCounts) {
+        return new UpdateView(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes,
+                requiresSystemPackages, systemPackages, statusCounts);
+    }
+
+    public UUID id() {
+        return id;
+    }
+
+    public String version() {
+        return version;
+    }
+
+    public UpdateType updateType() {
+        return updateType;
+    }
+
+    String sha256() {
+        return sha256;
+    }
+
+    long sizeBytes() {
+        return sizeBytes;
+    }
+
+    String storageKey() {
+        return storageKey;
+    }
+}

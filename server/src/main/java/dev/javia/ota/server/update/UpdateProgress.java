@@ -1,0 +1,110 @@
+package dev.javia.ota.server.update;
+
+import dev.javia.ota.protocol.api.DeviceStatus;
+import dev.javia.ota.protocol.api.DeviceStatusChange;
+import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.StatusReport;
+import dev.javia.ota.protocol.api.UpdateCheck;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.device.Device;
+import dev.javia.ota.server.device.DeviceFields;
+import dev.javia.ota.server.device.DeviceRegistry;
+import dev.javia.ota.server.security.Caller;
+import dev.javia.ota.server.web.ApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.UUID;
+
+/** A device's side of an update: what it should install next, and its reports on the way. */
+@Service
+@Transactional
+class UpdateProgress {
+
+    private static final Logger log = LoggerFactory.getLogger(UpdateProgress.class);
+
+    private final DeviceRegistry registry;
+    private final UpdateRepository updates;
+    private final DeviceUpdateRepository deviceUpdates;
+    private final Clock clock;
+    private final int checkSeconds;
+
+    UpdateProgress(DeviceRegistry registry, UpdateRepository updates, DeviceUpdateRepository deviceUpdates,
+            Clock clock, OtaProperties properties) {
+        this.registry = registry;
+        this.updates = updates;
+        this.deviceUpdates = deviceUpdates;
+        this.clock = clock;
+        this.checkSeconds = (int) properties.checkInterval().toSeconds();
+    }
+
+    @Transactional(readOnly = true)
+    UpdateCheck check(String deviceUuid) {
+        Device device = registry.find(deviceUuid);
+        List<DeviceUpdate> open = deviceUpdates.openForDevice(device.id());
+        if (open.isEmpty()) {
+            return new UpdateCheck(false, null, null, null, checkSeconds);
+        }
+        DeviceUpdate next = open.get(0);
+        Update update = updates.findById(next.updateId()).orElseThrow();
+        return new UpdateCheck(true, update.offer(), next.scheduledFor(), next.status(), checkSeconds);
+    }
+
+    DeviceUpdateView report(UUID updateId, StatusReport report, Caller caller) {
+        if (report == null || report.status() == null) {
+            throw ApiException.badRequest("the report needs status: one of downloading | installing | completed | failed");
+        }
+        String deviceUuid = reporter(report, caller);
+        Update update = updates.findById(updateId)
+                .orElseThrow(() -> ApiException.notFound("no update " + updateId + " exists"));
+        Device device = registry.find(deviceUuid);
+        DeviceUpdate deviceUpdate = deviceUpdates.findByDeviceIdAndUpdateId(device.id(), updateId)
+                .orElseThrow(() -> ApiException.notFound("update " + update.version()
+                        + " is not scheduled for device " + deviceUuid));
+        UpdateStatus before = deviceUpdate.status();
+        if (deviceUpdate.report(report.status(), report.errorMessage(), clock.instant())) {
+            log.info("update status device_uuid={} version={} from={} to={}{}", deviceUuid, update.version(),
+                    before.wire(), report.status().wire(),
+                    report.status() == UpdateStatus.FAILED ? " error=\"" + report.errorMessage() + "\"" : "");
+            registry.changeStatus(deviceUuid, deviceStatusAfter(report.status(), update));
+        }
+        return deviceUpdate.view(deviceUuid, update.version());
+    }
+
+    private static DeviceStatusChange deviceStatusAfter(UpdateStatus status, Update update) {
+        return switch (status) {
+            case DOWNLOADING, INSTALLING -> new DeviceStatusChange(DeviceStatus.UPDATING, null);
+            case COMPLETED -> new DeviceStatusChange(DeviceStatus.ONLINE, update.version());
+            default -> new DeviceStatusChange(DeviceStatus.ONLINE, null);
+        };
+    }
+
+    private static String reporter(StatusReport report, Caller caller) {
+        if (report.deviceUuid() == null || report.deviceUuid().isBlank()) {
+            if (caller.isAdmin()) {
+                throw ApiException.badRequest("device_uuid is required: which device is this report about?");
+            }
+            return caller.deviceUuid();
+        }
+        String deviceUuid = DeviceFields.deviceUuid(report.deviceUuid());
+        caller.requireDeviceOrAdmin(deviceUuid);
+        return deviceUuid;
+    }
+
+    /** A device token may download only the updates scheduled for its device. */
+    @Transactional(readOnly = true)
+    Update downloadable(UUID updateId, Caller caller) {
+        Update update = updates.findById(updateId)
+                .orElseThrow(() -> ApiException.notFound("no update " + updateId + " exists"));
+        if (!caller.isAdmin() && !deviceUpdates.existsByDeviceIdAndUpdateId(caller.deviceId(), updateId)) {
+            throw ApiException.forbidden("update " + update.version() + " is not scheduled for device "
+                    + caller.deviceUuid() + ", so its token cannot download it");
+        }
+        return update;
+    }
+}

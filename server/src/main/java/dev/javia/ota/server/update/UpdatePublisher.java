@@ -1,0 +1,167 @@
+package dev.javia.ota.server.update;
+
+import com.github.f4b6a3.uuid.UuidCreator;
+import dev.javia.ota.protocol.api.UpdateCreated;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.pkg.InvalidPackageException;
+import dev.javia.ota.protocol.pkg.PackageInspector;
+import dev.javia.ota.protocol.pkg.PackageLimits;
+import dev.javia.ota.protocol.pkg.Sha256;
+import dev.javia.ota.protocol.pkg.UpdateMetadata;
+import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.storage.PackageStore;
+import dev.javia.ota.server.web.ApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.web.multipart.MultipartFile;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Publishes an update: checks the form and the package (the metadata agrees with the form, the manifest with the
+ * files), stores the package, records the update and schedules it, all or nothing.
+ */
+@Service
+class UpdatePublisher {
+
+    private static final Logger log = LoggerFactory.getLogger(UpdatePublisher.class);
+
+    private final UpdateRepository updates;
+    private final Rollout rollout;
+    private final PackageStore store;
+    private final TransactionTemplate transaction;
+    private final JdbcClient jdbc;
+    private final Clock clock;
+    private final PackageLimits limits;
+
+    UpdatePublisher(UpdateRepository updates, Rollout rollout, PackageStore store, TransactionTemplate transaction,
+            JdbcClient jdbc, Clock clock, OtaProperties properties) {
+        this.updates = updates;
+        this.rollout = rollout;
+        this.store = store;
+        this.transaction = transaction;
+        this.jdbc = jdbc;
+        this.clock = clock;
+        this.limits = PackageLimits.defaults().withMaxPackageBytes(properties.maxPackageSize().toBytes());
+    }
+
+    UpdateCreated publish(UpdateForm form, MultipartFile upload) {
+        if (upload == null || upload.isEmpty()) {
+            throw ApiException.badRequest("the form part 'package' must carry the update ZIP");
+        }
+        checkVersionIsNew(form);
+        checkTargetsExist(form.targetDevices());
+        Path file = receive(upload);
+        try {
+            UpdateMetadata metadata = inspect(file, form);
+            String sha256 = Sha256.of(file);
+            long size = Files.size(file);
+            UUID id = UuidCreator.getTimeOrderedEpoch();
+            String key = "updates/" + form.version() + "/update_" + form.version() + ".zip";
+            store.put(key, file);
+            try {
+                UpdateCreated created = transaction.execute(status -> {
+                    Update update = updates.saveAndFlush(new Update(id, form.version(), form.updateType(),
+                            form.description(), form.systemPackages(), sha256, size, key, form.targetDevices(),
+                            clock.instant()));
+                    int scheduled = rollout.schedule(update, form.targetDevices());
+                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) scheduled)), scheduled);
+                });
+                log.info("published update version={} type={} sha256={} size_bytes={} files={} scheduled_devices={}",
+                        form.version(), form.updateType().wire(), sha256, size, metadata.files().size(),
+                        Objects.requireNonNull(created).scheduledDevices());
+                return created;
+            } catch (RuntimeException e) {
+                store.delete(key);
+                if (e instanceof DataIntegrityViolationException) {
+                    throw ApiException.conflict("version " + form.version() + " was published at the same moment by"
+                            + " another request: choose a new version");
+                }
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not store the package", e);
+        } finally {
+            deleteQuietly(file);
+        }
+    }
+
+    private void checkVersionIsNew(UpdateForm form) {
+        if (updates.existsByVersion(form.version().toString())) {
+            throw ApiException.conflict("version " + form.version() + " is already published:"
+                    + " publish the fix as a new version (e.g. " + form.version().bump(Version.Bump.PATCH) + ")");
+        }
+        updates.findFirstByOrderByVersionMajorDescVersionMinorDescVersionPatchDesc()
+                .filter(newest -> Version.parse(newest.version()).compareTo(form.version()) > 0)
+                .ifPresent(newest -> {
+                    throw ApiException.conflict("version " + form.version() + " is older than " + newest.version()
+                            + ", the newest published: devices never go back, so publish a version above it");
+                });
+    }
+
+    private void checkTargetsExist(List<String> targets) {
+        if (targets == null) {
+            return;
+        }
+        List<String> known = jdbc.sql("select device_uuid from devices where device_uuid = any(?::text[])")
+                .param(targets.toArray(String[]::new)).query(String.class).list();
+        List<String> unknown = targets.stream().filter(uuid -> !known.contains(uuid)).toList();
+        if (!unknown.isEmpty()) {
+            throw ApiException.badRequest("target_devices names devices that are not registered: "
+                    + String.join(", ", unknown) + " (see GET /api/v1/devices/)");
+        }
+    }
+
+    private Path receive(MultipartFile upload) {
+        try {
+            Path file = store.newUploadFile();
+            upload.transferTo(file);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not receive the upload", e);
+        }
+    }
+
+    private UpdateMetadata inspect(Path file, UpdateForm form) {
+        UpdateMetadata metadata;
+        try {
+            metadata = PackageInspector.inspect(file, limits);
+        } catch (InvalidPackageException e) {
+            throw ApiException.badRequest("the package was refused: " + e.getMessage());
+        }
+        if (!form.version().toString().equals(metadata.version())) {
+            throw ApiException.badRequest("the package's update_metadata.json says version " + metadata.version()
+                    + " but the form says " + form.version() + ": build the package for the version you publish");
+        }
+        if (metadata.updateType() != form.updateType()) {
+            throw ApiException.badRequest("the package's update_metadata.json says update_type "
+                    + metadata.updateType().wire() + " but the form says " + form.updateType().wire());
+        }
+        if (!List.copyOf(metadata.systemPackages()).equals(form.systemPackages())) {
+            throw ApiException.badRequest("the package's update_metadata.json lists system packages "
+                    + metadata.systemPackages() + " but the form says " + form.systemPackages());
+        }
+        return metadata;
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            log.warn("could not delete upload scratch file path={}", file);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.javia.ota.server;
+
+import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.pkg.DebianPackageNames;
+import dev.javia.ota.protocol.pkg.PackageBuilder;
+import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.testing.MutableClock;
+import dev.javia.ota.server.testing.TestDatabaseInitializer;
+import dev.javia.ota.server.testing.TestServerConfiguration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.ContextConfiguration;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The real server on a random port, over the run's fresh PostgreSQL database, with a clock the test sets. Each
+ * test starts from empty tables.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ContextConfiguration(initializers = TestDatabaseInitializer.class)
+@Import(TestServerConfiguration.class)
+abstract class ApiTestSupport {
+
+    static final String ADMIN = TestDatabaseInitializer.ADMIN_KEY;
+    static final String ENROLLMENT = TestDatabaseInitializer.ENROLLMENT_KEY;
+    static final Instant NOON_UTC = Instant.parse("2026-06-15T12:00:00Z");
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcTemplate jdbc;
+    @Autowired
+    MutableClock clock;
+    @TempDir
+    Path work;
+
+    HttpApi api;
+
+    @BeforeEach
+    void emptyTablesAndSetClock() {
+        jdbc.execute("truncate device_updates, updates, devices");
+        clock.set(NOON_UTC);
+        api = new HttpApi("http://127.0.0.1:" + port);
+    }
+
+    static String newDeviceUuid() {
+        return com.github.f4b6a3.uuid.UuidCreator.getTimeOrderedEpoch().toString();
+    }
+
+    /** A registered device: its uuid and token. */
+    record TestDevice(String uuid, String token) {
+    }
+
+    TestDevice register(String timezone) {
+        return register(timezone, "v1.0.0");
+    }
+
+    TestDevice register(String timezone, String version) {
+        String uuid = newDeviceUuid();
+        return new TestDevice(uuid, api.register(ENROLLMENT, uuid, timezone, version));
+    }
+
+    Path samplePackage(String version, UpdateType type, String systemPackages) {
+        try {
+            return PackageBuilder.samplePackage(work.resolve(UUID.randomUUID().toString()), Version.parse(version),
+                    type, DebianPackageNames.parseList(systemPackages));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    HttpApi.Response publish(String version, String type) {
+        return publish(version, type, null, null);
+    }
+
+    HttpApi.Response publish(String version, String type, String systemPackages, String targets) {
+        Map<String, Object> form = form(version, type, systemPackages, targets);
+        form.put("package", samplePackage(version, UpdateType.parse(type), systemPackages));
+        return api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, form);
+    }
+
+    static Map<String, Object> form(String version, String type, String systemPackages, String targets) {
+        Map<String, Object> form = new LinkedHashMap<>();
+        form.put("version", version);
+        form.put("description", "test update " + version);
+        form.put("update_type", type);
+        if (systemPackages != null) {
+            form.put("system_packages", systemPackages);
+        }
+        if (targets != null) {
+            form.put("target_devices", targets);
+        }
+        return form;
+    }
+
+    /** Publishes and answers the new update's id. */
+    String published(String version, String type) {
+        HttpApi.Response response = publish(version, type);
+        assertThat(response.status()).as(response.toString()).isEqualTo(201);
+        return response.json().get("update").get("id").asText();
+    }
+
+    static void assertProblem(HttpApi.Response response, int status, String detailContains) {
+        assertThat(response.status()).as(response.toString()).isEqualTo(status);
+        assertThat(response.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(response.json().get("detail").asText()).containsIgnoringCase(detailContains);
+        assertThat(response.body()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+}

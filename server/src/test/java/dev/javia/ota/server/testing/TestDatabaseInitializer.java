@@ -1,0 +1,57 @@
+package dev.javia.ota.server.testing;
+
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.MapPropertySource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Points a Spring test context at one fresh database (and one package directory) per test run: every test class
+ * of the run shares them, so tests clean the tables they use.
+ */
+public class TestDatabaseInitializer implements ApplicationContextInitializer<ConfigurableApplicationContext> {
+
+    public static final String ADMIN_KEY = "test-admin-key-3f9c2a7b5d1e8f40";
+    public static final String SECOND_ADMIN_KEY = "test-admin-key-rotated-8e1d4c6a";
+    public static final String ENROLLMENT_KEY = "test-enrollment-key-7a2b9c4d1e6f";
+
+    private static TestDatabase database;
+    private static Path storage;
+
+    @Override
+    public void initialize(ConfigurableApplicationContext context) {
+        context.getEnvironment().getPropertySources().addFirst(new MapPropertySource("ota-test", properties()));
+    }
+
+    static synchronized Map<String, Object> properties() {
+        if (database == null) {
+            database = TestDatabase.create();
+            Runtime.getRuntime().addShutdownHook(new Thread(database::close));
+            try {
+                storage = Files.createTempDirectory("ota-test-storage");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return settings(database, storage);
+    }
+
+    static Map<String, Object> settings(TestDatabase database, Path storage) {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("spring.datasource.url", database.url());
+        settings.put("spring.datasource.username", database.user());
+        settings.put("spring.datasource.password", database.password());
+        settings.put("ota.admin-api-keys", ADMIN_KEY + "," + SECOND_ADMIN_KEY);
+        settings.put("ota.enrollment-key", ENROLLMENT_KEY);
+        settings.put("ota.storage-path", storage.toString());
+        settings.put("ota.jobs.enabled", "false");
+        settings.put("spring.main.banner-mode", "off");
+        return settings;
+    }
+}
