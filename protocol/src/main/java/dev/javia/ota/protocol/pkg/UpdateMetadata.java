@@ -1,0 +1,53 @@
+package dev.javia.ota.protocol.pkg;
+
+import dev.javia.ota.protocol.api.UpdateType;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * {@code update_metadata.json}: what the update is and a manifest of every file under {@code pi_client/}.
+ * Fields are only ever added: agents in the field read packages built by newer packagers, and unknown fields are
+ * ignored. {@code format_version} changes only when an old reader could no longer install a package safely.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record UpdateMetadata(
+        int formatVersion,
+        String version,
+        UpdateType updateType,
+        String description,
+        Instant createdAt,
+        boolean requiresSystemPackages,
+        List<String> systemPackages,
+        List<ManifestEntry> files) {
+
+    public UpdateMetadata {
+        systemPackages = systemPackages == null ? List.of() : List.copyOf(systemPackages);
+        files = files == null ? List.of() : List.copyOf(files);
+    }
+
+    /** The parsed {@link #version()}; only call on metadata that {@link PackageInspector} accepted. */
+    public Version parsedVersion() {
+        return Version.parse(version);
+    }
+
+    public static UpdateMetadata read(InputStream json) {
+        return PackageJson.read(json);
+    }
+
+    public void writeTo(OutputStream out) {
+        PackageJson.write(this, out);
+    }
+
+    public String toJson() {
+        return PackageJson.toJson(this);
+    }
+
+    public static UpdateMetadata fromJson(String json) {
+        return PackageJson.fromJson(json);
+    }
+}
