@@ -20,6 +20,7 @@ import org.springframework.test.context.ContextConfiguration;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -52,9 +53,20 @@ abstract class ApiTestSupport {
 
     HttpApi api;
 
+    @Autowired
+    OtaProperties properties;
+
     @BeforeEach
-    void emptyTablesAndSetClock() {
+    void emptyTablesAndStorageAndSetClock() throws IOException {
         jdbc.execute("truncate device_updates, updates, devices");
+        Path packages = properties.storagePath().resolve("updates");
+        if (Files.exists(packages)) {
+            try (var files = Files.walk(packages)) {
+                for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(file);
+                }
+            }
+        }
         clock.set(NOON_UTC);
         api = new HttpApi("http://127.0.0.1:" + port);
     }

@@ -21,7 +21,7 @@ public class OfflineSweep {
 
     private static final Logger log = LoggerFactory.getLogger(OfflineSweep.class);
     /** Arbitrary, fixed: the advisory lock key of this job ("OTA offline" in ASCII). */
-    static final long LOCK_KEY = 0x4f5441_6f66666cL;
+    public static final long LOCK_KEY = 0x4f5441_6f66666cL;
 
     private final JdbcClient jdbc;
     private final Clock clock;

@@ -51,10 +51,11 @@ public class DeviceUpdate {
 
     /** Applies a device's report; answers whether anything changed. A move the rules refuse is a 409. */
     boolean report(UpdateStatus next, String error, Instant now) {
-        if (next == status) {
+        boolean deviceMayReport = next != UpdateStatus.PENDING && next != UpdateStatus.SUPERSEDED;
+        if (deviceMayReport && next == status) {
             return false;
         }
-        if (next == UpdateStatus.PENDING || next == UpdateStatus.SUPERSEDED || !NEXT.get(status).contains(next)) {
+        if (!deviceMayReport || !NEXT.get(status).contains(next)) {
             throw ApiException.conflict(refusal(next));
         }
         if (next == UpdateStatus.DOWNLOADING) {
@@ -75,14 +76,14 @@ public class DeviceUpdate {
     }
 
     private String refusal(UpdateStatus next) {
+        if (next == UpdateStatus.PENDING || next == UpdateStatus.SUPERSEDED) {
+            return "a device cannot report " + next.wire() + "; it reports downloading, installing, completed or failed";
+        }
         if (status == UpdateStatus.SUPERSEDED) {
             return "this update was superseded by a newer one before it started: check for updates again";
         }
         if (status == UpdateStatus.COMPLETED) {
             return "this update is already completed on this device; it cannot become " + next.wire();
-        }
-        if (next == UpdateStatus.PENDING || next == UpdateStatus.SUPERSEDED) {
-            return "a device cannot report " + next.wire() + "; it reports downloading, installing, completed or failed";
         }
         return "cannot go from " + status.wire() + " to " + next.wire() + ": after " + status.wire()
                 + " comes " + NEXT.get(status).stream().map(UpdateStatus::wire).toList();

@@ -1,5 +1,6 @@
 package dev.javia.ota.server.web;
 
+import dev.javia.ota.server.OtaProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.NestedExceptionUtils;
@@ -31,7 +32,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     private final DataSize maxPackageSize;
 
-    ProblemAdvice(dev.javia.ota.server.OtaProperties properties) {
+    ProblemAdvice(OtaProperties properties) {
         this.maxPackageSize = properties.maxPackageSize();
     }
 
@@ -57,7 +58,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         return problem(HttpStatus.PAYLOAD_TOO_LARGE, "the package is larger than the server's limit of "
-                + maxPackageSize.toMegabytes() + " MB (OTA_MAX_PACKAGE_SIZE): make it smaller or raise the limit");
+                + readable(maxPackageSize) + " (OTA_MAX_PACKAGE_SIZE): make it smaller or raise the limit");
     }
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
@@ -78,6 +79,10 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         log.error("unexpected error", ex);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR,
                 "the server failed unexpectedly; its log has the details, nothing was changed by this request");
+    }
+
+    private static String readable(DataSize size) {
+        return size.toMegabytes() > 0 ? size.toMegabytes() + " MB" : size.toKilobytes() + " KB";
     }
 
     private static String unreadableBody(HttpMessageNotReadableException ex) {
