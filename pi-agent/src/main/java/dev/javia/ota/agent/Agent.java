@@ -1,0 +1,175 @@
+package dev.javia.ota.agent;
+
+import dev.javia.ota.agent.activity.AlsaActivity;
+import dev.javia.ota.agent.system.SystemdNotifier;
+import dev.javia.ota.agent.transport.Backoff;
+import dev.javia.ota.agent.transport.DeviceSession;
+import dev.javia.ota.agent.transport.ServerRejectedException;
+import dev.javia.ota.agent.transport.ServerUnavailableException;
+import dev.javia.ota.agent.update.InstallRoot;
+import dev.javia.ota.agent.update.StatusOutbox;
+import dev.javia.ota.agent.update.UpdateMachine;
+import dev.javia.ota.agent.update.UpdateState;
+import dev.javia.ota.protocol.api.DeviceStatus;
+import dev.javia.ota.protocol.api.Heartbeat;
+import dev.javia.ota.protocol.api.UpdateCheck;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The agent's loop. Each {@link #tick} (every {@code TICK_SECONDS}, on one thread) feeds the watchdog, polls ALSA,
+ * talks to the server when it is due (register, send owed reports, heartbeat, check) and lets the update machine
+ * go as far as it can. An unreachable server delays the next attempt by an exponential backoff with jitter; it
+ * never stops the machine from running the steps that do not need the server.
+ */
+public final class Agent implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+
+    private final DeviceSession session;
+    private final UpdateMachine machine;
+    private final StatusOutbox outbox;
+    private final InstallRoot root;
+    private final AlsaActivity alsa;
+    private final SystemdNotifier notifier;
+    private final Clock clock;
+    private final Backoff backoff;
+    private final Duration heartbeatInterval;
+    private final Duration checkInterval;
+    private final List<AutoCloseable> resources;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private Instant serverNotBefore = Instant.MIN;
+    private Instant nextHeartbeat = Instant.MIN;
+    private Instant nextCheck = Instant.MIN;
+    private String reportedVersion;
+    private ScheduledExecutorService loop;
+
+    Agent(DeviceSession session, UpdateMachine machine, StatusOutbox outbox, InstallRoot root, AlsaActivity alsa,
+            SystemdNotifier notifier, Clock clock, Backoff backoff, Duration heartbeatInterval, Duration checkInterval,
+            List<AutoCloseable> resources) {
+        this.session = session;
+        this.machine = machine;
+        this.outbox = outbox;
+        this.root = root;
+        this.alsa = alsa;
+        this.notifier = notifier;
+        this.clock = clock;
+        this.backoff = backoff;
+        this.heartbeatInterval = heartbeatInterval;
+        this.checkInterval = checkInterval;
+        this.resources = new ArrayList<>(resources);
+    }
+
+    public UpdateMachine machine() {
+        return machine;
+    }
+
+    public DeviceSession session() {
+        return session;
+    }
+
+    /** One round of work; never throws for a server or an update problem (they are logged and retried). */
+    public synchronized void tick() {
+        notifier.watchdog();
+        if (alsa != null) {
+            alsa.poll();
+        }
+        Instant now = clock.instant();
+        if (!now.isBefore(serverNotBefore)) {
+            talkToServer(now);
+        }
+        try {
+            UpdateState before = machine.current();
+            machine.advance();
+            if (before != machine.current() && machine.idle()) {
+                // an update just ended: tell the server the version now running, and ask what is next
+                nextHeartbeat = Instant.MIN;
+                nextCheck = Instant.MIN;
+            }
+        } catch (ServerUnavailableException e) {
+            delayServer(now, e.getMessage());
+        }
+    }
+
+    private void talkToServer(Instant now) {
+        try {
+            if (session.ensureRegistered()) {
+                nextHeartbeat = now.plus(heartbeatInterval);
+                reportedVersion = installedVersion();
+            }
+            outbox.flush(session);
+            String version = installedVersion();
+            if (!now.isBefore(nextHeartbeat) || !Objects.equals(version, reportedVersion)) {
+                session.heartbeat(new Heartbeat(version, machine.busy() ? DeviceStatus.UPDATING : DeviceStatus.ONLINE,
+                        null));
+                reportedVersion = version;
+                nextHeartbeat = now.plus(heartbeatInterval);
+            }
+            if (!now.isBefore(nextCheck) && !machine.busy()) {
+                UpdateCheck check = session.check();
+                machine.offer(check, now);
+                nextCheck = now.plus(checkInterval);
+            }
+            backoff.reset();
+        } catch (ServerUnavailableException | ServerRejectedException e) {
+            delayServer(now, e.getMessage());
+        }
+    }
+
+    private void delayServer(Instant now, String why) {
+        Duration delay = backoff.nextDelay();
+        serverNotBefore = now.plus(delay);
+        LOG.warning("server: " + why + "; next attempt in " + delay.toSeconds() + " s (attempt "
+                + backoff.failures() + ")");
+    }
+
+    private String installedVersion() {
+        return root.installedVersion().orElse(null);
+    }
+
+    /** Runs ticks every {@code tick} on a single thread until {@link #close}; says READY=1 to systemd first. */
+    public void run(Duration tick) throws InterruptedException {
+        loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "agent-loop");
+            thread.setDaemon(true);
+            return thread;
+        });
+        notifier.ready();
+        loop.scheduleWithFixedDelay(() -> {
+            try {
+                tick();
+            } catch (RuntimeException e) {
+                // the loop must survive anything one tick does; the cause is in the log
+                LOG.log(Level.SEVERE, "tick failed: " + e.getMessage(), e);
+            }
+        }, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+        stopped.await();
+    }
+
+    @Override
+    public void close() {
+        if (loop != null) {
+            loop.shutdownNow();
+        }
+        for (AutoCloseable resource : resources) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.fine("closing " + resource + ": " + e.getMessage());
+            }
+        }
+        stopped.countDown();
+    }
+}

@@ -1,0 +1,155 @@
+package dev.javia.ota.agent;
+
+import com.pi4j.Pi4J;
+import com.pi4j.context.Context;
+import com.pi4j.plugin.gpiod.provider.gpio.digital.GpioDDigitalInputProvider;
+import dev.javia.ota.agent.activity.ActivitySocket;
+import dev.javia.ota.agent.activity.ActivityTracker;
+import dev.javia.ota.agent.activity.AlsaActivity;
+import dev.javia.ota.agent.activity.GpioButton;
+import dev.javia.ota.agent.config.AgentConfig;
+import dev.javia.ota.agent.config.ConfigException;
+import dev.javia.ota.agent.identity.DeviceFacts;
+import dev.javia.ota.agent.identity.DeviceIdentity;
+import dev.javia.ota.agent.system.Apt;
+import dev.javia.ota.agent.system.CommandRunner;
+import dev.javia.ota.agent.system.ProcessCommandRunner;
+import dev.javia.ota.agent.system.PythonEnvironment;
+import dev.javia.ota.agent.system.Sleeper;
+import dev.javia.ota.agent.system.SystemdNotifier;
+import dev.javia.ota.agent.system.Systemctl;
+import dev.javia.ota.agent.transport.Backoff;
+import dev.javia.ota.agent.transport.DeviceSession;
+import dev.javia.ota.agent.transport.ServerClient;
+import dev.javia.ota.agent.update.InstallPolicy;
+import dev.javia.ota.agent.update.InstallRoot;
+import dev.javia.ota.agent.update.StateFile;
+import dev.javia.ota.agent.update.StatusOutbox;
+import dev.javia.ota.agent.update.UpdateContext;
+import dev.javia.ota.agent.update.UpdateMachine;
+import dev.javia.ota.protocol.api.RegisterDevice;
+import dev.javia.ota.protocol.pkg.PackageLimits;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** The composition root: reads the configuration and builds every object by hand. No framework, no statics. */
+public final class Main {
+
+    private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Map<String, String> env = System.getenv();
+        LogFormat.install(Level.INFO, env.containsKey("JOURNAL_STREAM"));
+        AgentConfig config;
+        try {
+            config = AgentConfig.load(env, Path.of(System.getProperty("user.home")));
+        } catch (ConfigException e) {
+            LOG.severe(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Logger.getLogger("").setLevel(config.logLevel());
+        SystemdNotifier notifier = new SystemdNotifier(new ProcessCommandRunner(), env);
+        CommandRunner runner = new ProcessCommandRunner(notifier::watchdog);
+        Agent agent;
+        try {
+            agent = assemble(config, runner, notifier, Clock.systemUTC(), Sleeper.REAL,
+                    () -> Pi4J.newContextBuilder().add(GpioDDigitalInputProvider.newInstance()).build());
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "cannot start: " + e.getMessage(), e);
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "agent-shutdown"));
+        agent.run(config.tick());
+    }
+
+    /**
+     * Builds the agent for {@code config}. The command runner, the clock, the sleeper and the GPIO context are
+     * given so that the end-to-end test runs this very wiring with fakes at the edges.
+     */
+    static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
+            Sleeper sleeper, Supplier<Context> gpio) {
+        LOG.info("starting: " + config.summary());
+        createDirectories(config.stateDir(), config.installDir());
+        List<AutoCloseable> resources = new ArrayList<>();
+
+        DeviceIdentity identity = DeviceIdentity.load(config.uuidFile(), config.tokenFile());
+        InstallRoot root = new InstallRoot(config.installDir());
+        ServerClient client = new ServerClient(config.serverUrl(), config.httpTimeout());
+        Map<String, Object> facts = DeviceFacts.collect(Path.of("/"));
+        String deviceName = config.deviceName() != null ? config.deviceName()
+                : DeviceFacts.hostname().orElse(null);
+        Supplier<RegisterDevice> registration = () -> new RegisterDevice(identity.uuid(), deviceName,
+                config.timezone().getId(), root.installedVersion().orElse(null), facts);
+        DeviceSession session = new DeviceSession(client, identity, config.enrollmentKey(), registration);
+        LOG.info("device " + identity.uuid());
+
+        ActivityTracker tracker = new ActivityTracker(clock, config.sessionTimeout());
+        if (config.gpioButtonPin().isPresent()) {
+            openButton(config, tracker, gpio).ifPresent(resources::add);
+        } else {
+            LOG.info("GPIO_BUTTON_PIN is empty: no button is watched");
+        }
+        AlsaActivity alsa = config.alsaPlayback() || config.alsaCapture()
+                ? new AlsaActivity(config.alsaDir(), config.alsaPlayback(), config.alsaCapture(), tracker) : null;
+        resources.add(ActivitySocket.open(config.activitySocket(), tracker));
+
+        StatusOutbox outbox = StatusOutbox.open(config.stateDir(), client.json());
+        Apt apt = new Apt(runner, config.aptTimeout(), config.dpkgLockTimeoutSeconds(), 3, sleeper,
+                config.aptViaSystemdRun());
+        UpdateContext context = new UpdateContext(session, outbox, root, config.stateDir().resolve("staging"), apt,
+                new PythonEnvironment(runner, config.pipTimeout()), new Systemctl(runner, config.commandTimeout()),
+                config.serviceName(), config.healthCheck(), clock, sleeper,
+                PackageLimits.defaults().withMaxPackageBytes(config.maxPackageBytes()),
+                new InstallPolicy(config.timezone(), config.installHour(), config.scheduledIdle(), config.urgentIdle()),
+                tracker::idleFor, notifier::watchdog);
+        UpdateMachine machine = UpdateMachine.resume(new StateFile(config.stateDir(), client.json()), context,
+                config.maxStateTransitions());
+        LOG.info("installed version " + root.installedVersion().orElse("(none)") + ", update state "
+                + machine.current().name());
+        Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(10), new Random());
+        return new Agent(session, machine, outbox, root, alsa, notifier, clock, backoff, config.heartbeatInterval(),
+                config.checkInterval(), resources);
+    }
+
+    private static Optional<GpioButton> openButton(AgentConfig config, ActivityTracker tracker,
+            Supplier<Context> gpio) {
+        Context context;
+        try {
+            context = gpio.get();
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warning("no GPIO on this machine (" + e.getMessage() + "): running without the button on BCM pin "
+                    + config.gpioButtonPin().getAsInt() + "; audio and app sessions still count as activity");
+            return Optional.empty();
+        }
+        return GpioButton.open(context, config.gpioButtonPin().getAsInt(), config.gpioDebounce(), tracker);
+    }
+
+    private static void createDirectories(Path... dirs) {
+        for (Path dir : dirs) {
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create " + dir + " (" + e.getMessage()
+                        + "): check the path and the agent's permissions", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.protocol.api.UpdateStatus;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reports {@code downloading} and fetches the package into the staging area, resuming with HTTP Range after a
+ * broken connection or a restart. A server that is down leaves the machine here, to try again later.
+ */
+final class Downloading extends UpdateState {
+
+    static final String NAME = "downloading";
+
+    Downloading(UpdateJob job) {
+        super(job);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    UpdateState run(UpdateContext context) {
+        StatusOutbox.Flush flush = context.report(job, UpdateStatus.DOWNLOADING, null);
+        if (flush.refused(job.updateId(), UpdateStatus.DOWNLOADING)) {
+            // superseded before it started: drop it, the next check offers the newer one
+            UpdateLog.warn(job, "dropped: the server no longer offers this update to this device");
+            return new Done(job.abandoned());
+        }
+        Path part = context.download(job);
+        long size = job.offer().sizeBytes();
+        try {
+            Files.createDirectories(part.getParent());
+            long have = Files.exists(part) ? Files.size(part) : 0;
+            UpdateLog.step(job, "downloading " + size + " bytes" + (have > 0 ? ", resuming at byte " + have : ""));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + part.getParent() + ": " + e.getMessage(), e);
+        }
+        long[] lastTenth = {-1};
+        long got = context.session().download(job.offer().packageUrl(), job.offer().sha256(), size, part, bytes -> {
+            context.alive().run();
+            long tenth = size > 0 ? Math.min(10, bytes * 10 / size) : 10;
+            if (tenth != lastTenth[0]) {
+                lastTenth[0] = tenth;
+                UpdateLog.step(job, "downloading: " + (tenth * 10) + "% (" + bytes + " of " + size + " bytes)");
+            }
+        });
+        UpdateLog.step(job, "downloaded " + got + " bytes");
+        return new Verifying(job);
+    }
+}

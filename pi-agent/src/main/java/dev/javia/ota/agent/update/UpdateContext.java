@@ -1,0 +1,51 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.agent.system.Apt;
+import dev.javia.ota.agent.system.PythonEnvironment;
+import dev.javia.ota.agent.system.Sleeper;
+import dev.javia.ota.agent.system.Systemctl;
+import dev.javia.ota.agent.transport.DeviceSession;
+import dev.javia.ota.protocol.api.StatusReport;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.pkg.PackageLimits;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * What the steps work with: the server session and outbox, the install root, the system commands, time.
+ *
+ * @param staging     where packages are downloaded ({@code STATE_DIR/staging})
+ * @param healthCheck how long the restarted service must stay active
+ * @param idleFor     the activity tracker's answer
+ * @param alive       called while a long step makes progress (feeds the systemd watchdog)
+ */
+public record UpdateContext(
+        DeviceSession session,
+        StatusOutbox outbox,
+        InstallRoot root,
+        Path staging,
+        Apt apt,
+        PythonEnvironment python,
+        Systemctl systemctl,
+        String service,
+        Duration healthCheck,
+        Clock clock,
+        Sleeper sleeper,
+        PackageLimits limits,
+        InstallPolicy policy,
+        Supplier<Duration> idleFor,
+        Runnable alive) {
+
+    Path download(UpdateJob job) {
+        return staging.resolve(job.updateId() + ".zip");
+    }
+
+    /** Queues the report, then sends everything queued; a server that is down keeps it queued. */
+    StatusOutbox.Flush report(UpdateJob job, UpdateStatus status, String error) {
+        outbox.add(job.updateId(), new StatusReport(session.deviceUuid(), status, error));
+        return outbox.flush(session);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.protocol.api.UpdateOffer;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * What the machine knows about the update it is working on, persisted with its state.
+ *
+ * @param offer           the check's answer: id, version, URL, size and SHA-256
+ * @param scheduledFor    when the server scheduled it (null: the device's next install hour after {@code offeredAt})
+ * @param offeredAt       when this device first saw the offer
+ * @param systemPackages  what apt installs: the offer's and the package's lists, once verified
+ * @param previousVersion the release {@code current} pointed at before the switch: where a rollback returns
+ * @param outcome         completed or failed, once known
+ * @param failure         why it failed, for the operator
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record UpdateJob(
+        UpdateOffer offer,
+        Instant scheduledFor,
+        Instant offeredAt,
+        List<String> systemPackages,
+        String previousVersion,
+        UpdateStatus outcome,
+        String failure) {
+
+    public UpdateJob {
+        systemPackages = systemPackages == null ? List.of() : List.copyOf(systemPackages);
+    }
+
+    static UpdateJob offered(UpdateOffer offer, Instant scheduledFor, Instant now) {
+        return new UpdateJob(offer, scheduledFor, now, List.of(), null, null, null);
+    }
+
+    UUID updateId() {
+        return offer.id();
+    }
+
+    String version() {
+        return offer.version();
+    }
+
+    UpdateJob withSchedule(Instant newScheduledFor) {
+        return new UpdateJob(offer, newScheduledFor, offeredAt, systemPackages, previousVersion, outcome, failure);
+    }
+
+    UpdateJob withSystemPackages(List<String> packages) {
+        return new UpdateJob(offer, scheduledFor, offeredAt, packages, previousVersion, outcome, failure);
+    }
+
+    UpdateJob withPreviousVersion(String version) {
+        return new UpdateJob(offer, scheduledFor, offeredAt, systemPackages, version, outcome, failure);
+    }
+
+    UpdateJob completed() {
+        return new UpdateJob(offer, scheduledFor, offeredAt, systemPackages, previousVersion, UpdateStatus.COMPLETED,
+                null);
+    }
+
+    UpdateJob failedWith(String reason) {
+        return new UpdateJob(offer, scheduledFor, offeredAt, systemPackages, previousVersion, UpdateStatus.FAILED,
+                reason);
+    }
+
+    /** Dropped without a report: the server no longer wants it (superseded) or it never started. */
+    UpdateJob abandoned() {
+        return new UpdateJob(offer, scheduledFor, offeredAt, systemPackages, previousVersion, null, null);
+    }
+}

@@ -1,0 +1,221 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.agent.transport.ServerUnavailableException;
+import dev.javia.ota.protocol.api.UpdateCheck;
+import dev.javia.ota.protocol.api.UpdateOffer;
+import dev.javia.ota.protocol.api.UpdateStatus;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+
+/**
+ * Runs the update steps. Each next state is written to the state file before it runs (temp file, fsync, rename),
+ * so a {@code kill -9} or a power cut anywhere leaves a file that names the step that was running; {@link #resume}
+ * maps it to a safe place to go on. A transition counter, persisted with the state and raised by every start,
+ * stops a step that takes the device down each time it runs from doing so for ever.
+ */
+public final class UpdateMachine {
+
+    private final StateFile stateFile;
+    private final UpdateContext context;
+    private final int maxTransitions;
+    private final Consumer<String> afterSave;
+    private UpdateState current;
+    private int transitions;
+
+    private UpdateMachine(StateFile stateFile, UpdateContext context, int maxTransitions, Consumer<String> afterSave,
+            UpdateState current, int transitions) {
+        this.stateFile = stateFile;
+        this.context = context;
+        this.maxTransitions = maxTransitions;
+        this.afterSave = afterSave;
+        this.current = current;
+        this.transitions = transitions;
+    }
+
+    public static UpdateMachine resume(StateFile stateFile, UpdateContext context, int maxTransitions) {
+        return resume(stateFile, context, maxTransitions, name -> {
+        });
+    }
+
+    /**
+     * @param afterSave called with each state's name once it is on disk and before it runs (tests cut the power
+     *                  there)
+     */
+    static UpdateMachine resume(StateFile stateFile, UpdateContext context, int maxTransitions,
+            Consumer<String> afterSave) {
+        StateFile.Snapshot snapshot = stateFile.load().orElse(null);
+        if (snapshot == null || snapshot.job() == null) {
+            return new UpdateMachine(stateFile, context, maxTransitions, afterSave, new Idle(), 0);
+        }
+        UpdateState resumed = whereToResume(snapshot.state(), snapshot.job());
+        UpdateMachine machine = new UpdateMachine(stateFile, context, maxTransitions, afterSave, resumed,
+                snapshot.transitions());
+        if (!(resumed instanceof Idle) && !(resumed instanceof Waiting)) {
+            UpdateLog.step(snapshot.job(), "agent started in state " + snapshot.state() + ": resuming in "
+                    + resumed.name());
+            // every start inside an install counts: a step that kills the device each time cannot loop for ever
+            machine.moveTo(resumed);
+        }
+        return machine;
+    }
+
+    /**
+     * The one place that decides, after a stop at any point, where to go on. Every step is safe to run again from
+     * its start: each either completes a whole unit of work (a rename, a file written in full) or redoes it.
+     */
+    private static UpdateState whereToResume(String state, UpdateJob job) {
+        switch (state) {
+            // nothing was touched yet: re-evaluate the schedule
+            case Waiting.NAME:
+                return new Waiting(job);
+            // the part file is kept: the download resumes with Range where it broke off
+            case Downloading.NAME:
+                return new Downloading(job);
+            // reads only: check again
+            case Verifying.NAME:
+                return new Verifying(job);
+            // a half-extracted .partial directory is deleted and the package extracted again; current never moved
+            case Extracting.NAME:
+                return new Extracting(job);
+            // apt-get install is idempotent; "dpkg was interrupted" is repaired with dpkg --configure -a first
+            case InstallingSystemPackages.NAME:
+                return new InstallingSystemPackages(job);
+            // venv creation and pip install are idempotent in the release's own venv
+            case InstallingDependencies.NAME:
+                return new InstallingDependencies(job);
+            // current points at the old or the new release (one rename); switching again is harmless
+            case Switching.NAME:
+                return new Switching(job);
+            // the restart may not have been queued: queue it again (a restart is harmless)
+            case Restarting.NAME:
+                return new Restarting(job);
+            // the window restarts from zero: the service must prove itself again after the stop
+            case HealthCheck.NAME:
+                return new HealthCheck(job);
+            // switching back is idempotent; finish it
+            case RollingBack.NAME:
+                return new RollingBack(job);
+            // cleanup is idempotent
+            case Failed.NAME:
+                return new Failed(job);
+            // the outcome is known; the report is sent (again: the server takes a repeated report)
+            case Reporting.NAME:
+                return new Reporting(job);
+            case Done.NAME:
+                return new Done(job);
+            case Idle.NAME:
+                return new Idle();
+            // a state file written by a newer agent: do not guess, clean up and report
+            default:
+                return new Failed(job.failedWith("agent stopped in unknown state '" + state + "'"));
+        }
+    }
+
+    public UpdateState current() {
+        return current;
+    }
+
+    public int transitions() {
+        return transitions;
+    }
+
+    public boolean idle() {
+        return current instanceof Idle;
+    }
+
+    /** Whether an install is under way (past waiting): the device then tells the server it is updating. */
+    public boolean busy() {
+        return !(current instanceof Idle) && !(current instanceof Waiting);
+    }
+
+    /**
+     * Takes the answer of an update check. Idle: a new offer starts waiting. Waiting: a newer offer replaces the
+     * one in hand, and an offer withdrawn (superseded, cancelled) is dropped. Once the install has started, it
+     * finishes first.
+     */
+    public void offer(UpdateCheck check, Instant now) {
+        UpdateOffer offer = check == null ? null : check.update();
+        boolean settled = check != null && check.status() != null && (check.status() == UpdateStatus.COMPLETED
+                || check.status() == UpdateStatus.FAILED || check.status() == UpdateStatus.SUPERSEDED);
+        if (offer != null && settled) {
+            offer = null;
+        }
+        if (current instanceof Idle) {
+            if (offer != null) {
+                UpdateJob job = UpdateJob.offered(offer, check.scheduledFor(), now);
+                UpdateLog.step(job, "offered (" + (offer.updateType() == null ? "scheduled" : offer.updateType().wire())
+                        + (check.scheduledFor() == null ? "" : ", scheduled for " + check.scheduledFor()) + ")");
+                transitions = 0;
+                moveTo(new Waiting(job));
+            }
+            return;
+        }
+        if (current instanceof Waiting) {
+            UpdateJob job = current.job();
+            if (offer == null) {
+                UpdateLog.step(job, "withdrawn by the server before it started");
+                moveTo(new Idle());
+            } else if (!offer.id().equals(job.updateId())) {
+                UpdateLog.step(job, "replaced by " + offer.version() + " before it started");
+                transitions = 0;
+                moveTo(new Waiting(UpdateJob.offered(offer, check.scheduledFor(), now)));
+            } else if (!Objects.equals(check.scheduledFor(), job.scheduledFor())) {
+                moveTo(new Waiting(job.withSchedule(check.scheduledFor())));
+            }
+        }
+    }
+
+    /**
+     * Runs states until one says "not now" (returns itself). A server that is unreachable leaves the machine in
+     * the state it was in and is thrown on, for the caller's backoff; every other failure is the state's to route.
+     *
+     * @throws ServerUnavailableException to be retried later from the same state
+     */
+    public UpdateState advance() {
+        while (true) {
+            UpdateState state = current;
+            UpdateState next;
+            try {
+                next = state.run(context);
+            } catch (ServerUnavailableException e) {
+                UpdateLog.log(Level.WARNING, state.job(), state.name() + ": server unavailable, will retry: "
+                        + e.getMessage());
+                throw e;
+            } catch (RuntimeException e) {
+                String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+                UpdateLog.log(Level.WARNING, state.job(), state.name() + " failed: " + reason);
+                next = state.onFailure(reason);
+            }
+            if (next == state) {
+                return state;
+            }
+            moveTo(next);
+        }
+    }
+
+    private void moveTo(UpdateState next) {
+        UpdateState target = next;
+        if (target.installing() && transitions >= maxTransitions) {
+            // a reboot loop or a crash in the same step each time: stop installing, switch back if needed, report
+            target = target.onFailure("stopped after " + transitions + " state changes (limit "
+                    + maxTransitions + "): the agent or the device keeps stopping during the update");
+        } else if (transitions >= 2 * maxTransitions) {
+            // even the way out keeps failing: give up on the update locally so that the device is usable
+            target = new Idle();
+        }
+        if (target instanceof Idle) {
+            transitions = 0;
+        } else {
+            transitions++;
+        }
+        stateFile.save(new StateFile.Snapshot(target.name(), target.job(), transitions));
+        current = target;
+        if (!(target instanceof Idle) && !(target instanceof Waiting)) {
+            UpdateLog.step(target.job(), "state " + target.name());
+        }
+        afterSave.accept(target.name());
+    }
+}

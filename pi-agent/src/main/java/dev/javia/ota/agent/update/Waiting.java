@@ -1,0 +1,40 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.protocol.api.UpdateType;
+
+/** An update is offered; nothing is touched until the install policy says it is time and the user is away. */
+final class Waiting extends UpdateState {
+
+    static final String NAME = "waiting";
+    private String lastReason;
+
+    Waiting(UpdateJob job) {
+        super(job);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    UpdateState run(UpdateContext context) {
+        UpdateType type = job.offer().updateType() == null ? UpdateType.SCHEDULED : job.offer().updateType();
+        InstallPolicy.Decision decision = context.policy().decide(type, job.scheduledFor(), job.offeredAt(),
+                context.clock().instant(), context.idleFor().get());
+        if (!decision.due()) {
+            if (!decision.reason().equals(lastReason)) {
+                UpdateLog.step(job, "waiting: " + decision.reason());
+                lastReason = decision.reason();
+            }
+            return this;
+        }
+        UpdateLog.step(job, "starting: " + decision.reason());
+        return new Downloading(job);
+    }
+
+    @Override
+    boolean installing() {
+        return false;
+    }
+}
