@@ -7,6 +7,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.scheduling.annotation.EnableScheduling;
 
 import java.time.Clock;
+import java.time.Duration;
 
 @SpringBootApplication
 @ConfigurationPropertiesScan
@@ -17,9 +18,12 @@ public class OtaServerApplication {
         SpringApplication.run(OtaServerApplication.class, args);
     }
 
-    /** Every "now" on the server comes from here, so that tests can set the time. */
+    /**
+     * Every "now" on the server comes from here, so that tests can set the time. It ticks in microseconds, the
+     * precision PostgreSQL keeps, so that an answer shows the same instant a later read of the row does.
+     */
     @Bean
     Clock clock() {
-        return Clock.systemUTC();
+        return Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000));
     }
 }

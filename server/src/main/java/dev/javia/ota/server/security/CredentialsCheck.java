@@ -4,6 +4,7 @@ import dev.javia.ota.server.OtaProperties;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /** Refuses to start with a missing or weak key, and says which variable to set. */
@@ -37,19 +38,18 @@ final class CredentialsCheck {
             }
         }
         if (!problems.isEmpty()) {
-            throw new IllegalStateException("The server cannot start with these credentials:\n  - "
-                    + String.join("\n  - ", problems));
+            throw new WeakCredentialsException(problems);
         }
     }
 
-    private static java.util.Optional<String> weakness(String key) {
+    private static Optional<String> weakness(String key) {
         if (key.length() < MIN_LENGTH) {
-            return java.util.Optional.of("is too short (" + key.length() + " characters): use at least " + MIN_LENGTH
+            return Optional.of("is too short (" + key.length() + " characters): use at least " + MIN_LENGTH
                     + " random characters, e.g. `openssl rand -hex 32`");
         }
         if (PLACEHOLDERS.contains(key.toLowerCase()) || key.chars().distinct().count() < 8) {
-            return java.util.Optional.of("looks like a placeholder: use a random key, e.g. `openssl rand -hex 32`");
+            return Optional.of("looks like a placeholder: use a random key, e.g. `openssl rand -hex 32`");
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 }
