@@ -5,14 +5,10 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -132,23 +128,7 @@ public final class PackageExtractor {
 
         void discard(boolean removeRoot) {
             try {
-                Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                    @Override
-                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                        Files.deleteIfExists(file);
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                        if (removeRoot || !dir.equals(root)) {
-                            Files.deleteIfExists(dir);
-                        }
-                        return FileVisitResult.CONTINUE;
-                    }
-                });
-            } catch (NoSuchFileException e) {
-                // nothing was written
+                FileTrees.delete(root, !removeRoot);
             } catch (IOException e) {
                 // The original failure matters more; a leftover is found by the next extract (target not empty).
             }
