@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# create_update.sh VERSION "DESCRIPTION" scheduled|urgent ["pkg1,pkg2"]  (see --help)
+#
+# Runs the packager jar: the one next to this script (an installed copy, e.g. /opt/javia/scripts/create_update/),
+# else packager/target/create-update.jar in a checkout, which is built with ../mvnw when it is missing.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+jar=""
+for candidate in "$here/create-update.jar" "$here/target/create-update.jar"; do
+    if [[ -f "$candidate" ]]; then
+        jar="$candidate"
+        break
+    fi
+done
+
+if [[ -z "$jar" ]]; then
+    if [[ -x "$here/../mvnw" && -f "$here/pom.xml" ]]; then
+        echo "create_update: building the packager once (../mvnw package), this takes a minute..." >&2
+        (cd "$here/.." && ./mvnw -q -pl packager -am -DskipTests package) >&2
+        jar="$here/target/create-update.jar"
+    else
+        echo "create_update: create-update.jar is neither next to this script nor in $here/target;" \
+             "copy it here, or build it in a checkout with ./mvnw -pl packager -am -DskipTests package" >&2
+        exit 2
+    fi
+fi
+
+if ! command -v java >/dev/null 2>&1; then
+    echo "create_update: java was not found: install a Java 17 runtime (e.g. apt-get install openjdk-17-jre-headless)" >&2
+    exit 2
+fi
+
+exec java ${CREATE_UPDATE_JAVA_OPTS:-} -jar "$jar" "$@"

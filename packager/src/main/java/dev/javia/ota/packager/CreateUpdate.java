@@ -1,0 +1,404 @@
+package dev.javia.ota.packager;
+
+import dev.javia.ota.protocol.api.UpdateCreated;
+import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.api.UpdateView;
+import dev.javia.ota.protocol.pkg.DebianPackageNames;
+import dev.javia.ota.protocol.pkg.FileTrees;
+import dev.javia.ota.protocol.pkg.InvalidPackageException;
+import dev.javia.ota.protocol.pkg.PackageBuilder;
+import dev.javia.ota.protocol.pkg.PackageInspector;
+import dev.javia.ota.protocol.pkg.PackageLayout;
+import dev.javia.ota.protocol.pkg.PackageLimits;
+import dev.javia.ota.protocol.pkg.PackageSource;
+import dev.javia.ota.protocol.pkg.Sha256;
+import dev.javia.ota.protocol.pkg.UpdateMetadata;
+import dev.javia.ota.protocol.pkg.Version;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+
+/** {@code create_update}: build, check and publish an update in one command. */
+@Command(name = "create_update",
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        customSynopsis = {
+                "create_update [OPTIONS] VERSION DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]",
+                "create_update [OPTIONS] --bump patch|minor|major [auto] DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]"},
+        description = {
+                "",
+                "Builds an update package from the application files (pi_client/), checks it the way the server "
+                        + "and the devices will, and publishes it to the OTA server, which schedules it for every "
+                        + "registered device (or the --target-devices).",
+                "",
+                "Arguments:",
+                "  VERSION           vMAJOR.MINOR.PATCH, newer than every published version (e.g. v1.2.3);",
+                "                    with --bump, leave it out or write 'auto'",
+                "  DESCRIPTION       what the update changes, in quotes",
+                "  scheduled|urgent  scheduled: installed from 02:00 device-local time;",
+                "                    urgent: installed once a device has been idle for an hour",
+                "  SYSTEM_PACKAGES   apt packages the update needs, comma-separated (e.g. \"libopus0,libopus-dev\")",
+                "",
+                "Options:"},
+        footer = {
+                "",
+                "Examples:",
+                "  create_update v1.2.3 \"Bug fixes and performance improvements\" scheduled",
+                "  create_update v1.2.4 \"Critical security patch\" urgent",
+                "  create_update v1.3.0 \"Add new audio codec\" scheduled \"libopus0,libopus-dev\"",
+                "  create_update --bump patch \"Fix the wake word timeout\" scheduled",
+                "  create_update --output dist/ v1.3.1 \"Try the build\" scheduled",
+                "",
+                "Server and key:",
+                "  The server URL is --server, else $OTA_SERVER_URL, else server_url in the config file. The admin",
+                "  key is $OTA_ADMIN_API_KEY, else admin_api_key in the config file (never an option: it would end",
+                "  up in shell history). The config file is --config, else $OTA_PACKAGER_CONFIG, else",
+                "  " + ServerSettings.DEFAULT_CONFIG + " (chmod 600), e.g.:",
+                "    server_url=https://ota.example.com",
+                "    admin_api_key=...",
+                "",
+                "The package:",
+                "  update_vX.Y.Z.zip holds pi_client/ (the source files and VERSION) and update_metadata.json (type,",
+                "  description, system packages, and the size, SHA-256 and mode of every file). The same files give",
+                "  the same bytes: created_at is $SOURCE_DATE_EPOCH when set, else the newest file's modification time.",
+                "  Never packaged: " + PackageSource.NEVER_PACKAGED,
+                "  Links that leave the source directory are an error; links inside it are packaged as files.",
+                "",
+                "Exit codes:",
+                "  0  published (with --output: built and checked)",
+                "  2  fix the command line, the source directory or the settings",
+                "  3  the server refused the update (version not newer, package refused or too large)",
+                "  4  the server refused the admin key",
+                "  5  the server could not be reached or failed: nothing was published, try again later"})
+public final class CreateUpdate implements Callable<Integer> {
+
+    private static final Pattern DEVICE_UUID =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final int MAX_DESCRIPTION = 2000;
+
+    @Parameters(arity = "0..4", paramLabel = "ARGUMENTS", hidden = true)
+    private List<String> arguments = new ArrayList<>();
+
+    @Option(names = "--source", paramLabel = "DIR",
+            description = "the application files to package (default: pi_client/ in the current directory)")
+    private String source;
+
+    @Option(names = "--server", paramLabel = "URL",
+            description = "the OTA server, e.g. https://ota.example.com (default: $OTA_SERVER_URL, then the config file)")
+    private String server;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "where server_url and admin_api_key are read from (default: $OTA_PACKAGER_CONFIG, then "
+                    + ServerSettings.DEFAULT_CONFIG + ")")
+    private String config;
+
+    @Option(names = "--target-devices", paramLabel = "UUID,...",
+            description = "schedule only these registered devices, comma-separated (default: every device)")
+    private String targetDevices;
+
+    @Option(names = "--output", paramLabel = "FILE",
+            description = "build and check only, and write the package to FILE (or into FILE if it is a directory); "
+                    + "nothing is uploaded, and the server is asked nothing unless --bump needs the newest version")
+    private String output;
+
+    @Option(names = "--bump", paramLabel = "patch|minor|major",
+            description = "take the next version after the newest on the server (v0.0.0 when there is none)")
+    private Version.Bump bump;
+
+    @Option(names = "--retries", paramLabel = "N", defaultValue = "3",
+            description = "how often a broken upload is tried again (default: ${DEFAULT-VALUE})")
+    private int retries;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+    private boolean help;
+
+    @Spec
+    private CommandSpec spec;
+
+    private final PackagerEnvironment environment;
+
+    CreateUpdate(PackagerEnvironment environment) {
+        this.environment = environment;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine(PackagerEnvironment.system()).execute(args));
+    }
+
+    /** The command with its error handling, ready for {@code execute}; tests set its out and err. */
+    static CommandLine commandLine(PackagerEnvironment environment) {
+        CommandLine commandLine = new CommandLine(new CreateUpdate(environment));
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("create_update: " + e.getMessage());
+            err.println("Run create_update --help for the usage.");
+            err.flush();
+            return PackagerException.BAD_INPUT;
+        });
+        return commandLine;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            return run(out, err);
+        } catch (PackagerException e) {
+            err.println("create_update: " + e.getMessage());
+            return e.exitCode();
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private int run(PrintWriter out, PrintWriter err) {
+        UpdateRequest request = UpdateRequest.parse(arguments, bump != null);
+        List<String> targets = parseTargets(targetDevices);
+        if (retries < 0) {
+            throw PackagerException.badInput("--retries must be 0 or more, not " + retries);
+        }
+        Path sourceDir = environment.resolve(source == null ? "pi_client" : source);
+        PackageSource files = scan(sourceDir);
+        UpdateServer updateServer = null;
+        Version version = request.version();
+        if (output == null || bump != null) {
+            updateServer = new UpdateServer(ServerSettings.resolve(server, config, environment, err), environment,
+                    err, retries);
+            version = chooseVersion(request.version(), updateServer.listUpdates(), err);
+        }
+        if (!files.skipped().isEmpty()) {
+            err.println("left out (never packaged): " + String.join(", ", files.skipped()));
+        }
+
+        Path scratch = null;
+        try {
+            Path zip;
+            if (output == null) {
+                scratch = Files.createTempDirectory("create_update-");
+                zip = scratch.resolve(PackageLayout.fileName(version));
+            } else {
+                Path target = environment.resolve(output);
+                zip = Files.isDirectory(target) ? target.resolve(PackageLayout.fileName(version)) : target;
+            }
+            UpdateMetadata metadata = build(sourceDir, files, version, request, zip);
+            String sha256 = Sha256.of(zip);
+            long size = Files.size(zip);
+            err.println("built and checked " + zip.getFileName() + ": " + metadata.files().size() + " files, "
+                    + UploadProgress.human(size));
+            if (updateServer == null || output != null) {
+                out.println("built " + version + " (not published)");
+                printFacts(out, null, version.toString(), sha256, size);
+                out.println("  file     " + zip);
+                return 0;
+            }
+            err.println("publishing to " + updateServer.baseUrl());
+            UploadProgress progress = new UploadProgress(err, environment.interactive(), System::nanoTime);
+            UpdateCreated created = updateServer.publish(zip, new UpdateServer.Publication(version.toString(),
+                    request.description(), request.type().wire(), request.systemPackages(), targets, sha256), progress);
+            UpdateView update = created.update();
+            if (!sha256.equals(update.sha256())) {
+                throw new PackagerException(PackagerException.UNAVAILABLE, "the server stored " + version
+                        + " with SHA-256 " + update.sha256() + " but the package built here has " + sha256
+                        + ": something between here and the server changed the upload; check the update with GET "
+                        + "/api/v1/updates/ before devices install it");
+            }
+            out.println("published " + update.version() + " (" + update.updateType().wire() + "), scheduled for "
+                    + created.scheduledDevices() + (created.scheduledDevices() == 1 ? " device" : " devices"));
+            printFacts(out, String.valueOf(update.id()), update.version(), update.sha256(), update.sizeBytes());
+            out.println("  devices  " + created.scheduledDevices());
+            return 0;
+        } catch (IOException e) {
+            throw PackagerException.badInput("could not build the package (" + e.getMessage() + "): check that the "
+                    + "source files are readable and the output directory is writable");
+        } finally {
+            deleteQuietly(scratch);
+        }
+    }
+
+    private static void printFacts(PrintWriter out, String id, String version, String sha256, long size) {
+        if (id != null) {
+            out.println("  id       " + id);
+        }
+        out.println("  version  " + version);
+        out.println("  sha256   " + sha256);
+        out.println("  size     " + size + " bytes (" + UploadProgress.human(size) + ")");
+    }
+
+    private static PackageSource scan(Path sourceDir) {
+        try {
+            return PackageSource.scan(sourceDir);
+        } catch (IllegalArgumentException e) {
+            throw PackagerException.badInput(e.getMessage());
+        } catch (IOException e) {
+            throw PackagerException.badInput("cannot read the source directory " + sourceDir + " (" + e.getMessage()
+                    + "): check its permissions");
+        }
+    }
+
+    private UpdateMetadata build(Path sourceDir, PackageSource files, Version version, UpdateRequest request,
+                                 Path zip) throws IOException {
+        try {
+            PackageBuilder.buildFile(sourceDir, version, request.type(), request.description(),
+                    request.systemPackages(), createdAt(files), zip);
+        } catch (IllegalArgumentException e) {
+            throw PackagerException.badInput(e.getMessage());
+        }
+        try {
+            return PackageInspector.inspect(zip, PackageLimits.defaults());
+        } catch (InvalidPackageException e) {
+            throw PackagerException.badInput("the package built from " + sourceDir + " fails its own check: "
+                    + e.getMessage());
+        }
+    }
+
+    /**
+     * Not the clock: two builds of the same files must give the same bytes. $SOURCE_DATE_EPOCH is the
+     * reproducible-builds convention; otherwise the newest file's modification time stands for "when this content
+     * was made".
+     */
+    private Instant createdAt(PackageSource files) throws IOException {
+        String epoch = environment.variable("SOURCE_DATE_EPOCH");
+        if (epoch != null) {
+            try {
+                return Instant.ofEpochSecond(Long.parseLong(epoch));
+            } catch (NumberFormatException e) {
+                throw PackagerException.badInput("SOURCE_DATE_EPOCH must be seconds since 1970, not '" + epoch + "'");
+            }
+        }
+        Instant newest = Instant.EPOCH;
+        for (PackageSource.SourceFile file : files.files()) {
+            Instant modified = Files.getLastModifiedTime(file.file()).toInstant();
+            if (modified.isAfter(newest)) {
+                newest = modified;
+            }
+        }
+        return newest.truncatedTo(ChronoUnit.SECONDS);
+    }
+
+    private Version chooseVersion(Version requested, List<UpdateView> published, PrintWriter err) {
+        Optional<Version> newest = published.stream()
+                .map(view -> Version.tryParse(view.version()))
+                .flatMap(Optional::stream)
+                .max(Version::compareTo);
+        if (bump != null) {
+            Version base = newest.orElse(new Version(0, 0, 0));
+            Version next = base.bump(bump);
+            err.println("newest on the server: " + newest.map(Version::toString).orElse("none") + "; "
+                    + bump.name().toLowerCase(Locale.ROOT) + " bump gives " + next);
+            return next;
+        }
+        if (newest.isPresent() && !requested.isNewerThan(newest.get())) {
+            Version next = newest.get().bump(Version.Bump.PATCH);
+            String why = requested.equals(newest.get()) ? requested + " is already published"
+                    : requested + " is older than " + newest.get() + ", the newest published (devices never go back)";
+            throw new PackagerException(PackagerException.REFUSED, why + ": publish a newer version, e.g. " + next
+                    + " (or use --bump patch)");
+        }
+        return requested;
+    }
+
+    private static List<String> parseTargets(String text) {
+        if (text == null || text.isBlank()) {
+            return List.of();
+        }
+        LinkedHashSet<String> uuids = new LinkedHashSet<>();
+        for (String item : text.split(",")) {
+            String uuid = item.strip();
+            if (uuid.isEmpty()) {
+                continue;
+            }
+            if (!DEVICE_UUID.matcher(uuid).matches()) {
+                throw PackagerException.badInput("--target-devices: '" + uuid + "' is not a device UUID (e.g. "
+                        + "0190f7a4-5b6c-7d8e-9f00-112233445566; see GET /api/v1/devices/)");
+            }
+            uuids.add(uuid.toLowerCase(Locale.ROOT));
+        }
+        return List.copyOf(uuids);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try {
+            FileTrees.delete(dir, false);
+        } catch (IOException e) {
+            // a temporary directory left behind is harmless
+        }
+    }
+
+    /** The positional arguments, checked: the seed's {@code VERSION "DESCRIPTION" TYPE ["pkg1,pkg2"]}. */
+    record UpdateRequest(Version version, String description, UpdateType type, List<String> systemPackages) {
+
+        static UpdateRequest parse(List<String> arguments, boolean bump) {
+            List<String> rest = new ArrayList<>(arguments);
+            Version version = null;
+            if (bump) {
+                if (!rest.isEmpty() && rest.get(0).equalsIgnoreCase("auto")) {
+                    rest.remove(0);
+                } else if (!rest.isEmpty() && Version.tryParse(rest.get(0)).isPresent()) {
+                    throw PackagerException.badInput("give either a VERSION (" + rest.get(0) + ") or --bump, not "
+                            + "both");
+                }
+            } else {
+                if (rest.isEmpty()) {
+                    throw PackagerException.badInput("missing VERSION: e.g. create_update v1.2.3 \"Bug fixes\" "
+                            + "scheduled (or --bump patch instead of the version)");
+                }
+                String text = rest.remove(0);
+                if (text.equalsIgnoreCase("auto")) {
+                    throw PackagerException.badInput("VERSION 'auto' needs --bump patch|minor|major");
+                }
+                try {
+                    version = Version.parse(text);
+                } catch (IllegalArgumentException e) {
+                    throw PackagerException.badInput(e.getMessage());
+                }
+            }
+            if (rest.size() < 2) {
+                throw PackagerException.badInput("missing " + (rest.isEmpty() ? "DESCRIPTION and " : "")
+                        + "the update type: e.g. create_update v1.2.3 \"Bug fixes\" scheduled");
+            }
+            if (rest.size() > 3) {
+                throw PackagerException.badInput("too many arguments: " + rest.subList(3, rest.size())
+                        + " (put the description in quotes, and the system packages in one comma-separated argument)");
+            }
+            String description = rest.get(0).strip();
+            if (description.isEmpty()) {
+                throw PackagerException.badInput("the description is empty: say in a few words what this update "
+                        + "changes");
+            }
+            if (description.length() > MAX_DESCRIPTION) {
+                throw PackagerException.badInput("the description is " + description.length() + " characters long; "
+                        + "the server keeps at most " + MAX_DESCRIPTION);
+            }
+            try {
+                UpdateType type = UpdateType.parse(rest.get(1));
+                List<String> packages = DebianPackageNames.parseList(rest.size() == 3 ? rest.get(2) : null);
+                return new UpdateRequest(version, description, type, packages);
+            } catch (IllegalArgumentException e) {
+                throw PackagerException.badInput(e.getMessage());
+            }
+        }
+    }
+}
