@@ -1,0 +1,93 @@
+package dev.javia.ota.server;
+
+import dev.javia.ota.protocol.api.ApiExamples;
+import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.server.testing.HttpApi;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Sends the documented example requests (docs/api/examples) to the real server and checks that every answer has
+ * exactly the documented shape: what the docs show is what an agent gets.
+ */
+class ApiExamplesTests extends ApiTestSupport {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Fields whose keys are data, not shape. */
+    private static final Set<String> MAPS = Set.of("metadata", "status_counts");
+
+    @Test
+    void everyAnswerHasTheDocumentedShape() throws IOException {
+        String uuid = newDeviceUuid();
+        ObjectNode registration = (ObjectNode) example("register.request.json");
+        registration.put("device_uuid", uuid);
+        HttpApi.Response registered = api.post(ApiPaths.REGISTER, ENROLLMENT, registration);
+        assertShape("register.response.json", registered);
+        String token = registered.json().get("device_token").asText();
+
+        assertShape("check-nothing-due.response.json", api.get(ApiPaths.check(uuid), token));
+        assertShape("heartbeat.response.json", api.post(ApiPaths.heartbeat(uuid), token, example("heartbeat.request.json")));
+
+        Map<String, Object> form = form("v1.2.3", "scheduled", "libopus0", null);
+        form.put("package", samplePackage("v1.2.3", UpdateType.SCHEDULED, "libopus0"));
+        HttpApi.Response created = api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, form);
+        assertShape("create.response.json", created);
+        String updateId = created.json().get("update").get("id").asText();
+
+        assertShape("check.response.json", api.get(ApiPaths.check(uuid), token));
+        assertShape("updates.response.json", api.get(ApiPaths.UPDATES, ADMIN));
+        assertShape("devices.response.json", api.get(ApiPaths.DEVICES, ADMIN));
+        HttpApi.Response patched = api.patch(ApiPaths.deviceStatus(uuid), token, example("device-status.request.json"));
+        assertThat(fields(patched.json())).isEqualTo(fields(example("devices.response.json").get("devices").get(0)));
+
+        ObjectNode downloading = (ObjectNode) example("status.request.json");
+        downloading.put("device_uuid", uuid).put("status", "downloading").remove("error_message");
+        api.post(ApiPaths.updateStatus(updateId), token, downloading);
+        ObjectNode failed = (ObjectNode) example("status.request.json");
+        failed.put("device_uuid", uuid);
+        assertShape("status.response.json", api.post(ApiPaths.updateStatus(updateId), token, failed));
+
+        ObjectNode refused = (ObjectNode) example("status.request.json");
+        refused.put("device_uuid", uuid).put("status", "completed");
+        assertShape("problem.response.json", api.post(ApiPaths.updateStatus(updateId), token, refused));
+    }
+
+    private static JsonNode example(String file) throws IOException {
+        return JSON.readTree(Files.readString(ApiExamples.file(file)));
+    }
+
+    private static void assertShape(String exampleFile, HttpApi.Response response) throws IOException {
+        assertThat(response.status()).as(response.toString()).isLessThan(500);
+        assertSameShape(example(exampleFile), response.json(), exampleFile);
+    }
+
+    private static void assertSameShape(JsonNode expected, JsonNode actual, String path) {
+        if (expected.isArray() && actual.isArray() && !expected.isEmpty() && !actual.isEmpty()) {
+            assertSameShape(expected.get(0), actual.get(0), path + "[0]");
+        }
+        if (!expected.isObject() || !actual.isObject()) {
+            return;
+        }
+        assertThat(fields(actual)).as("fields of " + path).isEqualTo(fields(expected));
+        for (String field : fields(expected)) {
+            if (!MAPS.contains(field)) {
+                assertSameShape(expected.get(field), actual.get(field), path + "." + field);
+            }
+        }
+    }
+
+    private static Set<String> fields(JsonNode node) {
+        return new TreeSet<>(node.propertyNames());
+    }
+}
