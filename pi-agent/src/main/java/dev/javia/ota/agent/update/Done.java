@@ -16,12 +16,7 @@ final class Done extends UpdateState {
     static final String NAME = "done";
 
     Done(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

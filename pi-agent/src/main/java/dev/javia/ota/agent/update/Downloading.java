@@ -14,23 +14,23 @@ import java.nio.file.Path;
 final class Downloading extends UpdateState {
 
     static final String NAME = "downloading";
+    /** Reported once per run of this step; a restart reports again (the server takes a repeated report). */
+    private boolean reported;
 
     Downloading(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override
     UpdateState run(UpdateContext context) {
-        StatusOutbox.Flush flush = context.report(job, UpdateStatus.DOWNLOADING, null);
-        if (flush.refused(job.updateId(), UpdateStatus.DOWNLOADING)) {
-            // superseded before it started: drop it, the next check offers the newer one
-            UpdateLog.warn(job, "dropped: the server no longer offers this update to this device");
-            return new Done(job.abandoned());
+        if (!reported) {
+            StatusOutbox.Flush flush = context.report(job, UpdateStatus.DOWNLOADING, null);
+            if (flush.refused(job.updateId(), UpdateStatus.DOWNLOADING)) {
+                // superseded before it started: drop it, the next check offers the newer one
+                UpdateLog.warn(job, "dropped: the server no longer offers this update to this device");
+                return new Done(job.abandoned());
+            }
+            reported = true;
         }
         Path part = context.download(job);
         long size = job.offer().sizeBytes();

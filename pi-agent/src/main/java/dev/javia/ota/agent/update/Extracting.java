@@ -13,12 +13,7 @@ final class Extracting extends UpdateState {
     static final String NAME = "extracting";
 
     Extracting(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

@@ -12,12 +12,7 @@ final class Failed extends UpdateState {
     static final String NAME = "failed";
 
     Failed(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

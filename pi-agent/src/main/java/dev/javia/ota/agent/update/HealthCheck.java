@@ -14,12 +14,7 @@ final class HealthCheck extends UpdateState {
     private static final Duration POLL = Duration.ofSeconds(2);
 
     HealthCheck(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

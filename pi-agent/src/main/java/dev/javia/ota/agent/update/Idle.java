@@ -6,12 +6,7 @@ final class Idle extends UpdateState {
     static final String NAME = "idle";
 
     Idle() {
-        super(null);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, null);
     }
 
     @Override

@@ -6,12 +6,7 @@ final class InstallingDependencies extends UpdateState {
     static final String NAME = "dependencies";
 
     InstallingDependencies(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

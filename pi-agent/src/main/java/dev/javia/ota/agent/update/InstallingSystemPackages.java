@@ -6,12 +6,7 @@ final class InstallingSystemPackages extends UpdateState {
     static final String NAME = "system-packages";
 
     InstallingSystemPackages(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

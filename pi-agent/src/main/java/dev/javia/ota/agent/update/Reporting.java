@@ -9,12 +9,7 @@ final class Reporting extends UpdateState {
     static final String NAME = "reporting";
 
     Reporting(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

@@ -6,12 +6,7 @@ final class Restarting extends UpdateState {
     static final String NAME = "restarting";
 
     Restarting(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

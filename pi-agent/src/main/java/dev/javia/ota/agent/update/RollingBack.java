@@ -14,12 +14,7 @@ final class RollingBack extends UpdateState {
     static final String NAME = "rolling-back";
 
     RollingBack(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

@@ -6,12 +6,7 @@ final class Switching extends UpdateState {
     static final String NAME = "switching";
 
     Switching(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

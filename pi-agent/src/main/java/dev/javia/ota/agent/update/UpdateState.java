@@ -8,13 +8,17 @@ package dev.javia.ota.agent.update;
 public abstract class UpdateState {
 
     protected final UpdateJob job;
+    private final String name;
 
-    protected UpdateState(UpdateJob job) {
+    protected UpdateState(String name, UpdateJob job) {
+        this.name = name;
         this.job = job;
     }
 
     /** The name in the state file and the logs. */
-    public abstract String name();
+    public final String name() {
+        return name;
+    }
 
     abstract UpdateState run(UpdateContext context);
 

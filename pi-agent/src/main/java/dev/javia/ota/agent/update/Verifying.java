@@ -24,12 +24,7 @@ final class Verifying extends UpdateState {
     static final String NAME = "verifying";
 
     Verifying(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

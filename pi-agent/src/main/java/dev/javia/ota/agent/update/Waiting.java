@@ -9,12 +9,7 @@ final class Waiting extends UpdateState {
     private String lastReason;
 
     Waiting(UpdateJob job) {
-        super(job);
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, job);
     }
 
     @Override

@@ -1,0 +1,165 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.agent.identity.DeviceIdentity;
+import dev.javia.ota.agent.system.Apt;
+import dev.javia.ota.agent.system.PythonEnvironment;
+import dev.javia.ota.agent.system.RecordingCommandRunner;
+import dev.javia.ota.agent.system.Systemctl;
+import dev.javia.ota.agent.testing.FakeServer;
+import dev.javia.ota.agent.testing.MutableClock;
+import dev.javia.ota.agent.transport.DeviceSession;
+import dev.javia.ota.agent.transport.ServerClient;
+import dev.javia.ota.agent.transport.ServerUnavailableException;
+import dev.javia.ota.protocol.api.RegisterDevice;
+import dev.javia.ota.protocol.api.UpdateOffer;
+import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.pkg.PackageBuilder;
+import dev.javia.ota.protocol.pkg.PackageLimits;
+import dev.javia.ota.protocol.pkg.Version;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * One device on a temporary disk: an install root already on v1.0.0, a state dir, a fake server and a recording
+ * command runner. Machines built from it share the disk, as successive runs of the agent on one Pi do.
+ */
+final class DeviceFixture implements AutoCloseable {
+
+    /** What a cut of the power looks like to the code: nothing after it runs. */
+    static final class PowerCut extends Error {
+        PowerCut(String where) {
+            super("power cut " + where);
+        }
+    }
+
+    static final String SERVICE = "voice-assistant-client";
+
+    final Path installDir;
+    final Path stateDir;
+    final Path workDir;
+    final FakeServer server = new FakeServer();
+    final RecordingCommandRunner runner = new RecordingCommandRunner();
+    final MutableClock clock = new MutableClock(Instant.parse("2025-06-01T12:00:00Z"));
+    final InstallRoot root;
+    final List<String> chain = new ArrayList<>();
+    final DeviceSession session;
+    final ServerClient client;
+    Consumer<String> afterSave = name -> {
+    };
+    Duration healthCheck = Duration.ofSeconds(30);
+    Duration idle = Duration.ofHours(2);
+
+    DeviceFixture(Path dir) {
+        installDir = dir.resolve("opt/javia");
+        stateDir = dir.resolve("var/lib/javia-agent");
+        workDir = dir.resolve("work");
+        root = new InstallRoot(installDir);
+        installRelease("v1.0.0");
+        client = new ServerClient(java.net.URI.create(server.url()), Duration.ofSeconds(5));
+        DeviceIdentity identity = DeviceIdentity.load(dir.resolve("home/.javia_device_uuid"),
+                dir.resolve("home/.javia_device_token"));
+        session = new DeviceSession(client, identity, FakeServer.ENROLLMENT_KEY,
+                () -> new RegisterDevice(identity.uuid(), "test-pi", "UTC", root.installedVersion().orElse(null),
+                        Map.of()));
+    }
+
+    /** A release as an earlier install (or setup.sh) left it. */
+    void installRelease(String version) {
+        try {
+            Path release = root.release(version);
+            Files.createDirectories(release);
+            Files.writeString(release.resolve("client.py"), "print('" + version + "')\n", StandardCharsets.UTF_8);
+            Files.writeString(release.resolve("VERSION"), version + "\n", StandardCharsets.UTF_8);
+            root.switchTo(version);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Publishes a sample package (with requirements.txt) as {@code version}, due now. */
+    UpdateOffer publish(String version, UpdateType type, List<String> systemPackages) {
+        try {
+            Path zip = PackageBuilder.samplePackage(workDir, Version.parse(version), type, systemPackages);
+            return server.offer(zip, version, type, clock.instant().minusSeconds(60), systemPackages);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    UpdateContext context() {
+        Apt apt = new Apt(runner, Duration.ofMinutes(30), 120, 3, clock.sleeper(), false);
+        return new UpdateContext(session, StatusOutbox.open(stateDir, client.json()), root,
+                stateDir.resolve("staging"), apt, new PythonEnvironment(runner, Duration.ofMinutes(15)),
+                new Systemctl(runner, Duration.ofSeconds(60)), SERVICE, healthCheck, clock, clock.sleeper(),
+                PackageLimits.defaults(), new InstallPolicy(ZoneOffset.UTC, 2, Duration.ofMinutes(5),
+                Duration.ofHours(1)), () -> idle, () -> {
+        });
+    }
+
+    /** A new machine on this device's disk, as the agent builds it at start. */
+    UpdateMachine machine() {
+        return UpdateMachine.resume(new StateFile(stateDir, client.json()), context(), 50, name -> {
+            chain.add(name);
+            afterSave.accept(name);
+        });
+    }
+
+    /** One tick's worth: ask the server, then run as far as the machine can. Server trouble ends the tick. */
+    UpdateState tick(UpdateMachine machine) {
+        try {
+            if (!machine.busy()) {
+                machine.offer(session.check(), clock.instant());
+            }
+            return machine.advance();
+        } catch (ServerUnavailableException e) {
+            return machine.current();
+        }
+    }
+
+    /** Ticks until the machine is idle again (bounded: a machine that never settles fails the test). */
+    UpdateMachine runToIdle(UpdateMachine machine) {
+        for (int i = 0; i < 20; i++) {
+            tick(machine);
+            if (machine.idle()) {
+                return machine;
+            }
+        }
+        throw new AssertionError("machine did not settle; stuck in " + machine.current() + " after " + chain);
+    }
+
+    String currentTarget() {
+        try {
+            return Files.readSymbolicLink(root.current()).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String versionFile() {
+        try {
+            return Files.readString(installDir.resolve("VERSION")).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    List<String> commandLines() {
+        return runner.lines().stream().map(line -> line.replace(installDir.toString(), "$INSTALL")).toList();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
