@@ -1,0 +1,196 @@
+package dev.javia.ota.agent;
+
+import dev.javia.ota.agent.config.AgentConfig;
+import dev.javia.ota.agent.system.RecordingCommandRunner;
+import dev.javia.ota.agent.system.SystemdNotifier;
+import dev.javia.ota.agent.testing.MutableClock;
+import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.pkg.PackageBuilder;
+import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.testing.TestDatabase;
+import dev.javia.ota.server.testing.TestDatabaseInitializer;
+import dev.javia.ota.server.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The real server (real PostgreSQL, real HTTP), a package from the real packager code and the agent as
+ * {@link Main} wires it, with a recording command runner in place of apt-get, pip and systemctl, and a temporary
+ * directory as the Pi's disk.
+ */
+class EndToEndTests {
+
+    private static final Map<String, String> SERVER_SETTINGS = new LinkedHashMap<>();
+    private static TestDatabase database;
+    private static TestServer server;
+
+    @BeforeAll
+    static void startServer() throws IOException {
+        // TestServer hands its settings to Spring as default properties, which the server's application.properties
+        // (${OTA_ADMIN_API_KEY:} ...) outranks; system properties outrank both. Remove once TestServer adds its
+        // settings with precedence.
+        database = TestDatabase.create();
+        SERVER_SETTINGS.put("OTA_ADMIN_API_KEY", TestDatabaseInitializer.ADMIN_KEY);
+        SERVER_SETTINGS.put("OTA_ENROLLMENT_KEY", TestDatabaseInitializer.ENROLLMENT_KEY);
+        SERVER_SETTINGS.put("OTA_STORAGE_PATH", Files.createTempDirectory("agent-e2e-packages").toString());
+        SERVER_SETTINGS.put("SPRING_DATASOURCE_URL", database.url());
+        SERVER_SETTINGS.put("SPRING_DATASOURCE_USERNAME", database.user());
+        SERVER_SETTINGS.put("SPRING_DATASOURCE_PASSWORD", database.password());
+        SERVER_SETTINGS.forEach(System::setProperty);
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) {
+            server.close();
+        }
+        SERVER_SETTINGS.keySet().forEach(System::clearProperty);
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    /** Stands for a reboot in the middle of the install: nothing after it runs. */
+    static final class PowerCut extends Error {
+        PowerCut() {
+            super("power cut");
+        }
+    }
+
+    @Test
+    void publishedUpdateIsInstalledAndTheServerShowsCompleted(@TempDir Path pi) throws IOException {
+        MutableClock clock = new MutableClock(Instant.now());
+        RecordingCommandRunner runner = new RecordingCommandRunner();
+        preinstall(pi, "v1.0.0");
+
+        try (Agent agent = agent(pi, runner, clock)) {
+            agent.tick();
+            String uuid = agent.session().deviceUuid();
+            assertThat(deviceColumn(uuid, "current_version")).isEqualTo("v1.0.0");
+
+            publish(pi, uuid, "v1.1.0", "libopus0");
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+
+            assertThat(agent.machine().idle()).isTrue();
+            assertThat(updateStatus(uuid, "v1.1.0")).isEqualTo("completed");
+            assertThat(deviceColumn(uuid, "current_version")).isEqualTo("v1.1.0");
+        }
+        assertThat(Files.readSymbolicLink(pi.resolve("opt/javia/current")).toString()).isEqualTo("releases/v1.1.0");
+        assertThat(Files.readString(pi.resolve("opt/javia/VERSION")).strip()).isEqualTo("v1.1.0");
+        assertThat(pi.resolve("opt/javia/releases/v1.1.0/client.py")).isRegularFile();
+        assertThat(runner.lines()).contains(
+                "apt-get -o DPkg::Lock::Timeout=120 install -y -q --no-install-recommends -o "
+                        + "Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -- libopus0",
+                "systemctl --no-block restart voice-assistant-client",
+                "systemd-notify WATCHDOG=1");
+    }
+
+    @Test
+    void anInstallCutByAPowerLossEndsWhenTheAgentStartsAgain(@TempDir Path pi) throws IOException {
+        MutableClock clock = new MutableClock(Instant.now());
+        RecordingCommandRunner runner = new RecordingCommandRunner();
+        preinstall(pi, "v1.0.0");
+        String uuid;
+        try (Agent agent = agent(pi, runner, clock)) {
+            agent.tick();
+            uuid = agent.session().deviceUuid();
+            publish(pi, uuid, "v2.0.0", "");
+            runner.beforeEach(command -> {
+                if (command.argv().contains("venv")) {
+                    throw new PowerCut();
+                }
+            });
+            clock.advance(Duration.ofMinutes(5));
+            assertThatThrownBy(agent::tick).isInstanceOf(PowerCut.class);
+        }
+        assertThat(updateStatus(uuid, "v2.0.0")).isEqualTo("installing");
+        assertThat(Files.readSymbolicLink(pi.resolve("opt/javia/current")).toString()).isEqualTo("releases/v1.0.0");
+
+        runner.beforeEach(command -> {
+        });
+        try (Agent restarted = agent(pi, runner, clock)) {
+            restarted.tick();
+            assertThat(restarted.machine().idle()).isTrue();
+        }
+        assertThat(updateStatus(uuid, "v2.0.0")).isEqualTo("completed");
+        assertThat(deviceColumn(uuid, "current_version")).isEqualTo("v2.0.0");
+        assertThat(Files.readSymbolicLink(pi.resolve("opt/javia/current")).toString()).isEqualTo("releases/v2.0.0");
+    }
+
+    private static Agent agent(Path pi, RecordingCommandRunner runner, MutableClock clock) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("SERVER_URL", server.baseUrl());
+        env.put("API_KEY", server.enrollmentKey());
+        env.put("DEVICE_TIMEZONE", "Europe/Berlin");
+        env.put("INSTALL_DIR", pi.resolve("opt/javia").toString());
+        env.put("STATE_DIR", pi.resolve("var/lib/javia-agent").toString());
+        env.put("DEVICE_UUID_FILE", pi.resolve("home/pi/.javia_device_uuid").toString());
+        env.put("GPIO_BUTTON_PIN", "");
+        env.put("ALSA_STREAMS", "none");
+        env.put("URGENT_IDLE_MINUTES", "0");
+        env.put("HEALTH_CHECK_SECONDS", "4");
+        AgentConfig config = AgentConfig.from(env, pi.resolve("home/pi"));
+        return Main.assemble(config, runner, new SystemdNotifier(runner, Map.of("NOTIFY_SOCKET", "/run/test")),
+                clock, clock.sleeper(), () -> {
+                    throw new IllegalStateException("no GPIO here");
+                });
+    }
+
+    /** What setup.sh leaves: one release, current pointing at it, VERSION. */
+    private static void preinstall(Path pi, String version) throws IOException {
+        Path root = pi.resolve("opt/javia");
+        Files.createDirectories(root.resolve("releases/" + version));
+        Files.writeString(root.resolve("releases/" + version + "/client.py"), "print('old')\n");
+        Files.createSymbolicLink(root.resolve("current"), Path.of("releases", version));
+        Files.writeString(root.resolve("VERSION"), version + "\n");
+    }
+
+    /** Publishes to this device alone, so that the tests' devices do not get each other's updates. */
+    private static void publish(Path pi, String deviceUuid, String version, String systemPackages)
+            throws IOException {
+        Path zip = PackageBuilder.samplePackage(pi.resolve("build"), Version.parse(version), UpdateType.URGENT,
+                systemPackages.isEmpty() ? List.of() : List.of(systemPackages.split(",")));
+        Map<String, Object> parts = new LinkedHashMap<>();
+        parts.put("package", zip);
+        parts.put("version", version);
+        parts.put("description", "end-to-end " + version);
+        parts.put("update_type", "urgent");
+        if (!systemPackages.isEmpty()) {
+            parts.put("system_packages", systemPackages);
+        }
+        parts.put("target_devices", deviceUuid);
+        HttpApi.Response created = server.api().multipart(ApiPaths.CREATE_UPDATE, server.adminKey(), parts);
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+    }
+
+    private static String updateStatus(String deviceUuid, String version) {
+        return server.jdbcTemplate().queryForObject("""
+                select du.status from device_updates du
+                join devices d on d.id = du.device_id join updates u on u.id = du.update_id
+                where d.device_uuid = ? and u.version = ?
+                """, String.class, deviceUuid, version);
+    }
+
+    private static String deviceColumn(String deviceUuid, String column) {
+        return server.jdbcTemplate().queryForObject("select " + column + " from devices where device_uuid = ?",
+                String.class, deviceUuid);
+    }
+}
