@@ -1,5 +1,6 @@
 package dev.javia.ota.server;
 
+import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.device.OfflineSweep;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.scheduling.annotation.Scheduled;
@@ -11,9 +12,16 @@ import org.springframework.stereotype.Component;
 class Jobs {
 
     private final OfflineSweep offlineSweep;
+    private final Heartbeats heartbeats;
 
-    Jobs(OfflineSweep offlineSweep) {
+    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats) {
         this.offlineSweep = offlineSweep;
+        this.heartbeats = heartbeats;
+    }
+
+    @Scheduled(fixedDelayString = "${ota.heartbeat-flush-interval:1s}")
+    void flushHeartbeats() {
+        heartbeats.flush();
     }
 
     @Scheduled(fixedDelayString = "${ota.offline-sweep-interval:60s}", initialDelayString = "${ota.offline-sweep-interval:60s}")

@@ -20,6 +20,11 @@ import java.util.List;
  * @param checkInterval    how often devices are told to check for updates
  * @param missedHeartbeats after how many missed heartbeats a device is marked offline
  * @param scheduledHour    the device-local hour at which scheduled updates become due
+ * @param heartbeatBatching whether heartbeats are gathered and written in batches (true) or one by one
+ * @param heartbeatFlushInterval how long heartbeats are gathered before one batched write
+ * @param tokenCacheSize   how many device tokens each server keeps resolved in memory
+ * @param tokenCacheTtl    how long a resolved token is trusted without asking the database again; a renewed
+ *                         token is forgotten at once on the server that renewed it, within this time on the others
  */
 @ConfigurationProperties("ota")
 public record OtaProperties(
@@ -30,7 +35,18 @@ public record OtaProperties(
         @DefaultValue("5m") Duration heartbeatInterval,
         @DefaultValue("5m") Duration checkInterval,
         @DefaultValue("3") int missedHeartbeats,
-        @DefaultValue("2") int scheduledHour) {
+        @DefaultValue("2") int scheduledHour,
+        @DefaultValue("true") boolean heartbeatBatching,
+        @DefaultValue("1s") Duration heartbeatFlushInterval,
+        @DefaultValue("200000") int tokenCacheSize,
+        @DefaultValue("10m") Duration tokenCacheTtl) {
+
+    public OtaProperties {
+        if (heartbeatFlushInterval.isNegative() || heartbeatFlushInterval.isZero()) {
+            throw new IllegalArgumentException("ota.heartbeat-flush-interval must be positive, e.g. 1s;"
+                    + " set ota.heartbeat-batching=false to write each heartbeat at once");
+        }
+    }
 
     public Duration offlineAfter() {
         return heartbeatInterval.multipliedBy(missedHeartbeats);

@@ -5,10 +5,8 @@ import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceView;
-import dev.javia.ota.protocol.api.Heartbeat;
-import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.RegisterDevice;
-import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.security.DeviceTokens;
 import dev.javia.ota.server.web.ApiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +18,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Objects;
 
-/** Registration, heartbeats and status changes of devices. */
+/** Registration and status changes of devices (heartbeats go through {@link Heartbeats}). */
 @Service
 @Transactional
 public class DeviceRegistry {
@@ -30,13 +28,13 @@ public class DeviceRegistry {
     private final DeviceRepository devices;
     private final ApplicationEventPublisher events;
     private final Clock clock;
-    private final int heartbeatSeconds;
+    private final DeviceTokens deviceTokens;
 
-    DeviceRegistry(DeviceRepository devices, ApplicationEventPublisher events, Clock clock, OtaProperties properties) {
+    DeviceRegistry(DeviceRepository devices, DeviceTokens deviceTokens, ApplicationEventPublisher events, Clock clock) {
         this.devices = devices;
+        this.deviceTokens = deviceTokens;
         this.events = events;
         this.clock = clock;
-        this.heartbeatSeconds = (int) properties.heartbeatInterval().toSeconds();
     }
 
     /** Registers a device, or answers a known one with a fresh token: that is how a lost token is recovered. */
@@ -60,27 +58,13 @@ public class DeviceRegistry {
         device.seen(now, DeviceStatus.ONLINE);
         String token = device.issueToken(now);
         devices.saveAndFlush(device);
+        deviceTokens.forget(device.previousTokenHash());
         log.info("device {} device_uuid={} timezone={} version={}", created ? "registered" : "re-registered", uuid,
                 timezone, device.currentVersion());
         if (created || !Objects.equals(previousVersion, device.currentVersion())) {
             events.publishEvent(reported(device));
         }
         return new Registered(new DeviceRegistration(device.view(), token), created);
-    }
-
-    public HeartbeatReply heartbeat(String deviceUuid, Heartbeat heartbeat) {
-        Heartbeat body = heartbeat == null ? new Heartbeat(null, null, null) : heartbeat;
-        String version = DeviceFields.currentVersion(body.currentVersion());
-        var metadata = DeviceFields.metadata(body.metadata());
-        Device device = find(deviceUuid);
-        String previousVersion = device.currentVersion();
-        Instant now = clock.instant();
-        device.describe(null, null, version, metadata);
-        device.seen(now, body.status());
-        if (!Objects.equals(previousVersion, device.currentVersion())) {
-            events.publishEvent(reported(device));
-        }
-        return new HeartbeatReply(device.deviceUuid(), device.view().status(), now, heartbeatSeconds);
     }
 
     public DeviceView changeStatus(String deviceUuid, DeviceStatusChange change) {

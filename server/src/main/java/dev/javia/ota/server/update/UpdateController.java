@@ -34,12 +34,15 @@ class UpdateController {
 
     private final UpdatePublisher publisher;
     private final UpdateProgress progress;
+    private final UpdateChecks checks;
     private final UpdateCatalog catalog;
     private final PackageStore store;
 
-    UpdateController(UpdatePublisher publisher, UpdateProgress progress, UpdateCatalog catalog, PackageStore store) {
+    UpdateController(UpdatePublisher publisher, UpdateProgress progress, UpdateChecks checks, UpdateCatalog catalog,
+            PackageStore store) {
         this.publisher = publisher;
         this.progress = progress;
+        this.checks = checks;
         this.catalog = catalog;
         this.store = store;
     }
@@ -61,8 +64,8 @@ class UpdateController {
     }
 
     @GetMapping("/api/v1/devices/{deviceUuid}/updates/check")
-    UpdateCheck check(@PathVariable String deviceUuid) {
-        return progress.check(deviceUuid);
+    UpdateCheck check(@PathVariable String deviceUuid, Caller caller) {
+        return checks.check(caller, deviceUuid);
     }
 
     @PostMapping("/api/v1/updates/{id}/status")

@@ -4,9 +4,7 @@ import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.StatusReport;
-import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateStatus;
-import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.device.Device;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
@@ -18,10 +16,9 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import java.time.Clock;
-import java.util.List;
 import java.util.UUID;
 
-/** A device's side of an update: what it should install next, and its reports on the way. */
+/** A device's side of an update: its reports on the way, and which packages it may download. */
 @Service
 @Transactional
 class UpdateProgress {
@@ -32,27 +29,13 @@ class UpdateProgress {
     private final UpdateRepository updates;
     private final DeviceUpdateRepository deviceUpdates;
     private final Clock clock;
-    private final int checkSeconds;
 
     UpdateProgress(DeviceRegistry registry, UpdateRepository updates, DeviceUpdateRepository deviceUpdates,
-            Clock clock, OtaProperties properties) {
+            Clock clock) {
         this.registry = registry;
         this.updates = updates;
         this.deviceUpdates = deviceUpdates;
         this.clock = clock;
-        this.checkSeconds = (int) properties.checkInterval().toSeconds();
-    }
-
-    @Transactional(readOnly = true)
-    UpdateCheck check(String deviceUuid) {
-        Device device = registry.find(deviceUuid);
-        List<DeviceUpdate> open = deviceUpdates.openForDevice(device.id());
-        if (open.isEmpty()) {
-            return new UpdateCheck(false, null, null, null, checkSeconds);
-        }
-        DeviceUpdate next = open.get(0);
-        Update update = updates.findById(next.updateId()).orElseThrow();
-        return new UpdateCheck(true, update.offer(), next.scheduledFor(), next.status(), checkSeconds);
     }
 
     DeviceUpdateView report(UUID updateId, StatusReport report, Caller caller) {

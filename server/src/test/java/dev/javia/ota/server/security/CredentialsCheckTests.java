@@ -50,6 +50,7 @@ class CredentialsCheckTests {
 
     private static OtaProperties properties(List<String> adminKeys, String enrollmentKey) {
         return new OtaProperties(adminKeys, enrollmentKey, Path.of("/tmp"), DataSize.ofMegabytes(512),
-                Duration.ofMinutes(5), Duration.ofMinutes(5), 3, 2);
+                Duration.ofMinutes(5), Duration.ofMinutes(5), 3, 2,
+                true, Duration.ofSeconds(1), 1000, Duration.ofMinutes(10));
     }
 }

@@ -3,6 +3,7 @@ package dev.javia.ota.server.testing;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.MapPropertySource;
+import org.springframework.test.context.support.TestPropertySourceUtils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +27,14 @@ public class TestDatabaseInitializer implements ApplicationContextInitializer<Co
 
     @Override
     public void initialize(ConfigurableApplicationContext context) {
-        context.getEnvironment().getPropertySources().addFirst(new MapPropertySource("ota-test", properties()));
+        var sources = context.getEnvironment().getPropertySources();
+        var settings = new MapPropertySource("ota-test", properties());
+        // below a test class's own @TestPropertySource, above everything else
+        if (sources.contains(TestPropertySourceUtils.INLINED_PROPERTIES_PROPERTY_SOURCE_NAME)) {
+            sources.addAfter(TestPropertySourceUtils.INLINED_PROPERTIES_PROPERTY_SOURCE_NAME, settings);
+        } else {
+            sources.addFirst(settings);
+        }
     }
 
     static synchronized Map<String, Object> properties() {
@@ -51,6 +59,7 @@ public class TestDatabaseInitializer implements ApplicationContextInitializer<Co
         settings.put("ota.enrollment-key", ENROLLMENT_KEY);
         settings.put("ota.storage-path", storage.toString());
         settings.put("ota.jobs.enabled", "false");
+        settings.put("ota.heartbeat-batching", "false");
         settings.put("spring.main.banner-mode", "off");
         return settings;
     }

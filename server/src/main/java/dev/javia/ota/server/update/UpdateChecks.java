@@ -1,0 +1,63 @@
+package dev.javia.ota.server.update;
+
+import dev.javia.ota.protocol.api.UpdateCheck;
+import dev.javia.ota.protocol.api.UpdateOffer;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.device.DeviceFields;
+import dev.javia.ota.server.device.DeviceRegistry;
+import dev.javia.ota.server.security.Caller;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The device's update check, the second most frequent call of the fleet: one indexed query for the device's open
+ * update; the offer itself comes from memory, since a published update never changes.
+ */
+@Component
+class UpdateChecks {
+
+    private final JdbcClient jdbc;
+    private final UpdateRepository updates;
+    private final DeviceRegistry registry;
+    private final int checkSeconds;
+    private final Map<UUID, UpdateOffer> offers = new ConcurrentHashMap<>();
+
+    UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties) {
+        this.jdbc = jdbc;
+        this.updates = updates;
+        this.registry = registry;
+        this.checkSeconds = (int) properties.checkInterval().toSeconds();
+    }
+
+    UpdateCheck check(Caller caller, String deviceUuid) {
+        UUID deviceId = caller.role() == Caller.Role.DEVICE ? caller.deviceId()
+                : registry.find(DeviceFields.deviceUuid(deviceUuid)).id();
+        Optional<Open> open = jdbc.sql("""
+                select du.update_id, du.status, du.scheduled_for
+                from device_updates du join updates u on u.id = du.update_id
+                where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
+                order by u.version_major desc, u.version_minor desc, u.version_patch desc
+                limit 1
+                """)
+                .param(deviceId)
+                .query((rs, row) -> new Open(rs.getObject("update_id", UUID.class),
+                        UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant()))
+                .optional();
+        if (open.isEmpty()) {
+            return new UpdateCheck(false, null, null, null, checkSeconds);
+        }
+        UpdateOffer offer = offers.computeIfAbsent(open.get().updateId(),
+                id -> updates.findById(id).orElseThrow().offer());
+        return new UpdateCheck(true, offer, open.get().scheduledFor(), open.get().status(), checkSeconds);
+    }
+
+    private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor) {
+    }
+}

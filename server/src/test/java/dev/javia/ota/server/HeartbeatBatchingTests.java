@@ -1,0 +1,69 @@
+package dev.javia.ota.server;
+
+import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.server.device.Heartbeats;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** With batching on (as in production), heartbeats are answered at once and written together at the flush. */
+@TestPropertySource(properties = "ota.heartbeat-batching=true")
+class HeartbeatBatchingTests extends ApiTestSupport {
+
+    @Autowired
+    Heartbeats heartbeats;
+
+    @Test
+    void heartbeatsAreWrittenTogetherAtTheFlush() {
+        TestDevice a = register("UTC", "v1.0.0");
+        TestDevice b = register("UTC", "v1.0.0");
+        clock.advance(Duration.ofMinutes(5));
+
+        assertThat(api.post(ApiPaths.heartbeat(a.uuid()), a.token(), Map.of("metadata", Map.of("uptime", 1)))
+                .json().get("last_seen").asText()).isEqualTo("2026-06-15T12:05:00Z");
+        clock.advance(Duration.ofSeconds(1));
+        api.post(ApiPaths.heartbeat(a.uuid()), a.token(), Map.of());
+        api.post(ApiPaths.heartbeat(b.uuid()), b.token(), Map.of("current_version", "v1.0.1"));
+        assertThat(lastSeen(a)).isEqualTo("2026-06-15T12:00:00Z");
+
+        assertThat(heartbeats.flush()).isEqualTo(2);
+
+        assertThat(lastSeen(a)).isEqualTo("2026-06-15T12:05:01Z");
+        assertThat(api.get(ApiPaths.device(a.uuid()), ADMIN).json().get("metadata").get("uptime").asInt()).isEqualTo(1);
+        assertThat(api.get(ApiPaths.device(b.uuid()), ADMIN).json().get("current_version").asText()).isEqualTo("v1.0.1");
+        assertThat(heartbeats.flush()).isZero();
+    }
+
+    @Test
+    void aVersionReportedInABatchStillReachesTheScheduler() {
+        TestDevice device = register("UTC", "v1.0.0");
+        String id = published("v1.1.0", "urgent");
+        for (String status : new String[] {"downloading", "installing", "completed"}) {
+            api.post(ApiPaths.updateStatus(id), device.token(), Map.of("status", status));
+        }
+
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.0"));
+        heartbeats.flush();
+
+        assertThat(api.get(ApiPaths.check(device.uuid()), device.token()).json().get("update").get("version").asText())
+                .isEqualTo("v1.1.0");
+    }
+
+    @Test
+    void anOfflineDeviceComesBackOnlineAtTheFlush() {
+        TestDevice device = register("UTC");
+        jdbc.update("update devices set status = 'offline'");
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of());
+        heartbeats.flush();
+        assertThat(api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("status").asText()).isEqualTo("online");
+    }
+
+    private String lastSeen(TestDevice device) {
+        return api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("last_seen").asText();
+    }
+}
