@@ -76,3 +76,21 @@ create index device_updates_open on device_updates (device_id)
 -- Status counts per update, and the seed's troubleshooting query (by device, newest first).
 create index device_updates_update_status on device_updates (update_id, status);
 create index device_updates_device_created on device_updates (device_id, created_at desc);
+
+-- On Supabase the Data API exposes the public schema to anyone holding the anon key. Row-level security with no
+-- policy shuts that door; the server connects as the tables' owner, which RLS does not restrict.
+alter table devices enable row level security;
+alter table updates enable row level security;
+alter table device_updates enable row level security;
+
+-- The seed enables Supabase Realtime on device_updates. Plain PostgreSQL has no such publication, and a re-run
+-- must not add the table twice: hence the guard.
+do $$
+begin
+    if exists (select 1 from pg_publication where pubname = 'supabase_realtime')
+       and not exists (select 1 from pg_publication_tables
+                       where pubname = 'supabase_realtime' and tablename = 'device_updates') then
+        execute 'alter publication supabase_realtime add table device_updates';
+    end if;
+end
+$$;
