@@ -1,0 +1,98 @@
+package dev.javia.ota.agent.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class AgentConfigTests {
+
+    private static final Path HOME = Path.of("/home/pi");
+
+    @Test
+    void readsTheSeedsNamesWithTheDefaultsOfTheIssue() {
+        AgentConfig config = AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k",
+                "DEVICE_TIMEZONE", "America/Los_Angeles"), HOME);
+
+        assertThat(config.serverUrl()).isEqualTo(URI.create("http://ota.local:8000"));
+        assertThat(config.enrollmentKey()).isEqualTo("k");
+        assertThat(config.timezone()).isEqualTo(ZoneId.of("America/Los_Angeles"));
+        assertThat(config.uuidFile()).isEqualTo(Path.of("/home/pi/.javia_device_uuid"));
+        assertThat(config.tokenFile()).isEqualTo(Path.of("/home/pi/.javia_device_token"));
+        assertThat(config.serviceName()).isEqualTo("voice-assistant-client");
+        assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(config.checkInterval()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(config.urgentIdle()).isEqualTo(Duration.ofHours(1));
+        assertThat(config.gpioButtonPin()).isEmpty();
+        assertThat(config.activitySocket()).isEqualTo(config.stateDir().resolve("activity.sock"));
+    }
+
+    @Test
+    void readsEveryNamedSetting() {
+        Map<String, String> env = new HashMap<>(Map.of("SERVER_URL", "https://ota.example.com", "API_KEY", "k",
+                "INSTALL_DIR", "/srv/javia", "STATE_DIR", "/srv/state", "DEVICE_UUID_FILE", "/etc/javia/uuid",
+                "SERVICE_NAME", "javia@kitchen.service", "HEARTBEAT_INTERVAL_SECONDS", "60",
+                "CHECK_INTERVAL_SECONDS", "120", "URGENT_IDLE_MINUTES", "30", "GPIO_BUTTON_PIN", "17"));
+        env.put("ALSA_STREAMS", "playback");
+
+        AgentConfig config = AgentConfig.from(env, HOME);
+
+        assertThat(config.installDir()).isEqualTo(Path.of("/srv/javia"));
+        assertThat(config.stateDir()).isEqualTo(Path.of("/srv/state"));
+        assertThat(config.uuidFile()).isEqualTo(Path.of("/etc/javia/uuid"));
+        assertThat(config.tokenFile()).isEqualTo(Path.of("/etc/javia/.javia_device_token"));
+        assertThat(config.serviceName()).isEqualTo("javia@kitchen.service");
+        assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.checkInterval()).isEqualTo(Duration.ofSeconds(120));
+        assertThat(config.urgentIdle()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(config.gpioButtonPin()).hasValue(17);
+        assertThat(config.alsaPlayback()).isTrue();
+        assertThat(config.alsaCapture()).isFalse();
+    }
+
+    @Test
+    void namesEveryWrongSettingInOneMessage() {
+        Map<String, String> env = Map.of("SERVER_URL", "ftp://server", "DEVICE_TIMEZONE", "Mars/Olympus",
+                "HEARTBEAT_INTERVAL_SECONDS", "often", "GPIO_BUTTON_PIN", "99", "SERVICE_NAME", "-oops");
+
+        assertThatThrownBy(() -> AgentConfig.from(env, HOME))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .anySatisfy(p -> assertThat(p).startsWith("SERVER_URL='ftp://server'"))
+                        .anySatisfy(p -> assertThat(p).startsWith("API_KEY is required"))
+                        .anySatisfy(p -> assertThat(p).startsWith("DEVICE_TIMEZONE='Mars/Olympus'")
+                                .contains("America/Los_Angeles"))
+                        .anySatisfy(p -> assertThat(p).startsWith("HEARTBEAT_INTERVAL_SECONDS='often'"))
+                        .anySatisfy(p -> assertThat(p).startsWith("GPIO_BUTTON_PIN='99'").contains("0 to 53"))
+                        .anySatisfy(p -> assertThat(p).startsWith("SERVICE_NAME='-oops'"))
+                        .hasSize(6));
+    }
+
+    @Test
+    void readsTheDotEnvFileAndLetsTheEnvironmentWin(@TempDir Path dir) throws IOException {
+        Path envFile = Files.write(dir.resolve(".env"), List.of(
+                "# written by setup.sh",
+                "export SERVER_URL=\"http://from-file:8000\"",
+                "API_KEY='file-key'",
+                "DEVICE_TIMEZONE=Europe/Berlin # where the Pi is",
+                "GPIO_BUTTON_PIN="));
+
+        AgentConfig config = AgentConfig.load(Map.of(AgentConfig.ENV_FILE, envFile.toString(),
+                "SERVER_URL", "http://from-env:8000"), HOME);
+
+        assertThat(config.serverUrl()).isEqualTo(URI.create("http://from-env:8000"));
+        assertThat(config.enrollmentKey()).isEqualTo("file-key");
+        assertThat(config.timezone()).isEqualTo(ZoneId.of("Europe/Berlin"));
+        assertThat(config.gpioButtonPin()).isEmpty();
+    }
+}
