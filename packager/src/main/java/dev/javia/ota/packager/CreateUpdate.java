@@ -38,10 +38,11 @@ import java.util.regex.Pattern;
 /** {@code create_update}: build, check and publish an update in one command. */
 @Command(name = "create_update",
         sortOptions = false,
+        usageHelpWidth = 100,
         usageHelpAutoWidth = true,
         customSynopsis = {
                 "create_update [OPTIONS] VERSION DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]",
-                "create_update [OPTIONS] --bump patch|minor|major [auto] DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]"},
+                "       create_update [OPTIONS] --bump KIND [auto] DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]"},
         description = {
                 "",
                 "Builds an update package from the application files (pi_client/), checks it the way the server "
@@ -50,11 +51,12 @@ import java.util.regex.Pattern;
                 "",
                 "Arguments:",
                 "  VERSION           vMAJOR.MINOR.PATCH, newer than every published version (e.g. v1.2.3);",
-                "                    with --bump, leave it out or write 'auto'",
+                "                    with --bump KIND (patch, minor or major), leave it out or write 'auto'",
                 "  DESCRIPTION       what the update changes, in quotes",
                 "  scheduled|urgent  scheduled: installed from 02:00 device-local time;",
                 "                    urgent: installed once a device has been idle for an hour",
-                "  SYSTEM_PACKAGES   apt packages the update needs, comma-separated (e.g. \"libopus0,libopus-dev\")",
+                "  SYSTEM_PACKAGES   apt packages the update needs, comma-separated",
+                "                    (e.g. \"libopus0,libopus-dev\")",
                 "",
                 "Options:"},
         footer = {
@@ -67,19 +69,22 @@ import java.util.regex.Pattern;
                 "  create_update --output dist/ v1.3.1 \"Try the build\" scheduled",
                 "",
                 "Server and key:",
-                "  The server URL is --server, else $OTA_SERVER_URL, else server_url in the config file. The admin",
-                "  key is $OTA_ADMIN_API_KEY, else admin_api_key in the config file (never an option: it would end",
-                "  up in shell history). The config file is --config, else $OTA_PACKAGER_CONFIG, else",
-                "  " + ServerSettings.DEFAULT_CONFIG + " (chmod 600), e.g.:",
+                "  The server URL is --server, else $OTA_SERVER_URL, else server_url in the config file.",
+                "  The admin key is $OTA_ADMIN_API_KEY, else admin_api_key in the config file (never an",
+                "  option: it would end up in shell history). The config file is --config, else",
+                "  $OTA_PACKAGER_CONFIG, else " + ServerSettings.DEFAULT_CONFIG + " (chmod 600):",
                 "    server_url=https://ota.example.com",
                 "    admin_api_key=...",
                 "",
                 "The package:",
-                "  update_vX.Y.Z.zip holds pi_client/ (the source files and VERSION) and update_metadata.json (type,",
-                "  description, system packages, and the size, SHA-256 and mode of every file). The same files give",
-                "  the same bytes: created_at is $SOURCE_DATE_EPOCH when set, else the newest file's modification time.",
-                "  Never packaged: " + PackageSource.NEVER_PACKAGED,
-                "  Links that leave the source directory are an error; links inside it are packaged as files.",
+                "  update_vX.Y.Z.zip holds pi_client/ (the source files and VERSION) and",
+                "  update_metadata.json (type, description, system packages, and the size, SHA-256 and",
+                "  mode of every file). The same files give the same bytes: created_at is",
+                "  $SOURCE_DATE_EPOCH when set, else the newest file's modification time.",
+                "  Never packaged (at any depth): .env .env.* .git __pycache__ *.pyc *.pyo .pytest_cache",
+                "    .mypy_cache .ruff_cache .venv .DS_Store ._* Thumbs.db *~ *.swp *.swo .idea .vscode",
+                "  Links that leave the source directory are an error; links inside it are packaged as",
+                "  the files they point to.",
                 "",
                 "Exit codes:",
                 "  0  published (with --output: built and checked)",
@@ -198,7 +203,9 @@ public final class CreateUpdate implements Callable<Integer> {
                 zip = scratch.resolve(PackageLayout.fileName(version));
             } else {
                 Path target = environment.resolve(output);
-                zip = Files.isDirectory(target) ? target.resolve(PackageLayout.fileName(version)) : target;
+                boolean directory = output.endsWith("/") || output.endsWith(java.io.File.separator)
+                        || Files.isDirectory(target);
+                zip = directory ? target.resolve(PackageLayout.fileName(version)) : target;
             }
             UpdateMetadata metadata = build(sourceDir, files, version, request, zip);
             String sha256 = Sha256.of(zip);

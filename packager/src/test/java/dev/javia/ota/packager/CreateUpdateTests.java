@@ -4,6 +4,7 @@ import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.pkg.ManifestEntry;
 import dev.javia.ota.protocol.pkg.PackageInspector;
 import dev.javia.ota.protocol.pkg.PackageLimits;
+import dev.javia.ota.protocol.pkg.PackageSource;
 import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,8 +45,10 @@ class CreateUpdateTests {
         assertThat(result.exitCode()).isZero();
         assertThat(result.out()).contains("create_update [OPTIONS] VERSION DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]",
                 "--source", "--server", "--target-devices", "--output", "--bump", "OTA_SERVER_URL",
-                "OTA_ADMIN_API_KEY", "~/.config/javia-ota/packager.properties", "Never packaged: .env", "Exit codes",
+                "OTA_ADMIN_API_KEY", "~/.config/javia-ota/packager.properties", "Never packaged", "Exit codes",
                 "create_update v1.3.0 \"Add new audio codec\" scheduled \"libopus0,libopus-dev\"");
+        assertThat(result.out()).contains(PackageSource.NEVER_PACKAGED.split(" "));
+        assertThat(result.out().lines()).allMatch(line -> line.length() <= 100);
     }
 
     @Test
