@@ -105,10 +105,7 @@ public final class Agent implements AutoCloseable {
 
     private void talkToServer(Instant now) {
         try {
-            if (session.ensureRegistered()) {
-                nextHeartbeat = now.plus(heartbeatInterval);
-                reportedVersion = installedVersion();
-            }
+            session.ensureRegistered();
             outbox.flush(session);
             String version = installedVersion();
             if (!now.isBefore(nextHeartbeat) || !Objects.equals(version, reportedVersion)) {

@@ -1,0 +1,124 @@
+package dev.javia.ota.agent.transport;
+
+import dev.javia.ota.protocol.api.Heartbeat;
+import dev.javia.ota.protocol.api.StatusReport;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ServerClientTests {
+
+    private final MockWebServer server = new MockWebServer();
+    private ServerClient client;
+
+    @BeforeEach
+    void start() throws IOException {
+        server.start();
+        client = new ServerClient(URI.create(server.url("/").toString()), Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void sendsTheTokenAndSnakeCaseJson() throws Exception {
+        server.enqueue(json(200, "{\"device_uuid\":\"u\",\"status\":\"online\",\"heartbeat_interval_seconds\":300,"
+                + "\"something_new\":true}"));
+
+        client.heartbeat("0190f7a4-5b6c-7d8e-9f00-112233445566", new Heartbeat("v1.0.0", null, null), "tok");
+
+        RecordedRequest request = server.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(request.getUrl().encodedPath())
+                .isEqualTo("/api/v1/devices/0190f7a4-5b6c-7d8e-9f00-112233445566/heartbeat");
+        assertThat(request.getHeaders().get("X-API-Key")).isEqualTo("tok");
+        assertThat(request.getBody().utf8()).contains("\"current_version\":\"v1.0.0\"");
+    }
+
+    @Test
+    void aServerErrorIsTransientAndAProblemIsARefusalWithItsDetail() {
+        server.enqueue(json(503, "{}"));
+        server.enqueue(new MockResponse.Builder().code(409).setHeader("Content-Type", "application/problem+json")
+                .body("{\"type\":\"about:blank\",\"title\":\"Conflict\",\"status\":409,"
+                        + "\"detail\":\"this update was superseded\"}").build());
+        StatusReport report = new StatusReport("u", UpdateStatus.DOWNLOADING, null);
+
+        assertThatThrownBy(() -> client.report(UUID.randomUUID(), report, "tok"))
+                .isInstanceOf(ServerUnavailableException.class).hasMessageContaining("503");
+        assertThatThrownBy(() -> client.report(UUID.randomUUID(), report, "tok"))
+                .isInstanceOfSatisfying(ServerRejectedException.class, e -> {
+                    assertThat(e.conflict()).isTrue();
+                    assertThat(e.getMessage()).contains("Conflict: this update was superseded");
+                });
+    }
+
+    @Test
+    void anUnreachableServerIsTransient() {
+        ServerClient nowhere = new ServerClient(URI.create("http://127.0.0.1:1"), Duration.ofSeconds(2));
+
+        assertThatThrownBy(() -> nowhere.check("u", "tok")).isInstanceOf(ServerUnavailableException.class);
+    }
+
+    @Test
+    void resumesADownloadWithRangeAndIfRange(@TempDir Path dir) throws Exception {
+        Path part = Files.write(dir.resolve("pkg.zip"), "hello ".getBytes());
+        server.enqueue(new MockResponse.Builder().code(206).setHeader("Content-Range", "bytes 6-10/11")
+                .body("world").build());
+
+        long size = client.download("/api/v1/updates/42/download", "abc", 11, part, "tok", bytes -> {
+        });
+
+        assertThat(size).isEqualTo(11);
+        assertThat(Files.readString(part)).isEqualTo("hello world");
+        RecordedRequest request = server.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(request.getHeaders().get("Range")).isEqualTo("bytes=6-");
+        assertThat(request.getHeaders().get("If-Range")).isEqualTo("\"abc\"");
+        assertThat(request.getHeaders().get("X-API-Key")).isEqualTo("tok");
+    }
+
+    @Test
+    void startsAgainWhenTheServerSendsTheWholeFile(@TempDir Path dir) throws Exception {
+        Path part = Files.write(dir.resolve("pkg.zip"), "stale".getBytes());
+        server.enqueue(new MockResponse.Builder().code(200).body("hello world").build());
+
+        client.download("/api/v1/updates/42/download", "abc", 11, part, "tok", bytes -> {
+        });
+
+        assertThat(Files.readString(part)).isEqualTo("hello world");
+    }
+
+    @Test
+    void neverSendsTheTokenToAnotherHost(@TempDir Path dir) throws Exception {
+        try (MockWebServer cdn = new MockWebServer()) {
+            cdn.start();
+            cdn.enqueue(new MockResponse.Builder().code(200).body("zip").build());
+            String elsewhere = cdn.url("/packages/v1.2.3.zip").toString().replace("127.0.0.1", "localhost");
+
+            client.download(elsewhere, "abc", 3, dir.resolve("pkg.zip"), "tok", bytes -> {
+            });
+
+            assertThat(cdn.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("X-API-Key")).isNull();
+        }
+    }
+
+    private static MockResponse json(int code, String body) {
+        return new MockResponse.Builder().code(code).setHeader("Content-Type", "application/json").body(body).build();
+    }
+}
