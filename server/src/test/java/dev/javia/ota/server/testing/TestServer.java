@@ -1,9 +1,11 @@
 package dev.javia.ota.server.testing;
 
 import dev.javia.ota.server.OtaServerApplication;
+import org.springframework.boot.Banner;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.MapPropertySource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.io.IOException;
@@ -40,8 +42,13 @@ public final class TestServer implements AutoCloseable {
             Map<String, Object> settings = TestDatabaseInitializer.settings(database, storage);
             settings.put("server.port", "0");
             settings.putAll(overrides);
+            // above application.properties and the environment, so that the test's database and keys are used
             ConfigurableApplicationContext context = new SpringApplicationBuilder(OtaServerApplication.class,
-                    TestServerConfiguration.class).properties(settings).run();
+                    TestServerConfiguration.class)
+                    .bannerMode(Banner.Mode.OFF)
+                    .initializers(app -> app.getEnvironment().getPropertySources()
+                            .addFirst(new MapPropertySource("ota-test-server", settings)))
+                    .run();
             return new TestServer(context, database, storage);
         } catch (IOException e) {
             database.close();
