@@ -1,0 +1,78 @@
+-- wrk script of checkin.sh: every request is for a random device of the seeded fleet, with that device's own token.
+-- Environment (set by checkin.sh):
+--   BENCH_MODE     baseline | heartbeat | check | mix
+--                  baseline: GET /actuator/health/liveness, built the same way (random device, X-API-Key header),
+--                            so that Lua's share of wrk's CPU is the same in every scenario
+--                  mix:      what an agent sends every five minutes: a heartbeat, then the same device's update check
+--   BENCH_DEVICES  fleet size N; device n has uuid 00000000-0000-7000-8000-<n as 12 hex digits>, token dvt_bench_<n>,
+--                  and runs v1.0.0 with the update pending when n % 10 == 0, else v1.1.0 (see seed in checkin.sh)
+--   BENCH_CLOSE    1: the mix's check carries "Connection: close", so that every device's exchange opens a new
+--                  TCP connection as a real agent does after five idle minutes (wrk reconnects)
+
+local mode = os.getenv("BENCH_MODE") or "mix"
+local devices = tonumber(os.getenv("BENCH_DEVICES") or "100000")
+local close = os.getenv("BENCH_CLOSE") == "1"
+
+local threads = {}
+local counter = 0
+
+function setup(thread)
+   counter = counter + 1
+   thread:set("id", counter)
+   table.insert(threads, thread)
+end
+
+local pending = nil
+
+function init(args)
+   math.randomseed(os.time() * 1000 + id)
+end
+
+local function uuid(n)
+   return string.format("00000000-0000-7000-8000-%012x", n)
+end
+
+local function version(n)
+   if n % 10 == 0 then return "v1.0.0" end
+   return "v1.1.0"
+end
+
+local function heartbeat(n)
+   return wrk.format("POST", "/api/v1/devices/" .. uuid(n) .. "/heartbeat",
+      { ["X-API-Key"] = "dvt_bench_" .. n, ["Content-Type"] = "application/json" },
+      '{"current_version":"' .. version(n) .. '","status":"online"}')
+end
+
+local function check(n, last)
+   local headers = { ["X-API-Key"] = "dvt_bench_" .. n }
+   if last and close then headers["Connection"] = "close" end
+   return wrk.format("GET", "/api/v1/devices/" .. uuid(n) .. "/updates/check", headers)
+end
+
+function request()
+   if mode == "baseline" then
+      local n = math.random(devices)
+      return wrk.format("GET", "/actuator/health/liveness", { ["X-API-Key"] = "dvt_bench_" .. n })
+   elseif mode == "heartbeat" then
+      return heartbeat(math.random(devices))
+   elseif mode == "check" then
+      return check(math.random(devices), false)
+   end
+   if pending then
+      local n = pending
+      pending = nil
+      return check(n, true)
+   end
+   pending = math.random(devices)
+   return heartbeat(pending)
+end
+
+-- One machine-readable line for checkin.sh.
+function done(summary, latency, requests)
+   local s = summary
+   io.write(string.format(
+      "RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d connect_errors=%d read_errors=%d " ..
+      "write_errors=%d timeouts=%d non2xx=%d\n",
+      s.requests, s.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+      s.errors.connect, s.errors.read, s.errors.write, s.errors.timeout, s.errors.status))
+end

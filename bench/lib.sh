@@ -1,0 +1,244 @@
+# Shared plumbing of the bench/ scripts (sourced, not run): a scratch directory, the processes and databases a
+# script started (and only those) stopped on exit or Ctrl-C, the server started on loopback with a fresh database,
+# devices seeded with SQL, the machine described, and a script's latest table written into bench/README.md.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
+SERVER_JAR="${SERVER_JAR:-$REPO_DIR/server/target/server-0.1.0-SNAPSHOT-exec.jar}"
+BENCH_CACHE="${BENCH_CACHE:-/tmp/javia-bench-cache}"
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
+export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning -c log_min_duration_statement=-1}"
+
+# Keys of the bench server only (each at least 24 characters, different from each other).
+ADMIN_KEY="bench-admin-key-0123456789abcdef"
+ENROLLMENT_KEY="bench-enrollment-key-0123456789abcdef"
+
+BENCH_PIDS=()
+BENCH_DBS=()
+WORK=""
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+bench_setup() {
+    local name="$1"
+    WORK="$(mktemp -d "/tmp/javia-bench-$name.XXXXXX")"
+    trap bench_cleanup EXIT
+    trap 'log "interrupted"; exit 130' INT TERM
+    mkdir -p "$BENCH_CACHE"
+}
+
+# Stops what this script started, newest first, by pid; drops its databases; removes its scratch directory.
+bench_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    local i pid
+    for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do
+        pid="${BENCH_PIDS[$i]}"
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+    wait 2>/dev/null || true
+    if [[ "${KEEP_DB:-0}" != 1 ]]; then
+        for db in "${BENCH_DBS[@]}"; do
+            psql -d postgres -qAtc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+        done
+    fi
+    if [[ -n "$WORK" && "${KEEP_WORK:-0}" != 1 ]]; then
+        rm -rf "$WORK"
+    elif [[ -n "$WORK" ]]; then
+        log "scratch kept in $WORK"
+    fi
+    exit "$rc"
+}
+
+# Remembers a background process so that cleanup stops it.
+track() { BENCH_PIDS+=("$1"); }
+
+require() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (Debian: apt-get install $(apt_name "$tool"))"
+    done
+}
+apt_name() { case "$1" in nginx) echo nginx-light ;; jcmd|jstat|jfr) echo openjdk-17-jdk-headless ;; psql) echo postgresql-client ;; *) echo "$1" ;; esac; }
+
+require_server_jar() {
+    [[ -f "$SERVER_JAR" ]] || die "no server jar at $SERVER_JAR: build first with ./mvnw -q -B -ntp -DskipTests package"
+}
+
+# First port at or above $1 that nothing listens on (loopback).
+free_port() {
+    local port="$1"
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    echo "$port"
+}
+
+fresh_db() {
+    local db="$1"
+    psql -d postgres -qAtc "drop database if exists $db with (force)" >/dev/null
+    psql -d postgres -qAtc "create database $db" >/dev/null
+    BENCH_DBS+=("$db")
+}
+
+sql() { local db="$1"; shift; psql -d "$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+# PostgreSQL's own log (Debian's), where statements of a bench database show up when that database's settings ask
+# for it (ALTER DATABASE ... SET log_min_duration_statement: the bench database only, never the server's settings).
+PG_LOG="${PG_LOG:-/var/log/postgresql/postgresql-15-main.log}"
+pg_log_mark() { if [[ -r "$PG_LOG" ]]; then stat -c %s "$PG_LOG"; else echo -1; fi; }
+# pg_log_since MARK DB: the log's lines (with their continuations) written since MARK by sessions on DB.
+pg_log_since() {
+    local mark="$1" db="$2"
+    ((mark >= 0)) || return 0
+    tail -c +"$((mark + 1))" "$PG_LOG" | awk -v tag="@$db " '
+        /^[0-9]{4}-[0-9]{2}-[0-9]{2} / {keep = index($0, tag) > 0}
+        keep {print}'
+}
+
+# start_server DB PORT [SQL]: the server jar (copied, so that a rebuild during the run changes nothing) on loopback
+# over a fresh database (SQL, e.g. "alter database ... set ...", runs on it before the server connects); sets
+# SERVER_PID and SERVER_URL. SERVER_JAVA_OPTS adds JVM flags (default: none, as shipped).
+start_server() {
+    local db="$1" port="$2"
+    fresh_db "$db"
+    [[ -z "${3:-}" ]] || sql "$db" -c "$3"
+    mkdir -p "$WORK/server/packages"
+    cp "$SERVER_JAR" "$WORK/server/server.jar"
+    # shellcheck disable=SC2086
+    env OTA_ADMIN_API_KEY="$ADMIN_KEY" OTA_ENROLLMENT_KEY="$ENROLLMENT_KEY" \
+        SPRING_DATASOURCE_URL="jdbc:postgresql://$PGHOST:$PGPORT/$db" SPRING_DATASOURCE_USERNAME="$PGUSER" \
+        OTA_STORAGE_PATH="$WORK/server/packages" SERVER_PORT="$port" SERVER_ADDRESS=127.0.0.1 \
+        OTA_MAX_PACKAGE_SIZE="${OTA_MAX_PACKAGE_SIZE:-400MB}" OTA_DB_POOL_SIZE="${OTA_DB_POOL_SIZE:-16}" \
+        java ${SERVER_JAVA_OPTS:-} -jar "$WORK/server/server.jar" >"$WORK/server/server.log" 2>&1 &
+    SERVER_PID=$!
+    track "$SERVER_PID"
+    SERVER_URL="http://127.0.0.1:$port"
+    local deadline=$((SECONDS + 120))
+    until curl -fsS -o /dev/null "$SERVER_URL/actuator/health/liveness" 2>/dev/null; do
+        kill -0 "$SERVER_PID" 2>/dev/null || { tail -40 "$WORK/server/server.log" >&2; die "the server exited"; }
+        ((SECONDS < deadline)) || { tail -40 "$WORK/server/server.log" >&2; die "the server did not start in 120 s"; }
+        sleep 0.5
+    done
+    log "server pid $SERVER_PID on $SERVER_URL (db $db, pool ${OTA_DB_POOL_SIZE:-16}, opts '${SERVER_JAVA_OPTS:-}')"
+}
+
+# Real IANA zones with whole, half and quarter hour offsets, both hemispheres' DST rules and none.
+BENCH_ZONES="UTC Europe/London Europe/Berlin Europe/Paris Europe/Madrid Europe/Rome Europe/Warsaw Europe/Helsinki
+Europe/Athens Europe/Istanbul Europe/Moscow Europe/Lisbon Europe/Dublin Atlantic/Reykjavik Atlantic/Azores
+America/New_York America/Chicago America/Denver America/Phoenix America/Los_Angeles America/Anchorage
+America/Toronto America/Halifax America/St_Johns America/Mexico_City America/Bogota America/Lima America/Santiago
+America/Sao_Paulo America/Argentina/Buenos_Aires America/Havana Pacific/Honolulu Pacific/Auckland Pacific/Chatham
+Pacific/Fiji Pacific/Apia Pacific/Kiritimati Australia/Sydney Australia/Adelaide Australia/Brisbane Australia/Perth
+Australia/Lord_Howe Asia/Tokyo Asia/Seoul Asia/Shanghai Asia/Hong_Kong Asia/Singapore Asia/Kolkata Asia/Kathmandu
+Asia/Dhaka Asia/Yangon Asia/Bangkok Asia/Jakarta Asia/Manila Asia/Karachi Asia/Tehran Asia/Dubai Asia/Jerusalem
+Asia/Beirut Africa/Cairo Africa/Johannesburg Africa/Lagos Africa/Nairobi Africa/Casablanca"
+
+# Device n (1..N) of the bench fleet: its uuid, token and zone follow from n, so that a wrk Lua script can rebuild
+# them without a list. The token is stored as the server stores it: lowercase hex SHA-256 of its UTF-8 text.
+bench_uuid_sql() { echo "'00000000-0000-7000-8000-' || lpad(to_hex($1), 12, '0')"; }
+
+# seed_devices DB N VERSION: N devices registered a minute ago, online, running VERSION, spread over BENCH_ZONES.
+seed_devices() {
+    local db="$1" n="$2" version="$3" zones
+    zones="$(printf "'%s'," $BENCH_ZONES)"
+    zones="${zones%,}"
+    sql "$db" <<SQL
+insert into devices (id, device_uuid, registered_at, last_seen, current_version, timezone, status, metadata,
+                     token_hash, token_issued_at)
+select gen_random_uuid(), $(bench_uuid_sql n), now() - interval '1 minute', now(), '$version',
+       (array[$zones])[1 + n % $(wc -w <<<"$BENCH_ZONES")], 'online', '{}'::jsonb,
+       encode(sha256(convert_to('dvt_bench_' || n, 'UTF8')), 'hex'), now() - interval '1 minute'
+from generate_series(1, $n) as n;
+analyze devices;
+SQL
+}
+
+# The small Java tool beside these scripts, on the protocol classes and Jackson taken from the server jar.
+bench_tool() {
+    local cp="$BENCH_CACHE/lib"
+    if [[ ! -f "$cp/.from" || "$(cat "$cp/.from")" != "$(stat -c %Y-%s "$SERVER_JAR")" ]]; then
+        rm -rf "$cp" && mkdir -p "$cp"
+        (cd "$cp" && unzip -qj "$SERVER_JAR" 'BOOT-INF/lib/protocol-*.jar' 'BOOT-INF/lib/jackson-databind-3*.jar' \
+            'BOOT-INF/lib/jackson-core-3*.jar' 'BOOT-INF/lib/jackson-annotations-*.jar')
+        stat -c %Y-%s "$SERVER_JAR" >"$cp/.from"
+    fi
+    java -cp "$(printf '%s:' "$cp"/*.jar)" "$BENCH_DIR/BenchTool.java" "$@"
+}
+
+# publish ZIP VERSION TYPE: POST /api/v1/updates/create with the admin key; fails on anything but 201. Sets
+# PUBLISH_SECONDS (curl's total time) and PUBLISHED (the response body). Not in $(...): it sets variables.
+publish() {
+    local zip="$1" version="$2" type="$3" out
+    out="$(curl -sS -o "$WORK/publish.json" -w '%{http_code} %{time_total}' -H "X-API-Key: $ADMIN_KEY" \
+        -F "package=@$zip;type=application/zip" -F "version=$version" -F "description=bench $version" \
+        -F "update_type=$type" "$SERVER_URL/api/v1/updates/create")"
+    [[ "${out%% *}" == 201 ]] || { cat "$WORK/publish.json" >&2; die "publishing $version answered ${out%% *}"; }
+    PUBLISH_SECONDS="${out##* }"
+    PUBLISHED="$(cat "$WORK/publish.json")"
+}
+
+json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[k]
+print(d)' "$1"; }
+
+# CPU ticks (user+system, 1/100 s) of one process, and of all backends of one database.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+    local db="$1" total=0 pid
+    # backend titles read "postgres: 15/main: USER DB HOST(PORT) STATE" (the cluster part is optional)
+    for pid in $(pgrep -f "^postgres: (.*: )?[^ ]+ $db " || true); do
+        total=$((total + $(cpu_ticks "$pid")))
+    done
+    echo "$total"
+}
+# Busy ticks of the whole machine (all cores, everything but idle and iowait), from /proc/stat.
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+
+# Waits (at most QUIET_WAIT seconds, default 300) until the 1-minute load average is below QUIET_LOAD (default 1.0):
+# other work on this machine makes every figure worse, the ratios less so. Goes on regardless after the wait.
+wait_quiet() {
+    local deadline=$((SECONDS + ${QUIET_WAIT:-300})) load
+    while :; do
+        load="$(cut -d' ' -f1 /proc/loadavg)"
+        awk -v l="$load" -v max="${QUIET_LOAD:-1.0}" 'BEGIN {exit !(l < max)}' && return 0
+        if ((SECONDS >= deadline)); then log "load average still $load: measuring anyway (see the 'others' column)"; return 0; fi
+        log "load average $load (other work on this machine): waiting for it to drop below ${QUIET_LOAD:-1.0}"
+        sleep 15
+    done
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+machine_line() {
+    local cpu mem pg
+    cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+    mem="$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+    pg="$(psql -d postgres -qAtc 'show server_version' 2>/dev/null | cut -d' ' -f1)"
+    printf '%s cores (nproc) %s, %s RAM, %s, Java %s, PostgreSQL %s, kernel %s' "$(nproc)" "$cpu" "$mem" \
+        "$(. /etc/os-release && echo "$PRETTY_NAME")" \
+        "$(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')" "$pg" "$(uname -r)"
+}
+
+# readme_put NAME FILE: replaces the block between "<!-- NAME:begin -->" and "<!-- NAME:end -->" in bench/README.md
+# with FILE (appends the block when it is not there yet).
+readme_put() {
+    local name="$1" file="$2" readme="$BENCH_DIR/README.md"
+    [[ -f "$readme" ]] || touch "$readme"
+    python3 - "$readme" "$name" "$file" <<'PY'
+import re, sys
+readme, name, file = sys.argv[1:]
+text = open(readme, encoding="utf-8").read()
+block = "<!-- %s:begin -->\n%s\n<!-- %s:end -->" % (name, open(file, encoding="utf-8").read().rstrip("\n"), name)
+pattern = re.compile(r"<!-- %s:begin -->.*?<!-- %s:end -->" % (re.escape(name), re.escape(name)), re.S)
+text = pattern.sub(lambda m: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
+open(readme, "w", encoding="utf-8").write(text)
+PY
+    log "wrote the table into $readme ($name)"
+}

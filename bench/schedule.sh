@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Scheduling: publish an update to 100,000 devices spread over 63 timezones; time from the request
+# (POST /api/v1/updates/create, which answers after the device_updates rows are committed) to its answer, then check
+# that every row is there and that every zone's scheduled_for is the next 02:00 local (java.time, computed apart from
+# the server, and shown with TZ=... date). Three publications: a first one, a second that supersedes 100,000 pending
+# rows, an urgent third. Baseline in the same run: a plain INSERT ... SELECT of the same 100,000 rows into a copy of
+# device_updates (same indexes, checks and foreign keys) from psql.
+#
+#   bench/schedule.sh           (after ./mvnw -q -B -ntp -DskipTests package)
+#
+# Settings: DEVICES=100000 README=1 (0: do not touch bench/README.md)
+source "$(dirname "$0")/lib.sh"
+
+DEVICES="${DEVICES:-100000}"
+DB=javia_bench_schedule
+
+require psql curl java unzip python3
+require_server_jar
+bench_setup schedule
+
+# Statements of the bench database slower than 100 ms go to PostgreSQL's log: where a publication's time goes.
+start_server "$DB" "$(free_port 18090)" "alter database $DB set log_min_duration_statement = 100"
+log "seeding $DEVICES devices with SQL over $(wc -w <<<"$BENCH_ZONES") zones"
+seed_devices "$DB" "$DEVICES" v1.0.0
+for v in v1.1.0:scheduled v1.2.0:scheduled v1.3.0:urgent; do
+    bench_tool package "$WORK/update_${v%%:*}.zip" "${v%%:*}" "${v##*:}" 4096 >/dev/null
+done
+# A first small publication to no one warms the publishing path (class loading, JIT of the upload code).
+sql "$DB" -c "vacuum analyze"
+wait_quiet
+
+: >"$WORK/rows"
+previous=""
+log_mark="$(pg_log_mark)"
+for v in v1.1.0:scheduled v1.2.0:scheduled v1.3.0:urgent; do
+    version="${v%%:*}" type="${v##*:}"
+    pending_before="$(sql "$DB" -c "select count(*) from device_updates where status = 'pending'")"
+    log "publishing $version ($type) to $DEVICES devices ($pending_before pending rows to supersede)"
+    publish "$WORK/update_$version.zip" "$version" "$type"
+    body="$PUBLISHED"
+    scheduled="$(json_field scheduled_devices <<<"$body")"
+    id="$(json_field update.id <<<"$body")"
+    rows="$(sql "$DB" -c "select count(*) from device_updates where update_id = '$id' and status = 'pending'")"
+    superseded="-"
+    if [[ -n "$previous" ]]; then
+        superseded="$(sql "$DB" -c "select count(*) from device_updates where update_id = '$previous' and status = 'superseded'")"
+    fi
+    # Every row of a zone has the same instant; check each zone's instant against java.time.
+    sql "$DB" -F '|' -c "select d.timezone, to_char(min(du.created_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.USZ'),
+                               to_char(min(du.scheduled_for) at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.USZ'),
+                               count(distinct du.scheduled_for), count(distinct du.created_at)
+                          from device_updates du join devices d on d.id = du.device_id
+                         where du.update_id = '$id' group by d.timezone order by d.timezone" >"$WORK/zones-$version.txt"
+    multi="$(awk -F'|' '$4 != 1 || $5 != 1' "$WORK/zones-$version.txt" | wc -l)"
+    if [[ "$type" == scheduled ]]; then
+        cut -d'|' -f1-3 "$WORK/zones-$version.txt" | bench_tool window 2 >"$WORK/window-$version.txt" && wrong=0 \
+            || wrong="$(grep -c WRONG "$WORK/window-$version.txt")"
+    else
+        wrong="$(awk -F'|' '$2 != $3' "$WORK/zones-$version.txt" | wc -l)"
+    fi
+    zones="$(wc -l <"$WORK/zones-$version.txt")"
+    echo "$version|$type|$PUBLISH_SECONDS|$scheduled|$rows|$superseded|$pending_before|$zones|$wrong|$multi" >>"$WORK/rows"
+    [[ "$rows" == "$DEVICES" && "$scheduled" == "$DEVICES" ]] || die "$version: $scheduled scheduled, $rows rows pending"
+    previous="$id"
+    first_id="${first_id:-$id}"
+done
+
+# Baseline: the same 100,000 rows written by psql alone, into a copy of device_updates with its indexes, checks
+# and foreign keys, in one statement (what the server's one set-based INSERT ... SELECT costs at the least).
+log "baseline: INSERT ... SELECT of $DEVICES rows from psql"
+baseline_ms() {
+    sql "$DB" <<SQL | awk '/^Time:/ {t = $2} END {print t}'
+drop table if exists bench_baseline;
+create table bench_baseline (like device_updates including all);
+alter table bench_baseline add foreign key (device_id) references devices (id) on delete cascade,
+                           add foreign key (update_id) references updates (id) on delete cascade;
+\timing on
+insert into bench_baseline (id, device_id, update_id, status, scheduled_for, created_at, updated_at)
+select gen_random_uuid(), d.id, '$first_id', 'pending', now() + interval '1 day', now(), now() from devices d;
+\timing off
+drop table bench_baseline;
+SQL
+}
+pg_log_since "$log_mark" "$DB" >"$WORK/slow.log"
+baseline1="$(baseline_ms)"
+baseline2="$(baseline_ms)"
+
+# Independent display of three zones' rows of the first publication with TZ=... date.
+tzcheck=""
+for zone in America/Los_Angeles Asia/Kathmandu Pacific/Chatham; do
+    instant="$(awk -F'|' -v z="$zone" '$1 == z {print $3}' "$WORK/zones-v1.1.0.txt")"
+    local_time="$(TZ="$zone" date -d "$instant" '+%Y-%m-%d %H:%M %Z')"
+    tzcheck+="$zone: $instant = $local_time; "
+done
+
+table="$WORK/table.md"
+python3 - "$WORK/rows" "$baseline1" "$baseline2" >"$table" <<'PY'
+import sys
+rows_file, b1, b2 = sys.argv[1], float(sys.argv[2]) / 1000, float(sys.argv[3]) / 1000
+base = min(b1, b2)
+print("| publication | request to answer (s) | devices scheduled | rows pending | rows superseded | ratio to baseline "
+      "| zones checked | zones wrong |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for line in open(rows_file):
+    v, t, secs, sched, rows, sup, before, zones, wrong, multi = line.strip().split("|")
+    note = "" if multi == "0" else " (%s zones with more than one instant)" % multi
+    print("| %s %s%s | %.3f | %s | %s | %s | %.1f× | %s | %s%s |" % (v, t, " (supersedes {:,})".format(int(before)) if before != "0" else "",
+          float(secs), "{:,}".format(int(sched)), "{:,}".format(int(rows)), sup if sup == "-" else "{:,}".format(int(sup)),
+          float(secs) / base, zones, wrong, note))
+print("| baseline: psql INSERT ... SELECT of the same rows (twice) | %.3f / %.3f | | | | 1.0× | | |" % (b1, b2))
+PY
+
+# The server's statements over 100 ms, in order: duration and the statement's first words.
+slow="$(python3 - "$WORK/slow.log" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+for m in re.finditer(r"duration: ([0-9.]+) ms\s+(?:statement|execute [^:]*): (.*?)(?=\n\d{4}-\d\d-\d\d |\Z)", text, re.S):
+    stmt = " ".join(m.group(2).split())
+    print("| %.0f | `%s` |" % (float(m.group(1)), stmt[:110] + ("..." if len(stmt) > 110 else "")))
+PY
+)"
+
+{
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line)."
+    echo
+    echo "$DEVICES devices over $(wc -w <<<"$BENCH_ZONES") IANA zones; each publication is one POST /api/v1/updates/create"
+    echo "(a 5 KB package; curl's total time, which ends when the server answers after its commit). Ratios are to the"
+    echo "faster baseline. Zones checked: each zone's scheduled_for against the next 02:00 local computed with java.time"
+    echo "outside the server (urgent: due at the moment of publishing). TZ=... date: $tzcheck"
+    echo
+    cat "$table"
+    if [[ -n "$slow" ]]; then
+        echo
+        echo "The server's statements over 100 ms during the three publications (PostgreSQL's log, this database only):"
+        echo
+        echo "| ms | statement |"
+        echo "| ---: | --- |"
+        echo "$slow"
+    fi
+} >"$WORK/result.md"
+
+echo
+cat "$WORK/result.md"
+[[ "${README:-1}" == 1 ]] && readme_put schedule "$WORK/result.md"
+exit 0
