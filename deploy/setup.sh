@@ -400,8 +400,12 @@ if $start; then
   fi
   if $install_client_unit && grep -qxF "$MARKER" "$R$UNIT_DIR/$CLIENT_UNIT" 2>/dev/null; then
     enable_unit "$CLIENT_UNIT"
-    if $client_changed && systemctl is-active --quiet "$CLIENT_UNIT"; then
-      systemctl restart "$CLIENT_UNIT"; say "  restarted  $CLIENT_UNIT (its unit changed)"
+    if systemctl is-active --quiet "$CLIENT_UNIT"; then
+      if $client_changed; then systemctl restart "$CLIENT_UNIT"; say "  restarted  $CLIENT_UNIT (its unit changed)"; fi
+    elif [[ -e "$R$INSTALL_DIR/current" ]]; then
+      systemctl start "$CLIENT_UNIT"; say "  started    $CLIENT_UNIT"; changed_files+=("started $CLIENT_UNIT")
+    else
+      say "  waiting    $CLIENT_UNIT starts once the first update has installed $INSTALL_DIR/current"
     fi
   fi
 else

@@ -339,6 +339,20 @@ test_missing_groups_are_left_out_of_the_client_unit() {
     $'\nSupplementaryGroups=audio\n' "client unit"
 }
 
+test_voice_assistant_starts_when_a_release_is_installed_and_only_once() {
+  new_case
+  java_17
+  mkdir -p "$root/opt/javia/releases/v1.0.0"
+  ln -s releases/v1.0.0 "$root/opt/javia/current"
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  assert_contains "$(cat "$calls")" $'\nsystemctl start voice-assistant-client.service' "commands run"
+  : > "$calls"
+  run_setup -- -y
+  assert_eq "$rc" 0 "second run (output: $out)"
+  assert_eq "$(mutating_calls)" "" "commands other than queries on the second run"
+}
+
 test_no_start_calls_no_systemctl() {
   new_case
   java_17
