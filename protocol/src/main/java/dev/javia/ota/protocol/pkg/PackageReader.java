@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
@@ -123,7 +122,7 @@ final class PackageReader implements Closeable {
     }
 
     private static void checkFile(Path zip, PackageLimits limits) throws IOException {
-        if (!Files.isRegularFile(zip, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(zip)) {
+        if (!Files.isRegularFile(zip)) {
             throw new InvalidPackageException("package file '" + zip + "' does not exist or is not a file: "
                     + "give the path of the update_vX.Y.Z.zip that create_update built");
         }
