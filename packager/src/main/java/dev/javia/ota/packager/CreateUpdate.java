@@ -30,6 +30,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -96,7 +97,6 @@ public final class CreateUpdate implements Callable<Integer> {
 
     private static final Pattern DEVICE_UUID =
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-    private static final int MAX_DESCRIPTION = 2000;
 
     @Parameters(arity = "0..4", paramLabel = "ARGUMENTS", hidden = true)
     private List<String> arguments = new ArrayList<>();
@@ -217,6 +217,13 @@ public final class CreateUpdate implements Callable<Integer> {
                 printFacts(out, null, version.toString(), sha256, size);
                 out.println("  file     " + zip);
                 return 0;
+            }
+            OptionalLong limit = updateServer.maxPackageBytes();
+            if (limit.isPresent() && size > limit.getAsLong()) {
+                throw new PackagerException(PackagerException.REFUSED, "the package (" + UploadProgress.human(size)
+                        + ") is larger than the server's limit of " + UploadProgress.human(limit.getAsLong())
+                        + ": leave large files out of the update, or raise the server's OTA_MAX_PACKAGE_SIZE;"
+                        + " nothing was uploaded");
             }
             err.println("publishing to " + updateServer.baseUrl());
             UploadProgress progress = new UploadProgress(err, environment.interactive(), System::nanoTime);
@@ -395,9 +402,9 @@ public final class CreateUpdate implements Callable<Integer> {
                 throw PackagerException.badInput("the description is empty: say in a few words what this update "
                         + "changes");
             }
-            if (description.length() > MAX_DESCRIPTION) {
+            if (description.length() > UpdateMetadata.MAX_DESCRIPTION_LENGTH) {
                 throw PackagerException.badInput("the description is " + description.length() + " characters long; "
-                        + "the server keeps at most " + MAX_DESCRIPTION);
+                        + "the server keeps at most " + UpdateMetadata.MAX_DESCRIPTION_LENGTH);
             }
             try {
                 UpdateType type = UpdateType.parse(rest.get(1));

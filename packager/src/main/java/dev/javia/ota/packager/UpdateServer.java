@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The two calls the packager makes: list the published updates, and publish one. Every refusal becomes a
@@ -67,6 +68,22 @@ final class UpdateServer {
 
     URI baseUrl() {
         return settings.baseUrl();
+    }
+
+    /** The server's package size limit from {@code GET /actuator/info}; empty when the server does not say. */
+    OptionalLong maxPackageBytes() {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl() + "/actuator/info")).timeout(LIST_TIMEOUT)
+                .header("Accept", "application/json").GET().build();
+        try {
+            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            JsonNode limit = response.statusCode() == 200
+                    ? JSON.readTree(response.body()).path("ota").path("max_package_bytes") : null;
+            return limit != null && limit.canConvertToLong() ? OptionalLong.of(limit.asLong()) : OptionalLong.empty();
+        } catch (IOException | JacksonException e) {
+            return OptionalLong.empty();
+        } catch (InterruptedException e) {
+            throw interrupted();
+        }
     }
 
     List<UpdateView> listUpdates() {

@@ -258,8 +258,8 @@ class PublishingTests {
             CommandRun.Result result = CommandRun.run(CommandRun.environment(dir, variables), "v1.2.3", "Model",
                     "scheduled");
             assertThat(result.exitCode()).as(result.toString()).isEqualTo(3);
-            assertThat(result.err()).contains("the package is too large for the server (the package is larger than "
-                    + "the server's limit of");
+            assertThat(result.err()).contains("is larger than the server's limit of 16.0 KiB")
+                    .contains("nothing was uploaded").doesNotContain("publishing to");
             assertThat(small.jdbcTemplate().queryForObject("select count(*) from updates", Long.class)).isZero();
         }
     }

@@ -25,6 +25,9 @@ public record UpdateMetadata(
         List<String> systemPackages,
         List<ManifestEntry> files) {
 
+    /** The longest description the server keeps; the packager refuses a longer one before it builds anything. */
+    public static final int MAX_DESCRIPTION_LENGTH = 2000;
+
     public UpdateMetadata {
         systemPackages = systemPackages == null ? List.of() : List.copyOf(systemPackages);
         files = files == null ? List.of() : List.copyOf(files);

@@ -2,6 +2,7 @@ package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.pkg.DebianPackageNames;
+import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.web.ApiException;
@@ -14,15 +15,13 @@ import java.util.List;
 record UpdateForm(Version version, UpdateType updateType, String description, List<String> systemPackages,
         List<String> targetDevices) {
 
-    private static final int MAX_DESCRIPTION = 2000;
-
     static UpdateForm parse(String version, String description, String updateType, String systemPackages,
             String targetDevices) {
         Version parsedVersion = parse(() -> Version.parse(required(version, "version", "e.g. v1.2.3")));
         UpdateType type = parse(() -> UpdateType.parse(required(updateType, "update_type", UpdateType.allowed())));
         String text = description == null ? "" : description.trim();
-        if (text.length() > MAX_DESCRIPTION) {
-            throw ApiException.badRequest("description is longer than " + MAX_DESCRIPTION + " characters");
+        if (text.length() > UpdateMetadata.MAX_DESCRIPTION_LENGTH) {
+            throw ApiException.badRequest("description is longer than " + UpdateMetadata.MAX_DESCRIPTION_LENGTH + " characters");
         }
         List<String> packages = parse(() -> DebianPackageNames.parseList(systemPackages));
         return new UpdateForm(parsedVersion, type, text, packages, targets(targetDevices));
