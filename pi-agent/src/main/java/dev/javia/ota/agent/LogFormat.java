@@ -32,9 +32,10 @@ final class LogFormat extends Formatter {
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
         root.setLevel(level);
-        // okhttp and Pi4J are chatty below INFO; the agent's own lines are what an operator greps
+        // okhttp is chatty below WARNING. Pi4J logs SEVERE for every board fact it cannot read on a machine without
+        // GPIO; the agent says once itself whether the button works. LOG_LEVEL=FINE brings Pi4J's lines back.
         Logger.getLogger("okhttp3").setLevel(Level.WARNING);
-        Logger.getLogger("com.pi4j").setLevel(Level.WARNING);
+        Logger.getLogger("com.pi4j").setLevel(level.intValue() <= Level.FINE.intValue() ? level : Level.OFF);
     }
 
     @Override

@@ -64,7 +64,7 @@ public final class Main {
             System.exit(2);
             return;
         }
-        Logger.getLogger("").setLevel(config.logLevel());
+        LogFormat.install(config.logLevel(), env.containsKey("JOURNAL_STREAM"));
         SystemdNotifier notifier = new SystemdNotifier(new ProcessCommandRunner(), env);
         CommandRunner runner = new ProcessCommandRunner(notifier::watchdog);
         Agent agent;
