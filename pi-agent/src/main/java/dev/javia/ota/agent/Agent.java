@@ -55,6 +55,7 @@ public final class Agent implements AutoCloseable {
     private Instant nextCheck = Instant.MIN;
     private String reportedVersion;
     private ScheduledExecutorService loop;
+    private volatile Throwable fatal;
 
     Agent(DeviceSession session, UpdateMachine machine, StatusOutbox outbox, InstallRoot root, AlsaActivity alsa,
             SystemdNotifier notifier, Clock clock, Backoff backoff, Duration heartbeatInterval, Duration checkInterval,
@@ -136,8 +137,12 @@ public final class Agent implements AutoCloseable {
         return root.installedVersion().orElse(null);
     }
 
-    /** Runs ticks every {@code tick} on a single thread until {@link #close}; says READY=1 to systemd first. */
-    public void run(Duration tick) throws InterruptedException {
+    /**
+     * Runs ticks every {@code tick} on a single thread until {@link #close}; says READY=1 to systemd first.
+     *
+     * @return false when the loop died of an {@link Error}: the process should exit non-zero and be restarted
+     */
+    public boolean run(Duration tick) throws InterruptedException {
         loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "agent-loop");
             thread.setDaemon(true);
@@ -150,9 +155,15 @@ public final class Agent implements AutoCloseable {
             } catch (RuntimeException e) {
                 // the loop must survive anything one tick does; the cause is in the log
                 LOG.log(Level.SEVERE, "tick failed: " + e.getMessage(), e);
+            } catch (Error e) {
+                // a JVM in trouble: stop, so that systemd restarts a fresh one (the update resumes from its file)
+                LOG.log(Level.SEVERE, "agent loop died: " + e, e);
+                fatal = e;
+                stopped.countDown();
             }
         }, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
         stopped.await();
+        return fatal == null;
     }
 
     @Override

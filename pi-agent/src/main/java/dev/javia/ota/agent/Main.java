@@ -77,7 +77,9 @@ public final class Main {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "agent-shutdown"));
-        agent.run(config.tick());
+        if (!agent.run(config.tick())) {
+            System.exit(1);
+        }
     }
 
     /**
