@@ -59,6 +59,7 @@ final class DeviceFixture implements AutoCloseable {
     };
     Duration healthCheck = Duration.ofSeconds(30);
     Duration idle = Duration.ofHours(2);
+    int maxTransitions = 50;
 
     DeviceFixture(Path dir) {
         installDir = dir.resolve("opt/javia");
@@ -109,7 +110,7 @@ final class DeviceFixture implements AutoCloseable {
 
     /** A new machine on this device's disk, as the agent builds it at start. */
     UpdateMachine machine() {
-        return UpdateMachine.resume(new StateFile(stateDir, client.json()), context(), 50, name -> {
+        return UpdateMachine.resume(new StateFile(stateDir, client.json()), context(), maxTransitions, name -> {
             chain.add(name);
             afterSave.accept(name);
         });

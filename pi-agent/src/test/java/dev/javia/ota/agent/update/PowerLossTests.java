@@ -3,6 +3,7 @@ package dev.javia.ota.agent.update;
 import dev.javia.ota.agent.system.CommandResult;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -99,6 +100,36 @@ class PowerLossTests {
             device.runToIdle(device.machine());
 
             assertEndsRight(device, healthy);
+        }
+    }
+
+    @Test
+    void aStepThatTakesTheDeviceDownEveryTimeIsGivenUpAfterTheTransitionLimit(@TempDir Path dir) {
+        try (DeviceFixture device = newDevice(dir, true)) {
+            device.maxTransitions = 15;
+            // restarting the service on the new release reboots the Pi, every time
+            device.runner.beforeEach(command -> {
+                if (command.display().startsWith("systemctl --no-block restart")
+                        && device.currentTarget().endsWith("v1.1.0")) {
+                    throw new DeviceFixture.PowerCut("during " + command.display());
+                }
+            });
+            int boots = 0;
+            UpdateMachine machine = null;
+            while (boots < 30 && (machine == null || !machine.idle())) {
+                boots++;
+                try {
+                    machine = device.runToIdle(device.machine());
+                } catch (DeviceFixture.PowerCut cut) {
+                    machine = null;
+                }
+            }
+
+            assertThat(boots).isLessThan(30);
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+            assertThat(device.server.reportedStatuses()).last().isEqualTo(UpdateStatus.FAILED);
+            assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
+                    .contains("stopped after").contains("switched back to v1.0.0");
         }
     }
 
