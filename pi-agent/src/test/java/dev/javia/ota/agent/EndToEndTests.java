@@ -9,8 +9,6 @@ import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.pkg.PackageBuilder;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.testing.HttpApi;
-import dev.javia.ota.server.testing.TestDatabase;
-import dev.javia.ota.server.testing.TestDatabaseInitializer;
 import dev.javia.ota.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,23 +34,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class EndToEndTests {
 
-    private static final Map<String, String> SERVER_SETTINGS = new LinkedHashMap<>();
-    private static TestDatabase database;
     private static TestServer server;
 
     @BeforeAll
-    static void startServer() throws IOException {
-        // TestServer hands its settings to Spring as default properties, which the server's application.properties
-        // (${OTA_ADMIN_API_KEY:} ...) outranks; system properties outrank both. Remove once TestServer adds its
-        // settings with precedence.
-        database = TestDatabase.create();
-        SERVER_SETTINGS.put("OTA_ADMIN_API_KEY", TestDatabaseInitializer.ADMIN_KEY);
-        SERVER_SETTINGS.put("OTA_ENROLLMENT_KEY", TestDatabaseInitializer.ENROLLMENT_KEY);
-        SERVER_SETTINGS.put("OTA_STORAGE_PATH", Files.createTempDirectory("agent-e2e-packages").toString());
-        SERVER_SETTINGS.put("SPRING_DATASOURCE_URL", database.url());
-        SERVER_SETTINGS.put("SPRING_DATASOURCE_USERNAME", database.user());
-        SERVER_SETTINGS.put("SPRING_DATASOURCE_PASSWORD", database.password());
-        SERVER_SETTINGS.forEach(System::setProperty);
+    static void startServer() {
         server = TestServer.start();
     }
 
@@ -60,10 +45,6 @@ class EndToEndTests {
     static void stopServer() {
         if (server != null) {
             server.close();
-        }
-        SERVER_SETTINGS.keySet().forEach(System::clearProperty);
-        if (database != null) {
-            database.close();
         }
     }
 
