@@ -34,7 +34,7 @@ Environment:
   DEMO_PORT          the server's port (default: a free one)
 
 Needs: Java 17+, curl, PostgreSQL 13+ with its client psql. Everything it writes is in .demo/ (git-ignored);
-.demo/demo.env holds the server URL and the admin key, for the commands in docs/.
+.demo/demo.env holds the server URL, the keys, the database URL (OTA_DB) and DEVICE_UUID, for the commands in docs/.
 Exit: 0 the update completed (with --exit; otherwise Ctrl-C), 1 something failed (the message says what to do).
 HELP
 }
@@ -200,11 +200,15 @@ OTA_ADMIN_API_KEY="$admin_key" OTA_ENROLLMENT_KEY="$enrollment_key" \
   java -jar "$server_jar" > "$demo/server.log" 2>&1 &
 server_pid=$!
 cat > "$demo/demo.env" <<EOF
-# The running demo's server and keys (throwaway; new each run). Use: source .demo/demo.env
+# The running demo's server, keys and database (throwaway; new each run). Use: source .demo/demo.env
 export OTA_SERVER_URL=$url
 export OTA_ADMIN_API_KEY=$admin_key
 export OTA_ENROLLMENT_KEY=$enrollment_key
+export OTA_DB=postgresql://$db_user@$db_host:$db_port/javia_ota_demo${PGSSLMODE:+?sslmode=$PGSSLMODE}
 EOF
+if [[ -n "${SPRING_DATASOURCE_PASSWORD:-}" ]]; then
+  printf 'export PGPASSWORD=%q\n' "$SPRING_DATASOURCE_PASSWORD" >> "$demo/demo.env"
+fi
 chmod 600 "$demo/demo.env"
 info "pid $server_pid, $url, log .demo/server.log"
 ready=false
@@ -243,6 +247,7 @@ PATH="$sandbox_path" API_KEY="$enrollment_key" bash deploy/setup.sh --root "$pi"
   --server-url "$url" --timezone "$timezone" --device-name demo-pi --app-user pi --agent-jar "$agent_jar" \
   < /dev/null 2>&1 | indent || die "deploy/setup.sh failed (above)"
 device_uuid="$(tr -d '[:space:]' < "$pi/root/.javia_device_uuid")"
+echo "export DEVICE_UUID=$device_uuid" >> "$demo/demo.env"
 
 # The agent reads the agent.env that setup.sh wrote (SERVER_URL, API_KEY, DEVICE_TIMEZONE, ...). The environment
 # wins over that file: here it moves the paths into the sandbox and makes everything fast.
@@ -340,7 +345,7 @@ Look around (the key is this run's admin key; every value is also in .demo/demo.
     source .demo/demo.env
     curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/devices/
     curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/updates/
-    curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/devices/$device_uuid/updates/check
+    curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/devices/\$DEVICE_UUID/updates/check
     packager/create_update.sh --source .demo/app/pi_client v1.2.0 "Another one" urgent   # the agent installs it too
 
     API docs:  $url/swagger-ui.html  (Authorize with the admin key)   OpenAPI: $url/v3/api-docs
