@@ -4,6 +4,7 @@ import dev.javia.ota.server.OtaProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.NestedExceptionUtils;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -72,6 +73,15 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     ResponseEntity<Object> multipart(MultipartException ex) {
         return problem(HttpStatus.BAD_REQUEST, "the upload is not a readable multipart/form-data request: "
                 + NestedExceptionUtils.getMostSpecificCause(ex).getMessage());
+    }
+
+    /** Two requests wrote the same thing at the same moment (two registrations of one device, say). */
+    @ExceptionHandler(DataIntegrityViolationException.class)
+    ResponseEntity<Object> concurrentWrite(DataIntegrityViolationException ex) {
+        log.warn("refused a write that conflicts with stored data: {}", NestedExceptionUtils.getMostSpecificCause(ex)
+                .getMessage());
+        return problem(HttpStatus.CONFLICT, "the request conflicts with data written at the same moment by another"
+                + " request; nothing was changed: send it again");
     }
 
     @ExceptionHandler(Exception.class)
