@@ -416,7 +416,11 @@ say ""
 if [[ ${#changed_files[@]} -eq 0 ]]; then
   say "Nothing to change: this Pi was already set up with these settings."
 else
-  say "Done. This Pi is device $device_uuid; the agent registers it with $server_url on its first start."
+  if [[ -s "$R/root/.javia_device_token" ]]; then
+    say "Done. This Pi is device $device_uuid, already registered; the agent now talks to $server_url."
+  else
+    say "Done. This Pi is device $device_uuid; the agent registers it with $server_url on its first start."
+  fi
 fi
 say "  follow the agent:   sudo journalctl -u javia-ota-agent -f"
 say "  see it on a server: curl -H \"X-API-Key: \$OTA_ADMIN_API_KEY\" $server_url/api/v1/devices/$device_uuid"
