@@ -247,6 +247,7 @@ PATH="$sandbox_path" API_KEY="$enrollment_key" bash deploy/setup.sh --root "$pi"
   --server-url "$url" --timezone "$timezone" --device-name demo-pi --app-user pi --agent-jar "$agent_jar" \
   < /dev/null 2>&1 | indent || die "deploy/setup.sh failed (above)"
 device_uuid="$(tr -d '[:space:]' < "$pi/root/.javia_device_uuid")"
+info "(setup.sh's hints above are for a real Pi; here the demo starts the agent itself)"
 echo "export DEVICE_UUID=$device_uuid" >> "$demo/demo.env"
 
 # The agent reads the agent.env that setup.sh wrote (SERVER_URL, API_KEY, DEVICE_TIMEZONE, ...). The environment
@@ -339,7 +340,7 @@ cat <<EOF
 
 What the sandboxed Pi ran (setup.sh, then the agent; the stand-ins recorded it in .demo/pi-commands.log):
 $(grep -vE 'is-(enabled|active)' "$SANDBOX_LOG" | sed 's/^/    /')
-Its install root: $(cd "$pi/opt/javia" && echo "current -> $(readlink current)", releases: $(ls releases | tr '\n' ' '))
+Its install root: current -> $(readlink "$pi/opt/javia/current"), releases: $(ls "$pi/opt/javia/releases" | tr '\n' ' ')
 
 Look around (the key is this run's admin key; every value is also in .demo/demo.env):
     source .demo/demo.env
