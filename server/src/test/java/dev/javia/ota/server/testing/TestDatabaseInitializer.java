@@ -40,12 +40,15 @@ public class TestDatabaseInitializer implements ApplicationContextInitializer<Co
     static synchronized Map<String, Object> properties() {
         if (database == null) {
             database = TestDatabase.create();
-            Runtime.getRuntime().addShutdownHook(new Thread(database::close));
             try {
                 storage = Files.createTempDirectory("ota-test-storage");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                database.close();
+                TestServer.deleteQuietly(storage);
+            }));
         }
         return settings(database, storage);
     }

@@ -1,5 +1,6 @@
 package dev.javia.ota.server.testing;
 
+import dev.javia.ota.protocol.pkg.FileTrees;
 import dev.javia.ota.server.OtaServerApplication;
 import org.springframework.boot.Banner;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -95,5 +96,14 @@ public final class TestServer implements AutoCloseable {
     public void close() {
         context.close();
         database.close();
+        deleteQuietly(storage);
+    }
+
+    static void deleteQuietly(Path directory) {
+        try {
+            FileTrees.delete(directory, false);
+        } catch (IOException e) {
+            System.err.println("could not delete test storage " + directory + ": " + e.getMessage());
+        }
     }
 }
