@@ -137,26 +137,32 @@ command -v psql >/dev/null 2>&1 \
   || die "psql was not found: install the PostgreSQL client (sudo apt-get install postgresql-client), and PostgreSQL itself when there is none (sudo apt-get install postgresql)"
 export PGCONNECT_TIMEOUT=5
 [[ "$db_params" =~ sslmode=([a-z-]+) ]] && export PGSSLMODE="${BASH_REMATCH[1]}"
-psql_demo() { PGPASSWORD="${SPRING_DATASOURCE_PASSWORD:-}" psql -X -q -v ON_ERROR_STOP=1 -h "$psql_host" -p "$db_port" -U "$db_user" "$@"; }
+psql_demo() { PGPASSWORD="${SPRING_DATASOURCE_PASSWORD:-}" psql -X -q -w -v ON_ERROR_STOP=1 -h "$psql_host" -p "$db_port" -U "$db_user" "$@"; }
 
 pg_answers() { psql_demo -d postgres -tAc 'select 1' >/dev/null 2>"$demo/psql.err"; }
 if ! pg_answers; then
   if $local_db && grep -qiE 'connection refused|could not connect|no such file' "$demo/psql.err"; then
-    clusters=()
-    [[ -d /etc/postgresql ]] && mapfile -t clusters < <(ls /etc/postgresql)
-    if [[ ${#clusters[@]} -eq 0 ]] || ! command -v pg_ctlcluster >/dev/null 2>&1; then
-      die "no PostgreSQL answers on $psql_host:$db_port and none is installed here: sudo apt-get install postgresql (then run ./demo.sh again), or point SPRING_DATASOURCE_URL at one"
+    # pg_lsclusters: "VERSION NAME PORT STATUS OWNER DATA LOG" for each cluster installed on this machine
+    cluster=""
+    if command -v pg_lsclusters >/dev/null 2>&1; then
+      cluster="$(pg_lsclusters -h 2>/dev/null | awk -v port="$db_port" '$3 == port && $4 ~ /down/ { print $1 " " $2; exit }')"
     fi
-    info "not running: starting the local cluster ${clusters[0]}/main"
+    if [[ -z "$cluster" ]]; then
+      die "no PostgreSQL answers on $psql_host:$db_port and there is no stopped local cluster on that port to start: install one (sudo apt-get install postgresql), start yours, or point SPRING_DATASOURCE_URL at one"
+    fi
+    info "not running: starting the local cluster ${cluster/ //}"
     if [[ $EUID -eq 0 ]]; then
-      pg_ctlcluster --skip-systemctl-redirect "${clusters[0]}" main start 2>&1 | indent || true
+      pg_ctlcluster --skip-systemctl-redirect $cluster start 2>&1 | indent || true
     else
-      die "PostgreSQL ${clusters[0]} is installed but not running, and starting it needs root: sudo pg_ctlcluster ${clusters[0]} main start (or sudo systemctl start postgresql), then ./demo.sh again"
+      die "PostgreSQL ${cluster/ //} is installed but not running, and starting it needs root: sudo pg_ctlcluster $cluster start (or sudo systemctl start postgresql), then ./demo.sh again"
     fi
     for _ in $(seq 1 30); do pg_answers && break; sleep 1; done
   fi
   if ! pg_answers; then
     cat "$demo/psql.err" | indent >&2
+    if grep -qiE 'role .* does not exist' "$demo/psql.err"; then
+      die "PostgreSQL has no user $db_user (above): set SPRING_DATASOURCE_USERNAME (and SPRING_DATASOURCE_PASSWORD) to a role that may create databases"
+    fi
     if grep -qiE 'password|authentication' "$demo/psql.err"; then
       die "PostgreSQL refused user $db_user (above). Give the demo a role that may create databases: export SPRING_DATASOURCE_USERNAME=... SPRING_DATASOURCE_PASSWORD=... (on a fresh Debian: sudo -u postgres psql -c \"alter user postgres password 'postgres'\" and export SPRING_DATASOURCE_PASSWORD=postgres)"
     fi
