@@ -30,6 +30,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Locale;
 import java.util.Optional;
@@ -145,6 +146,20 @@ public final class CreateUpdate implements Callable<Integer> {
 
     public static void main(String[] args) {
         System.exit(commandLine(PackagerEnvironment.system()).execute(args));
+    }
+
+    /**
+     * Runs the command in this process, as another program (or another module's test) would call it: with its own
+     * environment variables and working directory, no terminal, and no wait between upload retries.
+     */
+    public static int run(Map<String, String> variables, Path workingDir, PrintWriter out, PrintWriter err,
+            String... args) {
+        PackagerEnvironment environment = new PackagerEnvironment(variables, workingDir,
+                workingDir, false, duration -> { });
+        CommandLine commandLine = commandLine(environment);
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        return commandLine.execute(args);
     }
 
     /** The command with its error handling, ready for {@code execute}; tests set its out and err. */

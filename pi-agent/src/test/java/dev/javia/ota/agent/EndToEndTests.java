@@ -4,11 +4,7 @@ import dev.javia.ota.agent.config.AgentConfig;
 import dev.javia.ota.agent.system.RecordingCommandRunner;
 import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.testing.MutableClock;
-import dev.javia.ota.protocol.api.ApiPaths;
-import dev.javia.ota.protocol.api.UpdateType;
-import dev.javia.ota.protocol.pkg.PackageBuilder;
-import dev.javia.ota.protocol.pkg.Version;
-import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.packager.CreateUpdate;
 import dev.javia.ota.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,10 +12,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The real server (real PostgreSQL, real HTTP), a package from the real packager code and the agent as
- * {@link Main} wires it, with a recording command runner in place of apt-get, pip and systemctl, and a temporary
- * directory as the Pi's disk.
+ * The whole system in one JVM: the real server (real PostgreSQL, real HTTP), updates published by the real packager
+ * (create_update) and the agent as {@link Main} wires it, with a recording command runner in place of apt-get, pip
+ * and systemctl, and a temporary directory as the Pi's disk.
  */
 class EndToEndTests {
 
@@ -144,22 +143,27 @@ class EndToEndTests {
         Files.writeString(root.resolve("VERSION"), version + "\n");
     }
 
-    /** Publishes to this device alone, so that the tests' devices do not get each other's updates. */
+    /**
+     * Publishes with the real packager (create_update, in this JVM), to this device alone so that the tests'
+     * devices do not get each other's updates.
+     */
     private static void publish(Path pi, String deviceUuid, String version, String systemPackages)
             throws IOException {
-        Path zip = PackageBuilder.samplePackage(pi.resolve("build"), Version.parse(version), UpdateType.URGENT,
-                systemPackages.isEmpty() ? List.of() : List.of(systemPackages.split(",")));
-        Map<String, Object> parts = new LinkedHashMap<>();
-        parts.put("package", zip);
-        parts.put("version", version);
-        parts.put("description", "end-to-end " + version);
-        parts.put("update_type", "urgent");
+        Path source = pi.resolve("build/pi_client-" + version);
+        Files.createDirectories(source);
+        Files.writeString(source.resolve("client.py"), "print('javia " + version + "')\n");
+        Files.writeString(source.resolve("requirements.txt"), "requests==2.32.3\n");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        List<String> args = new ArrayList<>(List.of(version, "end-to-end " + version, "urgent"));
         if (!systemPackages.isEmpty()) {
-            parts.put("system_packages", systemPackages);
+            args.add(systemPackages);
         }
-        parts.put("target_devices", deviceUuid);
-        HttpApi.Response created = server.api().multipart(ApiPaths.CREATE_UPDATE, server.adminKey(), parts);
-        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        args.addAll(List.of("--source", source.toString(), "--target-devices", deviceUuid));
+        int exit = CreateUpdate.run(Map.of("OTA_SERVER_URL", server.baseUrl(), "OTA_ADMIN_API_KEY", server.adminKey()),
+                pi, new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(String[]::new));
+        assertThat(exit).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("published " + version);
     }
 
     private static String updateStatus(String deviceUuid, String version) {
