@@ -4,6 +4,10 @@
 --                  baseline: GET /actuator/health/liveness, built the same way (random device, X-API-Key header),
 --                            so that Lua's share of wrk's CPU is the same in every scenario
 --                  mix:      what an agent sends every five minutes: a heartbeat, then the same device's update check
+--                  sweep:    the mix over every device in turn (thread t of T: devices S+t, S+t+T, ..., S from
+--                            BENCH_SWEEP_START, so that successive runs go on where the last stopped), for the
+--                            warm-up: each device has then been seen once, as in a fleet where every device calls
+--                            every five minutes (the server may cache per-device state)
 --   BENCH_DEVICES  fleet size N; device n has uuid 00000000-0000-7000-8000-<n as 12 hex digits>, token dvt_bench_<n>,
 --                  and runs v1.0.0 with the update pending when n % 10 == 0, else v1.1.0 (see seed in checkin.sh)
 --   BENCH_CLOSE    1: the mix's check carries "Connection: close", so that every device's exchange opens a new
@@ -12,6 +16,7 @@
 local mode = os.getenv("BENCH_MODE") or "mix"
 local devices = tonumber(os.getenv("BENCH_DEVICES") or "100000")
 local close = os.getenv("BENCH_CLOSE") == "1"
+local sweep_start = tonumber(os.getenv("BENCH_SWEEP_START") or "0")
 
 local threads = {}
 local counter = 0
@@ -20,9 +25,11 @@ function setup(thread)
    counter = counter + 1
    thread:set("id", counter)
    table.insert(threads, thread)
+   for _, t in ipairs(threads) do t:set("counter_total", counter) end
 end
 
 local pending = nil
+local next_device = nil
 
 function init(args)
    math.randomseed(os.time() * 1000 + id)
@@ -63,7 +70,16 @@ function request()
       pending = nil
       return check(n, true)
    end
-   pending = math.random(devices)
+   if mode == "sweep" then
+      if next_device then
+         next_device = (next_device - 1 + counter_total) % devices + 1
+      else
+         next_device = (sweep_start + id - 1) % devices + 1
+      end
+      pending = next_device
+   else
+      pending = math.random(devices)
+   end
    return heartbeat(pending)
 end
 

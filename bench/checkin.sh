@@ -6,14 +6,15 @@
 #
 #   bench/checkin.sh            (after ./mvnw -q -B -ntp -DskipTests package)
 #
-# Settings (environment): DEVICES=100000 DURATION=20 (s per scenario) WARMUP=20 (s) CONNECTIONS=64 THREADS=2
+# Settings (environment): DEVICES=100000 DURATION=20 (s per scenario) WARMUP=60 (s at least; WARMUP_MAX=300)
+# CONNECTIONS=64 THREADS=2 IDLE_AFTER=11 (s of idle after each scenario before counters are read)
 # OTA_DB_POOL_SIZE=16 SERVER_JAVA_OPTS='' (JVM flags of the server; default: none, as shipped) README=1 (0: do not
 # touch bench/README.md) PROFILE=1 (also record a JFR CPU profile of the mix and print its hot frames).
 source "$(dirname "$0")/lib.sh"
 
 DEVICES="${DEVICES:-100000}"
 DURATION="${DURATION:-20}"
-WARMUP="${WARMUP:-20}"
+WARMUP="${WARMUP:-60}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 DB=javia_bench_checkin
@@ -56,28 +57,91 @@ for n in 10 11; do
     [[ "$available" == "$expected" ]] || die "device $n: update_available=$available, expected $expected"
 done
 
-# run_wrk NAME MODE SECONDS [CLOSE]: one wrk run; appends a row to $WORK/rows (name rps p50 p99 errors cpu shares).
+# PostgreSQL's own counters of the bench database: transactions, rows and index scans (pg_stat_*), one
+# "key value" a line. Backends publish them at most once a second while busy and 10 s after going idle, so each
+# scenario is followed by an idle pause before its counters (and CPU times: deferred writes count) are read.
+pg_counters() {
+    sql "$DB" -F ' ' <<'SQL'
+select 'xact', xact_commit + xact_rollback from pg_stat_database where datname = current_database()
+union all select 'tup_returned', tup_returned from pg_stat_database where datname = current_database()
+union all select 'tup_fetched', tup_fetched from pg_stat_database where datname = current_database()
+union all select 'tup_updated', tup_updated from pg_stat_database where datname = current_database()
+union all select 'blks_hit', blks_hit from pg_stat_database where datname = current_database()
+union all select 'hot_upd', sum(n_tup_hot_upd) from pg_stat_user_tables
+union all select 'idx:' || indexrelname, idx_scan from pg_stat_user_indexes
+union all select 'seq:' || relname, seq_scan from pg_stat_user_tables;
+SQL
+}
+IDLE_AFTER="${IDLE_AFTER:-11}"
+
+# CPU ticks of the server's threads by group (request threads, GC, JIT, scheduler, ...), "group ticks" a line.
+thread_ticks() {
+    local task
+    for task in /proc/"$SERVER_PID"/task/*; do
+        printf '%s|%s\n' "$(cat "$task/comm" 2>/dev/null)" "$(sed 's/.*) //' "$task/stat" 2>/dev/null | awk '{print $12 + $13}')"
+    done | awk -F'|' '
+        $1 ~ /^http-nio/ {g = "request threads (http-nio)"}
+        $1 ~ /^(GC Thread|G1 )/ {g = "GC"}
+        $1 ~ /^C[12] Compiler/ {g = "JIT compilers"}
+        $1 ~ /^scheduling/ {g = "scheduler (heartbeat flush, sweeps)"}
+        $1 ~ /^Hikari/ {g = "Hikari pool threads"}
+        $1 !~ /^(http-nio|GC Thread|G1 |C[12] Compiler|scheduling|Hikari)/ {g = "other JVM threads"}
+        {t[g] += $2} END {for (k in t) print k "|" t[k]}' | sort
+}
+
+# run_wrk NAME MODE SECONDS [CLOSE]: one wrk run; appends a row to $WORK/rows (name rps p50 p99 errors cpu shares)
+# and its PostgreSQL counters to $WORK/counters-NAME.
 run_wrk() {
     local name="$1" mode="$2" seconds="$3" close="${4:-0}" out s0 p0 m0 s1 p1 m1 line
     out="$WORK/wrk-$name.txt"
+    pg_counters >"$WORK/counters-$name.0"
+    thread_ticks >"$WORK/threads-$name.0"
     s0="$(cpu_ticks "$SERVER_PID")"; p0="$(pg_ticks "$DB")"; m0="$(machine_ticks)"
     local TIMEFORMAT='%U %S'
-    { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_CLOSE="$close" \
+    { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_CLOSE="$close" BENCH_SWEEP_START="${SWEEP_START:-0}" \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/checkin.lua" "$SERVER_URL" \
         >"$out" ; } 2>"$out.time"
     s1="$(cpu_ticks "$SERVER_PID")"; p1="$(pg_ticks "$DB")"; m1="$(machine_ticks)"
+    local s1w="$s1" p1w="$p1"
+    if [[ "$name" != warmup-* ]]; then
+        sleep "$IDLE_AFTER"
+        s1="$(cpu_ticks "$SERVER_PID")"; p1="$(pg_ticks "$DB")"
+        pg_counters >"$WORK/counters-$name.1"
+        thread_ticks >"$WORK/threads-$name.1"
+    fi
     line="$(grep '^RESULT' "$out")" || { cat "$out" >&2; die "wrk printed no result for $name"; }
-    echo "$name $line server_ticks=$((s1 - s0)) pg_ticks=$((p1 - p0)) machine_ticks=$((m1 - m0)) wrk_cpu=$(awk '{print $1 + $2}' "$out.time")" \
+    echo "$name $line server_ticks=$((s1 - s0)) pg_ticks=$((p1 - p0)) server_window=$((s1w - s0)) pg_window=$((p1w - p0)) machine_ticks=$((m1 - m0)) wrk_cpu=$(awk '{print $1 + $2}' "$out.time")" \
         >>"$WORK/rows"
 }
 
 wait_quiet
-log "warming up: ${WARMUP} s of the mix, then ${WARMUP} s of each scenario at a quarter of the time"
+# Warm-up: rounds of the mix over every device in turn (so that each device has called once, as in a fleet where
+# all call every five minutes) and of each scenario, until the JIT compilers are quiet (under 3% of a core in a
+# round) and every device was seen; at least WARMUP s, at most WARMUP_MAX s.
+jit_ticks() {
+    local t=0 task
+    for task in /proc/"$SERVER_PID"/task/*; do
+        if grep -q '^C[12] Compiler' "$task/comm" 2>/dev/null; then
+            t=$((t + $(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')))
+        fi
+    done
+    echo "$t"
+}
 : >"$WORK/rows"
-run_wrk warmup-mix mix "$WARMUP"
-run_wrk warmup-baseline baseline $(((WARMUP + 3) / 4))
-run_wrk warmup-heartbeat heartbeat $(((WARMUP + 3) / 4))
-run_wrk warmup-check check $(((WARMUP + 3) / 4))
+warm_start=$SECONDS; swept=0; round=0
+while :; do
+    round=$((round + 1))
+    j0="$(jit_ticks)"
+    SWEEP_START=$swept run_wrk "warmup-sweep-$round" sweep 10
+    swept=$((swept + $(grep "^warmup-sweep-$round " "$WORK/rows" | sed 's/.*requests=\([0-9]*\).*/\1/') / 2))
+    for mode in baseline heartbeat check mix; do run_wrk "warmup-$mode-$round" "$mode" 3; done
+    j1="$(jit_ticks)"
+    jit_pct=$(( (j1 - j0) * 100 / ($(getconf CLK_TCK) * 22) ))
+    log "warm-up round $round: $swept device exchanges swept, JIT compilers at ${jit_pct}% of a core"
+    if (( SECONDS - warm_start >= WARMUP && swept >= DEVICES && jit_pct < 3 )); then break; fi
+    if (( SECONDS - warm_start >= ${WARMUP_MAX:-300} )); then log "warm-up stopped at WARMUP_MAX with the JIT at ${jit_pct}%"; break; fi
+done
+warmup_note="$((SECONDS - warm_start)) s of warm-up ($round rounds; every device swept: $((swept >= DEVICES ? 1 : 0)), JIT at ${jit_pct}% of a core in the last round)"
 : >"$WORK/rows"
 
 profile_pid=""
@@ -96,6 +160,37 @@ for scenario in baseline heartbeat check mix mix-reconnect baseline-again; do
         *) run_wrk "$scenario" "$scenario" "$DURATION" ;;
     esac
 done
+
+# PROFILE=1: every statement the server sends for one heartbeat and one check, with PostgreSQL's timings. The bench
+# database logs all statements from new sessions on; the pool's sessions are ended so that it opens new ones.
+trace_requests() {
+    local n uuid kind mark
+    sql "$DB" -c "alter database $DB set log_min_duration_statement = 0"
+    sql "$DB" -c "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = '$DB' and pid <> pg_backend_pid()" >/dev/null
+    sleep 2
+    for _ in 1 2 3; do curl -s -o /dev/null -H "X-API-Key: dvt_bench_12" "$SERVER_URL/api/v1/devices/$(printf '00000000-0000-7000-8000-%012x' 12)/updates/check"; done
+    sleep 2
+    : >"$WORK/trace.md"
+    for n in 20 21; do
+        uuid="$(printf '00000000-0000-7000-8000-%012x' "$n")"
+        version=v1.1.0; ((n % 10 == 0)) && version=v1.0.0
+        for kind in heartbeat check; do
+            mark="$(pg_log_mark)"
+            if [[ "$kind" == heartbeat ]]; then
+                curl -s -o /dev/null -H "X-API-Key: dvt_bench_$n" -H 'Content-Type: application/json' \
+                    -d "{\"current_version\":\"$version\",\"status\":\"online\"}" "$SERVER_URL/api/v1/devices/$uuid/heartbeat"
+            else
+                curl -s -o /dev/null -H "X-API-Key: dvt_bench_$n" "$SERVER_URL/api/v1/devices/$uuid/updates/check"
+            fi
+            sleep 2.5   # a batched heartbeat is written within the flush interval: wait for it
+            pg_log_since "$mark" "$DB" | python3 "$BENCH_DIR/pg-trace.py" "$kind of device $n ($([[ $version == v1.0.0 ]] && echo update pending || echo up to date))" >>"$WORK/trace.md"
+        done
+    done
+    sql "$DB" -c "alter database $DB reset log_min_duration_statement"
+}
+if [[ "${PROFILE:-0}" == 1 ]]; then
+    if [[ -r "$PG_LOG" ]]; then trace_requests; else log "cannot read $PG_LOG: no statement trace"; fi
+fi
 
 rows_after="$(sql "$DB" -c "select count(*) from devices where last_seen > now() - interval '10 minutes'")"
 server_log_errors="$(grep -c -E ' ERROR |Exception' "$WORK/server/server.log" || true)"
@@ -122,24 +217,86 @@ for r in rows:
     errors = "%d, %d" % (r["non2xx"], r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"])
     server_s = r["server_ticks"] / hz
     pg_s = r["pg_ticks"] / hz
-    others_s = max(0.0, r["machine_ticks"] / hz - server_s - pg_s - r["wrk_cpu"])
+    server_w = r["server_window"] / hz
+    pg_w = r["pg_window"] / hz
+    others_s = max(0.0, r["machine_ticks"] / hz - server_w - pg_w - r["wrk_cpu"])
     print("| %s | %s | %.2f | %.2f | %.1f | %s | %.3f | %.0f | %.0f | %.0f%% / %.0f%% / %.0f%% / %.0f%% |" % (
         r["name"], "{:,.0f}".format(rps), r["p50_us"] / 1000, r["p99_us"] / 1000, r["max_us"] / 1000, errors,
         rps / base_rps, server_s * 1e6 / max(r["requests"], 1), pg_s * 1e6 / max(r["requests"], 1),
-        100 * server_s / secs / cores, 100 * pg_s / secs / cores, 100 * r["wrk_cpu"] / secs / cores,
+        100 * server_w / secs / cores, 100 * pg_w / secs / cores, 100 * r["wrk_cpu"] / secs / cores,
         100 * others_s / secs / cores))
 PY
 
+# Per request: PostgreSQL transactions, rows and index scans, from the counters' differences.
+python3 - "$WORK" <<'PY' >"$WORK/counters.md"
+import os, sys
+work = sys.argv[1]
+rows = [l.split()[0] for l in open(os.path.join(work, "rows"))]
+def read(path):
+    out = {}
+    for line in open(path):
+        if line.strip():
+            k, v = line.rsplit(" ", 1)
+            out[k] = float(v or 0)
+    return out
+requests = {}
+for line in open(os.path.join(work, "rows")):
+    parts = line.split()
+    requests[parts[0]] = float(dict(p.split("=", 1) for p in parts[2:] if "=" in p)["requests"])
+print("| scenario | transactions/req | rows fetched/req | rows updated/req (HOT) | index scans/req | sequential scans |")
+print("| --- | ---: | ---: | ---: | --- | ---: |")
+for name in rows:
+    a, b = read(os.path.join(work, "counters-%s.0" % name)), read(os.path.join(work, "counters-%s.1" % name))
+    d = {k: b.get(k, 0) - a.get(k, 0) for k in b}
+    n = requests[name] or 1
+    idx = ", ".join("%s %.2f" % (k[4:], v / n) for k, v in sorted(d.items(), key=lambda kv: -kv[1])
+                    if k.startswith("idx:") and v / n >= 0.005) or "-"
+    seq = sum(v for k, v in d.items() if k.startswith("seq:"))
+    print("| %s | %.2f | %.2f | %.3f (%.3f) | %s | %d |" % (name, d["xact"] / n, d["tup_fetched"] / n,
+          d["tup_updated"] / n, d["hot_upd"] / n, idx, seq))
+PY
+
+# Server CPU per request by thread group.
+python3 - "$WORK" "$(getconf CLK_TCK)" <<'PY' >"$WORK/threads.md"
+import os, sys
+work, hz = sys.argv[1], int(sys.argv[2])
+names, requests = [], {}
+for line in open(os.path.join(work, "rows")):
+    parts = line.split()
+    names.append(parts[0])
+    requests[parts[0]] = float(dict(p.split("=", 1) for p in parts[2:] if "=" in p)["requests"])
+def read(path):
+    return {k: float(v) for k, v in (l.strip().split("|") for l in open(path) if l.strip())}
+groups = ["request threads (http-nio)", "GC", "JIT compilers", "scheduler (heartbeat flush, sweeps)", "Hikari pool threads", "other JVM threads"]
+print("| scenario | " + " | ".join(groups) + " |")
+print("| --- |" + " ---: |" * len(groups))
+for name in names:
+    a, b = read(os.path.join(work, "threads-%s.0" % name)), read(os.path.join(work, "threads-%s.1" % name))
+    n = requests[name] or 1
+    print("| %s | " % name + " | ".join("%.0f" % ((b.get(g, 0) - a.get(g, 0)) / hz * 1e6 / n) for g in groups) + " |")
+PY
+
 {
-    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line)."
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance)."
     echo
-    echo "Settings: $DEVICES devices ($pending with an update pending), ${DURATION} s per scenario after ${WARMUP} s of"
-    echo "warm-up, wrk -t$THREADS -c$CONNECTIONS (keep-alive; mix-reconnect: a new connection for every device's"
+    echo "Settings: $DEVICES devices ($pending with an update pending), ${DURATION} s per scenario after"
+    echo "$warmup_note, wrk -t$THREADS -c$CONNECTIONS (keep-alive; mix-reconnect: a new connection for every device's"
     echo "heartbeat+check pair), server as shipped (JVM flags: '${SERVER_JAVA_OPTS:-none}', pool ${OTA_DB_POOL_SIZE:-16})."
     echo "wrk runs on the same $(nproc) cores as the server and PostgreSQL; 'others' is the rest of the machine's busy"
     echo "time in the same window (other work on a shared machine: it takes cores from the figures)."
     echo
     cat "$table"
+    echo
+    echo "Server and PostgreSQL CPU µs/req include the ${IDLE_AFTER} s after each scenario (deferred writes); the shares are of the wrk window only."
+    echo
+    echo "Server CPU µs per request by thread group (same windows, threads' utime+stime from /proc):"
+    echo
+    cat "$WORK/threads.md"
+    echo
+    echo "PostgreSQL's counters for the same windows (pg_stat_database / pg_stat_user_tables / pg_stat_user_indexes, read"
+    echo "${IDLE_AFTER} s after each scenario so that deferred writes are counted):"
+    echo
+    cat "$WORK/counters.md"
     echo
     echo "After the run: $rows_after devices seen in the last 10 minutes; server log lines with ERROR/Exception: $server_log_errors."
 } >"$WORK/result.md"
@@ -148,9 +305,19 @@ echo
 cat "$WORK/result.md"
 
 if [[ "${PROFILE:-0}" == 1 ]]; then
-    echo
-    "$BENCH_DIR/jfr-top.sh" "$WORK/mix.jfr" | tee "$WORK/profile.txt"
+    {
+        echo
+        echo "Profile of the mix (PROFILE=1: JFR, settings=profile, over the mix's ${DURATION} s):"
+        echo
+        "$BENCH_DIR/jfr-top.sh" "$WORK/mix.jfr"
+        echo
+        echo "Statements per request (PROFILE=1: the bench database logs every statement, log_min_duration_statement=0):"
+        cat "$WORK/trace.md" 2>/dev/null
+    } >"$WORK/profile.md"
+    cat "$WORK/profile.md"
+    cat "$WORK/profile.md" >>"$WORK/result.md"
+    [[ -n "${PROFILE_OUT:-}" ]] && cp "$WORK/profile.md" "$PROFILE_OUT"
 fi
 
-[[ "${README:-1}" == 1 ]] && readme_put checkin "$WORK/result.md"
+[[ "${README:-1}" == 1 ]] && readme_put "$(section_name checkin)" "$WORK/result.md"
 exit 0

@@ -150,7 +150,7 @@ print("| **server mean / nginx mean** | | | %.0f / %.0f | | | **%.2f** |" % (mea
 PY
 
 {
-    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line), nginx $(nginx -v 2>&1 | cut -d/ -f2)."
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance), nginx $(nginx -v 2>&1 | cut -d/ -f2)."
     echo
     echo "Package: $size bytes (${SIZE_MIB} MiB of random bytes in a valid package; publishing it took ${publish_seconds} s)."
     echo "$PARALLEL parallel curl downloads to /dev/null on loopback, each with its own device's token; nginx (sendfile on,"
@@ -175,5 +175,5 @@ PY
 
 echo
 cat "$WORK/result.md"
-[[ "${README:-1}" == 1 ]] && readme_put download "$WORK/result.md"
+[[ "${README:-1}" == 1 ]] && readme_put "$(section_name download)" "$WORK/result.md"
 exit 0

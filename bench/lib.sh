@@ -69,9 +69,47 @@ require() {
 }
 apt_name() { case "$1" in nginx) echo nginx-light ;; jcmd|jstat|jfr) echo openjdk-17-jdk-headless ;; psql) echo postgresql-client ;; *) echo "$1" ;; esac; }
 
+# BENCH_COMMIT=<commit>: measure the jars built from that commit (git archive into $BENCH_CACHE/src-<sha>, built once)
+# instead of the working tree's; what was measured is then exact, whatever anyone rebuilds meanwhile.
+build_commit() {
+    local sha src
+    sha="$(git -C "$REPO_DIR" rev-parse --short=7 "${BENCH_COMMIT}^{commit}")" || die "no commit $BENCH_COMMIT"
+    src="$BENCH_CACHE/src-$sha"
+    if [[ ! -f "$src/.built" ]]; then
+        log "building $sha (git archive into $src, ./mvnw package)"
+        rm -rf "$src" && mkdir -p "$src"
+        git -C "$REPO_DIR" archive "$sha" | tar -x -C "$src"
+        (cd "$src" && ./mvnw -q -B -ntp -DskipTests package) >"$src/build.log" 2>&1 \
+            || { tail -30 "$src/build.log" >&2; die "the build of $sha failed"; }
+        touch "$src/.built"
+    fi
+    SERVER_JAR="$src/server/target/server-0.1.0-SNAPSHOT-exec.jar"
+    AGENT_JAR="${AGENT_JAR:-$src/pi-agent/target/pi-agent.jar}"
+    BENCH_SHA="$sha"
+}
+
 require_server_jar() {
+    if [[ -n "${BENCH_COMMIT:-}" ]]; then
+        build_commit
+    fi
     [[ -f "$SERVER_JAR" ]] || die "no server jar at $SERVER_JAR: build first with ./mvnw -q -B -ntp -DskipTests package"
 }
+
+# Which code was measured: the commit (BENCH_COMMIT), else HEAD, whether server/ had uncommitted changes, and when
+# the jar was built.
+jar_provenance() {
+    local jar="${1:-$SERVER_JAR}" head dirty=""
+    if [[ -n "${BENCH_SHA:-}" ]]; then
+        echo "commit $BENCH_SHA (built from git archive)"
+        return
+    fi
+    head="$(git -C "$REPO_DIR" rev-parse --short=7 HEAD 2>/dev/null || echo unknown)"
+    [[ -n "$(git -C "$REPO_DIR" status --porcelain -- server protocol pi-agent db 2>/dev/null)" ]] && dirty=", with uncommitted changes"
+    echo "working tree at $head$dirty, jar built $(date -u -r "$jar" '+%H:%M UTC')"
+}
+
+# The README section of a script: its name, and the commit when BENCH_COMMIT chose one.
+section_name() { echo "$1${BENCH_SHA:+ at $BENCH_SHA}"; }
 
 # First port at or above $1 that nothing listens on (loopback).
 free_port() {

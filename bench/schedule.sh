@@ -121,7 +121,7 @@ PY
 )"
 
 {
-    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line)."
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance)."
     echo
     echo "$DEVICES devices over $(wc -w <<<"$BENCH_ZONES") IANA zones; each publication is one POST /api/v1/updates/create"
     echo "(a 5 KB package; curl's total time, which ends when the server answers after its commit). Ratios are to the"
@@ -141,5 +141,5 @@ PY
 
 echo
 cat "$WORK/result.md"
-[[ "${README:-1}" == 1 ]] && readme_put schedule "$WORK/result.md"
+[[ "${README:-1}" == 1 ]] && readme_put "$(section_name schedule)" "$WORK/result.md"
 exit 0

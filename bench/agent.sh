@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Agent footprint: the real agent (pi-agent/target/pi-agent.jar) with the JVM flags of its systemd unit
+# (deploy/systemd/javia-ota-agent.service, the ones pi-agent/README.md documents) against a local server, idle for
+# 60 s at the seed's five-minute intervals: RSS (VmRSS, sampled every second), CPU (utime+stime from /proc/PID/stat
+# over the window), threads. Then the bytes on the wire of one steady-state exchange (heartbeat + update check, on
+# the new TCP connection a device opens every five minutes, until the server closes it), captured with tcpdump on
+# loopback, projected to an hour and a month.
+#
+#   bench/agent.sh              (after ./mvnw -q -B -ntp -DskipTests package; needs tcpdump for the traffic part)
+#
+# Settings: IDLE_SECONDS=60 SETTLE_SECONDS=15 (after the first exchange, before the window) CLOSE_WAIT=75 (s to
+# wait for the server to close the exchange's connection) AGENT_JAR=pi-agent/target/pi-agent.jar README=1
+source "$(dirname "$0")/lib.sh"
+
+IDLE_SECONDS="${IDLE_SECONDS:-60}"
+SETTLE_SECONDS="${SETTLE_SECONDS:-15}"
+CLOSE_WAIT="${CLOSE_WAIT:-75}"
+UNIT="$REPO_DIR/deploy/systemd/javia-ota-agent.service"
+DB=javia_bench_agent
+
+require psql curl java unzip python3
+require_server_jar
+AGENT_JAR="${AGENT_JAR:-$REPO_DIR/pi-agent/target/pi-agent.jar}"
+[[ -f "$AGENT_JAR" ]] || die "no agent jar at $AGENT_JAR: build first with ./mvnw -q -B -ntp -DskipTests package"
+bench_setup agent
+
+# The documented flags: those of ExecStart in the unit file, else pi-agent/README.md's list.
+if [[ -f "$UNIT" ]]; then
+    AGENT_FLAGS="$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$UNIT" | head -1)"
+fi
+AGENT_FLAGS="${AGENT_FLAGS:--XX:+UseSerialGC -Xms16m -Xmx64m -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=16m -XX:TieredStopAtLevel=1 -Xss256k -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError}"
+
+start_server "$DB" "$(free_port 18120)"
+cp "$AGENT_JAR" "$WORK/pi-agent.jar"
+
+# A sandbox device with release v1.0.0 installed (pi-agent/README.md, "Running it against a local server").
+sb="$WORK/device"
+mkdir -p "$sb/opt/javia/releases/v1.0.0" "$sb/home" "$sb/var/lib/javia-agent"
+echo "print('v1.0.0')" >"$sb/opt/javia/releases/v1.0.0/client.py"
+ln -s releases/v1.0.0 "$sb/opt/javia/current" && echo v1.0.0 >"$sb/opt/javia/VERSION"
+cat >"$sb/agent.env" <<EOF
+SERVER_URL=$SERVER_URL
+API_KEY=$ENROLLMENT_KEY
+DEVICE_TIMEZONE=Europe/Berlin
+INSTALL_DIR=$sb/opt/javia
+STATE_DIR=$sb/var/lib/javia-agent
+DEVICE_UUID_FILE=$sb/home/.javia_device_uuid
+ALSA_DIR=$sb/no-asound
+EOF
+sandbox_path="$PATH"
+[[ -d "$REPO_DIR/deploy/sandbox/bin" ]] && sandbox_path="$REPO_DIR/deploy/sandbox/bin:$PATH"
+
+start_agent() {
+    # shellcheck disable=SC2086
+    env ENV_FILE="$sb/agent.env" SANDBOX_LOG="$sb/commands.log" PATH="$sandbox_path" \
+        java $AGENT_FLAGS -jar "$WORK/pi-agent.jar" >>"$WORK/agent.log" 2>&1 &
+    AGENT_PID=$!
+    track "$AGENT_PID"
+}
+stop_agent() {
+    kill -TERM "$AGENT_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$AGENT_PID" 2>/dev/null || true
+    wait "$AGENT_PID" 2>/dev/null || true
+}
+# Waits until the server has recorded a heartbeat of the device after SINCE (the check follows it at once).
+wait_exchange() {
+    local since="$1" deadline=$((SECONDS + 60))
+    until [[ "$(sql "$DB" -c "select count(*) from devices where last_seen > '$since'")" == 1 ]]; do
+        kill -0 "$AGENT_PID" 2>/dev/null || { tail -30 "$WORK/agent.log" >&2; die "the agent exited"; }
+        ((SECONDS < deadline)) || { tail -30 "$WORK/agent.log" >&2; die "the agent did not check in within 60 s"; }
+        sleep 0.5
+    done
+}
+
+# Part 1: idle footprint.
+wait_quiet
+t_start="$(sql "$DB" -c "select now()")"
+start_agent
+started=$SECONDS
+wait_exchange "$t_start"
+log "agent pid $AGENT_PID registered and checked in after $((SECONDS - started)) s; settling ${SETTLE_SECONDS} s"
+sleep "$SETTLE_SECONDS"
+hz="$(getconf CLK_TCK)"
+c0="$(cpu_ticks "$AGENT_PID")"; w0="$(date +%s.%N)"
+max_rss=0; : >"$WORK/rss.txt"
+for _ in $(seq 1 "$IDLE_SECONDS"); do
+    r="$(rss_kb "$AGENT_PID")"; echo "$r" >>"$WORK/rss.txt"
+    ((r > max_rss)) && max_rss=$r
+    sleep 1
+done
+c1="$(cpu_ticks "$AGENT_PID")"; w1="$(date +%s.%N)"
+rss_end="$(rss_kb "$AGENT_PID")"
+hwm="$(awk '/^VmHWM/ {print $2}' "/proc/$AGENT_PID/status")"
+threads="$(awk '/^Threads/ {print $2}' "/proc/$AGENT_PID/status")"
+start_cpu_ticks="$c0"
+cpu_pct="$(awk -v t=$((c1 - c0)) -v hz="$hz" -v a="$w0" -v b="$w1" 'BEGIN {printf "%.2f", 100 * t / hz / (b - a)}')"
+heap="$(jcmd "$AGENT_PID" GC.heap_info 2>/dev/null | awk '/total .* used/ {print; exit}' || true)"
+requests_idle="$(grep -c -E 'heartbeat|check' "$WORK/agent.log" || true)"
+stop_agent
+
+# Part 2: one steady-state exchange on the wire. A restarted agent (already registered) sends its heartbeat and
+# update check at once, on a new connection, as a device does every five minutes; the server closes the idle
+# connection after its keep-alive timeout. Everything between the first SYN and the last FIN/ACK is counted.
+traffic=""
+if command -v tcpdump >/dev/null 2>&1; then
+    port="${SERVER_URL##*:}"
+    tcpdump -i lo -s 0 -U -w "$WORK/exchange.pcap" "tcp port $port" 2>"$WORK/tcpdump.log" &
+    TCPDUMP_PID=$!
+    track "$TCPDUMP_PID"
+    sleep 1
+    t_start="$(sql "$DB" -c "select now()")"
+    start_agent
+    wait_exchange "$t_start"
+    log "exchange sent; waiting up to ${CLOSE_WAIT} s for the server to close the connection"
+    for _ in $(seq 1 "$CLOSE_WAIT"); do
+        sleep 1
+        python3 "$BENCH_DIR/pcap-bytes.py" --closed "$WORK/exchange.pcap" && break
+    done
+    stop_agent
+    sleep 1
+    kill -INT "$TCPDUMP_PID" 2>/dev/null || true
+    wait "$TCPDUMP_PID" 2>/dev/null || true
+    traffic="$(python3 "$BENCH_DIR/pcap-bytes.py" "$WORK/exchange.pcap")"
+else
+    traffic="(tcpdump is not installed: apt-get install tcpdump)"
+fi
+
+{
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line)."
+    echo
+    echo "Agent: $(basename "$AGENT_JAR") ($(stat -c %s "$AGENT_JAR") bytes; $(jar_provenance "$AGENT_JAR")), flags from the unit file:"
+    echo "\`$AGENT_FLAGS\`; heartbeat and check every 300 s (defaults), tick 15 s, no GPIO, no ALSA."
+    echo "Window: ${IDLE_SECONDS} s, starting ${SETTLE_SECONDS} s after its first check-in."
+    echo
+    echo "| figure | value | target |"
+    echo "| --- | ---: | --- |"
+    echo "| RSS at the end of the window (VmRSS) | $((rss_end / 1024)) MB ($rss_end kB) | ≤ 64 MB |"
+    echo "| RSS max during the window / peak since start (VmHWM) | $((max_rss / 1024)) MB / $((hwm / 1024)) MB | |"
+    echo "| CPU over the window (utime+stime, % of one core) | ${cpu_pct}% ($((c1 - c0)) ticks of 1/$hz s) | < 1% |"
+    echo "| CPU spent from start to the window (start-up, registration, first exchange) | $(awk -v t="$start_cpu_ticks" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}') s | |"
+    echo "| threads | $threads | |"
+    echo "| Java heap at the end | ${heap:-n/a} | |"
+    echo
+    echo "$traffic"
+} >"$WORK/result.md"
+
+echo
+cat "$WORK/result.md"
+[[ "${README:-1}" == 1 ]] && readme_put "$(section_name agent)" "$WORK/result.md"
+exit 0
