@@ -63,6 +63,21 @@ class HeartbeatBatchingTests extends ApiTestSupport {
         assertThat(api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("status").asText()).isEqualTo("online");
     }
 
+    @Test
+    void aHeartbeatGatheredBeforeAnUpdateReportDoesNotUndoIt() {
+        TestDevice device = register("UTC", "v1.0.0");
+        String id = published("v1.1.0", "urgent");
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("status", "online"));
+        api.post(ApiPaths.updateStatus(id), device.token(), Map.of("status", "downloading"));
+
+        heartbeats.flush();
+
+        assertThat(api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("status").asText()).isEqualTo("updating");
+        api.post(ApiPaths.updateStatus(id), device.token(), Map.of("status", "installing"));
+        api.post(ApiPaths.updateStatus(id), device.token(), Map.of("status", "completed"));
+        assertThat(api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("status").asText()).isEqualTo("online");
+    }
+
     private String lastSeen(TestDevice device) {
         return api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("last_seen").asText();
     }

@@ -46,6 +46,19 @@ class RegistrationTests extends ApiTestSupport {
     }
 
     @Test
+    void aReRegistrationRevokesEveryEarlierTokenAtOnce() {
+        String uuid = newDeviceUuid();
+        String first = api.register(ENROLLMENT, uuid, "UTC", null);
+        assertThat(api.get(ApiPaths.device(uuid), first).status()).isEqualTo(200);
+        jdbc.update("update devices set token_hash = null where device_uuid = ?", uuid);
+
+        String second = api.register(ENROLLMENT, uuid, "UTC", null);
+
+        assertThat(api.get(ApiPaths.device(uuid), first).status()).isEqualTo(401);
+        assertThat(api.get(ApiPaths.device(uuid), second).status()).isEqualTo(200);
+    }
+
+    @Test
     void anUppercaseUuidIsTheSameDevice() {
         String uuid = newDeviceUuid();
         api.register(ENROLLMENT, uuid, "UTC", null);

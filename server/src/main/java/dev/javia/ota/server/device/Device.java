@@ -9,7 +9,6 @@ import jakarta.persistence.Convert;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
-import jakarta.persistence.Transient;
 import org.hibernate.annotations.ColumnTransformer;
 
 import java.time.Instant;
@@ -38,8 +37,6 @@ public class Device {
     private Map<String, Object> metadata = new LinkedHashMap<>();
     private String tokenHash;
     private Instant tokenIssuedAt;
-    @Transient
-    private String previousTokenHash;
 
     protected Device() {
     }
@@ -71,7 +68,6 @@ public class Device {
 
     /** Hands out a new token; the previous one stops working. Only the hash is kept. */
     String issueToken(Instant now) {
-        this.previousTokenHash = this.tokenHash;
         String token = Secrets.newDeviceToken();
         this.tokenHash = Secrets.hash(token);
         this.tokenIssuedAt = now;
@@ -90,10 +86,6 @@ public class Device {
     public DeviceView view() {
         return new DeviceView(id, deviceUuid, deviceName, registeredAt, lastSeen, currentVersion, timezone, status,
                 metadata);
-    }
-
-    String previousTokenHash() {
-        return previousTokenHash;
     }
 
     public UUID id() {

@@ -58,7 +58,7 @@ public class DeviceRegistry {
         device.seen(now, DeviceStatus.ONLINE);
         String token = device.issueToken(now);
         devices.saveAndFlush(device);
-        deviceTokens.forget(device.previousTokenHash());
+        deviceTokens.forgetDevice(device.id());
         log.info("device {} device_uuid={} timezone={} version={}", created ? "registered" : "re-registered", uuid,
                 timezone, device.currentVersion());
         if (created || !Objects.equals(previousVersion, device.currentVersion())) {

@@ -28,7 +28,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * Heartbeats, the most frequent call of the fleet. A heartbeat carries nothing that must be durable at once: it
  * is validated and answered straight away, and its last_seen (with version and metadata) is gathered in memory and
  * written for all devices in one statement per flush interval. Losing a second of last_seen in a crash is
- * harmless; a version change still reaches the scheduler, in the flush's transaction.
+ * harmless; a version change still reaches the scheduler, in the flush's transaction. A heartbeat brings an
+ * offline device back and may say it is updating, but never turns "updating" back to "online": the update's own
+ * reports (completed, failed) do that, and a heartbeat gathered before such a report must not undo it.
  */
 @Component
 public class Heartbeats {
@@ -100,7 +102,8 @@ public class Heartbeats {
             List<DeviceReported> changed = jdbc.sql("""
                     update devices d set
                         last_seen = greatest(d.last_seen, b.seen_at::timestamptz),
-                        status = b.status,
+                        status = case when b.status = 'updating' or d.status = 'offline' then b.status
+                                      else d.status end,
                         current_version = coalesce(b.version, d.current_version),
                         metadata = coalesce(b.metadata::jsonb, d.metadata)
                     from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])

@@ -40,10 +40,11 @@ public class DeviceTokens {
         return found;
     }
 
-    /** A token was replaced: stop accepting the old one here at once. */
-    public void forget(String tokenHash) {
-        if (tokenHash != null) {
-            known.invalidate(tokenHash);
-        }
+    /**
+     * A device's token was replaced: stop accepting any older one here at once, including one whose hash the
+     * database no longer holds (an operator may have cleared it by hand).
+     */
+    public void forgetDevice(UUID deviceId) {
+        known.asMap().values().removeIf(caller -> deviceId.equals(caller.deviceId()));
     }
 }
