@@ -74,6 +74,12 @@ SQL
 }
 IDLE_AFTER="${IDLE_AFTER:-11}"
 
+# Kernel TCP counters (all of the machine): retransmitted segments, SYN retransmits, retransmit timeouts. On
+# loopback a retransmit means a dropped segment (e.g. a full accept queue): a one-second stall for that request.
+tcp_counters() {
+    nstat -asz TcpRetransSegs TcpExtTCPSynRetrans TcpExtTCPTimeouts 2>/dev/null | awk 'NR > 1 {printf "%s ", $2} END {print ""}'
+}
+
 # CPU ticks of the server's threads by group (request threads, GC, JIT, scheduler, ...), "group ticks" a line.
 thread_ticks() {
     local task
@@ -97,11 +103,14 @@ run_wrk() {
     pg_counters >"$WORK/counters-$name.0"
     thread_ticks >"$WORK/threads-$name.0"
     s0="$(cpu_ticks "$SERVER_PID")"; p0="$(pg_ticks "$DB")"; m0="$(machine_ticks)"
+    local tcp0 tcp1
+    read -r -a tcp0 <<<"$(tcp_counters) 0 0 0"
     local TIMEFORMAT='%U %S'
     { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_CLOSE="$close" BENCH_SWEEP_START="${SWEEP_START:-0}" \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/checkin.lua" "$SERVER_URL" \
         >"$out" ; } 2>"$out.time"
     s1="$(cpu_ticks "$SERVER_PID")"; p1="$(pg_ticks "$DB")"; m1="$(machine_ticks)"
+    read -r -a tcp1 <<<"$(tcp_counters) 0 0 0"
     local s1w="$s1" p1w="$p1"
     if [[ "$name" != warmup-* ]]; then
         sleep "$IDLE_AFTER"
@@ -110,7 +119,7 @@ run_wrk() {
         thread_ticks >"$WORK/threads-$name.1"
     fi
     line="$(grep '^RESULT' "$out")" || { cat "$out" >&2; die "wrk printed no result for $name"; }
-    echo "$name $line server_ticks=$((s1 - s0)) pg_ticks=$((p1 - p0)) server_window=$((s1w - s0)) pg_window=$((p1w - p0)) machine_ticks=$((m1 - m0)) wrk_cpu=$(awk '{print $1 + $2}' "$out.time")" \
+    echo "$name $line server_ticks=$((s1 - s0)) pg_ticks=$((p1 - p0)) server_window=$((s1w - s0)) pg_window=$((p1w - p0)) retrans=$((tcp1[0] - tcp0[0])) syn_retrans=$((tcp1[1] - tcp0[1])) rto=$((tcp1[2] - tcp0[2])) machine_ticks=$((m1 - m0)) wrk_cpu=$(awk '{print $1 + $2}' "$out.time")" \
         >>"$WORK/rows"
 }
 
@@ -127,6 +136,10 @@ jit_ticks() {
     done
     echo "$t"
 }
+if [[ "${PROFILE:-0}" == 1 ]]; then
+    jcmd "$SERVER_PID" JFR.start name=init settings=profile >/dev/null
+    jcmd "$SERVER_PID" JFR.stop name=init >/dev/null
+fi
 : >"$WORK/rows"
 warm_start=$SECONDS; swept=0; round=0
 while :; do
@@ -144,22 +157,24 @@ done
 warmup_note="$((SECONDS - warm_start)) s of warm-up ($round rounds; every device swept: $((swept >= DEVICES ? 1 : 0)), JIT at ${jit_pct}% of a core in the last round)"
 : >"$WORK/rows"
 
-profile_pid=""
 for scenario in baseline heartbeat check mix mix-reconnect baseline-again; do
     log "running $scenario for ${DURATION} s (${CONNECTIONS} connections, ${THREADS} wrk threads)"
     case "$scenario" in
-        mix)
-            if [[ "${PROFILE:-0}" == 1 ]]; then
-                jcmd "$SERVER_PID" JFR.start name=bench settings=profile filename="$WORK/mix.jfr" >/dev/null
-            fi
-            run_wrk mix mix "$DURATION"
-            if [[ "${PROFILE:-0}" == 1 ]]; then jcmd "$SERVER_PID" JFR.stop name=bench >/dev/null; fi
-            ;;
         mix-reconnect) run_wrk mix-reconnect mix "$DURATION" 1 ;;
         baseline-again) run_wrk baseline-again baseline "$DURATION" ;;
         *) run_wrk "$scenario" "$scenario" "$DURATION" ;;
     esac
 done
+
+# PROFILE=1: one more mix under a JFR recording, after the measured scenarios and in its own row: a recording costs
+# a little, and the first one in a JVM re-instruments JDK classes, which throws away compiled code (it was started
+# and stopped once before the warm-up for that reason).
+if [[ "${PROFILE:-0}" == 1 ]]; then
+    log "running mix-profiled for ${DURATION} s under JFR"
+    jcmd "$SERVER_PID" JFR.start name=bench settings=profile filename="$WORK/mix.jfr" >/dev/null
+    run_wrk mix-profiled mix "$DURATION"
+    jcmd "$SERVER_PID" JFR.stop name=bench >/dev/null
+fi
 
 # PROFILE=1: every statement the server sends for one heartbeat and one check, with PostgreSQL's timings. The bench
 # database logs all statements from new sessions on; the pool's sessions are ended so that it opens new ones.
@@ -208,9 +223,9 @@ for line in open(rows_file):
     rows.append(f)
 base = next(r for r in rows if r["name"] == "baseline")
 base_rps = base["requests"] / (base["duration_us"] / 1e6)
-print("| scenario | requests/s | p50 ms | p99 ms | max ms | errors (non-2xx, socket) | ratio to baseline "
+print("| scenario | requests/s | p50 ms | p99 ms | max ms | errors (non-2xx, socket) | TCP retransmits (SYN) | ratio to baseline "
       "| server CPU µs/req | PostgreSQL CPU µs/req | CPU used: server / PostgreSQL / wrk / others (of %d cores) |" % cores)
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for r in rows:
     secs = r["duration_us"] / 1e6
     rps = r["requests"] / secs
@@ -220,8 +235,9 @@ for r in rows:
     server_w = r["server_window"] / hz
     pg_w = r["pg_window"] / hz
     others_s = max(0.0, r["machine_ticks"] / hz - server_w - pg_w - r["wrk_cpu"])
-    print("| %s | %s | %.2f | %.2f | %.1f | %s | %.3f | %.0f | %.0f | %.0f%% / %.0f%% / %.0f%% / %.0f%% |" % (
+    print("| %s | %s | %.2f | %.2f | %.1f | %s | %d (%d) | %.3f | %.0f | %.0f | %.0f%% / %.0f%% / %.0f%% / %.0f%% |" % (
         r["name"], "{:,.0f}".format(rps), r["p50_us"] / 1000, r["p99_us"] / 1000, r["max_us"] / 1000, errors,
+        r.get("retrans", 0), r.get("syn_retrans", 0),
         rps / base_rps, server_s * 1e6 / max(r["requests"], 1), pg_s * 1e6 / max(r["requests"], 1),
         100 * server_w / secs / cores, 100 * pg_w / secs / cores, 100 * r["wrk_cpu"] / secs / cores,
         100 * others_s / secs / cores))
@@ -307,7 +323,7 @@ cat "$WORK/result.md"
 if [[ "${PROFILE:-0}" == 1 ]]; then
     {
         echo
-        echo "Profile of the mix (PROFILE=1: JFR, settings=profile, over the mix's ${DURATION} s):"
+        echo "Profile of the mix (PROFILE=1: JFR, settings=profile, over the mix-profiled row's ${DURATION} s):"
         echo
         "$BENCH_DIR/jfr-top.sh" "$WORK/mix.jfr"
         echo
