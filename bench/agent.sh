@@ -95,7 +95,11 @@ hwm="$(awk '/^VmHWM/ {print $2}' "/proc/$AGENT_PID/status")"
 threads="$(awk '/^Threads/ {print $2}' "/proc/$AGENT_PID/status")"
 start_cpu_ticks="$c0"
 cpu_pct="$(awk -v t=$((c1 - c0)) -v hz="$hz" -v a="$w0" -v b="$w1" 'BEGIN {printf "%.2f", 100 * t / hz / (b - a)}')"
-heap="$(jcmd "$AGENT_PID" GC.heap_info 2>/dev/null | awk '/total .* used/ {print; exit}' || true)"
+# Java heap (young + old generations) and metaspace, committed and used, from GC.heap_info.
+heap="$(jcmd "$AGENT_PID" GC.heap_info 2>/dev/null | awk '
+    /generation +total/ {for (i = 1; i <= NF; i++) {if ($i == "total") t += $(i + 1); if ($i == "used") u += $(i + 1)}}
+    /Metaspace +used/ {for (i = 1; i <= NF; i++) {if ($i == "used") mu = $(i + 1); if ($i == "committed") mc = $(i + 1)}}
+    END {gsub(/K,?/, "", mu); gsub(/K,?/, "", mc); printf "heap %.1f MB committed, %.1f MB used; metaspace %.1f MB committed, %.1f MB used", t / 1024, u / 1024, mc / 1024, mu / 1024}' || true)"
 requests_idle="$(grep -c -E 'heartbeat|check' "$WORK/agent.log" || true)"
 stop_agent
 
@@ -126,6 +130,28 @@ else
     traffic="(tcpdump is not installed: apt-get install tcpdump)"
 fi
 
+# Where the RSS goes: the same agent once more with Native Memory Tracking (which costs a little itself), after the
+# same settling time; the committed memory of each category.
+nmt=""
+if [[ "${NMT:-1}" == 1 ]]; then
+    AGENT_FLAGS_MAIN="$AGENT_FLAGS"
+    AGENT_FLAGS="$AGENT_FLAGS -XX:NativeMemoryTracking=summary"
+    t_start="$(sql "$DB" -c "select now()")"
+    start_agent
+    wait_exchange "$t_start"
+    sleep "$SETTLE_SECONDS"
+    nmt_rss="$(rss_kb "$AGENT_PID")"
+    nmt="$(jcmd "$AGENT_PID" VM.native_memory summary 2>/dev/null | awk -v rss="$nmt_rss" '
+        /^-/ && /committed=/ {
+            name = $0; sub(/^- */, "", name); sub(/ *\(.*/, "", name)
+            c = $0; sub(/.*committed=/, "", c); sub(/KB.*/, "", c)
+            printf "| %s | %.1f |\n", name, c / 1024 }
+        /^Total:/ {c = $0; sub(/.*committed=/, "", c); sub(/KB.*/, "", c); total = c}
+        END {printf "| **total committed (NMT)** | **%.1f** |\n| RSS of this run (VmRSS) | %.1f |\n", total / 1024, rss / 1024}' | sort -t'|' -k3 -rn | awk -F'|' '$3 + 0 >= 0.5 || /total|RSS/')"
+    stop_agent
+    AGENT_FLAGS="$AGENT_FLAGS_MAIN"
+fi
+
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line)."
     echo
@@ -140,7 +166,16 @@ fi
     echo "| CPU over the window (utime+stime, % of one core) | ${cpu_pct}% ($((c1 - c0)) ticks of 1/$hz s) | < 1% |"
     echo "| CPU spent from start to the window (start-up, registration, first exchange) | $(awk -v t="$start_cpu_ticks" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}') s | |"
     echo "| threads | $threads | |"
-    echo "| Java heap at the end | ${heap:-n/a} | |"
+    echo "| Java memory at the end (GC.heap_info) | ${heap:-n/a} | |"
+    if [[ -n "$nmt" ]]; then
+        echo
+        echo "Where the memory goes: the same agent again with \`-XX:NativeMemoryTracking=summary\`, ${SETTLE_SECONDS} s after"
+        echo "its first check-in (NMT's own bookkeeping is included; committed is not all resident):"
+        echo
+        echo "| category | committed MB |"
+        echo "| --- | ---: |"
+        echo "$nmt"
+    fi
     echo
     echo "$traffic"
 } >"$WORK/result.md"

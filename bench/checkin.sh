@@ -68,6 +68,7 @@ union all select 'tup_fetched', tup_fetched from pg_stat_database where datname 
 union all select 'tup_updated', tup_updated from pg_stat_database where datname = current_database()
 union all select 'blks_hit', blks_hit from pg_stat_database where datname = current_database()
 union all select 'hot_upd', sum(n_tup_hot_upd) from pg_stat_user_tables
+union all select 'wal', pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')
 union all select 'idx:' || indexrelname, idx_scan from pg_stat_user_indexes
 union all select 'seq:' || relname, seq_scan from pg_stat_user_tables;
 SQL
@@ -259,8 +260,8 @@ requests = {}
 for line in open(os.path.join(work, "rows")):
     parts = line.split()
     requests[parts[0]] = float(dict(p.split("=", 1) for p in parts[2:] if "=" in p)["requests"])
-print("| scenario | transactions/req | rows fetched/req | rows updated/req (HOT) | index scans/req | sequential scans |")
-print("| --- | ---: | ---: | ---: | --- | ---: |")
+print("| scenario | transactions/req | rows fetched/req | rows updated/req (HOT) | WAL bytes/req | index scans/req | sequential scans |")
+print("| --- | ---: | ---: | ---: | ---: | --- | ---: |")
 for name in rows:
     a, b = read(os.path.join(work, "counters-%s.0" % name)), read(os.path.join(work, "counters-%s.1" % name))
     d = {k: b.get(k, 0) - a.get(k, 0) for k in b}
@@ -268,8 +269,8 @@ for name in rows:
     idx = ", ".join("%s %.2f" % (k[4:], v / n) for k, v in sorted(d.items(), key=lambda kv: -kv[1])
                     if k.startswith("idx:") and v / n >= 0.005) or "-"
     seq = sum(v for k, v in d.items() if k.startswith("seq:"))
-    print("| %s | %.2f | %.2f | %.3f (%.3f) | %s | %d |" % (name, d["xact"] / n, d["tup_fetched"] / n,
-          d["tup_updated"] / n, d["hot_upd"] / n, idx, seq))
+    print("| %s | %.2f | %.2f | %.3f (%.3f) | %.0f | %s | %d |" % (name, d["xact"] / n, d["tup_fetched"] / n,
+          d["tup_updated"] / n, d["hot_upd"] / n, d.get("wal", 0) / n, idx, seq))
 PY
 
 # Server CPU per request by thread group.
@@ -309,7 +310,8 @@ PY
     echo
     cat "$WORK/threads.md"
     echo
-    echo "PostgreSQL's counters for the same windows (pg_stat_database / pg_stat_user_tables / pg_stat_user_indexes, read"
+    echo "PostgreSQL's counters for the same windows (pg_stat_database / pg_stat_user_tables / pg_stat_user_indexes; WAL is"
+    echo "the whole cluster's, pg_current_wal_lsn; read"
     echo "${IDLE_AFTER} s after each scenario so that deferred writes are counted):"
     echo
     cat "$WORK/counters.md"
@@ -332,7 +334,7 @@ if [[ "${PROFILE:-0}" == 1 ]]; then
     } >"$WORK/profile.md"
     cat "$WORK/profile.md"
     cat "$WORK/profile.md" >>"$WORK/result.md"
-    [[ -n "${PROFILE_OUT:-}" ]] && cp "$WORK/profile.md" "$PROFILE_OUT"
+    [[ -n "${PROFILE_OUT:-}" ]] && cp "$WORK/profile.md" "$PROFILE_OUT" && cp "$WORK/mix.jfr" "${PROFILE_OUT%.md}.jfr"
 fi
 
 [[ "${README:-1}" == 1 ]] && readme_put "$(section_name checkin)" "$WORK/result.md"

@@ -32,17 +32,19 @@ layers = [
     ("SHA-256 / security", ("sun.security.", "java.security.", "com.sun.crypto.")),
     ("regex", ("java.util.regex.",)),
     ("other Spring", ("org.springframework.",)),
-    ("JDK networking / NIO", ("sun.nio.", "java.nio.", "sun.net.", "java.net.")),
-    ("JDK other", ("java.", "jdk.", "sun.")),
 ]
+JDK = ("java.", "jdk.", "sun.", "com.sun.")
 def layer(stack):
+    # the innermost frame of a library (JDK frames count for the library that called them)
     for frame in stack:
         for name, prefixes in layers:
             if frame.startswith(prefixes):
                 return name
-    return "other"
+    if stack and stack[0].startswith(("sun.nio.", "java.nio.", "sun.net.", "java.net.")):
+        return "JDK networking / NIO (no library frame)"
+    return "JDK only / other"
 by_layer = collections.Counter(layer(s) for s in stacks)
-print("\n| layer (innermost known frame) | samples | share |\n| --- | ---: | ---: |")
+print("\n| layer (innermost library frame; JDK code counts for its caller) | samples | share |\n| --- | ---: | ---: |")
 for name, n in by_layer.most_common():
     print("| %s | %d | %.1f%% |" % (name, n, 100.0 * n / total))
 
@@ -70,7 +72,20 @@ for label, prefix in marks:
     n = sum(1 for s in stacks if any(f.startswith(prefix) for f in s))
     print("| %s | %d | %.1f%% |" % (label, n, 100.0 * n / total))
 
-print("\n| hottest methods (self) | samples | share |\n| --- | ---: | ---: |")
-for name, n in collections.Counter(s[0] for s in stacks if s).most_common(20):
+def caller(stack):
+    # the innermost frame outside the JDK: who asked for the work
+    return next((f for f in stack if not f.startswith(JDK)), "(JDK only)")
+print("\n| hottest methods (self) | innermost non-JDK caller (most frequent) | samples | share |\n| --- | --- | ---: | ---: |")
+by_self = collections.defaultdict(collections.Counter)
+for s in stacks:
+    if s:
+        by_self[s[0]][caller(s)] += 1
+for name, callers in sorted(by_self.items(), key=lambda kv: -sum(kv[1].values()))[:20]:
+    n = sum(callers.values())
+    top, k = callers.most_common(1)[0]
+    print("| `%s` | `%s` (%d) | %d | %.1f%% |" % (name, top, k, n, 100.0 * n / total))
+
+print("\n| innermost non-JDK frame (self time incl. the JDK code it called) | samples | share |\n| --- | ---: | ---: |")
+for name, n in collections.Counter(caller(s) for s in stacks if s).most_common(15):
     print("| `%s` | %d | %.1f%% |" % (name, n, 100.0 * n / total))
 '

@@ -55,7 +55,9 @@ def connections(path):
             key, direction = dport, "down"
         else:
             continue
-        c = conns.setdefault(key, {"up": [0, 0, 0], "down": [0, 0, 0], "syn": False, "fin": set(), "requests": []})
+        c = conns.setdefault(key, {"up": [0, 0, 0], "down": [0, 0, 0], "syn": False, "fin": set(), "requests": [],
+                                   "stream": {"up": b"", "down": b""}})
+        c["stream"][direction] += payload
         c[direction][0] += 1
         c[direction][1] += len(payload)
         c[direction][2] += total
@@ -66,6 +68,36 @@ def connections(path):
         if direction == "up" and payload[:4] in (b"GET ", b"POST", b"PUT ", b"PATC"):
             c["requests"].append(payload.split(b"\r\n", 1)[0].decode("ascii", "replace"))
     return conns
+
+
+def messages(stream):
+    """Splits an HTTP/1.1 byte stream into (head, body) pairs (Content-Length or chunked bodies)."""
+    out = []
+    while stream:
+        end = stream.find(b"\r\n\r\n")
+        if end < 0:
+            break
+        head, rest = stream[:end + 4], stream[end + 4:]
+        lower = head.lower()
+        length = 0
+        if b"content-length:" in lower:
+            length = int(lower.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+            body, stream = rest[:length], rest[length:]
+        elif b"transfer-encoding: chunked" in lower:
+            body = b""
+            while True:
+                line_end = rest.find(b"\r\n")
+                size = int(rest[:line_end].split(b";")[0], 16)
+                chunk_total = line_end + 2 + size + 2
+                body += rest[:chunk_total]
+                rest = rest[chunk_total:]
+                if size == 0:
+                    break
+            stream = rest
+        else:
+            body, stream = b"", rest
+        out.append((head, body))
+    return out
 
 
 def main():
@@ -99,6 +131,28 @@ def main():
     print("| a 30-day month | %.2f MB | %.2f MB | **%.2f MB** |" % (up * month / 1e6, down * month / 1e6,
                                                                     per_exchange * month / 1e6))
     print("| a 30-day month with Ethernet framing (+18 B a packet) | | | %.2f MB |" % (eth * month / 1e6))
+    print()
+    print("What the TCP payload is (HTTP/1.1 as sent; bytes of each message's head and body):")
+    print()
+    print("| direction | message | head bytes | body bytes |")
+    print("| --- | --- | ---: | ---: |")
+    for port, c in sorted(conns.items()):
+        for d, label in (("up", "device → server"), ("down", "server → device")):
+            for head, body in messages(c["stream"][d]):
+                first = head.split(b"\r\n", 1)[0].decode("ascii", "replace").replace("00000000-", "…")
+                print("| %s | `%s` | %d | %d |" % (label, first[:60], len(head), len(body)))
+    print()
+    print("Headers of the exchange, verbatim:")
+    print()
+    print("```")
+    for port, c in sorted(conns.items()):
+        for d in ("up", "down"):
+            for head, body in messages(c["stream"][d]):
+                print(head.decode("ascii", "replace").rstrip())
+                if body:
+                    print(body.decode("utf-8", "replace"))
+                print()
+    print("```")
     print()
     print("Not included: TLS (an HTTPS server adds its handshake to every new connection, typically 4-7 KB with a")
     print("certificate chain, far less with session resumption), DNS lookups of the server's name, Wi-Fi framing,")
