@@ -148,7 +148,12 @@ def main():
     for port, c in sorted(conns.items()):
         for d in ("up", "down"):
             for head, body in messages(c["stream"][d]):
-                print(head.decode("ascii", "replace").rstrip())
+                text = head.decode("ascii", "replace").rstrip()
+                # the device's token is a secret even on a bench server: show its length only
+                text = "\n".join(l if not l.lower().startswith("x-api-key:") else
+                                 "X-API-Key: <token, %d characters>" % len(l.split(":", 1)[1].strip())
+                                 for l in text.split("\r\n"))
+                print(text)
                 if body:
                     print(body.decode("utf-8", "replace"))
                 print()
