@@ -32,6 +32,7 @@ bench_tool package "$WORK/update.zip" v1.1.0 scheduled 4096 >/dev/null
 publish "$WORK/update.zip" v1.1.0 scheduled
 scheduled="$(json_field scheduled_devices <<<"$PUBLISHED")"
 [[ "$scheduled" == "$DEVICES" ]] || die "v1.1.0 was scheduled for $scheduled devices, not $DEVICES"
+log "published v1.1.0 to $scheduled devices in ${PUBLISH_SECONDS} s"
 # 90% of the fleet already installed v1.1.0 (device n with n % 10 != 0); the other 10% have it pending.
 sql "$DB" <<'SQL'
 update device_updates du
