@@ -12,6 +12,7 @@ import dev.javia.ota.agent.update.UpdateMachine;
 import dev.javia.ota.agent.update.UpdateState;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
+import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.UpdateCheck;
 
 import java.time.Clock;
@@ -109,15 +110,17 @@ public final class Agent implements AutoCloseable {
             session.ensureRegistered();
             outbox.flush(session);
             String version = installedVersion();
+            UpdateCheck answered = null;
             if (!now.isBefore(nextHeartbeat) || !Objects.equals(version, reportedVersion)) {
-                session.heartbeat(new Heartbeat(version, machine.busy() ? DeviceStatus.UPDATING : DeviceStatus.ONLINE,
-                        null));
+                HeartbeatReply reply = session.heartbeat(new Heartbeat(version,
+                        machine.busy() ? DeviceStatus.UPDATING : DeviceStatus.ONLINE, null));
+                answered = reply == null ? null : reply.updateCheck();
                 reportedVersion = version;
                 nextHeartbeat = now.plus(heartbeatInterval);
             }
-            if (!now.isBefore(nextCheck) && !machine.busy()) {
-                UpdateCheck check = session.check();
-                machine.offer(check, now);
+            // the heartbeat's reply carries the check's answer; only a server that leaves it out is asked apart
+            if ((answered != null || !now.isBefore(nextCheck)) && !machine.busy()) {
+                machine.offer(answered != null ? answered : session.check(), now);
                 nextCheck = now.plus(checkInterval);
             }
             backoff.reset();

@@ -5,6 +5,8 @@ import dev.javia.ota.agent.system.RecordingCommandRunner;
 import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.testing.FakeServer;
 import dev.javia.ota.agent.testing.MutableClock;
+import dev.javia.ota.protocol.api.UpdateOffer;
+import dev.javia.ota.protocol.api.UpdateType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,34 +14,55 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The loop: registration once, heartbeats and checks at their intervals, backoff while the server is away. */
+/** The loop: registration once, heartbeats (which answer the check too) at their interval, backoff while the server is away. */
 class AgentTests {
 
     private final MutableClock clock = new MutableClock(Instant.parse("2025-06-01T12:00:00Z"));
     private final RecordingCommandRunner runner = new RecordingCommandRunner();
 
     @Test
-    void registersOnceThenHeartbeatsAndChecksEveryInterval(@TempDir Path pi) {
+    void registersOnceThenHeartbeatsEveryIntervalAndTakesTheCheckFromTheReply(@TempDir Path pi) {
         try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
             agent.tick();
             agent.tick();
             assertThat(server.registrations()).isEqualTo(1);
             assertThat(server.heartbeats()).hasSize(1);
-            assertThat(checks(server)).isEqualTo(1);
+            assertThat(checks(server)).isZero();
 
+            server.offer(new UpdateOffer(UUID.randomUUID(), "v1.1.0", UpdateType.SCHEDULED, "", "/nowhere",
+                    "0".repeat(64), 1, false, List.of()), Instant.parse("2025-06-02T02:00:00Z"));
             clock.advance(Duration.ofSeconds(299));
             agent.tick();
             assertThat(server.heartbeats()).hasSize(1);
+            assertThat(agent.machine().idle()).isTrue();
 
             clock.advance(Duration.ofSeconds(1));
             agent.tick();
             assertThat(server.heartbeats()).hasSize(2);
-            assertThat(checks(server)).isEqualTo(2);
+            assertThat(checks(server)).isZero();
+            assertThat(agent.machine().idle()).as("waiting for the offered update").isFalse();
             assertThat(server.registrations()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void asksTheCheckApartWhenTheHeartbeatReplyLeavesItOut(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            server.checkInHeartbeat(false);
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(1);
+            assertThat(checks(server)).isEqualTo(1);
+
+            clock.advance(Duration.ofSeconds(300));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(2);
+            assertThat(checks(server)).isEqualTo(2);
         }
     }
 

@@ -77,6 +77,22 @@ class SchedulingTests extends ApiTestSupport {
     }
 
     @Test
+    void aHeartbeatAnswersTheUpdateCheckToo() {
+        TestDevice device = register("Europe/Berlin");
+        var quiet = api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.0"))
+                .json().get("update_check");
+        assertThat(quiet.get("update_available").asBoolean()).isFalse();
+        assertThat(quiet.get("check_interval_seconds").asInt()).isEqualTo(300);
+
+        published("v1.1.0", "scheduled");
+        var due = api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.0"))
+                .json().get("update_check");
+        assertThat(due).isEqualTo(api.get(ApiPaths.check(device.uuid()), device.token()).json());
+        assertThat(due.get("update").get("version").asText()).isEqualTo("v1.1.0");
+        assertThat(due.get("scheduled_for").asText()).isEqualTo("2026-06-16T00:00:00Z");
+    }
+
+    @Test
     void aNewerUpdateSupersedesAnOlderOneThatHasNotStarted() {
         TestDevice idle = register("UTC");
         TestDevice busy = register("UTC");

@@ -62,6 +62,7 @@ public final class FakeServer implements AutoCloseable {
     private volatile UpdateCheck check = new UpdateCheck(false, null, null, null, 300);
     private volatile byte[] packageBytes = new byte[0];
     private volatile boolean down;
+    private volatile boolean checkInHeartbeat = true;
     private volatile Predicate<StatusReport> statusUnavailable = report -> false;
     private volatile Predicate<StatusReport> statusRefused = report -> false;
     private volatile int breakDownloadAfter = -1;
@@ -102,6 +103,11 @@ public final class FakeServer implements AutoCloseable {
 
     public void offer(UpdateOffer offer, Instant scheduledFor) {
         check = new UpdateCheck(offer != null, offer, scheduledFor, offer == null ? null : UpdateStatus.PENDING, 300);
+    }
+
+    /** Whether heartbeat replies carry the update check's answer, as the real server's do (default), or not. */
+    public void checkInHeartbeat(boolean included) {
+        this.checkInHeartbeat = included;
     }
 
     public void down(boolean down) {
@@ -173,7 +179,8 @@ public final class FakeServer implements AutoCloseable {
         }
         if (path.endsWith("/heartbeat")) {
             heartbeats.add(read(request, Heartbeat.class));
-            return json(200, new HeartbeatReply(null, DeviceStatus.ONLINE, Instant.now(), 300));
+            return json(200, new HeartbeatReply(null, DeviceStatus.ONLINE, Instant.now(), 300,
+                    checkInHeartbeat ? check : null));
         }
         if (path.endsWith("/updates/check")) {
             return json(200, check);

@@ -5,10 +5,7 @@ import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceView;
-import dev.javia.ota.protocol.api.Heartbeat;
-import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.RegisterDevice;
-import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.ApiException;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
@@ -31,12 +28,10 @@ class DeviceController {
     private static final int MAX_PAGE_SIZE = 500;
 
     private final DeviceRegistry registry;
-    private final Heartbeats heartbeats;
     private final DeviceRepository devices;
 
-    DeviceController(DeviceRegistry registry, Heartbeats heartbeats, DeviceRepository devices) {
+    DeviceController(DeviceRegistry registry, DeviceRepository devices) {
         this.registry = registry;
-        this.heartbeats = heartbeats;
         this.devices = devices;
     }
 
@@ -44,12 +39,6 @@ class DeviceController {
     ResponseEntity<DeviceRegistration> register(@RequestBody(required = false) RegisterDevice request) {
         DeviceRegistry.Registered registered = registry.register(request);
         return ResponseEntity.status(HttpStatus.CREATED).body(registered.registration());
-    }
-
-    @PostMapping("/{deviceUuid}/heartbeat")
-    HeartbeatReply heartbeat(@PathVariable String deviceUuid, @RequestBody(required = false) Heartbeat heartbeat,
-            Caller caller) {
-        return heartbeats.receive(caller, deviceUuid, heartbeat);
     }
 
     @GetMapping("/{deviceUuid}")

@@ -57,7 +57,7 @@ public class Heartbeats {
         this.intervalSeconds = (int) properties.heartbeatInterval().toSeconds();
     }
 
-    HeartbeatReply receive(Caller caller, String deviceUuid, Heartbeat heartbeat) {
+    public HeartbeatReply receive(Caller caller, String deviceUuid, Heartbeat heartbeat) {
         Heartbeat body = heartbeat == null ? new Heartbeat(null, null, null) : heartbeat;
         String version = DeviceFields.currentVersion(body.currentVersion());
         Map<String, Object> metadata = DeviceFields.metadata(body.metadata());
@@ -71,7 +71,7 @@ public class Heartbeats {
         } else {
             write(List.of(beat));
         }
-        return new HeartbeatReply(uuid, status, now, intervalSeconds);
+        return new HeartbeatReply(uuid, status, now, intervalSeconds, null);
     }
 
     /** Writes every gathered heartbeat; answers how many devices it wrote. */

@@ -1,10 +1,13 @@
 package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.Heartbeat;
+import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateCreated;
 import dev.javia.ota.protocol.api.UpdateView;
+import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.storage.PackageStore;
 import dev.javia.ota.server.web.ApiException;
@@ -37,9 +40,11 @@ class UpdateController {
     private final UpdateChecks checks;
     private final UpdateCatalog catalog;
     private final PackageStore store;
+    private final Heartbeats heartbeats;
 
     UpdateController(UpdatePublisher publisher, UpdateProgress progress, UpdateChecks checks, UpdateCatalog catalog,
-            PackageStore store) {
+            PackageStore store, Heartbeats heartbeats) {
+        this.heartbeats = heartbeats;
         this.publisher = publisher;
         this.progress = progress;
         this.checks = checks;
@@ -61,6 +66,14 @@ class UpdateController {
     @GetMapping({"/api/v1/updates", "/api/v1/updates/"})
     List<UpdateView> list() {
         return catalog.list();
+    }
+
+    /** A heartbeat also answers the update check: one request for each device every five minutes does both. */
+    @PostMapping("/api/v1/devices/{deviceUuid}/heartbeat")
+    HeartbeatReply heartbeat(@PathVariable String deviceUuid, @RequestBody(required = false) Heartbeat heartbeat,
+            Caller caller) {
+        HeartbeatReply reply = heartbeats.receive(caller, deviceUuid, heartbeat);
+        return reply.withUpdateCheck(checks.check(caller, deviceUuid));
     }
 
     @GetMapping("/api/v1/devices/{deviceUuid}/updates/check")
