@@ -49,7 +49,10 @@ class ServerClientTests {
         assertThat(request.getUrl().encodedPath())
                 .isEqualTo("/api/v1/devices/0190f7a4-5b6c-7d8e-9f00-112233445566/heartbeat");
         assertThat(request.getHeaders().get("X-API-Key")).isEqualTo("tok");
-        assertThat(request.getBody().utf8()).contains("\"current_version\":\"v1.0.0\"");
+        assertThat(request.getBody().utf8()).isEqualTo("{\"current_version\":\"v1.0.0\"}");
+        assertThat(request.getHeaders().names()).containsExactlyInAnyOrder("X-API-Key", "Content-Type",
+                "Content-Length", "Host", "User-Agent");
+        assertThat(request.getHeaders().get("User-Agent")).isEqualTo("javia-agent");
     }
 
     @Test
