@@ -14,7 +14,9 @@ import java.time.Instant;
 
 /**
  * Marks devices offline once their last heartbeat is older than the allowed number of intervals. Several servers
- * may share the database: a transaction-scoped advisory lock lets exactly one of them run each sweep.
+ * may share the database: a transaction-scoped advisory lock lets exactly one of them run each sweep. The sweep
+ * reads the table sequentially: last_seen has no index on purpose, so that heartbeats write no index
+ * (db/migration/V3).
  */
 @Component
 public class OfflineSweep {
