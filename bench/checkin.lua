@@ -3,15 +3,16 @@
 --   BENCH_MODE     baseline | heartbeat | check | mix
 --                  baseline: GET /actuator/health/liveness, built the same way (random device, X-API-Key header),
 --                            so that Lua's share of wrk's CPU is the same in every scenario
---                  mix:      what an agent sends every five minutes: a heartbeat, then the same device's update check
+--                  heartbeat: what an agent sends every five minutes (its reply answers the update check too)
+--                  mix:      what an agent of the first protocol sent: a heartbeat, then the same device's check
 --                  sweep:    the mix over every device in turn (thread t of T: devices S+t, S+t+T, ..., S from
 --                            BENCH_SWEEP_START, so that successive runs go on where the last stopped), for the
 --                            warm-up: each device has then been seen once, as in a fleet where every device calls
 --                            every five minutes (the server may cache per-device state)
 --   BENCH_DEVICES  fleet size N; device n has uuid 00000000-0000-7000-8000-<n as 12 hex digits>, token dvt_bench_<n>,
 --                  and runs v1.0.0 with the update pending when n % 10 == 0, else v1.1.0 (see seed in checkin.sh)
---   BENCH_CLOSE    1: the mix's check carries "Connection: close", so that every device's exchange opens a new
---                  TCP connection as a real agent does after five idle minutes (wrk reconnects)
+--   BENCH_CLOSE    1: the heartbeat (mix: its check) carries "Connection: close", so that every device's exchange
+--                  opens a new TCP connection as a real agent does after five idle minutes (wrk reconnects)
 
 local mode = os.getenv("BENCH_MODE") or "mix"
 local devices = tonumber(os.getenv("BENCH_DEVICES") or "100000")
@@ -44,9 +45,10 @@ local function version(n)
    return "v1.1.0"
 end
 
-local function heartbeat(n)
-   return wrk.format("POST", "/api/v1/devices/" .. uuid(n) .. "/heartbeat",
-      { ["X-API-Key"] = "dvt_bench_" .. n, ["Content-Type"] = "application/json" },
+local function heartbeat(n, last)
+   local headers = { ["X-API-Key"] = "dvt_bench_" .. n, ["Content-Type"] = "application/json" }
+   if last and close then headers["Connection"] = "close" end
+   return wrk.format("POST", "/api/v1/devices/" .. uuid(n) .. "/heartbeat", headers,
       '{"current_version":"' .. version(n) .. '","status":"online"}')
 end
 
@@ -61,7 +63,7 @@ function request()
       local n = math.random(devices)
       return wrk.format("GET", "/actuator/health/liveness", { ["X-API-Key"] = "dvt_bench_" .. n })
    elseif mode == "heartbeat" then
-      return heartbeat(math.random(devices))
+      return heartbeat(math.random(devices), true)
    elseif mode == "check" then
       return check(math.random(devices), false)
    end

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Check-in load: 100,000 seeded devices (10% with a pending update), wrk sending heartbeats, update checks and the
-# agent's mix (one heartbeat then the same device's check), each request for a random device with its own token;
+# Check-in load: 100,000 seeded devices (10% with a pending update), wrk sending heartbeats (whose reply answers the
+# update check: what an agent sends every five minutes), update checks alone and the first protocol's mix (one
+# heartbeat then the same device's check), each request for a random device with its own token;
 # baseline in the same run: the server's trivial liveness endpoint. Prints requests/s, p50/p99 and the ratio to the
 # baseline, with the CPU each process spent, and writes the table into bench/README.md.
 #
@@ -9,7 +10,7 @@
 # Settings (environment): DEVICES=100000 DURATION=20 (s per scenario) WARMUP=60 (s at least; WARMUP_MAX=300)
 # CONNECTIONS=64 THREADS=2 IDLE_AFTER=11 (s of idle after each scenario before counters are read)
 # OTA_DB_POOL_SIZE=16 SERVER_JAVA_OPTS='' (JVM flags of the server; default: none, as shipped) README=1 (0: do not
-# touch bench/README.md) PROFILE=1 (also record a JFR CPU profile of the mix and print its hot frames).
+# touch bench/README.md) PROFILE=1 (also record a JFR CPU profile of the heartbeat and print its hot frames).
 source "$(dirname "$0")/lib.sh"
 
 DEVICES="${DEVICES:-100000}"
@@ -159,22 +160,22 @@ done
 warmup_note="$((SECONDS - warm_start)) s of warm-up ($round rounds; every device swept: $((swept >= DEVICES ? 1 : 0)), JIT at ${jit_pct}% of a core in the last round)"
 : >"$WORK/rows"
 
-for scenario in baseline heartbeat check mix mix-reconnect baseline-again; do
+for scenario in baseline heartbeat heartbeat-reconnect check mix baseline-again; do
     log "running $scenario for ${DURATION} s (${CONNECTIONS} connections, ${THREADS} wrk threads)"
     case "$scenario" in
-        mix-reconnect) run_wrk mix-reconnect mix "$DURATION" 1 ;;
+        heartbeat-reconnect) run_wrk heartbeat-reconnect heartbeat "$DURATION" 1 ;;
         baseline-again) run_wrk baseline-again baseline "$DURATION" ;;
         *) run_wrk "$scenario" "$scenario" "$DURATION" ;;
     esac
 done
 
-# PROFILE=1: one more mix under a JFR recording, after the measured scenarios and in its own row: a recording costs
+# PROFILE=1: one more heartbeat run under a JFR recording, after the measured scenarios and in its own row: a recording costs
 # a little, and the first one in a JVM re-instruments JDK classes, which throws away compiled code (it was started
 # and stopped once before the warm-up for that reason).
 if [[ "${PROFILE:-0}" == 1 ]]; then
-    log "running mix-profiled for ${DURATION} s under JFR"
+    log "running heartbeat-profiled for ${DURATION} s under JFR"
     jcmd "$SERVER_PID" JFR.start name=bench settings=profile filename="$WORK/mix.jfr" >/dev/null
-    run_wrk mix-profiled mix "$DURATION"
+    run_wrk heartbeat-profiled heartbeat "$DURATION"
     jcmd "$SERVER_PID" JFR.stop name=bench >/dev/null
 fi
 
@@ -225,9 +226,12 @@ for line in open(rows_file):
     rows.append(f)
 base = next(r for r in rows if r["name"] == "baseline")
 base_rps = base["requests"] / (base["duration_us"] / 1e6)
-print("| scenario | requests/s | p50 ms | p99 ms | max ms | errors (non-2xx, socket) | TCP retransmits (SYN) | ratio to baseline "
+# A device's five-minute exchange: one heartbeat (its reply answers the check), or the mix's two requests.
+per_exchange = {"heartbeat": 1, "heartbeat-reconnect": 1, "heartbeat-profiled": 1, "mix": 2}
+print("| scenario | requests/s | device exchanges/s | p50 ms | p99 ms | max ms | errors (non-2xx, socket) "
+      "| TCP retransmits (SYN) | ratio to baseline "
       "| server CPU µs/req | PostgreSQL CPU µs/req | CPU used: server / PostgreSQL / wrk / others (of %d cores) |" % cores)
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for r in rows:
     secs = r["duration_us"] / 1e6
     rps = r["requests"] / secs
@@ -237,8 +241,9 @@ for r in rows:
     server_w = r["server_window"] / hz
     pg_w = r["pg_window"] / hz
     others_s = max(0.0, r["machine_ticks"] / hz - server_w - pg_w - r["wrk_cpu"])
-    print("| %s | %s | %.2f | %.2f | %.1f | %s | %d (%d) | %.3f | %.0f | %.0f | %.0f%% / %.0f%% / %.0f%% / %.0f%% |" % (
-        r["name"], "{:,.0f}".format(rps), r["p50_us"] / 1000, r["p99_us"] / 1000, r["max_us"] / 1000, errors,
+    exchanges = "{:,.0f}".format(rps / per_exchange[r["name"]]) if r["name"] in per_exchange else "-"
+    print("| %s | %s | %s | %.2f | %.2f | %.1f | %s | %d (%d) | %.3f | %.0f | %.0f | %.0f%% / %.0f%% / %.0f%% / %.0f%% |" % (
+        r["name"], "{:,.0f}".format(rps), exchanges, r["p50_us"] / 1000, r["p99_us"] / 1000, r["max_us"] / 1000, errors,
         r.get("retrans", 0), r.get("syn_retrans", 0),
         rps / base_rps, server_s * 1e6 / max(r["requests"], 1), pg_s * 1e6 / max(r["requests"], 1),
         100 * server_w / secs / cores, 100 * pg_w / secs / cores, 100 * r["wrk_cpu"] / secs / cores,
@@ -298,8 +303,8 @@ PY
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance)."
     echo
     echo "Settings: $DEVICES devices ($pending with an update pending), ${DURATION} s per scenario after"
-    echo "$warmup_note, wrk -t$THREADS -c$CONNECTIONS (keep-alive; mix-reconnect: a new connection for every device's"
-    echo "heartbeat+check pair), server as shipped (JVM flags: '${SERVER_JAVA_OPTS:-none}', pool ${OTA_DB_POOL_SIZE:-16})."
+    echo "$warmup_note, wrk -t$THREADS -c$CONNECTIONS (keep-alive; heartbeat-reconnect: a new connection for every"
+    echo "device's heartbeat, as devices calling every five minutes do), server as shipped (JVM flags: '${SERVER_JAVA_OPTS:-none}', pool ${OTA_DB_POOL_SIZE:-16})."
     echo "wrk runs on the same $(nproc) cores as the server and PostgreSQL; 'others' is the rest of the machine's busy"
     echo "time in the same window (other work on a shared machine: it takes cores from the figures)."
     echo
@@ -326,7 +331,7 @@ cat "$WORK/result.md"
 if [[ "${PROFILE:-0}" == 1 ]]; then
     {
         echo
-        echo "Profile of the mix (PROFILE=1: JFR, settings=profile, over the mix-profiled row's ${DURATION} s):"
+        echo "Profile of the heartbeat (PROFILE=1: JFR, settings=profile, over the heartbeat-profiled row's ${DURATION} s):"
         echo
         "$BENCH_DIR/jfr-top.sh" "$WORK/mix.jfr"
         echo
