@@ -22,9 +22,11 @@ import java.util.List;
  * @param scheduledHour    the device-local hour at which scheduled updates become due
  * @param heartbeatBatching whether heartbeats are gathered and written in batches (true) or one by one
  * @param heartbeatFlushInterval how long heartbeats are gathered before one batched write
- * @param tokenCacheSize   how many device tokens each server keeps resolved in memory
- * @param tokenCacheTtl    how long a resolved token is trusted without asking the database again; a renewed
- *                         token is forgotten at once on the server that renewed it, within this time on the others
+ * @param tokenCacheSize   how many device tokens each server keeps resolved in memory (about 350 bytes each): a
+ *                         fleet's worth, so that a device calling every five minutes is not looked up each time
+ * @param tokenCacheTtl    how long a resolved token is trusted without asking the database again (several check-in
+ *                         intervals, or most calls miss); a renewed token is forgotten at once on the server that
+ *                         renewed it, within this time on the others
  */
 @ConfigurationProperties("ota")
 public record OtaProperties(
@@ -38,8 +40,8 @@ public record OtaProperties(
         @DefaultValue("2") int scheduledHour,
         @DefaultValue("true") boolean heartbeatBatching,
         @DefaultValue("1s") Duration heartbeatFlushInterval,
-        @DefaultValue("200000") int tokenCacheSize,
-        @DefaultValue("10m") Duration tokenCacheTtl) {
+        @DefaultValue("1000000") int tokenCacheSize,
+        @DefaultValue("30m") Duration tokenCacheTtl) {
 
     public OtaProperties {
         if (heartbeatFlushInterval.isNegative() || heartbeatFlushInterval.isZero()) {
