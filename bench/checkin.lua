@@ -18,6 +18,12 @@ local mode = os.getenv("BENCH_MODE") or "mix"
 local devices = tonumber(os.getenv("BENCH_DEVICES") or "100000")
 local close = os.getenv("BENCH_CLOSE") == "1"
 local sweep_start = tonumber(os.getenv("BENCH_SWEEP_START") or "0")
+-- BENCH_DELAY_MS: pause of each connection between its requests (wrk's delay()), to send a fleet's real rate
+-- instead of as much as the server takes; latency then reads as a device would see it at that rate
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+if delay_ms > 0 then
+   function delay() return delay_ms end
+end
 
 local threads = {}
 local counter = 0

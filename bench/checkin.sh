@@ -9,6 +9,7 @@
 #
 # Settings (environment): DEVICES=100000 DURATION=20 (s per scenario) WARMUP=60 (s at least; WARMUP_MAX=300)
 # CONNECTIONS=64 THREADS=2 IDLE_AFTER=11 (s of idle after each scenario before counters are read)
+# PACED_DEVICES=1000000 (heartbeat-paced sends the rate of that many devices calling every five minutes)
 # OTA_DB_POOL_SIZE=16 SERVER_JAVA_OPTS='' (JVM flags of the server; default: none, as shipped) README=1 (0: do not
 # touch bench/README.md) PROFILE=1 (also record a JFR CPU profile of the heartbeat and print its hot frames).
 source "$(dirname "$0")/lib.sh"
@@ -18,6 +19,7 @@ DURATION="${DURATION:-20}"
 WARMUP="${WARMUP:-60}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
+PACED_DEVICES="${PACED_DEVICES:-1000000}"
 DB=javia_bench_checkin
 
 require wrk psql curl java unzip python3
@@ -110,6 +112,7 @@ run_wrk() {
     read -r -a tcp0 <<<"$(tcp_counters) 0 0 0"
     local TIMEFORMAT='%U %S'
     { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_CLOSE="$close" BENCH_SWEEP_START="${SWEEP_START:-0}" \
+        BENCH_DELAY_MS="${DELAY_MS:-0}" \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/checkin.lua" "$SERVER_URL" \
         >"$out" ; } 2>"$out.time"
     s1="$(cpu_ticks "$SERVER_PID")"; p1="$(pg_ticks "$DB")"; m1="$(machine_ticks)"
@@ -160,10 +163,12 @@ done
 warmup_note="$((SECONDS - warm_start)) s of warm-up ($round rounds; every device swept: $((swept >= DEVICES ? 1 : 0)), JIT at ${jit_pct}% of a core in the last round)"
 : >"$WORK/rows"
 
-for scenario in baseline heartbeat heartbeat-reconnect check mix baseline-again; do
+for scenario in baseline heartbeat heartbeat-reconnect heartbeat-paced check mix baseline-again; do
     log "running $scenario for ${DURATION} s (${CONNECTIONS} connections, ${THREADS} wrk threads)"
     case "$scenario" in
         heartbeat-reconnect) run_wrk heartbeat-reconnect heartbeat "$DURATION" 1 ;;
+        # what a fleet of PACED_DEVICES sends (one heartbeat each per five minutes), on new connections
+        heartbeat-paced) DELAY_MS=$((CONNECTIONS * 300 * 1000 / PACED_DEVICES)) run_wrk heartbeat-paced heartbeat "$DURATION" 1 ;;
         baseline-again) run_wrk baseline-again baseline "$DURATION" ;;
         *) run_wrk "$scenario" "$scenario" "$DURATION" ;;
     esac
@@ -227,7 +232,7 @@ for line in open(rows_file):
 base = next(r for r in rows if r["name"] == "baseline")
 base_rps = base["requests"] / (base["duration_us"] / 1e6)
 # A device's five-minute exchange: one heartbeat (its reply answers the check), or the mix's two requests.
-per_exchange = {"heartbeat": 1, "heartbeat-reconnect": 1, "heartbeat-profiled": 1, "mix": 2}
+per_exchange = {"heartbeat": 1, "heartbeat-reconnect": 1, "heartbeat-paced": 1, "heartbeat-profiled": 1, "mix": 2}
 print("| scenario | requests/s | device exchanges/s | p50 ms | p99 ms | max ms | errors (non-2xx, socket) "
       "| TCP retransmits (SYN) | ratio to baseline "
       "| server CPU µs/req | PostgreSQL CPU µs/req | CPU used: server / PostgreSQL / wrk / others (of %d cores) |" % cores)
@@ -304,7 +309,8 @@ PY
     echo
     echo "Settings: $DEVICES devices ($pending with an update pending), ${DURATION} s per scenario after"
     echo "$warmup_note, wrk -t$THREADS -c$CONNECTIONS (keep-alive; heartbeat-reconnect: a new connection for every"
-    echo "device's heartbeat, as devices calling every five minutes do), server as shipped (JVM flags: '${SERVER_JAVA_OPTS:-none}', pool ${OTA_DB_POOL_SIZE:-16})."
+    echo "device's heartbeat, as devices calling every five minutes do; heartbeat-paced: the same at the rate of"
+    echo "$PACED_DEVICES devices calling every five minutes, each connection pausing between requests), server as shipped (JVM flags: '${SERVER_JAVA_OPTS:-none}', pool ${OTA_DB_POOL_SIZE:-16})."
     echo "wrk runs on the same $(nproc) cores as the server and PostgreSQL; 'others' is the rest of the machine's busy"
     echo "time in the same window (other work on a shared machine: it takes cores from the figures)."
     echo
