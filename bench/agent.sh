@@ -161,8 +161,9 @@ fi
     echo
     echo "| figure | value | target |"
     echo "| --- | ---: | --- |"
-    echo "| RSS at the end of the window (VmRSS) | $((rss_end / 1024)) MB ($rss_end kB) | ≤ 64 MB |"
-    echo "| RSS max during the window / peak since start (VmHWM) | $((max_rss / 1024)) MB / $((hwm / 1024)) MB | |"
+    mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+    echo "| RSS at the end of the window (VmRSS) | $(mib "$rss_end") MiB ($rss_end kB) | ≤ 64 MiB (65,536 kB) |"
+    echo "| RSS max during the window / peak since start (VmHWM) | $(mib "$max_rss") MiB / $(mib "$hwm") MiB | |"
     echo "| CPU over the window (utime+stime, % of one core) | ${cpu_pct}% ($((c1 - c0)) ticks of 1/$hz s) | < 1% |"
     echo "| CPU spent from start to the window (start-up, registration, first exchange) | $(awk -v t="$start_cpu_ticks" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}') s | |"
     echo "| threads | $threads | |"
