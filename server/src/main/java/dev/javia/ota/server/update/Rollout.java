@@ -53,13 +53,15 @@ class Rollout {
         String[] dueTimes = zones.stream().map(zone -> dueAt(update.updateType(), zone, now).toString())
                 .toArray(String[]::new);
         int superseded = jdbc.sql("""
-                update device_updates du set status = 'superseded', updated_at = ?
-                from devices d
-                where du.device_id = d.id and du.status = 'pending' and du.update_id <> ?
-                  and (?::text[] is null or d.device_uuid = any(?::text[]))
+                update device_updates set status = 'superseded', updated_at = ?
+                where status = 'pending' and update_id <> ?
+                  and (?::text[] is null
+                       or device_id = any(array(select id from devices where device_uuid = any(?::text[]))))
                 """)
                 .param(Timestamp.from(now)).param(update.id()).param(targetArray).param(targetArray)
                 .update();
+        // No ON CONFLICT: the update was inserted by this transaction, so no row can name it yet (a speculative
+        // insert per row cost about a tenth of the statement).
         int scheduled = jdbc.sql("""
                 insert into device_updates (id, device_id, update_id, status, scheduled_for, created_at, updated_at)
                 select gen_random_uuid(), d.id, ?, 'pending', w.due::timestamptz, ?, ?
@@ -67,7 +69,6 @@ class Rollout {
                 join unnest(?::text[], ?::text[]) as w(timezone, due) on w.timezone = d.timezone
                 where d.current_version is distinct from ?
                   and (?::text[] is null or d.device_uuid = any(?::text[]))
-                on conflict (device_id, update_id) do nothing
                 """)
                 .param(update.id()).param(Timestamp.from(now)).param(Timestamp.from(now))
                 .param(zones.toArray(String[]::new)).param(dueTimes)
