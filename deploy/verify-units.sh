@@ -10,7 +10,8 @@ usage() {
 Usage: deploy/verify-units.sh [UNIT_FILE...]
 
 Runs `systemd-analyze verify` on each unit file (default: deploy/systemd/*.service) and fails when it reports
-anything. Works without systemd running as PID 1 (a build machine, a container).
+anything, and checks that this machine's java accepts the JVM options of each ExecStart that starts java. Works
+without systemd running as PID 1 (a build machine, a container).
 
 The units start /usr/bin/java (Debian's and Raspberry Pi OS's path). On a machine where java lives elsewhere, the
 check runs on a copy with the java found on PATH, and says so.
@@ -61,6 +62,19 @@ for unit in "${units[@]}"; do
     echo "FAIL $(basename "$unit"):" >&2
     printf '%s\n' "${output:-systemd-analyze verify failed without a message}" | sed 's/^/     /' >&2
     failed=1
+  fi
+  # -XX:+IgnoreUnrecognizedVMOptions lets an older Java 17 start without a newer option; it would also hide a
+  # misspelt one, so every JVM option of ExecStart must be known to this machine's java without it ($JAVA_OPTS
+  # comes from the unit's environment file at run time).
+  jvm_options="$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$unit" | head -n 1)"
+  jvm_options="${jvm_options//\$JAVA_OPTS/}"
+  if [[ -n "${jvm_options// /}" ]] && command -v java >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    if ! jvm_output="$(java ${jvm_options//-XX:+IgnoreUnrecognizedVMOptions/} -version 2>&1)"; then
+      echo "FAIL $(basename "$unit"): this machine's java refuses its JVM options:" >&2
+      printf '%s\n' "$jvm_output" | head -n 5 | sed 's/^/     /' >&2
+      failed=1
+    fi
   fi
 done
 exit "$failed"
