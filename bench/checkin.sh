@@ -9,7 +9,8 @@
 #
 # Settings (environment): DEVICES=100000 DURATION=20 (s per scenario) WARMUP=60 (s at least; WARMUP_MAX=300)
 # CONNECTIONS=64 THREADS=2 IDLE_AFTER=11 (s of idle after each scenario before counters are read)
-# PACED_DEVICES=1000000 (heartbeat-paced sends the rate of that many devices calling every five minutes)
+# PACED_DEVICES=1000000 PACED_CONNECTIONS=256 (heartbeat-paced: the rate of that many devices calling every five
+# minutes, over that many connections) OTA_MISSEDHEARTBEATS=1000 (the bench server's offline threshold)
 # OTA_DB_POOL_SIZE=16 SERVER_JAVA_OPTS='' (JVM flags of the server; default: none, as shipped) README=1 (0: do not
 # touch bench/README.md) PROFILE=1 (also record a JFR CPU profile of the heartbeat and print its hot frames).
 source "$(dirname "$0")/lib.sh"
@@ -20,6 +21,11 @@ WARMUP="${WARMUP:-60}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 PACED_DEVICES="${PACED_DEVICES:-1000000}"
+PACED_CONNECTIONS="${PACED_CONNECTIONS:-256}"
+# The bench fleet does not call every five minutes: the offline sweep would mark the devices the warm-up has not
+# reached (at a million, most of them) offline during the measurement, and each one's next heartbeat would then be
+# a status change. The server is told to wait 1,000 missed heartbeats instead of 3.
+export OTA_MISSEDHEARTBEATS="${OTA_MISSEDHEARTBEATS:-1000}"
 DB=javia_bench_checkin
 
 require wrk psql curl java unzip python3
@@ -168,7 +174,9 @@ for scenario in baseline heartbeat heartbeat-reconnect heartbeat-paced check mix
     case "$scenario" in
         heartbeat-reconnect) run_wrk heartbeat-reconnect heartbeat "$DURATION" 1 ;;
         # what a fleet of PACED_DEVICES sends (one heartbeat each per five minutes), on new connections
-        heartbeat-paced) DELAY_MS=$((CONNECTIONS * 300 * 1000 / PACED_DEVICES)) run_wrk heartbeat-paced heartbeat "$DURATION" 1 ;;
+        # (more connections than the others, so that a request's own latency shortens each one's period little)
+        heartbeat-paced) CONNECTIONS="$PACED_CONNECTIONS" DELAY_MS=$((PACED_CONNECTIONS * 300 * 1000 / PACED_DEVICES)) \
+            run_wrk heartbeat-paced heartbeat "$DURATION" 1 ;;
         baseline-again) run_wrk baseline-again baseline "$DURATION" ;;
         *) run_wrk "$scenario" "$scenario" "$DURATION" ;;
     esac
@@ -310,7 +318,7 @@ PY
     echo "Settings: $DEVICES devices ($pending with an update pending), ${DURATION} s per scenario after"
     echo "$warmup_note, wrk -t$THREADS -c$CONNECTIONS (keep-alive; heartbeat-reconnect: a new connection for every"
     echo "device's heartbeat, as devices calling every five minutes do; heartbeat-paced: the same at the rate of"
-    echo "$PACED_DEVICES devices calling every five minutes, each connection pausing between requests), server as shipped (JVM flags: '${SERVER_JAVA_OPTS:-none}', pool ${OTA_DB_POOL_SIZE:-16})."
+    echo "$PACED_DEVICES devices calling every five minutes, $PACED_CONNECTIONS connections each pausing between requests), server as shipped (JVM flags: '${SERVER_JAVA_OPTS:-none}', pool ${OTA_DB_POOL_SIZE:-16})."
     echo "wrk runs on the same $(nproc) cores as the server and PostgreSQL; 'others' is the rest of the machine's busy"
     echo "time in the same window (other work on a shared machine: it takes cores from the figures)."
     echo
