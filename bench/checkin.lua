@@ -22,7 +22,8 @@ local sweep_start = tonumber(os.getenv("BENCH_SWEEP_START") or "0")
 -- instead of as much as the server takes; latency then reads as a device would see it at that rate
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 if delay_ms > 0 then
-   function delay() return delay_ms end
+   -- uniform over [0, 2 * delay]: the same mean, but connections drift apart instead of calling in waves
+   function delay() return math.random(0, 2 * delay_ms) end
 end
 
 local threads = {}
