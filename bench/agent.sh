@@ -24,11 +24,9 @@ AGENT_JAR="${AGENT_JAR:-$REPO_DIR/pi-agent/target/pi-agent.jar}"
 [[ -f "$AGENT_JAR" ]] || die "no agent jar at $AGENT_JAR: build first with ./mvnw -q -B -ntp -DskipTests package"
 bench_setup agent
 
-# The documented flags: those of ExecStart in the unit file, else pi-agent/README.md's list.
-if [[ -f "$UNIT" ]]; then
-    AGENT_FLAGS="$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$UNIT" | head -1)"
-fi
-AGENT_FLAGS="${AGENT_FLAGS:--XX:+UseSerialGC -Xms16m -Xmx64m -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=16m -XX:TieredStopAtLevel=1 -Xss256k -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError}"
+# The documented flags: those of ExecStart in the unit file, the one place they are kept.
+AGENT_FLAGS="$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$UNIT" 2>/dev/null | head -1)"
+[[ -n "$AGENT_FLAGS" ]] || die "no java ExecStart line in $UNIT: the agent's JVM flags are read from it"
 
 start_server "$DB" "$(free_port 18120)"
 cp "$AGENT_JAR" "$WORK/pi-agent.jar"

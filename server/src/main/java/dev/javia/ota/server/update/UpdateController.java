@@ -44,12 +44,12 @@ class UpdateController {
 
     UpdateController(UpdatePublisher publisher, UpdateProgress progress, UpdateChecks checks, UpdateCatalog catalog,
             PackageStore store, Heartbeats heartbeats) {
-        this.heartbeats = heartbeats;
         this.publisher = publisher;
         this.progress = progress;
         this.checks = checks;
         this.catalog = catalog;
         this.store = store;
+        this.heartbeats = heartbeats;
     }
 
     @PostMapping(path = "/api/v1/updates/create", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
