@@ -2,7 +2,7 @@
 # Agent footprint: the real agent (pi-agent/target/pi-agent.jar) with the JVM flags of its systemd unit
 # (deploy/systemd/javia-ota-agent.service, the ones pi-agent/README.md documents) against a local server, idle for
 # 60 s at the seed's five-minute intervals: RSS (VmRSS, sampled every second), CPU (utime+stime from /proc/PID/stat
-# over the window), threads. Then the bytes on the wire of one steady-state exchange (heartbeat + update check, on
+# over the window), threads. Then the bytes on the wire of one steady-state exchange (a heartbeat, whose reply answers the update check, on
 # the new TCP connection a device opens every five minutes, until the server closes it), captured with tcpdump on
 # loopback, projected to an hour and a month.
 #

@@ -124,7 +124,7 @@ def main():
     hour = 12
     month = 12 * 24 * 30
     print()
-    print("| projection (one exchange = heartbeat + check every 5 min: 12 an hour) | sent | received | total |")
+    print("| projection (one exchange, a device's heartbeat and update check, every 5 min: 12 an hour) | sent | received | total |")
     print("| --- | ---: | ---: | ---: |")
     print("| one exchange, IP bytes | %d B | %d B | %d B |" % (up, down, per_exchange))
     print("| an hour | %.1f KB | %.1f KB | %.1f KB |" % (up * hour / 1e3, down * hour / 1e3, per_exchange * hour / 1e3))
