@@ -259,6 +259,11 @@ echo "export DEVICE_UUID=$device_uuid" >> "$demo/demo.env"
 # The agent reads the agent.env that setup.sh wrote (SERVER_URL, API_KEY, DEVICE_TIMEZONE, ...). The environment
 # wins over that file: here it moves the paths into the sandbox and makes everything fast.
 short_dir="$(mktemp -d "${TMPDIR:-/tmp}/javia-demo.XXXXXX")"   # AF_UNIX paths must stay short
+# The JVM flags of the unit setup.sh installed, so that the demo runs the agent as systemd on a Pi would.
+agent_unit="$pi/etc/systemd/system/javia-ota-agent.service"
+agent_flags="$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$agent_unit" | head -n 1)"
+[[ -n "$agent_flags" ]] || die "no java ExecStart line in $agent_unit: setup.sh did not install the agent's unit"
+# shellcheck disable=SC2086  # agent_flags: one word per flag
 env -u NOTIFY_SOCKET PATH="$sandbox_path" \
   ENV_FILE="$pi/etc/javia-agent/agent.env" \
   INSTALL_DIR="$pi/opt/javia" STATE_DIR="$pi/var/lib/javia-agent" DEVICE_UUID_FILE="$pi/root/.javia_device_uuid" \
@@ -266,7 +271,7 @@ env -u NOTIFY_SOCKET PATH="$sandbox_path" \
   HEARTBEAT_INTERVAL_SECONDS=5 CHECK_INTERVAL_SECONDS=5 TICK_SECONDS=1 \
   URGENT_IDLE_MINUTES=0 SCHEDULED_IDLE_MINUTES=0 HEALTH_CHECK_SECONDS=3 \
   ALSA_STREAMS=none GPIO_BUTTON_PIN= APT_VIA_SYSTEMD_RUN=false \
-  java -XX:+UseSerialGC -Xmx64m -XX:TieredStopAtLevel=1 -jar "$pi/opt/javia-agent/pi-agent.jar" \
+  java $agent_flags -jar "$pi/opt/javia-agent/pi-agent.jar" \
   > "$demo/agent.log" 2>&1 &
 agent_pid=$!
 info "agent pid $agent_pid, device $device_uuid, log .demo/agent.log"
