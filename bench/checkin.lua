@@ -6,7 +6,7 @@
 --                  heartbeat: what an agent sends every five minutes (its reply answers the update check too)
 --                  mix:      what an agent of the first protocol sent: a heartbeat, then the same device's check
 --                  sweep:    the mix over every device in turn (thread t of T: devices S+t, S+t+T, ..., S from
---                            BENCH_SWEEP_START, so that successive runs go on where the last stopped), for the
+--                            BENCH_SWEEP_START and T from BENCH_THREADS, so that successive runs go on where the last stopped), for the
 --                            warm-up: each device has then been seen once, as in a fleet where every device calls
 --                            every five minutes (the server may cache per-device state)
 --   BENCH_DEVICES  fleet size N; device n has uuid 00000000-0000-7000-8000-<n as 12 hex digits>, token dvt_bench_<n>,
@@ -26,21 +26,21 @@ if delay_ms > 0 then
    function delay() return math.random(0, 2 * delay_ms) end
 end
 
-local threads = {}
+-- wrk's -t is passed in, not counted in setup(): a number copied with thread:set once arrived as a string that
+-- arithmetic refused (a run at a million devices died in its first sweep)
+local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1")
 local counter = 0
 
 function setup(thread)
    counter = counter + 1
-   thread:set("id", counter)
-   table.insert(threads, thread)
-   for _, t in ipairs(threads) do t:set("counter_total", counter) end
+   thread:set("id", string.format("%d", counter))
 end
 
 local pending = nil
 local next_device = nil
 
 function init(args)
-   math.randomseed(os.time() * 1000 + id)
+   math.randomseed(os.time() * 1000 + tonumber(id))
 end
 
 local function uuid(n)
@@ -81,9 +81,9 @@ function request()
    end
    if mode == "sweep" then
       if next_device then
-         next_device = (next_device - 1 + counter_total) % devices + 1
+         next_device = (next_device - 1 + thread_count) % devices + 1
       else
-         next_device = (sweep_start + id - 1) % devices + 1
+         next_device = (sweep_start + tonumber(id) - 1) % devices + 1
       end
       pending = next_device
    else

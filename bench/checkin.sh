@@ -118,7 +118,7 @@ run_wrk() {
     read -r -a tcp0 <<<"$(tcp_counters) 0 0 0"
     local TIMEFORMAT='%U %S'
     { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_CLOSE="$close" BENCH_SWEEP_START="${SWEEP_START:-0}" \
-        BENCH_DELAY_MS="${DELAY_MS:-0}" \
+        BENCH_DELAY_MS="${DELAY_MS:-0}" BENCH_THREADS="$THREADS" \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/checkin.lua" "$SERVER_URL" \
         >"$out" ; } 2>"$out.time"
     s1="$(cpu_ticks "$SERVER_PID")"; p1="$(pg_ticks "$DB")"; m1="$(machine_ticks)"
