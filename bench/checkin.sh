@@ -32,7 +32,11 @@ require wrk psql curl java unzip python3
 require_server_jar
 bench_setup checkin
 
-start_server "$DB" "$(free_port 18080)"
+# PostgreSQL logs this database's statements over 500 ms and lock waits over deadlock_timeout (1 s), and (set on its
+# tables below) every autovacuum and autoanalyze: the table after the run lists them by scenario, to tell where a
+# latency tail came from. Logging only: nothing that is measured changes.
+start_server "$DB" "$(free_port 18080)" \
+    "alter database $DB set log_min_duration_statement = 500; alter database $DB set log_lock_waits = on"
 
 log "seeding $DEVICES devices with SQL"
 t0=$SECONDS
@@ -51,6 +55,8 @@ update device_updates du
  where du.device_id = d.id and ('x' || right(d.device_uuid, 12))::bit(48)::bigint % 10 <> 0;
 update devices set current_version = 'v1.1.0' where ('x' || right(device_uuid, 12))::bit(48)::bigint % 10 <> 0;
 vacuum analyze;
+alter table devices set (log_autovacuum_min_duration = 0);
+alter table device_updates set (log_autovacuum_min_duration = 0);
 SQL
 pending="$(sql "$DB" -c "select count(*) from device_updates where status = 'pending'")"
 log "fleet ready in $((SECONDS - t0)) s: $DEVICES devices, $pending with v1.1.0 pending"
@@ -116,7 +122,8 @@ run_wrk() {
     s0="$(cpu_ticks "$SERVER_PID")"; p0="$(pg_ticks "$DB")"; m0="$(machine_ticks)"
     local tcp0 tcp1
     read -r -a tcp0 <<<"$(tcp_counters) 0 0 0"
-    local TIMEFORMAT='%U %S'
+    local TIMEFORMAT='%U %S' started
+    started="$(date +%s.%N)"
     { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_CLOSE="$close" BENCH_SWEEP_START="${SWEEP_START:-0}" \
         BENCH_DELAY_MS="${DELAY_MS:-0}" BENCH_THREADS="$THREADS" \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/checkin.lua" "$SERVER_URL" \
@@ -129,6 +136,7 @@ run_wrk() {
         s1="$(cpu_ticks "$SERVER_PID")"; p1="$(pg_ticks "$DB")"
         pg_counters >"$WORK/counters-$name.1"
         thread_ticks >"$WORK/threads-$name.1"
+        echo "$name $started $(date +%s.%N)" >>"$WORK/windows"
     fi
     line="$(grep '^RESULT' "$out")" || { cat "$out" >&2; die "wrk printed no result for $name"; }
     echo "$name $line server_ticks=$((s1 - s0)) pg_ticks=$((p1 - p0)) server_window=$((s1w - s0)) pg_window=$((p1w - p0)) retrans=$((tcp1[0] - tcp0[0])) syn_retrans=$((tcp1[1] - tcp0[1])) rto=$((tcp1[2] - tcp0[2])) machine_ticks=$((m1 - m0)) wrk_cpu=$(awk '{print $1 + $2}' "$out.time")" \
@@ -168,6 +176,7 @@ while :; do
 done
 warmup_note="$((SECONDS - warm_start)) s of warm-up ($round rounds; every device swept: $((swept >= DEVICES ? 1 : 0)), JIT at ${jit_pct}% of a core in the last round)"
 : >"$WORK/rows"
+scenarios_log_mark="$(pg_log_mark)"
 
 for scenario in baseline heartbeat heartbeat-reconnect heartbeat-paced check mix baseline-again; do
     log "running $scenario for ${DURATION} s (${CONNECTIONS} connections, ${THREADS} wrk threads)"
@@ -181,6 +190,7 @@ for scenario in baseline heartbeat heartbeat-reconnect heartbeat-paced check mix
         *) run_wrk "$scenario" "$scenario" "$DURATION" ;;
     esac
 done
+pg_log_since "$scenarios_log_mark" "$DB" >"$WORK/pg.log"
 
 # PROFILE=1: one more heartbeat run under a JFR recording, after the measured scenarios and in its own row: a recording costs
 # a little, and the first one in a JVM re-instruments JDK classes, which throws away compiled code (it was started
@@ -319,6 +329,7 @@ PY
     echo "$warmup_note, wrk -t$THREADS -c$CONNECTIONS (keep-alive; heartbeat-reconnect: a new connection for every"
     echo "device's heartbeat, as devices calling every five minutes do; heartbeat-paced: the same at the rate of"
     echo "$PACED_DEVICES devices calling every five minutes, $PACED_CONNECTIONS connections each pausing between requests), server as shipped (JVM flags: '${SERVER_JAVA_OPTS:-none}', pool ${OTA_DB_POOL_SIZE:-16})."
+    echo "PostgreSQL: shared_buffers $(sql "$DB" -c 'show shared_buffers'); this database's tables and indexes $(sql "$DB" -c "select pg_size_pretty(pg_database_size(current_database()))")."
     echo "wrk runs on the same $(nproc) cores as the server and PostgreSQL; 'others' is the rest of the machine's busy"
     echo "time in the same window (other work on a shared machine: it takes cores from the figures)."
     echo
@@ -337,6 +348,16 @@ PY
     cat "$WORK/counters.md"
     echo
     echo "After the run: $rows_after devices seen in the last 10 minutes; server log lines with ERROR/Exception: $server_log_errors."
+    echo
+    pg_events="$(python3 "$BENCH_DIR/pg-log.py" "$WORK/pg.log" "$WORK/windows")"
+    echo "PostgreSQL's log during the measured scenarios (each with the ${IDLE_AFTER} s after it): statements over 500 ms, lock"
+    if [[ -n "$pg_events" ]]; then
+        echo "waits over 1 s, every autovacuum and autoanalyze of this database's tables:"
+        echo
+        echo "$pg_events"
+    else
+        echo "waits over 1 s, every autovacuum and autoanalyze of this database's tables: none."
+    fi
 } >"$WORK/result.md"
 
 echo

@@ -131,12 +131,13 @@ sql() { local db="$1"; shift; psql -d "$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
 # for it (ALTER DATABASE ... SET log_min_duration_statement: the bench database only, never the server's settings).
 PG_LOG="${PG_LOG:-/var/log/postgresql/postgresql-15-main.log}"
 pg_log_mark() { if [[ -r "$PG_LOG" ]]; then stat -c %s "$PG_LOG"; else echo -1; fi; }
-# pg_log_since MARK DB: the log's lines (with their continuations) written since MARK by sessions on DB.
+# pg_log_since MARK DB: the log's lines (with their continuations) written since MARK by sessions on DB, and
+# autovacuum's lines about DB's tables.
 pg_log_since() {
     local mark="$1" db="$2"
     ((mark >= 0)) || return 0
-    tail -c +"$((mark + 1))" "$PG_LOG" | awk -v tag="@$db " '
-        /^[0-9]{4}-[0-9]{2}-[0-9]{2} / {keep = index($0, tag) > 0}
+    tail -c +"$((mark + 1))" "$PG_LOG" | awk -v tag="@$db " -v table="\"$db." '
+        /^[0-9]{4}-[0-9]{2}-[0-9]{2} / {keep = index($0, tag) > 0 || index($0, table) > 0}
         keep {print}'
 }
 

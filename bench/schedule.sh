@@ -160,15 +160,8 @@ print("Where a row's cost goes (the copy, once each): with indexes and foreign k
       "%.0f%%, the heap and the SELECT the rest." % (copy, no_fk, bare, 100 * (copy - no_fk) / copy, 100 * (no_fk - bare) / copy))
 PY
 
-# The server's statements over 100 ms, in order: duration and the statement's first words.
-slow="$(python3 - "$WORK/slow.log" <<'PY'
-import re, sys
-text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
-for m in re.finditer(r"duration: ([0-9.]+) ms\s+(?:statement|execute [^:]*): (.*?)(?=\n\d{4}-\d\d-\d\d |\Z)", text, re.S):
-    stmt = " ".join(m.group(2).split())
-    print("| %.0f | `%s` |" % (float(m.group(1)), stmt[:110] + ("..." if len(stmt) > 110 else "")))
-PY
-)"
+# The server's statements over 100 ms, in order.
+slow="$(python3 "$BENCH_DIR/pg-log.py" "$WORK/slow.log")"
 
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance)."
@@ -184,8 +177,6 @@ PY
         echo
         echo "The server's statements over 100 ms during the three publications (PostgreSQL's log, this database only):"
         echo
-        echo "| ms | statement |"
-        echo "| ---: | --- |"
         echo "$slow"
     fi
 } >"$WORK/result.md"
