@@ -261,8 +261,7 @@ echo "export DEVICE_UUID=$device_uuid" >> "$demo/demo.env"
 short_dir="$(mktemp -d "${TMPDIR:-/tmp}/javia-demo.XXXXXX")"   # AF_UNIX paths must stay short
 # The JVM flags of the unit setup.sh installed, so that the demo runs the agent as systemd on a Pi would.
 agent_unit="$pi/etc/systemd/system/javia-ota-agent.service"
-agent_flags="$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$agent_unit" | head -n 1)"
-[[ -n "$agent_flags" ]] || die "no java ExecStart line in $agent_unit: setup.sh did not install the agent's unit"
+agent_flags="$(deploy/unit-jvm-options.sh "$agent_unit" 2>/dev/null)" || die "no java ExecStart line in $agent_unit: setup.sh did not install the agent's unit"
 # shellcheck disable=SC2086  # agent_flags: one word per flag
 env -u NOTIFY_SOCKET PATH="$sandbox_path" \
   ENV_FILE="$pi/etc/javia-agent/agent.env" \

@@ -25,8 +25,7 @@ AGENT_JAR="${AGENT_JAR:-$REPO_DIR/pi-agent/target/pi-agent.jar}"
 bench_setup agent
 
 # The documented flags: those of ExecStart in the unit file, the one place they are kept.
-AGENT_FLAGS="$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$UNIT" 2>/dev/null | head -1)"
-[[ -n "$AGENT_FLAGS" ]] || die "no java ExecStart line in $UNIT: the agent's JVM flags are read from it"
+AGENT_FLAGS="$("$REPO_DIR/deploy/unit-jvm-options.sh" "$UNIT" 2>/dev/null)" || die "no java ExecStart line in $UNIT: the agent's JVM flags are read from it"
 
 start_server "$DB" "$(free_port 18120)"
 cp "$AGENT_JAR" "$WORK/pi-agent.jar"

@@ -66,7 +66,7 @@ for unit in "${units[@]}"; do
   # -XX:+IgnoreUnrecognizedVMOptions lets an older Java 17 start without a newer option; it would also hide a
   # misspelt one, so every JVM option of ExecStart must be known to this machine's java without it ($JAVA_OPTS
   # comes from the unit's environment file at run time).
-  jvm_options="$(sed -n 's/^ExecStart=[^ ]*java \(.*\) -jar .*/\1/p' "$unit" | head -n 1)"
+  jvm_options="$("$(dirname "$0")/unit-jvm-options.sh" "$unit" || true)"
   jvm_options="${jvm_options//\$JAVA_OPTS/}"
   if [[ -n "${jvm_options// /}" ]] && command -v java >/dev/null 2>&1; then
     # shellcheck disable=SC2086
