@@ -16,6 +16,7 @@ import java.util.List;
  * @param enrollmentKey    the key {@code setup.sh} asks for: it can only register devices
  * @param storagePath      where the filesystem package store keeps the ZIPs
  * @param maxPackageSize   the largest package an upload may carry
+ * @param maxJsonBody      the largest JSON body any other request may carry (heartbeats, reports, registrations)
  * @param heartbeatInterval how often devices are told to send a heartbeat
  * @param checkInterval    how often devices are told to check for updates
  * @param missedHeartbeats after how many missed heartbeats a device is marked offline
@@ -34,6 +35,7 @@ public record OtaProperties(
         String enrollmentKey,
         Path storagePath,
         @DefaultValue("512MB") DataSize maxPackageSize,
+        @DefaultValue("64KB") DataSize maxJsonBody,
         @DefaultValue("5m") Duration heartbeatInterval,
         @DefaultValue("5m") Duration checkInterval,
         @DefaultValue("3") int missedHeartbeats,

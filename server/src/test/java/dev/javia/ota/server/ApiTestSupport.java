@@ -128,10 +128,18 @@ abstract class ApiTestSupport {
         return response.json().get("update").get("id").asText();
     }
 
+    /**
+     * A problem detail with this status and a sentence containing {@code detailContains}: no null members, and
+     * nothing of the server's insides (Java class names, stack traces, Jackson's or Tomcat's wording).
+     */
     static void assertProblem(HttpApi.Response response, int status, String detailContains) {
         assertThat(response.status()).as(response.toString()).isEqualTo(status);
         assertThat(response.header("Content-Type")).startsWith("application/problem+json");
         assertThat(response.json().get("detail").asText()).containsIgnoringCase(detailContains);
-        assertThat(response.body()).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(response.json().get("title").asText()).isNotBlank();
+        assertThat(response.json().get("status").asInt()).isEqualTo(status);
+        assertThat(response.body()).as(response.toString()).doesNotContain("Exception").doesNotContain("\tat ")
+                .doesNotContain(":null").doesNotContain("dev.javia").doesNotContain("java.").doesNotContain("jackson")
+                .doesNotContain("class ").doesNotContain("<html");
     }
 }

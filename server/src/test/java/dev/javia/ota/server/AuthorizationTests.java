@@ -1,10 +1,13 @@
 package dev.javia.ota.server;
 
 import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.testing.RawHttp;
 import dev.javia.ota.server.testing.TestDatabaseInitializer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,6 +28,27 @@ class AuthorizationTests extends ApiTestSupport {
             assertProblem(response, 401, "X-API-Key");
         }
         assertProblem(api.get(ApiPaths.DEVICES, "wrong-key-wrong-key-wrong-key"), 401, "not a key this server knows");
+    }
+
+    /** The two requests of issue 11 that listed the fleet and published an update without any key. */
+    @Test
+    void theSpellingsThatBypassedTheKeyCheckAreRefused() {
+        RawHttp raw = new RawHttp("127.0.0.1", port);
+        assertProblem(raw.send("GET", "/api;x=1/v1/devices/", null), 400, "not in canonical form");
+        Path zip = samplePackage("v6.6.6", UpdateType.URGENT, null);
+        Map<String, Object> form = form("v6.6.6", "urgent", null, null);
+        form.put("package", zip);
+        assertProblem(api.multipart("/%61pi/v1/updates/create", null, form), 400, "not in canonical form");
+        assertThat(jdbc.queryForObject("select count(*) from updates", Integer.class)).isZero();
+    }
+
+    @Test
+    void aDeviceCannotBeReRegisteredWithoutTheEnrollmentKey() {
+        TestDevice device = register("UTC");
+        Map<String, String> body = Map.of("device_uuid", device.uuid(), "timezone", "UTC");
+        assertProblem(api.post(ApiPaths.REGISTER, null, body), 401, "X-API-Key");
+        assertProblem(api.post(ApiPaths.REGISTER, device.token(), body), 403, "only its own device");
+        assertThat(api.get(ApiPaths.device(device.uuid()), device.token()).status()).isEqualTo(200);
     }
 
     @Test

@@ -89,7 +89,7 @@ class DeviceTests extends ApiTestSupport {
         assertThat(api.get("/api/v1/devices?status=online", ADMIN).json().get("total_elements").asInt()).isEqualTo(5);
         assertProblem(api.get(ApiPaths.DEVICES + "?status=lost", ADMIN), 400, "online | offline | updating");
         assertProblem(api.get(ApiPaths.DEVICES + "?size=100000", ADMIN), 400, "size between 1 and 500");
-        assertProblem(api.get(ApiPaths.DEVICES + "?page=x", ADMIN), 400, "'x' is not");
+        assertProblem(api.get(ApiPaths.DEVICES + "?page=x", ADMIN), 400, "'page' must be a whole number, not 'x'");
     }
 
     @Test

@@ -92,6 +92,6 @@ class DownloadTests extends ApiTestSupport {
     @Test
     void unknownAndMalformedUpdatesAreClearErrors() {
         assertProblem(api.get(ApiPaths.download("0190f7a4-5b6c-7d8e-9f00-112233445566"), ADMIN), 404, "no update");
-        assertProblem(api.get(ApiPaths.download("latest"), ADMIN), 400, "'latest' is not a UUID");
+        assertProblem(api.get(ApiPaths.download("latest"), ADMIN), 400, "'id' must be a UUID such as");
     }
 }

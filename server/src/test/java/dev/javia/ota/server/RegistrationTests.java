@@ -81,10 +81,10 @@ class RegistrationTests extends ApiTestSupport {
         assertProblem(api.raw("POST", ApiPaths.REGISTER, ENROLLMENT, "application/json", "{\"device_uuid\": "), 400,
                 "not valid JSON");
         assertProblem(api.raw("POST", ApiPaths.REGISTER, ENROLLMENT, "application/json", "[1,2]"), 400,
-                "expected shape");
+                "the body must be a JSON object");
         assertProblem(api.raw("POST", ApiPaths.REGISTER, ENROLLMENT, "application/json", ""), 400, "JSON body");
         assertProblem(api.post(ApiPaths.REGISTER, ENROLLMENT, Map.of("device_uuid", newDeviceUuid(), "timezone", "UTC",
-                "metadata", "not an object")), 400, "expected shape");
+                "metadata", "not an object")), 400, "'metadata' must be a JSON object");
 
         assertThat(jdbc.queryForObject("select count(*) from devices", Integer.class)).isZero();
     }

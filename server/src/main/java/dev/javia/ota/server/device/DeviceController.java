@@ -57,6 +57,10 @@ class DeviceController {
         if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
             throw ApiException.badRequest("page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE);
         }
+        if ((long) page * size > Integer.MAX_VALUE) {
+            throw ApiException.badRequest("page " + page + " is beyond any fleet: page x size must stay below "
+                    + Integer.MAX_VALUE + "; the answer's total_pages says how many pages there are");
+        }
         DeviceStatus wanted = status == null || status.isBlank() ? null : parseStatus(status);
         Page<Device> found = devices.search(wanted, version == null || version.isBlank() ? null : version,
                 PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "registeredAt").and(Sort.by("deviceUuid"))));

@@ -46,7 +46,23 @@ public final class DeviceFields {
         if (text != null && text.length() > MAX_NAME) {
             throw ApiException.badRequest("device_name is longer than " + MAX_NAME + " characters");
         }
+        if (text != null && text.chars().anyMatch(Character::isISOControl)) {
+            throw ApiException.badRequest("device_name contains a control character (a line break, a tab or a NUL):"
+                    + " send one line of text");
+        }
         return text == null || text.isBlank() ? null : text.trim();
+    }
+
+    /**
+     * Refuses text the database cannot keep: PostgreSQL stores no NUL character in text or jsonb. Other control
+     * characters (line breaks in an error message, say) are kept.
+     */
+    public static String storable(String field, String text) {
+        if (text != null && text.indexOf('\0') >= 0) {
+            throw ApiException.badRequest(field + " contains a NUL character (\\u0000), which cannot be stored:"
+                    + " leave it out");
+        }
+        return text;
     }
 
     static String currentVersion(String text) {
@@ -61,9 +77,18 @@ public final class DeviceFields {
     }
 
     static Map<String, Object> metadata(Map<String, Object> metadata) {
-        if (metadata != null && JsonColumn.write(metadata).length() > MAX_METADATA_BYTES) {
+        if (metadata == null) {
+            return null;
+        }
+        String json = JsonColumn.write(metadata);
+        if (json.length() > MAX_METADATA_BYTES) {
             throw ApiException.badRequest("metadata is larger than " + MAX_METADATA_BYTES / 1024
                     + " KiB: send hardware and OS facts only");
+        }
+        // as JSON text a NUL is the escape \u0000, which PostgreSQL's jsonb refuses
+        if (json.contains("\\u0000")) {
+            throw ApiException.badRequest("metadata contains a NUL character (\\u0000) in a key or a value, which"
+                    + " cannot be stored: leave it out");
         }
         return metadata;
     }

@@ -15,8 +15,6 @@ public record Caller(Role role, UUID deviceId, String deviceUuid) {
 
     public enum Role { ADMIN, ENROLLMENT, DEVICE }
 
-    static final String ATTRIBUTE = Caller.class.getName();
-
     static Caller admin() {
         return new Caller(Role.ADMIN, null, null);
     }

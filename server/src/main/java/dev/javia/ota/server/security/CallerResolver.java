@@ -2,16 +2,17 @@ package dev.javia.ota.server.security;
 
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.MethodParameter;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.bind.support.WebDataBinderFactory;
 import org.springframework.web.context.request.NativeWebRequest;
-import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.method.support.HandlerMethodArgumentResolver;
 import org.springframework.web.method.support.ModelAndViewContainer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 import java.util.List;
 
-/** Lets a controller method take the {@link Caller} the filter authenticated as a parameter. */
+/** Lets a controller method take the {@link Caller} Spring Security authenticated as a parameter. */
 @Configuration
 class CallerResolver implements WebMvcConfigurer, HandlerMethodArgumentResolver {
 
@@ -28,9 +29,10 @@ class CallerResolver implements WebMvcConfigurer, HandlerMethodArgumentResolver 
     @Override
     public Object resolveArgument(MethodParameter parameter, ModelAndViewContainer container,
             NativeWebRequest request, WebDataBinderFactory binderFactory) {
-        Object caller = request.getAttribute(Caller.ATTRIBUTE, RequestAttributes.SCOPE_REQUEST);
-        if (caller == null) {
-            throw new IllegalStateException("no caller: is the path outside /api/?");
+        Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
+        if (authentication == null || !(authentication.getPrincipal() instanceof Caller caller)) {
+            // a route that takes a caller but is public: the rules in SecurityConfiguration must list it
+            throw new IllegalStateException("no authenticated caller for a route that needs one");
         }
         return caller;
     }

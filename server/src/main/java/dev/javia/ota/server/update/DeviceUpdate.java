@@ -67,8 +67,11 @@ public class DeviceUpdate {
             completedAt = now;
         }
         if (next == UpdateStatus.FAILED) {
-            errorMessage = error == null || error.isBlank() ? "the device reported a failure without a message"
-                    : error.length() > MAX_ERROR ? error.substring(0, MAX_ERROR) : error;
+            // kept whatever it holds (a refused failure report would be sent again for ever): a NUL, which
+            // PostgreSQL cannot store, becomes U+FFFD, and an overlong message is cut
+            String kept = error == null ? null : error.replace('\0', '\uFFFD');
+            errorMessage = kept == null || kept.isBlank() ? "the device reported a failure without a message"
+                    : kept.length() > MAX_ERROR ? kept.substring(0, MAX_ERROR) : kept;
         }
         status = next;
         updatedAt = now;

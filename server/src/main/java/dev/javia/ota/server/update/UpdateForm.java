@@ -19,7 +19,7 @@ record UpdateForm(Version version, UpdateType updateType, String description, Li
             String targetDevices) {
         Version parsedVersion = parse(() -> Version.parse(required(version, "version", "e.g. v1.2.3")));
         UpdateType type = parse(() -> UpdateType.parse(required(updateType, "update_type", UpdateType.allowed())));
-        String text = description == null ? "" : description.trim();
+        String text = DeviceFields.storable("description", description == null ? "" : description.trim());
         if (text.length() > UpdateMetadata.MAX_DESCRIPTION_LENGTH) {
             throw ApiException.badRequest("description is longer than " + UpdateMetadata.MAX_DESCRIPTION_LENGTH + " characters");
         }

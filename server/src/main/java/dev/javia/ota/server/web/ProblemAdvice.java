@@ -1,6 +1,7 @@
 package dev.javia.ota.server.web;
 
 import dev.javia.ota.server.OtaProperties;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.NestedExceptionUtils;
@@ -11,6 +12,8 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -21,11 +24,13 @@ import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.multipart.support.MissingServletRequestPartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import org.springframework.util.unit.DataSize;
-import tools.jackson.databind.exc.InvalidFormatException;
-import tools.jackson.databind.exc.MismatchedInputException;
-import tools.jackson.databind.exc.ValueInstantiationException;
 
-/** Every error the API answers is a problem detail with a sentence that says what to fix. */
+import java.sql.SQLException;
+
+/**
+ * Every error the API answers is a problem detail with a sentence that says what to fix. The sentences are this
+ * server's own: never an exception's message, which would show a library's internals.
+ */
 @RestControllerAdvice
 class ProblemAdvice extends ResponseEntityExceptionHandler {
 
@@ -40,7 +45,21 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        return problem(HttpStatus.BAD_REQUEST, unreadableBody(ex));
+        BodyLimit.TooLarge tooLarge = NestedExceptionUtils.getRootCause(ex) instanceof BodyLimit.TooLarge t ? t : null;
+        if (tooLarge != null) {
+            return problem(HttpStatus.PAYLOAD_TOO_LARGE, tooLarge.getMessage());
+        }
+        return problem(HttpStatus.BAD_REQUEST, UnreadableBodies.explain(ex));
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHttpMediaTypeNotSupported(HttpMediaTypeNotSupportedException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        String sent = ex.getContentType() == null ? "no Content-Type" : "Content-Type " + ex.getContentType();
+        String wanted = ex.getSupportedMediaTypes().isEmpty() ? "application/json"
+                : ex.getSupportedMediaTypes().get(0).toString();
+        return problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "this endpoint does not take a body with " + sent
+                + ": send it as " + wanted);
     }
 
     @Override
@@ -62,22 +81,63 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
                 + readable(maxPackageSize) + " (OTA_MAX_PACKAGE_SIZE): make it smaller or raise the limit");
     }
 
+    /** Whatever else Spring MVC refuses itself (404, 405, 406, ...): its status, and this server's sentence for it. */
+    @Override
+    protected ResponseEntity<Object> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers,
+            HttpStatusCode statusCode, WebRequest request) {
+        ResponseEntity<Object> answer = super.handleExceptionInternal(ex, body, headers, statusCode, request);
+        if (answer != null && answer.getBody() instanceof ProblemDetail problem && !(ex instanceof ApiException)) {
+            problem.setDetail(Problems.sentence(statusCode.value()));
+        }
+        return answer;
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHttpRequestMethodNotSupported(HttpRequestMethodNotSupportedException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        String allowed = ex.getSupportedMethods() == null ? "" : String.join(", ", ex.getSupportedMethods());
+        ResponseEntity<Object> answer = problem(HttpStatus.METHOD_NOT_ALLOWED, allowed.isEmpty()
+                ? Problems.sentence(405)
+                : "this endpoint takes " + allowed + ", not " + ex.getMethod() + ": see the API document at /v3/api-docs");
+        return ResponseEntity.status(answer.getStatusCode()).headers(headers).body(answer.getBody());
+    }
+
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     ResponseEntity<Object> typeMismatch(MethodArgumentTypeMismatchException ex) {
-        String expected = ex.getRequiredType() == null ? "a valid value" : "a " + ex.getRequiredType().getSimpleName();
-        return problem(HttpStatus.BAD_REQUEST,
-                "'" + ex.getValue() + "' is not " + expected + " (in '" + ex.getName() + "')");
+        String expected = UnreadableBodies.kindOf(ex.getRequiredType());
+        return problem(HttpStatus.BAD_REQUEST, "'" + ex.getName() + "' must be " + expected + ", not '"
+                + UnreadableBodies.shown(ex.getValue()) + "'");
+    }
+
+    /** A query or form parameter whose percent-escapes are not UTF-8 (Tomcat refuses to decode it). */
+    @ExceptionHandler(InvalidParameterException.class)
+    ResponseEntity<Object> undecodableParameter(InvalidParameterException ex) {
+        return problem(HttpStatus.BAD_REQUEST, "a parameter is not valid percent-encoded UTF-8: encode each value"
+                + " as UTF-8, then percent-encode it");
     }
 
     @ExceptionHandler(MultipartException.class)
     ResponseEntity<Object> multipart(MultipartException ex) {
-        return problem(HttpStatus.BAD_REQUEST, "the upload is not a readable multipart/form-data request: "
-                + NestedExceptionUtils.getMostSpecificCause(ex).getMessage());
+        return problem(HttpStatus.BAD_REQUEST, "the upload is not a readable multipart/form-data request: send the"
+                + " package as a form part named 'package' with the fields version and update_type"
+                + " (create_update.sh does)");
     }
 
-    /** Two requests wrote the same thing at the same moment (two registrations of one device, say). */
+    /**
+     * A write the database refused. A unique or foreign-key violation is another request that wrote the same thing
+     * at the same moment (two registrations of one device): 409, send it again. A value the database cannot hold at
+     * all (a data exception, SQLSTATE class 22) is the request's own fault: 400.
+     */
     @ExceptionHandler(DataIntegrityViolationException.class)
-    ResponseEntity<Object> concurrentWrite(DataIntegrityViolationException ex) {
+    ResponseEntity<Object> refusedWrite(DataIntegrityViolationException ex) {
+        String state = NestedExceptionUtils.getMostSpecificCause(ex) instanceof SQLException sql ? sql.getSQLState()
+                : null;
+        if (state != null && state.startsWith("22")) {
+            log.info("refused a value the database cannot store sqlstate={}", state);
+            return problem(HttpStatus.BAD_REQUEST, "a value in the request cannot be stored (a character or a number"
+                    + " the database does not take): check the text fields for NUL characters and the numbers for"
+                    + " their range");
+        }
         log.warn("refused a write that conflicts with stored data: {}", NestedExceptionUtils.getMostSpecificCause(ex)
                 .getMessage());
         return problem(HttpStatus.CONFLICT, "the request conflicts with data written at the same moment by another"
@@ -87,45 +147,14 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     @ExceptionHandler(Exception.class)
     ResponseEntity<Object> unexpected(Exception ex) {
         log.error("unexpected error", ex);
-        return problem(HttpStatus.INTERNAL_SERVER_ERROR,
-                "the server failed unexpectedly; its log has the details, nothing was changed by this request");
+        return problem(HttpStatus.INTERNAL_SERVER_ERROR, Problems.sentence(500));
     }
 
     private static String readable(DataSize size) {
         return size.toMegabytes() > 0 ? size.toMegabytes() + " MB" : size.toKilobytes() + " KB";
     }
 
-    private static String unreadableBody(HttpMessageNotReadableException ex) {
-        Throwable cause = ex.getCause();
-        if (cause instanceof ValueInstantiationException vie && vie.getCause() != null) {
-            return vie.getCause().getMessage();
-        }
-        if (cause instanceof InvalidFormatException ife) {
-            Throwable root = NestedExceptionUtils.getMostSpecificCause(ife);
-            String field = ife.getPathReference();
-            return (root != ife ? root.getMessage() : "'" + ife.getValue() + "' is not valid") + " (at " + field + ")";
-        }
-        if (cause instanceof MismatchedInputException mie) {
-            return "the body does not have the expected shape at " + mie.getPathReference()
-                    + ": send a JSON object with the documented fields";
-        }
-        if (cause != null) {
-            return "the body is not valid JSON: " + firstLine(cause.getMessage());
-        }
-        return "the request needs a JSON body";
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "unreadable";
-        }
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
-    }
-
     private static ResponseEntity<Object> problem(HttpStatus status, String detail) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-        problem.setTitle(status.getReasonPhrase());
-        return ResponseEntity.status(status).body(problem);
+        return ResponseEntity.status(status).body(Problems.of(status, detail));
     }
 }
