@@ -123,6 +123,17 @@ class ErrorAnswerTests extends ApiTestSupport {
                 "{\"metadata\": {\"junk\": \"" + "x".repeat(10_000) + "\"}}").status()).isEqualTo(200);
     }
 
+    /** Issue 11's 52 MB heartbeats: the answer comes before a byte of the body is sent, and nothing reads it. */
+    @Test
+    void aBodyDeclaredTooLargeIsRefusedWithoutWaitingForIt() {
+        String request = "POST " + ApiPaths.heartbeat(device.uuid()) + " HTTP/1.1\r\nHost: x\r\n"
+                + ApiPaths.API_KEY_HEADER + ": " + device.token() + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 54525952\r\n\r\n";
+        HttpApi.Response answer = raw.exchange(request.getBytes(StandardCharsets.ISO_8859_1), false);
+        assertProblem(answer, 413, "larger than the 64 KiB");
+        assertThat(answer.header("Connection")).isEqualTo("close");
+    }
+
     @Test
     void multipartIsTakenOnlyByTheUpload() {
         assertProblem(api.multipart(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("status", "online")), 415,
