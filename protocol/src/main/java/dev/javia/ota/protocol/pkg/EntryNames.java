@@ -4,7 +4,6 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The names of a package's entries, checked together. Refuses a name given twice, a name that is both a file and a
@@ -70,16 +69,16 @@ final class EntryNames {
     /** Refuses a clash between neighbours; returns how many leading segments they share. */
     private static int compare(Named previous, Named current) {
         if (previous.key().equals(current.key())) {
-            throw rebuild(previous.name().equals(current.name())
-                    ? "entry '" + current.name() + "' appears twice"
-                    : collision(previous.name(), current.name()));
+            throw previous.name().equals(current.name())
+                    ? rebuild("entry '" + current.name() + "' appears twice")
+                    : collision(previous.name(), current.name());
         }
         String[] a = previous.segments();
         String[] b = current.segments();
         int shared = 0;
         while (shared < a.length && shared < b.length && fold(a[shared]).equals(fold(b[shared]))) {
             if (!a[shared].equals(b[shared])) {
-                throw rebuild(collision(prefix(a, shared + 1), prefix(b, shared + 1)));
+                throw collision(prefix(a, shared + 1), prefix(b, shared + 1));
             }
             shared++;
         }
@@ -93,9 +92,10 @@ final class EntryNames {
         return shared;
     }
 
-    private static String collision(String a, String b) {
-        return "entries '" + a + "' and '" + b + "' differ only by case or Unicode normalization (NFC/NFD), so they "
-                + "are one file on macOS, Windows or a FAT card";
+    private static InvalidPackageException collision(String a, String b) {
+        return new InvalidPackageException("entries '" + a + "' and '" + b + "' differ only by case or Unicode "
+                + "normalization (NFC/NFD), so they are one file on macOS, Windows or a FAT card: rename one of them "
+                + "and rebuild the package with create_update");
     }
 
     private static String prefix(String[] segments, int count) {
@@ -112,10 +112,15 @@ final class EntryNames {
         return directory ? key.append(SEPARATOR).toString() : key.toString();
     }
 
-    /** Case folded the way case-insensitive file systems compare names, after composing accents (NFC). */
+    /**
+     * Case folded character by character, as case-insensitive file systems compare names (simple folding: the
+     * Kelvin sign is a k, but {@code ß} is not {@code ss}), after composing accents (NFC).
+     */
     private static String fold(String segment) {
         String composed = Normalizer.normalize(segment, Normalizer.Form.NFC);
-        return Normalizer.normalize(composed.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT), Normalizer.Form.NFC);
+        StringBuilder folded = new StringBuilder(composed.length());
+        composed.codePoints().forEach(c -> folded.appendCodePoint(Character.toLowerCase(Character.toUpperCase(c))));
+        return Normalizer.normalize(folded, Normalizer.Form.NFC);
     }
 
     private static InvalidPackageException rebuild(String what) {

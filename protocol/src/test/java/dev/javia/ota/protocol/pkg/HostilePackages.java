@@ -237,6 +237,10 @@ public final class HostilePackages {
                     z.add("pi_client/caf\u00e9.py", bytes("a"));
                     z.add("pi_client/cafe\u0301.py", bytes("b"));
                 }), "differ only by case or Unicode normalization (NFC/NFD)"),
+                new Case("names that differ only by case, one with the Kelvin sign", raw(z -> {
+                    z.add("pi_client/k.py", bytes("a"));
+                    z.add("pi_client/\u212a.py", bytes("b"));
+                }), "entries 'pi_client/k.py' and 'pi_client/\u212a.py' differ only by case"),
                 new Case("directories that differ only by case", raw(z -> {
                     z.add("pi_client/audio/a.py", bytes("a"));
                     z.add("pi_client/Audio/b.py", bytes("b"));

@@ -64,6 +64,20 @@ class PackageInspectorTests {
         assertEquals("v1.2.3", inspect(entries).version());
     }
 
+    /** Names that share a start, or look alike without being one file on any file system, are all kept. */
+    @Test
+    void acceptsNamesThatOnlyLookAlike() throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (String path : List.of("audio.py", "audio/x.py", "audio/z/y.py", "audio-2/x.py", "straße.py",
+                "strasse.py", "a-b.py", "a/b.py", "VERSION")) {
+            files.put(path, bytes(path.equals("VERSION") ? HostileZips.VERSION + "\n" : path));
+        }
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("pi_client/audio/", new byte[0]);
+        entries.putAll(HostileZips.withMetadata(files, HostileZips.manifest(files)));
+        assertThat(inspect(entries).files()).hasSize(files.size());
+    }
+
     /** Info-ZIP (extra fields, Unix modes, stored directories, no descriptors) and Python's zipfile, when present. */
     @Test
     void acceptsWhatOtherZipWritersMakeOfAPackage() throws Exception {
