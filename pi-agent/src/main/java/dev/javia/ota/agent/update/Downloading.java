@@ -53,4 +53,15 @@ final class Downloading extends UpdateState {
         UpdateLog.step(job, "downloaded " + got + " bytes");
         return new Verifying(job);
     }
+
+    /** The bytes on disk: a download that grows between stops is getting further, however often it stops. */
+    @Override
+    long progress(UpdateContext context) {
+        try {
+            Path part = context.download(job);
+            return Files.exists(part) ? Files.size(part) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
 }

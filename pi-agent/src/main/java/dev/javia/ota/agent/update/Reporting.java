@@ -31,4 +31,9 @@ final class Reporting extends UpdateState {
     boolean installing() {
         return false;
     }
+
+    @Override
+    boolean endsAfterRepeatedStops() {
+        return false;
+    }
 }

@@ -13,17 +13,43 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * {@code STATE_DIR/update-state.json}: the step the machine is about to run, the job and the transition count.
- * Written whole (temp file, fsync, rename) before each step runs, so that after a power cut it names the step
- * that was running or about to run, never half of one.
+ * {@code STATE_DIR/update-state.json}: the step the machine is about to run, the job, the transition count and how
+ * often the agent stopped in this step. Written whole (temp file, fsync, rename) before each step runs, so that
+ * after a power cut it names the step that was running or about to run, never half of one.
+ *
+ * <p>The format only ever gains fields, and every reader ignores fields it does not know: an agent reads the file
+ * of an older one (a missing field reads as 0) and of a newer one (downgraded agents keep going).
  */
 public final class StateFile {
 
     static final String NAME = "update-state.json";
+    /**
+     * 1: {@code state}, {@code job}, {@code transitions}, without {@code format_version}. 2: adds
+     * {@code format_version}, {@code stops_in_step} and {@code step_progress}.
+     */
+    static final int FORMAT_VERSION = 2;
 
-    /** One persisted moment of the machine. */
+    /**
+     * One persisted moment of the machine. The fields format 2 added are boxed: a file of format 1 lacks them, and
+     * they read as null (the agent's mapper refuses null for a primitive), then as format 1 and 0.
+     *
+     * @param formatVersion {@link #FORMAT_VERSION} when written
+     * @param stopsInStep   how many times the agent stopped in {@code state} without getting further
+     * @param stepProgress  how far {@code state} had got when it was last entered ({@link UpdateState#progress})
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Snapshot(String state, UpdateJob job, int transitions) {
+    public record Snapshot(Integer formatVersion, String state, UpdateJob job, int transitions, Integer stopsInStep,
+                           Long stepProgress) {
+
+        public Snapshot {
+            formatVersion = formatVersion == null ? 1 : formatVersion;
+            stopsInStep = stopsInStep == null ? 0 : stopsInStep;
+            stepProgress = stepProgress == null ? 0 : stepProgress;
+        }
+
+        Snapshot(String state, UpdateJob job, int transitions, int stopsInStep, long stepProgress) {
+            this(FORMAT_VERSION, state, job, transitions, stopsInStep, stepProgress);
+        }
     }
 
     private final Path file;

@@ -13,10 +13,19 @@ import java.util.logging.Level;
 /**
  * Runs the update steps. Each next state is written to the state file before it runs (temp file, fsync, rename),
  * so a {@code kill -9} or a power cut anywhere leaves a file that names the step that was running; {@link #resume}
- * maps it to a safe place to go on. A transition counter, persisted with the state and raised by every start,
- * stops a step that takes the device down each time it runs from doing so for ever.
+ * maps it to a safe place to go on. Two counters, persisted with the state, stop a step that takes the agent or the
+ * device down each time it runs from doing so for ever: the stops in one step without progress (an agent that runs
+ * out of memory in {@code verifying} at every start gives up after {@value #MAX_STOPS_IN_STEP}), and the transitions
+ * of the whole install, raised by every start (a loop across steps).
  */
 public final class UpdateMachine {
+
+    /**
+     * Starts that find the agent stopped in the same step, with nothing gained since the last: then the step ends
+     * as a failure (cleanup, switching back when past the switch, a {@code failed} report) instead of being run once
+     * more. Three, so that one power cut, or two, never fails an update.
+     */
+    static final int MAX_STOPS_IN_STEP = 3;
 
     private final StateFile stateFile;
     private final UpdateContext context;
@@ -54,12 +63,31 @@ public final class UpdateMachine {
         UpdateMachine machine = new UpdateMachine(stateFile, context, maxTransitions, afterSave, resumed,
                 snapshot.transitions());
         if (!(resumed instanceof Idle) && !(resumed instanceof Waiting)) {
-            UpdateLog.step(snapshot.job(), "agent started in state " + snapshot.state() + ": resuming in "
-                    + resumed.name());
-            // every start inside an install counts: a step that kills the device each time cannot loop for ever
-            machine.moveTo(resumed);
+            machine.resumeIn(resumed, snapshot);
         }
         return machine;
+    }
+
+    /**
+     * Every start inside an install counts as a transition, and a start in the step the agent stopped in counts as
+     * a stop in it unless the step got further ({@link UpdateState#progress}): a step that kills the agent or the
+     * device each time cannot loop for ever.
+     */
+    private void resumeIn(UpdateState resumed, StateFile.Snapshot snapshot) {
+        long progress = resumed.progress(context);
+        boolean stoppedHere = resumed.name().equals(snapshot.state());
+        int stops = !stoppedHere ? 0 : progress > snapshot.stepProgress() ? 0 : snapshot.stopsInStep() + 1;
+        UpdateLog.step(snapshot.job(), "agent started in state " + snapshot.state() + ": resuming in "
+                + resumed.name() + (stops == 0 ? "" : " (stop " + stops + " of " + MAX_STOPS_IN_STEP
+                + " in this step without getting further)"));
+        if (stops >= MAX_STOPS_IN_STEP && resumed.endsAfterRepeatedStops()) {
+            String reason = "the agent stopped " + stops + " times in this step without getting further (likely "
+                    + "out of memory or a crash; see journalctl -u javia-ota-agent)";
+            UpdateLog.warn(resumed.job(), resumed.name() + ": " + reason + "; giving it up");
+            moveTo(resumed.onFailure(reason));
+            return;
+        }
+        moveTo(resumed, stops, progress);
     }
 
     /**
@@ -197,6 +225,14 @@ public final class UpdateMachine {
     }
 
     private void moveTo(UpdateState next) {
+        moveTo(next, 0, next.progress(context));
+    }
+
+    /**
+     * @param stops    the stops in {@code next} so far (0 when it is a new step)
+     * @param progress {@code next}'s progress now, to compare with at the next start
+     */
+    private void moveTo(UpdateState next, int stops, long progress) {
         UpdateState target = next;
         if (target.installing() && transitions >= maxTransitions) {
             // a reboot loop or a crash in the same step each time: stop installing, switch back if needed, report
@@ -211,7 +247,9 @@ public final class UpdateMachine {
         } else {
             transitions++;
         }
-        stateFile.save(new StateFile.Snapshot(target.name(), target.job(), transitions));
+        boolean same = target == next;
+        stateFile.save(new StateFile.Snapshot(target.name(), target.job(), transitions, same ? stops : 0,
+                same ? progress : target.progress(context)));
         current = target;
         if (!(target instanceof Idle) && !(target instanceof Waiting)) {
             UpdateLog.step(target.job(), "state " + target.name());

@@ -34,6 +34,22 @@ public abstract class UpdateState {
         return new Failed(job.failedWith(name() + ": " + reason));
     }
 
+    /**
+     * How far this step has got, so that a stop after progress is told from a stop without: the bytes downloaded.
+     * Steps that redo their work from the start have no measure (0).
+     */
+    long progress(UpdateContext context) {
+        return 0;
+    }
+
+    /**
+     * Whether the agent stopping again and again in this step ends it through {@link #onFailure}
+     * ({@link UpdateMachine#MAX_STOPS_IN_STEP}); not for steps that only wait (for the schedule, for the server).
+     */
+    boolean endsAfterRepeatedStops() {
+        return true;
+    }
+
     /** Whether this step is part of the install proper, which the transition limit may cut short. */
     boolean installing() {
         return true;

@@ -32,4 +32,9 @@ final class Waiting extends UpdateState {
     boolean installing() {
         return false;
     }
+
+    @Override
+    boolean endsAfterRepeatedStops() {
+        return false;
+    }
 }

@@ -103,34 +103,113 @@ class PowerLossTests {
         }
     }
 
-    @Test
-    void aStepThatTakesTheDeviceDownEveryTimeIsGivenUpAfterTheTransitionLimit(@TempDir Path dir) {
-        try (DeviceFixture device = newDevice(dir, true)) {
-            device.maxTransitions = 15;
-            // restarting the service on the new release reboots the Pi, every time
-            device.runner.beforeEach(command -> {
-                if (command.display().startsWith("systemctl --no-block restart")
-                        && device.currentTarget().endsWith("v1.1.0")) {
-                    throw new DeviceFixture.PowerCut("during " + command.display());
-                }
-            });
-            int boots = 0;
-            UpdateMachine machine = null;
-            while (boots < 30 && (machine == null || !machine.idle())) {
-                boots++;
-                try {
-                    machine = device.runToIdle(device.machine());
-                } catch (DeviceFixture.PowerCut cut) {
-                    machine = null;
-                }
-            }
+    /** Every step of the install proper, where an agent that dies each time must give the update up. */
+    static Stream<String> installSteps() {
+        return UpdateMachineTests.INSTALLED.stream().filter(step -> !step.equals("waiting"));
+    }
 
-            assertThat(boots).isLessThan(30);
+    /**
+     * Issue 11: an agent that ran out of memory in verifying at every start resumed there and died again, for ever
+     * (50 transitions at RestartSec=10), and no report reached the server. Now the third stop in the same step
+     * without progress ends the update: cleaned up, switched back when past the switch, reported failed.
+     */
+    @ParameterizedTest(name = "dies in {0} at every start")
+    @MethodSource("installSteps")
+    void anAgentThatDiesInTheSameStepAtEveryStartGivesTheUpdateUp(String step, @TempDir Path dir) throws IOException {
+        try (DeviceFixture device = newDevice(dir, true)) {
+            device.afterSave = name -> {
+                if (name.equals(step)) {
+                    throw new DeviceFixture.PowerCut("out of memory in " + name);
+                }
+            };
+
+            int starts = startUntilIdle(device, 10);
+
+            assertThat(starts).as("three deaths, then a start that gives up").isEqualTo(1 + UpdateMachine.MAX_STOPS_IN_STEP);
+            List<UpdateStatus> reports = device.server.reportedStatuses();
+            assertThat(reports).last().isEqualTo(UpdateStatus.FAILED);
+            assertThat(device.server.reports().get(reports.size() - 1).errorMessage())
+                    .startsWith(step + ": the agent stopped 3 times in this step without getting further (likely out "
+                            + "of memory or a crash");
+            assertThat(device.chain).filteredOn(step::equals).hasSize(UpdateMachine.MAX_STOPS_IN_STEP);
+            assertOnAWholeRelease(device);
             assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+            assertThat(device.versionFile()).isEqualTo("v1.0.0");
+            assertThat(device.root.release("v1.1.0")).doesNotExist();
+            assertThat(device.root.release("v1.1.0").resolveSibling(".v1.1.0.partial")).doesNotExist();
+            assertThat(device.stateDir.resolve("staging")).satisfiesAnyOf(
+                    staging -> assertThat(staging).doesNotExist(), staging -> assertThat(staging).isEmptyDirectory());
+        }
+    }
+
+    @Test
+    void aDownloadThatGetsFurtherBeforeEachStopIsNotGivenUp(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = newDevice(dir, true)) {
+            Path zip = device.workDir.resolve("update_v1.1.0.zip");
+            Path part = device.stateDir.resolve("staging").resolve(device.session.check().update().id() + ".zip");
+            byte[] whole = Files.readAllBytes(zip);
+            int stops = 2 * UpdateMachine.MAX_STOPS_IN_STEP;
+            int[] downloads = {0};
+            // each run of the download gets 100 bytes further, then the agent dies
+            device.afterSave = name -> {
+                if (name.equals("downloading") && downloads[0] < stops) {
+                    downloads[0]++;
+                    try {
+                        Files.createDirectories(part.getParent());
+                        Files.write(part, java.util.Arrays.copyOf(whole, 100 * downloads[0]));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    throw new DeviceFixture.PowerCut("during the download");
+                }
+            };
+
+            int starts = startUntilIdle(device, 10);
+
+            assertThat(starts).isEqualTo(stops + 1);
+            assertThat(device.server.reportedStatuses()).last().isEqualTo(UpdateStatus.COMPLETED);
+            assertThat(device.server.requests().stream().map(r -> r.getHeaders().get("Range")))
+                    .contains("bytes=" + 100 * stops + "-");
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.1.0");
+        }
+    }
+
+    @Test
+    void aLoopAcrossStepsIsGivenUpAfterTheTransitionLimit(@TempDir Path dir) {
+        try (DeviceFixture device = newDevice(dir, true)) {
+            device.maxTransitions = 6;
+            // the device goes down once in each step it enters: every start gets one step further
+            java.util.Set<String> survived = new java.util.HashSet<>();
+            device.afterSave = name -> {
+                if (!name.equals("waiting") && survived.add(name)) {
+                    throw new DeviceFixture.PowerCut("once in " + name);
+                }
+            };
+
+            int starts = startUntilIdle(device, 30);
+
+            assertThat(starts).isLessThan(30);
             assertThat(device.server.reportedStatuses()).last().isEqualTo(UpdateStatus.FAILED);
             assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
-                    .contains("stopped after").contains("switched back to v1.0.0");
+                    .contains("stopped after 6 state changes (limit 6)");
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
         }
+    }
+
+    /** Starts the agent on the device's disk until an update has run to idle; returns how many starts it took. */
+    private static int startUntilIdle(DeviceFixture device, int maxStarts) {
+        int starts = 0;
+        UpdateMachine machine = null;
+        while (starts < maxStarts && (machine == null || !machine.idle())) {
+            starts++;
+            try {
+                machine = device.runToIdle(device.machine());
+            } catch (DeviceFixture.PowerCut cut) {
+                machine = null;
+            }
+        }
+        assertThat(machine).as("idle within " + maxStarts + " starts").isNotNull();
+        return starts;
     }
 
     private static DeviceFixture newDevice(Path dir, boolean healthy) {

@@ -5,14 +5,14 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -84,11 +84,9 @@ public final class PackageExtractor {
     /** What has been written into one target directory, so that it can be synced or taken back. */
     private static final class Release {
         private final Path root;
-        private final List<Path> directories = new ArrayList<>();
 
         Release(Path root) {
             this.root = root.toAbsolutePath().normalize();
-            directories.add(this.root);
         }
 
         void directory(String relative) throws IOException {
@@ -115,11 +113,21 @@ public final class PackageExtractor {
             setMode(file, entry.executable() ? EXECUTABLE : REGULAR);
         }
 
-        /** Directory entries must reach the disk too, or a power cut can lose files that were fsynced. */
+        /**
+         * Directory entries must reach the disk too, or a power cut can lose files that were fsynced. The tree is
+         * walked rather than remembered: a list of every directory created would grow with the package.
+         */
         void sync() throws IOException {
-            for (int i = directories.size() - 1; i >= 0; i--) {
-                syncDirectory(directories.get(i));
-            }
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    if (e != null) {
+                        throw e;
+                    }
+                    syncDirectory(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
             Path parent = root.toAbsolutePath().getParent();
             if (parent != null) {
                 syncDirectory(parent);
@@ -150,7 +158,6 @@ public final class PackageExtractor {
             ensureDirectory(dir.getParent());
             Files.createDirectory(dir);
             setMode(dir, EXECUTABLE);
-            directories.add(dir);
         }
 
         private static void setMode(Path path, Set<PosixFilePermission> mode) throws IOException {

@@ -6,14 +6,23 @@ import java.nio.file.Path;
 
 /**
  * Decides whether a ZIP is an update package that may be stored or installed, without trusting anything in it.
- * The server runs it on every upload, the agent on every download, the packager on what it built.
+ * The server runs it on every upload, the agent on every download, the packager on what it built; all three with
+ * the same {@link PackageLimits}, so what one accepts the others can read.
  *
- * <p>Refused, each with a message that says what to do: a file that is not a ZIP, a ZIP over the size or entry
- * limits, an entry outside {@code update_metadata.json} and {@code pi_client/**}, an absolute path, a {@code ..}
- * segment, a backslash, a duplicate name, a symbolic link entry, an encrypted entry, metadata that does not parse or
- * has no valid version, a manifest file missing from the ZIP or a file missing from the manifest, a size or SHA-256
- * that differs from the manifest (counted as the bytes are inflated, so a size lie cannot inflate without end), a
- * {@code pi_client/VERSION} that differs from the metadata, and system package names Debian would not accept.
+ * <p>Refused, each with a message that says what to do: a file that is not a ZIP or is beyond the limits (size,
+ * entries, directories, name length, central directory, metadata, unpacked size); a ZIP that two readers could read
+ * differently (bytes before, between or after its entries, overlapping entries, a local header or data descriptor
+ * that disagrees with the central directory, comments, ZIP64, several disks, unknown flags, a name beyond ASCII
+ * without the UTF-8 flag or with a second name in an extra field, deflated data that ends before or after its
+ * compressed size, a wrong CRC-32); an entry outside {@code update_metadata.json} and {@code pi_client/**}, an
+ * absolute path, a {@code ..} segment, a backslash, a control character, a name too long or too deep for the
+ * device, a duplicate, names that differ only by case or Unicode normalization, a file that is also a directory;
+ * a symbolic link, device file, FIFO or socket, setuid, setgid or sticky bits, data in a directory entry; an
+ * encrypted entry or a compression other than stored and deflated; metadata that does not parse, gives a property
+ * twice, is beyond the JSON bounds or has no valid version; a manifest file missing from the ZIP or a file missing
+ * from the manifest, a size or SHA-256 that differs from the manifest (counted as the bytes are inflated, so a size
+ * lie cannot inflate without end), a {@code pi_client/VERSION} that differs from the metadata, and system package
+ * names Debian would not accept. The corpus of {@code HostilePackagesTests} has one package for each.
  *
  * <p>The ZIP is streamed entry by entry; memory use does not grow with its size.
  */

@@ -1,6 +1,13 @@
 package dev.javia.ota.protocol.pkg;
 
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.TokenStreamFactory;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.databind.DatabindException;
 import tools.jackson.core.util.DefaultIndenter;
 import tools.jackson.core.util.DefaultPrettyPrinter;
 import tools.jackson.databind.DeserializationFeature;
@@ -10,6 +17,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The one JSON mapper for {@code update_metadata.json}. Its output must be the same bytes for the same metadata on
@@ -28,6 +37,9 @@ public final class PackageJson {
                     .withArrayIndenter(new DefaultIndenter("  ", "\n")))
             .build();
 
+    /** Where Jackson names its own methods and classes in a message: {@code , from `StreamReadConstraints...`}. */
+    private static final Pattern INTERNALS = Pattern.compile(",? from `[^`]*`");
+
     private PackageJson() {
     }
 
@@ -37,12 +49,35 @@ public final class PackageJson {
     }
 
     /**
-     * @throws InvalidPackageException when the JSON does not describe update metadata
+     * Reads within {@code limits}: the parse cannot take more memory than a manifest of their size needs. The JSON
+     * must be UTF-8, one object with no property given twice (readers differ on which one wins) and nothing after
+     * it.
+     *
+     * @throws InvalidPackageException when the JSON does not describe update metadata, or {@code json} throws it
      */
-    public static UpdateMetadata read(InputStream json) {
-        try {
-            return MAPPER.readValue(json, UpdateMetadata.class);
+    public static UpdateMetadata read(InputStream json, PackageLimits limits) {
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(limits.metadataConstraints())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .disable(StreamReadFeature.AUTO_CLOSE_SOURCE)
+                .disable(TokenStreamFactory.Feature.CHARSET_DETECTION)
+                .build();
+        try (JsonParser parser = factory.createParser(ObjectReadContext.empty(), json)) {
+            UpdateMetadata metadata = MAPPER.readerFor(UpdateMetadata.class)
+                    .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .readValue(parser);
+            if (parser.nextToken() != null) {
+                throw new InvalidPackageException(PackageLayout.METADATA + " has more after its JSON object: "
+                        + "rebuild the package with create_update");
+            }
+            return metadata;
         } catch (JacksonException e) {
+            // a refusal of the stream underneath (a size lie, a CRC-32 mismatch) says more than Jackson's wrapper
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof InvalidPackageException refusal) {
+                    throw refusal;
+                }
+            }
             throw unreadable(e);
         }
     }
@@ -64,8 +99,31 @@ public final class PackageJson {
         return MAPPER.writeValueAsString(metadata);
     }
 
+    /** Says what is wrong in the terms of the file, without Jackson's class and type names. */
     private static InvalidPackageException unreadable(JacksonException e) {
-        return new InvalidPackageException(PackageLayout.METADATA + " is not valid update metadata ("
-                + e.getOriginalMessage() + "): rebuild the package with create_update", e);
+        String what;
+        if (e instanceof StreamConstraintsException) {
+            what = "it goes beyond what package metadata may hold: " + INTERNALS.matcher(e.getOriginalMessage())
+                    .replaceAll("");
+        } else if (e instanceof DatabindException && !e.getPath().isEmpty()) {
+            what = "the value at " + path(e.getPath()) + " is missing or of the wrong kind";
+        } else {
+            what = INTERNALS.matcher(e.getOriginalMessage()).replaceAll("");
+        }
+        return new InvalidPackageException(PackageLayout.METADATA + " is not valid update metadata (" + what
+                + "): rebuild the package with create_update", e);
+    }
+
+    /** E.g. {@code files[2].size}. */
+    private static String path(List<JacksonException.Reference> references) {
+        StringBuilder path = new StringBuilder();
+        for (JacksonException.Reference reference : references) {
+            if (reference.getPropertyName() != null) {
+                path.append(path.length() == 0 ? "" : ".").append(reference.getPropertyName());
+            } else if (reference.getIndex() >= 0) {
+                path.append('[').append(reference.getIndex()).append(']');
+            }
+        }
+        return path.toString();
     }
 }

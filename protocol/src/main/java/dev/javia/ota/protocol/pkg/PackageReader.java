@@ -4,88 +4,94 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
 
 /**
  * The checks shared by {@link PackageInspector} and {@link PackageExtractor}. {@link #open} checks everything
- * that can be checked without inflating (structure, names, metadata, manifest against entries); {@link #readFiles}
- * then hands each file's content to a sink through a {@link VerifyingInputStream}, so an extractor never writes a
- * byte of a package whose structure is wrong, and learns of wrong content before it finishes.
+ * that can be checked before the files are read (the ZIP's structure, see {@link ZipDirectory}; names, types and
+ * modes; metadata; manifest against entries); {@link #readFiles} then hands each file's content to a sink through
+ * an {@link EntryStream} that checks it against the manifest, so an extractor never writes a byte of a package whose
+ * structure is wrong, and learns of wrong content before it finishes. Every read is bounded by the
+ * {@link PackageLimits}; file contents are streamed.
  */
 final class PackageReader implements Closeable {
 
-    /** Far above any real manifest (10,000 files at ~150 bytes each), far below a memory problem. */
-    static final long MAX_METADATA_BYTES = 16L * 1024 * 1024;
     private static final long MAX_VERSION_FILE_BYTES = 64;
-    private static final byte[] LOCAL_HEADER = {'P', 'K', 3, 4};
-    private static final byte[] EMPTY_ARCHIVE = {'P', 'K', 5, 6};
+    /** An update needs a handful; each becomes an apt-get argument, and a command line has a length limit. */
+    static final int MAX_SYSTEM_PACKAGES = 100;
+    private static final int UNIX_TYPE_MASK = 0170000;
+    private static final int UNIX_REGULAR = 0100000;
+    private static final int UNIX_DIRECTORY = 0040000;
+    private static final int UNIX_SPECIAL_BITS = 07000;
+    private static final int DOS_DIRECTORY = 0x10;
 
-    /** Receives one verified file; the stream fails if the content differs from the manifest. */
+    /** Receives one file; the stream fails if the content differs from the manifest. */
     interface FileSink {
         void accept(ManifestEntry entry, InputStream content) throws IOException;
     }
 
-    private final ZipFile zipFile;
+    private final FileChannel channel;
     private final UpdateMetadata metadata;
-    private final Map<ManifestEntry, ZipEntry> files;
+    private final Map<ManifestEntry, ZipDirectory.Entry> files;
     private final List<String> directories;
 
-    private PackageReader(ZipFile zipFile, UpdateMetadata metadata, Map<ManifestEntry, ZipEntry> files,
+    private PackageReader(FileChannel channel, UpdateMetadata metadata, Map<ManifestEntry, ZipDirectory.Entry> files,
                           List<String> directories) {
-        this.zipFile = zipFile;
+        this.channel = channel;
         this.metadata = metadata;
         this.files = files;
         this.directories = directories;
     }
 
     static PackageReader open(Path zip, PackageLimits limits) throws IOException {
-        checkFile(zip, limits);
-        List<ZipDirectory.Record> records = ZipDirectory.read(zip, limits.maxEntries());
-        checkRecords(records);
-        ZipFile zipFile;
-        try {
-            zipFile = new ZipFile(zip.toFile());
-        } catch (ZipException e) {
-            throw new InvalidPackageException("the ZIP is damaged (" + e.getMessage() + "): build the package "
-                    + "again with create_update and upload it again", e);
+        if (!Files.isRegularFile(zip)) {
+            throw new InvalidPackageException("package file '" + zip + "' does not exist or is not a file: "
+                    + "give the path of the update_vX.Y.Z.zip that create_update built");
         }
+        FileChannel channel = FileChannel.open(zip, StandardOpenOption.READ);
         try {
-            List<ZipEntry> entries = sameEntries(zipFile, records);
-            ZipEntry metadataEntry = null;
-            Map<String, ZipEntry> fileEntries = new LinkedHashMap<>();
+            // the size of what is open, not of what the name pointed at a moment before
+            long size = channel.size();
+            if (size > limits.maxPackageBytes()) {
+                throw new InvalidPackageException("the package is " + size + " bytes, more than the limit of "
+                        + limits.maxPackageBytes() + " bytes: leave large files out of the update");
+            }
+            List<ZipDirectory.Entry> entries = ZipDirectory.read(channel, limits);
+            checkEntries(entries, limits);
+            ZipDirectory.Entry metadataEntry = null;
+            Map<String, ZipDirectory.Entry> fileEntries = new LinkedHashMap<>();
             List<String> directories = new ArrayList<>();
-            for (ZipEntry entry : entries) {
-                if (entry.getName().equals(PackageLayout.METADATA)) {
+            for (ZipDirectory.Entry entry : entries) {
+                if (entry.name().equals(PackageLayout.METADATA)) {
                     metadataEntry = entry;
-                } else if (entry.isDirectory()) {
-                    directories.add(relative(entry.getName()));
+                } else if (entry.directory()) {
+                    checkEmpty(channel, entry);
+                    directories.add(relative(entry.name()));
                 } else {
-                    fileEntries.put(entry.getName(), entry);
+                    fileEntries.put(entry.name(), entry);
                 }
             }
             if (metadataEntry == null) {
                 throw new InvalidPackageException("the package has no " + PackageLayout.METADATA
                         + ": build it with create_update");
             }
-            UpdateMetadata metadata = readMetadata(zipFile, metadataEntry);
+            UpdateMetadata metadata = readMetadata(channel, metadataEntry, limits);
             checkMetadata(metadata);
-            Map<ManifestEntry, ZipEntry> files = matchManifest(metadata, fileEntries, limits);
-            return new PackageReader(zipFile, metadata, files, directories);
+            Map<ManifestEntry, ZipDirectory.Entry> files = matchManifest(metadata, fileEntries, limits);
+            return new PackageReader(channel, metadata, files, directories);
         } catch (RuntimeException | IOException e) {
-            zipFile.close();
+            channel.close();
             throw e;
         }
     }
@@ -100,17 +106,16 @@ final class PackageReader implements Closeable {
     }
 
     void readFiles(FileSink sink) throws IOException {
-        for (Map.Entry<ManifestEntry, ZipEntry> file : files.entrySet()) {
+        for (Map.Entry<ManifestEntry, ZipDirectory.Entry> file : files.entrySet()) {
             ManifestEntry expected = file.getKey();
-            try (InputStream raw = zipFile.getInputStream(file.getValue())) {
-                VerifyingInputStream content = new VerifyingInputStream(raw, expected);
+            try (EntryStream content = new EntryStream(channel, file.getValue(), expected.sha256())) {
                 if (expected.path().equals(PackageLayout.VERSION_FILE)) {
                     byte[] bytes = content.readAllBytes();
                     checkVersionFile(bytes);
                     sink.accept(expected, new ByteArrayInputStream(bytes));
                 } else {
                     sink.accept(expected, content);
-                    content.drainAndVerify();
+                    content.readToEnd();
                 }
             }
         }
@@ -118,107 +123,91 @@ final class PackageReader implements Closeable {
 
     @Override
     public void close() throws IOException {
-        zipFile.close();
+        channel.close();
     }
 
-    private static void checkFile(Path zip, PackageLimits limits) throws IOException {
-        if (!Files.isRegularFile(zip)) {
-            throw new InvalidPackageException("package file '" + zip + "' does not exist or is not a file: "
-                    + "give the path of the update_vX.Y.Z.zip that create_update built");
-        }
-        long size = Files.size(zip);
-        if (size > limits.maxPackageBytes()) {
-            throw new InvalidPackageException("the package is " + size + " bytes, more than the limit of "
-                    + limits.maxPackageBytes() + " bytes: leave large files out of the update");
-        }
-        byte[] magic = new byte[4];
-        try (InputStream in = Files.newInputStream(zip)) {
-            if (in.readNBytes(magic, 0, 4) < 4
-                    || !(java.util.Arrays.equals(magic, LOCAL_HEADER) || java.util.Arrays.equals(magic, EMPTY_ARCHIVE))) {
-                throw ZipDirectory.notZip();
-            }
-        }
-    }
-
-    private static void checkRecords(List<ZipDirectory.Record> records) {
-        Set<String> names = new HashSet<>();
-        Set<String> fileNames = new HashSet<>();
-        for (ZipDirectory.Record record : records) {
-            String name = record.name();
+    /** Names, types and modes, entry by entry; the ZIP's structure was checked by {@link ZipDirectory}. */
+    private static void checkEntries(List<ZipDirectory.Entry> entries, PackageLimits limits) {
+        EntryNames names = new EntryNames();
+        for (ZipDirectory.Entry entry : entries) {
+            String name = entry.name();
             String problem = PackagePaths.entryProblem(name);
             if (problem != null) {
                 throw new InvalidPackageException("entry '" + name + "' " + problem + ": rebuild it with create_update");
             }
-            if (!names.add(name)) {
-                throw new InvalidPackageException("entry '" + name + "' appears twice: rebuild the package with "
-                        + "create_update");
-            }
-            if (record.symlink()) {
-                throw new InvalidPackageException("entry '" + name + "' is a symbolic link, which a package must not "
-                        + "contain: replace the link with the file and rebuild with create_update");
-            }
-            if (record.encrypted()) {
-                throw new InvalidPackageException("entry '" + name + "' is encrypted: build the package with "
-                        + "create_update, without a password");
-            }
-            if (record.method() != ZipEntry.STORED && record.method() != ZipEntry.DEFLATED) {
-                throw new InvalidPackageException("entry '" + name + "' uses compression method " + record.method()
-                        + " (only stored and deflated are read): rebuild the package with create_update");
-            }
-            if (!record.directory()) {
-                fileNames.add(name);
+            names.add(name);
+            checkType(entry);
+            if (entry.directory() && entry.size() != 0) {
+                throw new InvalidPackageException("entry '" + name + "' is a directory but holds " + entry.size()
+                        + " bytes of data: rebuild the package with create_update");
             }
         }
-        for (String name : names) {
-            String bare = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
-            for (int slash = bare.indexOf('/'); slash >= 0; slash = bare.indexOf('/', slash + 1)) {
-                if (fileNames.contains(bare.substring(0, slash))) {
-                    throw new InvalidPackageException("entry '" + bare.substring(0, slash) + "' is a file and also "
-                            + "the directory of '" + name + "': rebuild the package with create_update");
-                }
-            }
-            if (name.endsWith("/") && fileNames.contains(bare)) {
-                throw new InvalidPackageException("entry '" + bare + "' is both a file and a directory: rebuild "
-                        + "the package with create_update");
-            }
+        names.check(limits.maxEntries());
+    }
+
+    /**
+     * Only files and directories, as their names say, without setuid, setgid or sticky bits: other extractors
+     * apply the ZIP's modes (the agent takes them from the manifest).
+     */
+    private static void checkType(ZipDirectory.Entry entry) {
+        String name = entry.name();
+        int mode = entry.unixMode();
+        int type = mode & UNIX_TYPE_MASK;
+        if (entry.symlink()) {
+            throw new InvalidPackageException("entry '" + name + "' is a symbolic link, which a package must not "
+                    + "contain: replace the link with the file and rebuild with create_update");
+        }
+        if (type != 0 && type != UNIX_REGULAR && type != UNIX_DIRECTORY) {
+            throw new InvalidPackageException("entry '" + name + "' is a " + special(type) + " (Unix mode "
+                    + Integer.toOctalString(mode) + "), which a package must not contain: only files and directories "
+                    + "are installed; rebuild the package with create_update");
+        }
+        boolean markedDirectory = type == UNIX_DIRECTORY || (entry.externalAttributes() & DOS_DIRECTORY) != 0;
+        if ((type != 0 && (type == UNIX_DIRECTORY) != entry.directory()) || (markedDirectory && !entry.directory())) {
+            throw new InvalidPackageException("entry '" + name + "' is named as a " + (entry.directory() ? "directory"
+                    : "file") + " but its attributes mark it as a " + (entry.directory() ? "file" : "directory")
+                    + " (readers would disagree): rebuild the package with create_update");
+        }
+        if ((mode & UNIX_SPECIAL_BITS) != 0) {
+            throw new InvalidPackageException("entry '" + name + "' has the setuid, setgid or sticky bit (Unix mode "
+                    + Integer.toOctalString(mode) + "): a package's modes are 0644 and 0755 only; rebuild it with "
+                    + "create_update");
         }
     }
 
-    /** Refuses a ZIP whose central directory reads differently to ZipFile than to ZipDirectory. */
-    private static List<ZipEntry> sameEntries(ZipFile zipFile, List<ZipDirectory.Record> records) {
-        List<ZipEntry> entries = new ArrayList<>(records.size());
-        Enumeration<? extends ZipEntry> enumeration = zipFile.entries();
-        while (enumeration.hasMoreElements()) {
-            entries.add(enumeration.nextElement());
+    private static String special(int type) {
+        switch (type) {
+            case 0010000:
+                return "FIFO (named pipe)";
+            case 0020000:
+                return "character device file";
+            case 0060000:
+                return "block device file";
+            case 0140000:
+                return "socket";
+            default:
+                return "special file";
         }
-        boolean same = entries.size() == records.size();
-        for (int i = 0; same && i < entries.size(); i++) {
-            same = entries.get(i).getName().equals(records.get(i).name());
-        }
-        if (!same) {
-            throw new InvalidPackageException("the ZIP's directory is inconsistent (readers would disagree on its "
-                    + "entries): rebuild the package with create_update");
-        }
-        return entries;
     }
 
-    private static UpdateMetadata readMetadata(ZipFile zipFile, ZipEntry entry) throws IOException {
-        if (entry.getSize() > MAX_METADATA_BYTES) {
-            throw metadataTooLarge();
+    /** A directory entry must inflate to nothing: data there is data that no extractor writes, or one does. */
+    private static void checkEmpty(FileChannel channel, ZipDirectory.Entry directory) throws IOException {
+        try (EntryStream content = new EntryStream(channel, directory)) {
+            content.readToEnd();
         }
-        byte[] json;
-        try (InputStream in = zipFile.getInputStream(entry)) {
-            json = in.readNBytes((int) MAX_METADATA_BYTES + 1);
-        }
-        if (json.length > MAX_METADATA_BYTES) {
-            throw metadataTooLarge();
-        }
-        return PackageJson.read(new ByteArrayInputStream(json));
     }
 
-    private static InvalidPackageException metadataTooLarge() {
-        return new InvalidPackageException(PackageLayout.METADATA + " is larger than " + MAX_METADATA_BYTES
-                + " bytes: rebuild the package with create_update");
+    private static UpdateMetadata readMetadata(FileChannel channel, ZipDirectory.Entry entry, PackageLimits limits)
+            throws IOException {
+        if (entry.size() > limits.maxMetadataBytes()) {
+            throw new InvalidPackageException(PackageLayout.METADATA + " is " + entry.size() + " bytes, more than "
+                    + "the limit of " + limits.maxMetadataBytes() + ": rebuild the package with create_update");
+        }
+        try (EntryStream json = new EntryStream(channel, entry)) {
+            UpdateMetadata metadata = PackageJson.read(json, limits);
+            json.readToEnd();
+            return metadata;
+        }
     }
 
     private static void checkMetadata(UpdateMetadata metadata) {
@@ -244,6 +233,10 @@ final class PackageReader implements Closeable {
         }
         if (metadata.createdAt() == null) {
             throw new InvalidPackageException(file + " has no created_at" + rebuild);
+        }
+        if (metadata.systemPackages().size() > MAX_SYSTEM_PACKAGES) {
+            throw new InvalidPackageException(file + " lists " + metadata.systemPackages().size() + " system "
+                    + "packages, more than the limit of " + MAX_SYSTEM_PACKAGES + rebuild);
         }
         for (String name : metadata.systemPackages()) {
             if (!DebianPackageNames.isValid(name)) {
@@ -292,8 +285,8 @@ final class PackageReader implements Closeable {
         }
     }
 
-    private static Map<ManifestEntry, ZipEntry> matchManifest(UpdateMetadata metadata, Map<String, ZipEntry> entries,
-                                                              PackageLimits limits) {
+    private static Map<ManifestEntry, ZipDirectory.Entry> matchManifest(UpdateMetadata metadata,
+            Map<String, ZipDirectory.Entry> entries, PackageLimits limits) {
         Map<String, ManifestEntry> byName = new HashMap<>();
         long total = 0;
         for (ManifestEntry entry : metadata.files()) {
@@ -310,15 +303,15 @@ final class PackageReader implements Closeable {
                         + PackageLayout.METADATA + ": rebuild the package with create_update");
             }
         }
-        Map<ManifestEntry, ZipEntry> files = new LinkedHashMap<>();
+        Map<ManifestEntry, ZipDirectory.Entry> files = new LinkedHashMap<>();
         for (ManifestEntry expected : metadata.files()) {
-            ZipEntry entry = entries.get(expected.entryName());
+            ZipDirectory.Entry entry = entries.get(expected.entryName());
             if (entry == null) {
                 throw new InvalidPackageException("the manifest lists '" + expected.path() + "' but the package has "
                         + "no entry '" + expected.entryName() + "': rebuild the package with create_update");
             }
-            if (entry.getSize() >= 0 && entry.getSize() != expected.size()) {
-                throw new InvalidPackageException("entry '" + entry.getName() + "' declares " + entry.getSize()
+            if (entry.size() != expected.size()) {
+                throw new InvalidPackageException("entry '" + entry.name() + "' declares " + entry.size()
                         + " bytes but the manifest says " + expected.size() + ": rebuild the package with create_update");
             }
             files.put(expected, entry);

@@ -39,7 +39,7 @@ public record UpdateMetadata(
     }
 
     public static UpdateMetadata read(InputStream json) {
-        return PackageJson.read(json);
+        return PackageJson.read(json, PackageLimits.defaults());
     }
 
     public void writeTo(OutputStream out) {

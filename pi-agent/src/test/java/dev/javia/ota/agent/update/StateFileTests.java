@@ -1,0 +1,80 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.protocol.api.UpdateOffer;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.api.UpdateType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The state file only gains fields: agents of either side of a change read each other's files. */
+class StateFileTests {
+
+    /** update-state.json as the agent wrote it before issue 11 (format 1): no format_version, no stop count. */
+    private static final String FORMAT_1 = """
+            {"state":"downloading","job":{"offer":{"id":"%s","version":"v1.1.0","update_type":"urgent",\
+            "description":"test update","package_url":"%s","sha256":"%s","size_bytes":%d,\
+            "requires_system_packages":true,"system_packages":["libopus0"]},"scheduled_for":"2025-06-01T11:59:00Z",\
+            "offered_at":"2025-06-01T12:00:00Z","system_packages":[],"previous_version":null,"outcome":null,\
+            "failure":null},"transitions":2}""";
+
+    /** The snapshot as an agent of format 1 reads it. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record FormatOneSnapshot(String state, UpdateJob job, int transitions) {
+    }
+
+    @Test
+    void anAgentResumesFromAFileOfFormatOne(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.URGENT, List.of("libopus0"));
+            Path file = Files.createDirectories(device.stateDir).resolve(StateFile.NAME);
+            Files.writeString(file, FORMAT_1.formatted(offer.id(), offer.packageUrl(), offer.sha256(),
+                    offer.sizeBytes()));
+
+            UpdateMachine machine = device.machine();
+            assertThat(machine.current().name()).isEqualTo("downloading");
+            assertThat(machine.transitions()).isEqualTo(3);
+            StateFile.Snapshot resumed = new StateFile(device.stateDir, device.client.json()).load().orElseThrow();
+            assertThat(resumed.formatVersion()).isEqualTo(StateFile.FORMAT_VERSION);
+            assertThat(resumed.stopsInStep()).as("one stop in downloading, counted from a file that had none")
+                    .isEqualTo(1);
+
+            device.runToIdle(machine);
+            assertThat(device.server.reportedStatuses()).containsExactly(UpdateStatus.DOWNLOADING,
+                    UpdateStatus.INSTALLING, UpdateStatus.COMPLETED);
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.1.0");
+        }
+    }
+
+    @Test
+    void anAgentOfFormatOneReadsTheNewFormat(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.publish("v1.1.0", UpdateType.URGENT, List.of());
+            device.afterSave = name -> {
+                if (name.equals("verifying")) {
+                    throw new DeviceFixture.PowerCut("in verifying");
+                }
+            };
+            try {
+                device.runToIdle(device.machine());
+            } catch (DeviceFixture.PowerCut cut) {
+                // the agent stopped in verifying; an older agent is started on its disk
+            }
+
+            String json = Files.readString(device.stateDir.resolve(StateFile.NAME));
+            assertThat(json).contains("\"format_version\":2");
+            FormatOneSnapshot old = device.client.json().readValue(json, FormatOneSnapshot.class);
+            assertThat(old.state()).isEqualTo("verifying");
+            assertThat(old.job().offer().version()).isEqualTo("v1.1.0");
+            assertThat(old.transitions()).isEqualTo(3);
+        }
+    }
+}
