@@ -26,6 +26,7 @@ import org.springframework.core.io.Resource;
 import org.springframework.http.CacheControl;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpRange;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -181,10 +182,11 @@ class UpdateController {
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "416",
-            description = "The Range lies outside the package; Content-Range gives its size",
+            description = "The Range is unreadable or outside the package; Content-Range gives its size",
             headers = @Header(name = HttpHeaders.CONTENT_RANGE,
                     schema = @Schema(type = "string", example = "bytes */48213")),
-            content = @Content)
+            content = @Content(mediaType = OpenApiDocument.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiDocument.PROBLEM)))
     @ApiResponse(responseCode = "500", ref = OpenApiDocument.SERVER_ERROR)
     ResponseEntity<Resource> download(@PathVariable @Parameter(description = "the update's id") UUID id,
             @Parameter(hidden = true) Caller caller, WebRequest request) throws IOException {
@@ -200,6 +202,7 @@ class UpdateController {
             throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "the package of " + update.version()
                     + " is missing from the server's storage: restore it or publish a new version");
         }
+        checkRange(request.getHeader(HttpHeaders.RANGE), resource);
         return ResponseEntity.ok()
                 .eTag(etag)
                 .contentType(MediaType.parseMediaType("application/zip"))
@@ -208,5 +211,25 @@ class UpdateController {
                         .filename("update_" + update.version() + ".zip").build().toString())
                 .cacheControl(CacheControl.noCache())
                 .body(resource);
+    }
+
+    /**
+     * Refuses a Range the package cannot serve before Spring does: Spring answers it with 416 but still writes the
+     * whole package as the body, so a device resuming with a wrong offset would fetch it all for nothing.
+     */
+    private static void checkRange(String range, Resource resource) throws IOException {
+        if (range == null) {
+            return;
+        }
+        try {
+            HttpRange.toResourceRegions(HttpRange.parseRanges(range), resource);
+        } catch (IllegalArgumentException e) {
+            long size = resource.contentLength();
+            ApiException refusal = new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "the Range '"
+                    + range + "' is not within the package's " + size + " bytes: resume with bytes=N- and N below "
+                    + size + ", or download it whole without Range");
+            refusal.getHeaders().set(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
+            throw refusal;
+        }
     }
 }
