@@ -48,7 +48,8 @@ class OpenApiContractTests extends ApiTestSupport {
         for (ApiDocument.Operation operation : document.operations()) {
             assertThat(operation.parameters()).as(operation + " parameters")
                     .noneMatch(parameter -> parameter.path("name").asString().equalsIgnoreCase("caller"));
-            assertThat(operation.statuses()).as(operation + " statuses").contains("401", "403", "500", "503");
+            assertThat(operation.statuses()).as(operation + " statuses")
+                    .contains("400", "401", "403", "406", "500", "503");
             assertThat(operation.statuses()).as(operation + " has a success").anyMatch(code -> code.startsWith("2"));
             assertThat(document.json().path("security").toString()).contains(ApiPaths.API_KEY_HEADER);
         }
@@ -118,6 +119,7 @@ class OpenApiContractTests extends ApiTestSupport {
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, token));
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, ENROLLMENT));
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, null));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, ADMIN, "Accept", "text/html"));
         check("POST", ApiPaths.CREATE_UPDATE, publish("v1.1.0", "scheduled", "libopus0", null));
         String updateId = check("GET", ApiPaths.UPDATES, api.get(ApiPaths.UPDATES, ADMIN)).json().get(0).get("id")
                 .asString();

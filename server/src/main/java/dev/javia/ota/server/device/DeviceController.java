@@ -17,6 +17,7 @@ import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -33,6 +34,8 @@ import org.springframework.web.bind.annotation.RestController;
 class DeviceController {
 
     private static final int MAX_PAGE_SIZE = 500;
+    /** An answer is application/json, whatever else the Accept header allows (application/problem+json too). */
+    private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
 
     private final DeviceRegistry registry;
     private final DeviceRepository devices;
@@ -42,7 +45,7 @@ class DeviceController {
         this.devices = devices;
     }
 
-    @PostMapping("/register")
+    @PostMapping(path = "/register", produces = JSON)
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(operationId = "registerDevice", summary = "Register a device, or give a known one a new token",
             description = """
@@ -56,7 +59,7 @@ class DeviceController {
         return registry.register(request).registration();
     }
 
-    @GetMapping("/{deviceUuid}")
+    @GetMapping(path = "/{deviceUuid}", produces = JSON)
     @Operation(operationId = "getDevice", summary = "A device's record",
             description = "An admin key, or the device's own token.")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device")
@@ -66,7 +69,7 @@ class DeviceController {
         return registry.find(deviceUuid).view();
     }
 
-    @PatchMapping("/{deviceUuid}/status")
+    @PatchMapping(path = "/{deviceUuid}/status", produces = JSON)
     @Operation(operationId = "changeDeviceStatus", summary = "Set a device's status (and version)",
             description = "An admin key, or the device's own token.")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device as changed")
@@ -77,7 +80,7 @@ class DeviceController {
         return registry.changeStatus(deviceUuid, change);
     }
 
-    @GetMapping({"", "/"})
+    @GetMapping(path = {"", "/"}, produces = JSON)
     @Operation(operationId = "listDevices", summary = "The fleet, newest registration first, a page at a time",
             description = "Admin keys only.")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "One page of devices")

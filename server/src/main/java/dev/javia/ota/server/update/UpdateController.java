@@ -49,6 +49,8 @@ import java.util.UUID;
 @Tag(name = "updates", description = "Publishing updates, and each device's check, progress and download")
 class UpdateController {
 
+    /** An answer is application/json, whatever else the Accept header allows (application/problem+json too). */
+    private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
     private static final String ZIP = "application/zip";
 
     private final UpdatePublisher publisher;
@@ -68,7 +70,8 @@ class UpdateController {
         this.heartbeats = heartbeats;
     }
 
-    @PostMapping(path = "/api/v1/updates/create", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    @PostMapping(path = "/api/v1/updates/create", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+            produces = JSON)
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(operationId = "createUpdate", summary = "Publish an update and schedule it for the fleet",
             description = """
@@ -109,7 +112,7 @@ class UpdateController {
         return publisher.publish(form, pkg);
     }
 
-    @GetMapping({"/api/v1/updates", "/api/v1/updates/"})
+    @GetMapping(path = {"/api/v1/updates", "/api/v1/updates/"}, produces = JSON)
     @Operation(operationId = "listUpdates", summary = "Every published update, with its devices' statuses",
             description = "Admin keys only.")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The updates, newest first")
@@ -118,7 +121,7 @@ class UpdateController {
     }
 
     /** A heartbeat also answers the update check: one request for each device every five minutes does both. */
-    @PostMapping("/api/v1/devices/{deviceUuid}/heartbeat")
+    @PostMapping(path = "/api/v1/devices/{deviceUuid}/heartbeat", produces = JSON)
     @Operation(operationId = "sendHeartbeat", summary = "The device is alive; the answer includes the update check",
             description = "The device's own token (or an admin key). Every field of the body is optional.")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
@@ -131,7 +134,7 @@ class UpdateController {
         return reply.withUpdateCheck(checks.check(caller, deviceUuid));
     }
 
-    @GetMapping("/api/v1/devices/{deviceUuid}/updates/check")
+    @GetMapping(path = "/api/v1/devices/{deviceUuid}/updates/check", produces = JSON)
     @Operation(operationId = "checkForUpdate", summary = "The update the device should install, if any",
             description = "The device's own token (or an admin key).")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
@@ -143,7 +146,7 @@ class UpdateController {
         return checks.check(caller, deviceUuid);
     }
 
-    @PostMapping("/api/v1/updates/{id}/status")
+    @PostMapping(path = "/api/v1/updates/{id}/status", produces = JSON)
     @Operation(operationId = "reportUpdateStatus", summary = "A device reports a step of an update",
             description = """
                     The device's own token (device_uuid may then be left out), or an admin key with device_uuid. \

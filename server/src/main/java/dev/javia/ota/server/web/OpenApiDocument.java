@@ -77,7 +77,8 @@ public class OpenApiDocument {
                                 .description("an admin key, the enrollment key or a device token"))
                         .addSchemas("Problem", problemSchema())
                         .addResponses("BadRequest", problem("""
-                                The request is malformed: a field, a parameter or the body is missing or invalid."""))
+                                The request is malformed: a field, a parameter or the body is missing or invalid, or \
+                                the request itself is (a header too large, an unreadable path)."""))
                         .addResponses("Unauthorized", problem("""
                                 No X-API-Key header, or a key this server does not know. A device whose token was lost \
                                 registers again with the enrollment key."""))
@@ -85,6 +86,9 @@ public class OpenApiDocument {
                                 The key is known but may not call this: the enrollment key only registers, a device \
                                 token opens only its own device's endpoints and downloads."""))
                         .addResponses("NotFound", problem("No such device or update."))
+                        .addResponses("NotAcceptable", problem("""
+                                The Accept header excludes what this operation answers (JSON, or the ZIP of a \
+                                download)."""))
                         .addResponses("Conflict", problem("""
                                 The request conflicts with what is stored: a version already published or older than \
                                 the newest, a status change an update cannot make, or a write at the same moment."""))
@@ -125,7 +129,7 @@ public class OpenApiDocument {
         return new WireSchemas();
     }
 
-    /** What every operation can answer, and what springdoc cannot tell from the code. */
+    /** What every operation can answer (400, 401, 403, 406, 500, 503), and what springdoc cannot tell. */
     @Bean
     OpenApiCustomizer everyAnswer() {
         return openApi -> {
@@ -159,8 +163,11 @@ public class OpenApiDocument {
 
     private static void addCommonAnswers(Operation operation) {
         var responses = operation.getResponses();
+        // any request can be malformed below the operation: a header too large, an unreadable path
+        responses.putIfAbsent("400", new ApiResponse().$ref(BAD_REQUEST));
         responses.putIfAbsent("401", new ApiResponse().$ref(RESPONSES + "Unauthorized"));
         responses.putIfAbsent("403", new ApiResponse().$ref(RESPONSES + "Forbidden"));
+        responses.putIfAbsent("406", new ApiResponse().$ref(RESPONSES + "NotAcceptable"));
         if (operation.getRequestBody() != null) {
             responses.putIfAbsent("413", new ApiResponse().$ref(RESPONSES + "PayloadTooLarge"));
             responses.putIfAbsent("415", new ApiResponse().$ref(RESPONSES + "UnsupportedMediaType"));
