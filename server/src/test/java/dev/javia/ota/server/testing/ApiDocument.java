@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 public final class ApiDocument {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String PROBLEM_JSON = "application/problem+json";
 
     private final JsonNode root;
     private final ObjectNode strictComponents;
@@ -100,6 +101,33 @@ public final class ApiDocument {
         Schema schema = schemas.computeIfAbsent(pointer, key -> compile(media.get("schema")));
         return schema.validate(value).stream()
                 .map(error -> status + " body " + error.getInstanceLocation() + ": " + error.getMessage()).toList();
+    }
+
+    /**
+     * What is wrong with an error answer by RFC 9457 and the document's Problem schema: its Content-Type, its
+     * fields, a status that differs from the HTTP one, a detail without words. Empty when nothing is.
+     */
+    public List<String> problemViolations(int status, String contentType, byte[] body) {
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith(PROBLEM_JSON)) {
+            return List.of(status + " is not " + PROBLEM_JSON + " but '" + contentType + "': " + preview(body));
+        }
+        JsonNode problem;
+        try {
+            problem = JSON.readTree(body);
+        } catch (JacksonException e) {
+            return List.of(status + " problem is not JSON: " + preview(body));
+        }
+        List<String> found = new ArrayList<>(schemas.computeIfAbsent("Problem",
+                        key -> compile(JSON.createObjectNode().put("$ref", "#/components/schemas/Problem")))
+                .validate(problem).stream()
+                .map(error -> status + " problem " + error.getInstanceLocation() + ": " + error.getMessage()).toList());
+        if (problem.path("status").asInt() != status) {
+            found.add(status + " problem says status " + problem.path("status"));
+        }
+        if (problem.path("detail").asString("").isBlank()) {
+            found.add(status + " problem has no detail");
+        }
+        return found;
     }
 
     private Schema compile(JsonNode schema) {
