@@ -1,11 +1,17 @@
 package dev.javia.ota.server;
 
+import dev.javia.ota.protocol.api.ApiExamples;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.testing.ApiDocument;
 import dev.javia.ota.server.testing.HttpApi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class OpenApiContractTests extends ApiTestSupport {
 
+    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern SNAKE_CASE = Pattern.compile("^[a-z][a-z0-9]*(_[a-z0-9]+)*$");
     private static final String GARBAGE_KEY = "not-a-key-this-server-knows-0000";
 
@@ -60,6 +68,53 @@ class OpenApiContractTests extends ApiTestSupport {
                 .containsExactlyInAnyOrder("package", "version", "description", "update_type", "system_packages",
                         "target_devices");
         assertThat(form.path("required").toString()).contains("package", "version", "update_type");
+    }
+
+    /**
+     * docs/api/examples, the bodies both sides of the API are tested against, are valid for the document too. Its
+     * README says which call each example belongs to; every example must be in that table.
+     */
+    @Test
+    void everyExampleBodyIsValidForTheDocument() throws IOException {
+        Pattern row = Pattern.compile("^\\| (.+?) \\| (?:`(GET|POST|PATCH|PUT|DELETE) ([^`]+)`|any error)");
+        Pattern name = Pattern.compile("`([^`]+)`");
+        Set<String> listed = new TreeSet<>();
+        for (String line : Files.readAllLines(ApiExamples.file("README.md"))) {
+            Matcher call = row.matcher(line);
+            if (!call.find()) {
+                continue;
+            }
+            ApiDocument.Operation operation = call.group(2) == null ? null
+                    : document.operation(call.group(2), call.group(3)).orElseThrow(() -> new AssertionError(
+                            "docs/api/examples/README.md names " + call.group(2) + " " + call.group(3)
+                                    + ", which the API document lacks"));
+            Matcher names = name.matcher(call.group(1));
+            while (names.find()) {
+                for (Path example : examples(names.group(1))) {
+                    listed.add(example.getFileName().toString());
+                    byte[] body = Files.readAllBytes(example);
+                    List<String> found = operation == null
+                            ? document.problemViolations(JSON.readTree(body).path("status").asInt(),
+                                    "application/problem+json", body)
+                            : example.toString().endsWith(".request.json") ? document.requestViolations(operation, body)
+                            : document.violations(operation.method(), call.group(3), operation.success(),
+                                    "application/json", body);
+                    found.forEach(violation -> violations.add(example.getFileName() + ": " + violation));
+                }
+            }
+        }
+        assertThat(violations).as("examples that differ from the API document").isEmpty();
+        try (var files = Files.list(ApiExamples.directory())) {
+            assertThat(listed).as("examples in the README's table").containsAll(files
+                    .map(file -> file.getFileName().toString()).filter(file -> file.endsWith(".json")).toList());
+        }
+    }
+
+    private static List<Path> examples(String glob) throws IOException {
+        var matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        try (var files = Files.list(ApiExamples.directory())) {
+            return files.filter(file -> matcher.matches(file.getFileName())).sorted().toList();
+        }
     }
 
     @Test

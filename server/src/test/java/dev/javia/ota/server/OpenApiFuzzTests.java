@@ -35,7 +35,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>{@code -Dota.fuzz.requests=N} (600 by default, well under a minute) and {@code -Dota.fuzz.seed=S}: a fixed seed
  * by default, so that {@code mvn verify} sends the same sample each time (a failure there is a regression, not luck);
  * {@code bench/fuzz.sh} runs a long campaign with a new seed each time and names it, so that a run can be repeated.
- * The report goes to the test's output and to {@code target/fuzz/openapi-fuzz-report.txt}.
+ * The report goes to the test's output and to {@code target/fuzz/openapi-fuzz-report.txt}. A seeded generator and
+ * one test rather than a property engine's tries: a campaign wants every distinct failure of a run counted and
+ * shown, not the first one shrunk.
  */
 class OpenApiFuzzTests extends ApiTestSupport {
 

@@ -91,16 +91,27 @@ public final class ApiDocument {
         if (!mediaType.endsWith("json") || method.equals("HEAD")) {
             return List.of();
         }
+        return validate(operation.get() + " " + status + " " + mediaType, media.get("schema"), body, status + " body");
+    }
+
+    private List<String> validate(String key, JsonNode schema, byte[] body, String what) {
         JsonNode value;
         try {
             value = JSON.readTree(body);
         } catch (JacksonException e) {
-            return List.of(status + " is not JSON: " + preview(body));
+            return List.of(what + " is not JSON: " + preview(body));
         }
-        String pointer = operation.get() + " " + status + " " + mediaType;
-        Schema schema = schemas.computeIfAbsent(pointer, key -> compile(media.get("schema")));
-        return schema.validate(value).stream()
-                .map(error -> status + " body " + error.getInstanceLocation() + ": " + error.getMessage()).toList();
+        return schemas.computeIfAbsent(key, k -> compile(schema)).validate(value).stream()
+                .map(error -> what + " " + error.getInstanceLocation() + ": " + error.getMessage()).toList();
+    }
+
+    /** What is wrong with a JSON request body by the operation's documented schema; empty when nothing is. */
+    public List<String> requestViolations(Operation operation, byte[] body) {
+        JsonNode media = operation.json().path("requestBody").path("content").get("application/json");
+        if (media == null) {
+            return List.of(operation + " takes no JSON body");
+        }
+        return validate(operation + " request", media.get("schema"), body, "request");
     }
 
     /**
@@ -212,6 +223,12 @@ public final class ApiDocument {
 
         public List<String> statuses() {
             return List.copyOf(node.path("responses").propertyNames());
+        }
+
+        /** The documented success, e.g. 201. */
+        public int success() {
+            return statuses().stream().filter(code -> code.startsWith("2")).findFirst().map(Integer::parseInt)
+                    .orElseThrow(() -> new IllegalStateException(this + " documents no success"));
         }
 
         public List<JsonNode> parameters() {
