@@ -138,7 +138,8 @@ final class FuzzRequests {
             }
         }
         if (chance(0.08)) {
-            pairs.add(pick("x", "page", "size", "status", "caller", "%ff", "a%00") + "=" + queryValue(NODES.objectNode()));
+            String name = pick("x", "page", "size", "status", "caller", "%ff", "a%00");
+            pairs.add(name + "=" + queryValue(NODES.objectNode()));
         }
         return pairs.isEmpty() ? "" : "?" + String.join("&", pairs);
     }

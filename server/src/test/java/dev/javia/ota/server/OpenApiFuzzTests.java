@@ -170,7 +170,7 @@ class OpenApiFuzzTests extends ApiTestSupport {
                 String where = failure.kind().equals("5xx") ? fuzzed.request().method() + " "
                         + fuzzed.operation().path() + " " : "";
                 String signature = "[" + failure.kind() + "] " + where + (answer == null ? "" : answer.status() + ": ")
-                        + shorten(VARYING.matcher(failure.detail() == null ? "" : failure.detail()).replaceAll("_"), 150);
+                        + shorten(VARYING.matcher(String.valueOf(failure.detail())).replaceAll("_"), 150);
                 distinctCount.merge(signature, 1, Integer::sum);
                 distinctOperations.computeIfAbsent(signature, key -> new java.util.TreeSet<>())
                         .add(fuzzed.operation().toString());
@@ -190,7 +190,8 @@ class OpenApiFuzzTests extends ApiTestSupport {
             table.append(String.format("  %-52s %8s %6s %6s %6s%n", "operation", "requests", "2xx", "3-4xx", "5xx/-"));
             byOperation.forEach((operation, counts) -> table.append(String.format("  %-52s %8d %6d %6d %6d%n",
                     operation, counts[0], counts[1], counts[2], counts[3])));
-            table.append(String.format("  5xx: %d, refusals that are no problem detail: %d, malformed problem details: %d%n",
+            table.append(String.format(
+                    "  5xx: %d, refusals that are no problem detail: %d, malformed problem details: %d%n",
                     byStatusClass.getOrDefault("5xx", 0), byKind.getOrDefault("not a problem detail", 0),
                     byKind.getOrDefault("malformed problem detail", 0)));
             table.append(String.format("  failed requests: %d of %d; by kind: %s; distinct failures: %d%n", failed,
