@@ -32,7 +32,10 @@ fi
 
 {
     head="$(git -C "$REPO_DIR" rev-parse --short=7 HEAD)"
-    dirty="$([[ -n "$(git -C "$REPO_DIR" status --porcelain -- server protocol 2>/dev/null)" ]] && echo ", with uncommitted changes")"
+    dirty=""
+    if [[ -n "$(git -C "$REPO_DIR" status --porcelain -- server protocol 2>/dev/null)" ]]; then
+        dirty=", with uncommitted changes"
+    fi
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); code: working tree at $head$dirty."
     echo "Repeat with: SEED=$SEED REQUESTS=$REQUESTS bench/fuzz.sh"
     echo
