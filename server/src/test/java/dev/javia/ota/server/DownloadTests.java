@@ -77,7 +77,16 @@ class DownloadTests extends ApiTestSupport {
         HttpApi.Response response = api.get(ApiPaths.download(updateId), device.token(), "Range",
                 "bytes=" + (zip.length + 10) + "-");
 
-        assertThat(response.status()).isEqualTo(416);
+        assertProblem(response, 416, "below " + zip.length);
+        assertThat(response.header("Content-Range")).isEqualTo("bytes */" + zip.length);
+    }
+
+    @Test
+    void anUnreadableRangeIs416WithoutThePackage() {
+        HttpApi.Response response = api.get(ApiPaths.download(updateId), device.token(), "Range", "bytes=ten-");
+
+        assertProblem(response, 416, "bytes=N-");
+        assertThat(response.bytes().length).isLessThan(zip.length);
     }
 
     @Test

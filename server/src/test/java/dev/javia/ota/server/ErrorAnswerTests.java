@@ -129,8 +129,19 @@ class ErrorAnswerTests extends ApiTestSupport {
         String request = "POST " + ApiPaths.heartbeat(device.uuid()) + " HTTP/1.1\r\nHost: x\r\n"
                 + ApiPaths.API_KEY_HEADER + ": " + device.token() + "\r\nContent-Type: application/json\r\n"
                 + "Content-Length: 54525952\r\n\r\n";
+        // the raw client reads to the end of the stream: the server closes the connection after its answer
         HttpApi.Response answer = raw.exchange(request.getBytes(StandardCharsets.ISO_8859_1), false);
         assertProblem(answer, 413, "larger than the 64 KiB");
+        assertThat(answer.header("Connection")).isEqualTo("close");
+    }
+
+    /** A refusal does not read the rest of the body on a request thread: a caller without a key holds nothing. */
+    @Test
+    void aRefusedRequestsBodyIsNotWaitedFor() {
+        String upload = "POST " + ApiPaths.CREATE_UPDATE + " HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 500000000\r\n\r\n--b\r\n";
+        HttpApi.Response answer = raw.exchange(upload.getBytes(StandardCharsets.ISO_8859_1), false);
+        assertProblem(answer, 401, "needs an X-API-Key header");
         assertThat(answer.header("Connection")).isEqualTo("close");
     }
 

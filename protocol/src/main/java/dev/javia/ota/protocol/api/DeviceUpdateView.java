@@ -15,9 +15,9 @@ public record DeviceUpdateView(
         String version,
         UpdateStatus status,
         Instant scheduledFor,
-        Instant startedAt,
-        Instant completedAt,
-        String errorMessage,
+        @Nullable Instant startedAt,
+        @Nullable Instant completedAt,
+        @Nullable String errorMessage,
         Instant createdAt,
         Instant updatedAt) {
 }

@@ -12,10 +12,10 @@ import java.util.UUID;
 public record DeviceView(
         UUID id,
         String deviceUuid,
-        String deviceName,
+        @Nullable String deviceName,
         Instant registeredAt,
-        Instant lastSeen,
-        String currentVersion,
+        @Nullable Instant lastSeen,
+        @Nullable String currentVersion,
         String timezone,
         DeviceStatus status,
         Map<String, Object> metadata) {

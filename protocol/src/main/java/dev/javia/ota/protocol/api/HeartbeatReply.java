@@ -16,7 +16,7 @@ public record HeartbeatReply(
         DeviceStatus status,
         Instant lastSeen,
         int heartbeatIntervalSeconds,
-        UpdateCheck updateCheck) {
+        @Nullable UpdateCheck updateCheck) {
 
     public HeartbeatReply withUpdateCheck(UpdateCheck check) {
         return new HeartbeatReply(deviceUuid, status, lastSeen, heartbeatIntervalSeconds, check);

@@ -9,8 +9,8 @@ import java.time.Instant;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateCheck(
         boolean updateAvailable,
-        UpdateOffer update,
-        Instant scheduledFor,
-        UpdateStatus status,
+        @Nullable UpdateOffer update,
+        @Nullable Instant scheduledFor,
+        @Nullable UpdateStatus status,
         int checkIntervalSeconds) {
 }

@@ -7,11 +7,17 @@ import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceView;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.server.web.ApiException;
+import dev.javia.ota.server.web.OpenApiDocument;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ResponseEntity;
+import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -19,13 +25,17 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
 @RequestMapping("/api/v1/devices")
+@Tag(name = "devices", description = "The fleet: registration, a device's record, its status")
 class DeviceController {
 
     private static final int MAX_PAGE_SIZE = 500;
+    /** An answer is application/json, whatever else the Accept header allows (application/problem+json too). */
+    private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
 
     private final DeviceRegistry registry;
     private final DeviceRepository devices;
@@ -35,25 +45,56 @@ class DeviceController {
         this.devices = devices;
     }
 
-    @PostMapping("/register")
-    ResponseEntity<DeviceRegistration> register(@RequestBody(required = false) RegisterDevice request) {
-        DeviceRegistry.Registered registered = registry.register(request);
-        return ResponseEntity.status(HttpStatus.CREATED).body(registered.registration());
+    @PostMapping(path = "/register", produces = JSON)
+    @ResponseStatus(HttpStatus.CREATED)
+    @Operation(operationId = "registerDevice", summary = "Register a device, or give a known one a new token",
+            description = """
+                    The agent calls it at first start with the enrollment key (an admin key works too). A device \
+                    that registers again keeps its records and gets a new token; its old token stops working.""")
+    @ApiResponse(responseCode = "201", useReturnTypeSchema = true,
+            description = "The device, and its token: the token opens only this device's endpoints")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
+    DeviceRegistration register(@RequestBody(required = false) RegisterDevice request) {
+        return registry.register(request).registration();
     }
 
-    @GetMapping("/{deviceUuid}")
-    DeviceView device(@PathVariable String deviceUuid) {
+    @GetMapping(path = "/{deviceUuid}", produces = JSON)
+    @Operation(operationId = "getDevice", summary = "A device's record",
+            description = "An admin key, or the device's own token.")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    DeviceView device(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
         return registry.find(deviceUuid).view();
     }
 
-    @PatchMapping("/{deviceUuid}/status")
-    DeviceView changeStatus(@PathVariable String deviceUuid, @RequestBody(required = false) DeviceStatusChange change) {
+    @PatchMapping(path = "/{deviceUuid}/status", produces = JSON)
+    @Operation(operationId = "changeDeviceStatus", summary = "Set a device's status (and version)",
+            description = "An admin key, or the device's own token.")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device as changed")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    DeviceView changeStatus(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @RequestBody(required = false) DeviceStatusChange change) {
         return registry.changeStatus(deviceUuid, change);
     }
 
-    @GetMapping({"", "/"})
-    DevicePage list(@RequestParam(required = false) String status, @RequestParam(required = false) String version,
-            @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "100") int size) {
+    @GetMapping(path = {"", "/"}, produces = JSON)
+    @Operation(operationId = "listDevices", summary = "The fleet, newest registration first, a page at a time",
+            description = "Admin keys only.")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "One page of devices")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    DevicePage list(
+            @RequestParam(required = false) @Parameter(description = "only devices with this status",
+                    schema = @Schema(allowableValues = {"online", "offline", "updating"})) String status,
+            @RequestParam(required = false) @Parameter(description = "only devices on this version, e.g. v1.2.3")
+            String version,
+            @RequestParam(defaultValue = "0") @Parameter(description = "the page, from 0",
+                    schema = @Schema(type = "integer", format = "int32", minimum = "0", defaultValue = "0")) int page,
+            @RequestParam(defaultValue = "100") @Parameter(description = "devices per page",
+                    schema = @Schema(type = "integer", format = "int32", minimum = "1", maximum = "" + MAX_PAGE_SIZE,
+                            defaultValue = "100")) int size) {
         if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
             throw ApiException.badRequest("page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE);
         }

@@ -11,10 +11,22 @@ import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.storage.PackageStore;
 import dev.javia.ota.server.web.ApiException;
+import dev.javia.ota.server.web.OpenApiDocument;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Encoding;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.SchemaProperty;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.core.io.Resource;
 import org.springframework.http.CacheControl;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpRange;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -24,6 +36,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RequestPart;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.multipart.MultipartFile;
@@ -33,7 +46,12 @@ import java.util.List;
 import java.util.UUID;
 
 @RestController
+@Tag(name = "updates", description = "Publishing updates, and each device's check, progress and download")
 class UpdateController {
+
+    /** An answer is application/json, whatever else the Accept header allows (application/problem+json too). */
+    private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
+    private static final String ZIP = "application/zip";
 
     private final UpdatePublisher publisher;
     private final UpdateProgress progress;
@@ -52,43 +70,129 @@ class UpdateController {
         this.heartbeats = heartbeats;
     }
 
-    @PostMapping(path = "/api/v1/updates/create", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    ResponseEntity<UpdateCreated> create(@RequestPart("package") MultipartFile pkg,
-            @RequestParam("version") String version,
-            @RequestParam(name = "description", required = false) String description,
-            @RequestParam("update_type") String updateType,
-            @RequestParam(name = "system_packages", required = false) String systemPackages,
-            @RequestParam(name = "target_devices", required = false) String targetDevices) {
+    @PostMapping(path = "/api/v1/updates/create", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+            produces = JSON)
+    @ResponseStatus(HttpStatus.CREATED)
+    @Operation(operationId = "createUpdate", summary = "Publish an update and schedule it for the fleet",
+            description = """
+                    Admin keys only. The package is the ZIP that create_update builds; its update_metadata.json \
+                    must agree with the form. The update is scheduled for every registered device (or the \
+                    target_devices) in one statement.""",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true,
+                    content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE,
+                            schema = @Schema(type = "object",
+                                    requiredProperties = {"package", "version", "update_type"}),
+                            schemaProperties = {
+                                    @SchemaProperty(name = "package", schema = @Schema(type = "string",
+                                            format = "binary", description = "the update ZIP")),
+                                    @SchemaProperty(name = "version", schema = @Schema(type = "string",
+                                            example = "v1.2.3", description = "vMAJOR.MINOR.PATCH, above the newest")),
+                                    @SchemaProperty(name = "description", schema = @Schema(type = "string",
+                                            description = "what the update brings")),
+                                    @SchemaProperty(name = "update_type", schema = @Schema(type = "string",
+                                            allowableValues = {"scheduled", "urgent"})),
+                                    @SchemaProperty(name = "system_packages", schema = @Schema(type = "string",
+                                            example = "libopus0,libopus-dev",
+                                            description = "Debian packages, comma-separated")),
+                                    @SchemaProperty(name = "target_devices", schema = @Schema(type = "string",
+                                            description = "device UUIDs, comma-separated; none: the whole fleet"))},
+                            encoding = @Encoding(name = "package", contentType = ZIP))))
+    @ApiResponse(responseCode = "201", useReturnTypeSchema = true,
+            description = "Published: the update, and for how many devices it was scheduled")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
+    @ApiResponse(responseCode = "413", ref = OpenApiDocument.PAYLOAD_TOO_LARGE)
+    UpdateCreated create(@RequestPart("package") @Parameter(hidden = true) MultipartFile pkg,
+            @RequestParam("version") @Parameter(hidden = true) String version,
+            @RequestParam(name = "description", required = false) @Parameter(hidden = true) String description,
+            @RequestParam("update_type") @Parameter(hidden = true) String updateType,
+            @RequestParam(name = "system_packages", required = false) @Parameter(hidden = true) String systemPackages,
+            @RequestParam(name = "target_devices", required = false) @Parameter(hidden = true) String targetDevices) {
         UpdateForm form = UpdateForm.parse(version, description, updateType, systemPackages, targetDevices);
-        return ResponseEntity.status(HttpStatus.CREATED).body(publisher.publish(form, pkg));
+        return publisher.publish(form, pkg);
     }
 
-    @GetMapping({"/api/v1/updates", "/api/v1/updates/"})
+    @GetMapping(path = {"/api/v1/updates", "/api/v1/updates/"}, produces = JSON)
+    @Operation(operationId = "listUpdates", summary = "Every published update, with its devices' statuses",
+            description = "Admin keys only.")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The updates, newest first")
     List<UpdateView> list() {
         return catalog.list();
     }
 
     /** A heartbeat also answers the update check: one request for each device every five minutes does both. */
-    @PostMapping("/api/v1/devices/{deviceUuid}/heartbeat")
-    HeartbeatReply heartbeat(@PathVariable String deviceUuid, @RequestBody(required = false) Heartbeat heartbeat,
-            Caller caller) {
+    @PostMapping(path = "/api/v1/devices/{deviceUuid}/heartbeat", produces = JSON)
+    @Operation(operationId = "sendHeartbeat", summary = "The device is alive; the answer includes the update check",
+            description = "The device's own token (or an admin key). Every field of the body is optional.")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
+            description = "What the server recorded, when to call again, and the update check's answer")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    HeartbeatReply heartbeat(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @RequestBody(required = false) Heartbeat heartbeat, @Parameter(hidden = true) Caller caller) {
         HeartbeatReply reply = heartbeats.receive(caller, deviceUuid, heartbeat);
         return reply.withUpdateCheck(checks.check(caller, deviceUuid));
     }
 
-    @GetMapping("/api/v1/devices/{deviceUuid}/updates/check")
-    UpdateCheck check(@PathVariable String deviceUuid, Caller caller) {
+    @GetMapping(path = "/api/v1/devices/{deviceUuid}/updates/check", produces = JSON)
+    @Operation(operationId = "checkForUpdate", summary = "The update the device should install, if any",
+            description = "The device's own token (or an admin key).")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
+            description = "The open update and when it is due; update_available false when there is none")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    UpdateCheck check(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @Parameter(hidden = true) Caller caller) {
         return checks.check(caller, deviceUuid);
     }
 
-    @PostMapping("/api/v1/updates/{id}/status")
-    DeviceUpdateView report(@PathVariable UUID id, @RequestBody(required = false) StatusReport report, Caller caller) {
+    @PostMapping(path = "/api/v1/updates/{id}/status", produces = JSON)
+    @Operation(operationId = "reportUpdateStatus", summary = "A device reports a step of an update",
+            description = """
+                    The device's own token (device_uuid may then be left out), or an admin key with device_uuid. \
+                    A step the update cannot take from where it is answers 409, saying what may come next.""")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
+            description = "The device's progress with the update")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
+    DeviceUpdateView report(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @RequestBody(required = false) StatusReport report, @Parameter(hidden = true) Caller caller) {
         return progress.report(id, report, caller);
     }
 
     /** Streams the package; Spring answers Range requests (206, 416) from the same resource. */
     @GetMapping("/api/v1/updates/{id}/download")
-    ResponseEntity<Resource> download(@PathVariable UUID id, Caller caller, WebRequest request) throws IOException {
+    @Operation(operationId = "downloadUpdate", summary = "The update's package (the ZIP), resumable with Range",
+            description = """
+                    A device token for an update scheduled for its device, or an admin key. The ETag is the \
+                    package's SHA-256 in quotes.""")
+    @Parameter(in = ParameterIn.HEADER, name = HttpHeaders.RANGE, description = "resume a broken download",
+            schema = @Schema(type = "string", example = "bytes=1048576-"))
+    @Parameter(in = ParameterIn.HEADER, name = HttpHeaders.IF_NONE_MATCH,
+            description = "the ETag of the copy the device has", schema = @Schema(type = "string"))
+    @ApiResponse(responseCode = "200", description = "The whole package",
+            headers = {@Header(name = HttpHeaders.ETAG, schema = @Schema(type = "string")),
+                    @Header(name = HttpHeaders.ACCEPT_RANGES, schema = @Schema(type = "string", example = "bytes")),
+                    @Header(name = HttpHeaders.CONTENT_DISPOSITION, schema = @Schema(type = "string"))},
+            content = @Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")))
+    @ApiResponse(responseCode = "206", description = "The requested range (several ranges: multipart/byteranges)",
+            headers = @Header(name = HttpHeaders.CONTENT_RANGE, schema = @Schema(type = "string")),
+            content = {@Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "multipart/byteranges", schema = @Schema(type = "string", format = "binary"))})
+    @ApiResponse(responseCode = "304", description = "If-None-Match names this package: the device's copy is current",
+            content = @Content)
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    @ApiResponse(responseCode = "416",
+            description = "The Range is unreadable or outside the package; Content-Range gives its size",
+            headers = @Header(name = HttpHeaders.CONTENT_RANGE,
+                    schema = @Schema(type = "string", example = "bytes */48213")),
+            content = @Content(mediaType = OpenApiDocument.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiDocument.PROBLEM)))
+    @ApiResponse(responseCode = "500", ref = OpenApiDocument.SERVER_ERROR)
+    ResponseEntity<Resource> download(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @Parameter(hidden = true) Caller caller, WebRequest request) throws IOException {
         Update update = progress.downloadable(id, caller);
         String etag = "\"" + update.sha256() + "\"";
         if (request.checkNotModified(etag)) {
@@ -101,6 +205,7 @@ class UpdateController {
             throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "the package of " + update.version()
                     + " is missing from the server's storage: restore it or publish a new version");
         }
+        checkRange(request.getHeader(HttpHeaders.RANGE), resource);
         return ResponseEntity.ok()
                 .eTag(etag)
                 .contentType(MediaType.parseMediaType("application/zip"))
@@ -109,5 +214,25 @@ class UpdateController {
                         .filename("update_" + update.version() + ".zip").build().toString())
                 .cacheControl(CacheControl.noCache())
                 .body(resource);
+    }
+
+    /**
+     * Refuses a Range the package cannot serve before Spring does: Spring answers it with 416 but still writes the
+     * whole package as the body, so a device resuming with a wrong offset would fetch it all for nothing.
+     */
+    private static void checkRange(String range, Resource resource) throws IOException {
+        if (range == null) {
+            return;
+        }
+        try {
+            HttpRange.toResourceRegions(HttpRange.parseRanges(range), resource);
+        } catch (IllegalArgumentException e) {
+            long size = resource.contentLength();
+            ApiException refusal = new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "the Range '"
+                    + range + "' is not within the package's " + size + " bytes: resume with bytes=N- and N below "
+                    + size + ", or download it whole without Range");
+            refusal.getHeaders().set(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
+            throw refusal;
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.javia.ota.server.web;
 
+import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
@@ -17,6 +18,7 @@ import org.springframework.web.bind.annotation.RestController;
  * filter that failed, a method Tomcat refused, a status set without a body. It answers the same problem details as
  * {@link ProblemAdvice}, with a sentence for the status and never the exception's own message.
  */
+@Hidden
 @RestController
 class ErrorEndpoint implements ErrorController {
 

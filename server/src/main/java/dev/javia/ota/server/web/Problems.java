@@ -67,10 +67,13 @@ public final class Problems {
      */
     public static void write(HttpServletResponse response, HttpStatus status, String detail, String instance)
             throws IOException {
+        byte[] body = bytes(status, detail, instance);
         response.setStatus(status.value());
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         response.setCharacterEncoding("UTF-8");
-        JSON.writeValue(response.getOutputStream(), body(status, detail, instance));
+        response.setContentLength(body.length);
+        // written, not closed: the response stays open for what the container adds (Connection: close)
+        response.getOutputStream().write(body);
     }
 
     /** The body {@link #write} writes, for writers that cannot take a servlet response (Tomcat's valve). */

@@ -1,0 +1,242 @@
+package dev.javia.ota.server;
+
+import dev.javia.ota.protocol.api.ApiExamples;
+import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.server.testing.ApiDocument;
+import dev.javia.ota.server.testing.HttpApi;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The API document is the API: real answers of every operation (successes and the usual refusals, with every kind
+ * of key) are held against /v3/api-docs: the status is documented for the operation, the Content-Type is one it
+ * lists, and the body is valid for the documented schema, strictly (a field the document lacks fails).
+ */
+class OpenApiContractTests extends ApiTestSupport {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern SNAKE_CASE = Pattern.compile("^[a-z][a-z0-9]*(_[a-z0-9]+)*$");
+    private static final String GARBAGE_KEY = "not-a-key-this-server-knows-0000";
+
+    private ApiDocument document;
+    private final List<String> violations = new ArrayList<>();
+    private final Set<String> answered = new TreeSet<>();
+
+    @BeforeEach
+    void loadTheDocument() {
+        document = ApiDocument.of(api);
+    }
+
+    @Test
+    void theDocumentNamesWhatTheWireCarries() {
+        JsonNode schemas = document.json().path("components").path("schemas");
+        List<String> names = new ArrayList<>();
+        schemas.properties().forEach(schema -> schema.getValue().path("properties").propertyNames()
+                .forEach(name -> names.add(schema.getKey() + "." + name)));
+        assertThat(names).isNotEmpty().allSatisfy(name -> assertThat(name.substring(name.indexOf('.') + 1))
+                .as(name).matches(SNAKE_CASE));
+
+        for (ApiDocument.Operation operation : document.operations()) {
+            assertThat(operation.parameters()).as(operation + " parameters")
+                    .noneMatch(parameter -> parameter.path("name").asString().equalsIgnoreCase("caller"));
+            assertThat(operation.statuses()).as(operation + " statuses")
+                    .contains("400", "401", "403", "406", "500", "503");
+            assertThat(operation.statuses()).as(operation + " has a success").anyMatch(code -> code.startsWith("2"));
+            assertThat(document.json().path("security").toString()).contains(ApiPaths.API_KEY_HEADER);
+        }
+        ApiDocument.Operation create = document.operation("POST", ApiPaths.CREATE_UPDATE).orElseThrow();
+        assertThat(create.parameters()).as("the form is the body, not the query").isEmpty();
+        JsonNode form = create.requestBodies().get("multipart/form-data");
+        assertThat(form.path("properties").propertyNames())
+                .containsExactlyInAnyOrder("package", "version", "description", "update_type", "system_packages",
+                        "target_devices");
+        assertThat(form.path("required").toString()).contains("package", "version", "update_type");
+    }
+
+    /**
+     * docs/api/examples, the bodies both sides of the API are tested against, are valid for the document too. Its
+     * README says which call each example belongs to; every example must be in that table.
+     */
+    @Test
+    void everyExampleBodyIsValidForTheDocument() throws IOException {
+        Pattern row = Pattern.compile("^\\| (.+?) \\| (?:`(GET|POST|PATCH|PUT|DELETE) ([^`]+)`|any error)");
+        Pattern name = Pattern.compile("`([^`]+)`");
+        Set<String> listed = new TreeSet<>();
+        for (String line : Files.readAllLines(ApiExamples.file("README.md"))) {
+            Matcher call = row.matcher(line);
+            if (!call.find()) {
+                continue;
+            }
+            ApiDocument.Operation operation = call.group(2) == null ? null
+                    : document.operation(call.group(2), call.group(3)).orElseThrow(() -> new AssertionError(
+                            "docs/api/examples/README.md names " + call.group(2) + " " + call.group(3)
+                                    + ", which the API document lacks"));
+            Matcher names = name.matcher(call.group(1));
+            while (names.find()) {
+                for (Path example : examples(names.group(1))) {
+                    listed.add(example.getFileName().toString());
+                    byte[] body = Files.readAllBytes(example);
+                    List<String> found = operation == null
+                            ? document.problemViolations(JSON.readTree(body).path("status").asInt(),
+                                    "application/problem+json", body)
+                            : example.toString().endsWith(".request.json") ? document.requestViolations(operation, body)
+                            : document.violations(operation.method(), call.group(3), operation.success(),
+                                    "application/json", body);
+                    found.forEach(violation -> violations.add(example.getFileName() + ": " + violation));
+                }
+            }
+        }
+        assertThat(violations).as("examples that differ from the API document").isEmpty();
+        try (var files = Files.list(ApiExamples.directory())) {
+            assertThat(listed).as("examples in the README's table").containsAll(files
+                    .map(file -> file.getFileName().toString()).filter(file -> file.endsWith(".json")).toList());
+        }
+    }
+
+    private static List<Path> examples(String glob) throws IOException {
+        var matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        try (var files = Files.list(ApiExamples.directory())) {
+            return files.filter(file -> matcher.matches(file.getFileName())).sorted().toList();
+        }
+    }
+
+    @Test
+    void everyRealAnswerIsWhatTheDocumentSays() {
+        String uuid = newDeviceUuid();
+        HttpApi.Response registered = check("POST", ApiPaths.REGISTER, api.post(ApiPaths.REGISTER, ENROLLMENT,
+                Map.of("device_uuid", uuid, "device_name", "kitchen", "timezone", "Europe/Berlin",
+                        "current_version", "v1.0.0", "metadata", Map.of("model", "Raspberry Pi 4"))));
+        String token = registered.json().get("device_token").asString();
+        TestDevice other = register("UTC");
+        String unknown = newDeviceUuid();
+
+        // registration: both keys that may, the refusals of the others and of bad bodies
+        check("POST", ApiPaths.REGISTER, api.post(ApiPaths.REGISTER, ADMIN, Map.of("device_uuid", newDeviceUuid(),
+                "timezone", "UTC")));
+        Map<String, Object> again = Map.of("device_uuid", uuid, "timezone", "UTC");
+        check("POST", ApiPaths.REGISTER, api.post(ApiPaths.REGISTER, token, again));
+        check("POST", ApiPaths.REGISTER, api.post(ApiPaths.REGISTER, null, again));
+        check("POST", ApiPaths.REGISTER, api.post(ApiPaths.REGISTER, GARBAGE_KEY, Map.of("device_uuid", uuid)));
+        check("POST", ApiPaths.REGISTER, api.post(ApiPaths.REGISTER, ENROLLMENT, Map.of("device_uuid", uuid)));
+        check("POST", ApiPaths.REGISTER, api.post(ApiPaths.REGISTER, ENROLLMENT, Map.of("device_uuid", "nope",
+                "timezone", "UTC")));
+        check("POST", ApiPaths.REGISTER, api.raw("POST", ApiPaths.REGISTER, ENROLLMENT, "application/json", "{\"dev"));
+        check("POST", ApiPaths.REGISTER, api.raw("POST", ApiPaths.REGISTER, ENROLLMENT, "text/plain", "hello"));
+
+        // the device's own endpoints
+        check("GET", ApiPaths.device(uuid), api.get(ApiPaths.device(uuid), token));
+        check("GET", ApiPaths.device(uuid), api.get(ApiPaths.device(uuid), ADMIN));
+        check("GET", ApiPaths.device(uuid), api.get(ApiPaths.device(uuid), other.token()));
+        check("GET", ApiPaths.device(uuid), api.get(ApiPaths.device(uuid), ENROLLMENT));
+        check("GET", ApiPaths.device(unknown), api.get(ApiPaths.device(unknown), ADMIN));
+        check("GET", ApiPaths.device("not-a-uuid"), api.get(ApiPaths.device("not-a-uuid"), ADMIN));
+        check("POST", ApiPaths.heartbeat(uuid), api.post(ApiPaths.heartbeat(uuid), token,
+                Map.of("current_version", "v1.0.0", "status", "online", "metadata", Map.of("uptime_seconds", 60))));
+        check("POST", ApiPaths.heartbeat(uuid), api.raw("POST", ApiPaths.heartbeat(uuid), token, "application/json",
+                ""));
+        check("POST", ApiPaths.heartbeat(uuid), api.post(ApiPaths.heartbeat(uuid), other.token(), Map.of()));
+        check("POST", ApiPaths.heartbeat(unknown), api.post(ApiPaths.heartbeat(unknown), ADMIN, Map.of()));
+        check("POST", ApiPaths.heartbeat(uuid), api.post(ApiPaths.heartbeat(uuid), token, Map.of("status", "asleep")));
+        check("GET", ApiPaths.check(uuid), api.get(ApiPaths.check(uuid), token));
+        check("GET", ApiPaths.check(uuid), api.get(ApiPaths.check(uuid), other.token()));
+        check("GET", ApiPaths.check(unknown), api.get(ApiPaths.check(unknown), ADMIN));
+        check("GET", ApiPaths.check("x"), api.get(ApiPaths.check("x"), ADMIN));
+        check("PATCH", ApiPaths.deviceStatus(uuid), api.patch(ApiPaths.deviceStatus(uuid), token,
+                Map.of("status", "online", "current_version", "v1.0.0")));
+        check("PATCH", ApiPaths.deviceStatus(uuid), api.patch(ApiPaths.deviceStatus(uuid), other.token(),
+                Map.of("status", "online")));
+        check("PATCH", ApiPaths.deviceStatus(uuid), api.patch(ApiPaths.deviceStatus(uuid), ADMIN, Map.of()));
+        check("PATCH", ApiPaths.deviceStatus(unknown), api.patch(ApiPaths.deviceStatus(unknown), ADMIN,
+                Map.of("status", "offline")));
+
+        // the operator's
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, ADMIN));
+        String filtered = ApiPaths.DEVICES + "?status=online&version=v1.0.0&page=0&size=9";
+        check("GET", filtered, api.get(filtered, ADMIN));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES + "?page=-1", ADMIN));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES + "?status=asleep", ADMIN));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, token));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, ENROLLMENT));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, null));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, ADMIN, "Accept", "text/html"));
+        check("POST", ApiPaths.CREATE_UPDATE, publish("v1.1.0", "scheduled", "libopus0", null));
+        String updateId = check("GET", ApiPaths.UPDATES, api.get(ApiPaths.UPDATES, ADMIN)).json().get(0).get("id")
+                .asString();
+        check("POST", ApiPaths.CREATE_UPDATE, publish("v1.1.0", "scheduled", "libopus0", null));
+        String create = ApiPaths.CREATE_UPDATE;
+        check("POST", create, api.multipart(create, ADMIN, Map.of("version", "v1.2.0")));
+        check("POST", create, api.multipart(create, token, form("v1.2.0", "urgent", null, null)));
+        check("POST", create, api.multipart(create, ENROLLMENT, form("v1.2.0", "urgent", null, null)));
+        check("POST", ApiPaths.CREATE_UPDATE, api.post(ApiPaths.CREATE_UPDATE, ADMIN, Map.of("version", "v1.2.0")));
+        check("GET", ApiPaths.UPDATES, api.get(ApiPaths.UPDATES, token));
+        String targeted = publishedFor(uuid);
+
+        // the update's way on the device: check, download (whole, range, not modified, beyond the end), reports
+        check("GET", ApiPaths.check(uuid), api.get(ApiPaths.check(uuid), token));
+        check("POST", ApiPaths.heartbeat(uuid), api.post(ApiPaths.heartbeat(uuid), token, Map.of()));
+        String download = ApiPaths.download(updateId);
+        HttpApi.Response whole = check("GET", download, api.get(download, token));
+        check("GET", download, api.get(download, token, "Range", "bytes=0-9"));
+        check("GET", download, api.get(download, token, "If-None-Match", whole.header("ETag")));
+        check("GET", download, api.get(download, token, "Range", "bytes=" + (whole.bytes().length + 10) + "-"));
+        check("GET", download, api.get(download, ADMIN));
+        check("GET", ApiPaths.download(targeted), api.get(ApiPaths.download(targeted), other.token()));
+        check("GET", download, api.get(download, ENROLLMENT));
+        check("GET", ApiPaths.download(UUID.randomUUID()), api.get(ApiPaths.download(UUID.randomUUID()), ADMIN));
+        check("GET", ApiPaths.download("nope"), api.get(ApiPaths.download("nope"), ADMIN));
+        String status = ApiPaths.updateStatus(targeted);
+        check("POST", status, api.post(status, token, Map.of("status", "downloading")));
+        check("POST", status, api.post(status, token, Map.of("device_uuid", uuid, "status", "installing")));
+        check("POST", status, api.post(status, token, Map.of("status", "pending")));
+        check("POST", status, api.post(status, other.token(), Map.of("device_uuid", uuid, "status", "failed")));
+        check("POST", status, api.post(status, ADMIN, Map.of("status", "failed")));
+        check("POST", status, api.post(status, ADMIN, Map.of("device_uuid", uuid, "status", "failed",
+                "error_message", "the service did not come back")));
+        check("POST", status, api.post(status, token, Map.of()));
+        check("POST", ApiPaths.updateStatus(UUID.randomUUID()), api.post(ApiPaths.updateStatus(UUID.randomUUID()),
+                token, Map.of("status", "downloading")));
+        check("POST", ApiPaths.updateStatus("nope"), api.post(ApiPaths.updateStatus("nope"), token,
+                Map.of("status", "downloading")));
+        check("GET", ApiPaths.device(uuid), api.get(ApiPaths.device(uuid), token));
+
+        assertThat(violations).as("answers that differ from the API document").isEmpty();
+        for (ApiDocument.Operation operation : document.operations()) {
+            assertThat(answered).as("statuses answered by " + operation)
+                    .anyMatch(seen -> seen.startsWith(operation + " 2"))
+                    .anyMatch(seen -> seen.startsWith(operation + " 4"));
+        }
+    }
+
+    /** Publishes an update for one device alone; answers its id. */
+    private String publishedFor(String deviceUuid) {
+        HttpApi.Response response = check("POST", ApiPaths.CREATE_UPDATE,
+                publish("v1.2.0", "urgent", null, deviceUuid));
+        return response.json().get("update").get("id").asString();
+    }
+
+    private HttpApi.Response check(String method, String path, HttpApi.Response response) {
+        String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+        List<String> found = document.violations(method, bare, response.status(), response.header("Content-Type"),
+                response.bytes());
+        found.forEach(violation -> violations.add(method + " " + path + ": " + violation));
+        document.operation(method, bare).ifPresent(op -> answered.add(op + " " + response.status()));
+        return response;
+    }
+}
