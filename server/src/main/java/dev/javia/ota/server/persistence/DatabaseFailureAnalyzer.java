@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  */
 class DatabaseFailureAnalyzer implements FailureAnalyzer {
 
-    static final String MORE = " Then start the server again; more in docs/troubleshooting.md, \"Server Does Not Start\".";
+    private static final String MORE = " Then start the server again; more in docs/troubleshooting.md, \"Server Does Not Start\".";
     private static final Pattern SIMPLE_NAME = Pattern.compile("[a-z_][a-z0-9_]*");
 
     private final Environment environment;

@@ -1,5 +1,6 @@
 package dev.javia.ota.server.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -59,13 +60,13 @@ public final class TestCluster implements AutoCloseable {
         Path passwordFile = null;
         TestCluster cluster = new TestCluster(version, name, port, password);
         try {
-            // initdb runs as the postgres user: it must be able to read the file
-            passwordFile = Files.createTempFile("ota-test-cluster", ".pw",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+            passwordFile = Files.createTempFile("ota-test-cluster", ".pw");
             Files.writeString(passwordFile, password + "\n");
+            // initdb runs as the postgres user: it must be able to read the file (whatever the umask)
+            Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-r--r--"));
             run("pg_createcluster", "--port", String.valueOf(port), "--start-conf", "manual",
                     "-o", "shared_buffers=16MB", "-o", "max_connections=20",
-                    version, name, "--", "--pwfile=" + passwordFile, "--auth-local=trust");
+                    version, name, "--", "--pwfile=" + passwordFile);
             Files.writeString(Path.of("/etc/postgresql", version, name, "pg_hba.conf"), pgHba);
             run("pg_ctlcluster", version, name, "start");
             return cluster;
@@ -124,7 +125,7 @@ public final class TestCluster implements AutoCloseable {
         try {
             log = Files.createTempFile("ota-test-cluster", ".log");
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             if (!process.waitFor(120, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new IllegalStateException(line + " did not finish within 120 s");
