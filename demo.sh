@@ -13,7 +13,8 @@ Usage: ./demo.sh [--no-build] [--exit] [--timeout SECONDS]
 Runs Javia OTA end to end on this machine, with nothing outside this checkout changed:
   1. builds every module (./mvnw -B -ntp -DskipTests package);
   2. makes sure PostgreSQL answers (the server in SPRING_DATASOURCE_URL, else the local one on port 5432, which it
-     starts with pg_ctlcluster when it is down) and recreates the database javia_ota_demo in it;
+     starts with pg_ctlcluster when it is down) and creates a database of its own in it, with a new name each run
+     (javia_ota_demo_<time>_<random>), which it drops when it stops;
   3. starts the server on a free loopback port with throwaway keys, storing packages in .demo/packages;
   4. provisions a sandboxed Raspberry Pi under .demo/pi with deploy/setup.sh (the Pi runs v1.0.0) and starts its
      agent there: no root, and systemctl, apt-get and pip are recording stand-ins (deploy/sandbox/bin);
@@ -29,8 +30,11 @@ Options:
 
 Environment:
   SPRING_DATASOURCE_URL, SPRING_DATASOURCE_USERNAME, SPRING_DATASOURCE_PASSWORD
-                     the PostgreSQL to use (default jdbc:postgresql://localhost:5432/..., user postgres); the demo
-                     uses its own database javia_ota_demo on that server and drops it at the start of each run
+                     the PostgreSQL to use (default jdbc:postgresql://localhost:5432/..., user postgres, who must
+                     be allowed to create databases). The demo never touches a database it did not create: its own
+                     is dropped when it stops (also on Ctrl-C or a failure); one that a demo of this checkout left
+                     behind (killed, or PostgreSQL down at the end; named in .demo/databases/) is dropped at the
+                     next start unless something still uses it
   DEMO_PORT          the server's port (default: a free one)
 
 Needs: Java 17+, curl, PostgreSQL 13+ with its client psql. Everything it writes is in .demo/ (git-ignored);
@@ -59,6 +63,7 @@ started=$SECONDS
 server_pid=""
 agent_pid=""
 short_dir=""
+db_name=""   # the database this run created, dropped by cleanup; .demo/databases/NAME says where it is until then
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
@@ -76,10 +81,21 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
   done
   [[ -n "$short_dir" ]] && rm -rf "$short_dir"
-  rm -f "$demo/demo.pid"
   if [[ -n "$server_pid$agent_pid" ]]; then
     printf '\ndemo: stopped the server and the agent it started; logs stay in .demo/ (server.log, agent.log)\n' >&2
   fi
+  if [[ -n "$db_name" ]]; then
+    # its own database, which nothing else uses: connections left (a psql of yours on it) are closed
+    if psql_demo -d postgres -c "drop database if exists $db_name with (force)" 2>"$demo/psql.err" \
+        || psql_demo -d postgres -c "drop database if exists $db_name" 2>>"$demo/psql.err"; then
+      rm -f "$demo/databases/$db_name"
+      printf 'demo: dropped its database %s\n' "$db_name" >&2
+    else
+      printf 'demo: could not drop its database %s (%s); the next ./demo.sh drops it\n' "$db_name" \
+        "$(tail -n 1 "$demo/psql.err")" >&2
+    fi
+  fi
+  rm -f "$demo/demo.pid"
   exit "$status"
 }
 trap cleanup EXIT
@@ -92,11 +108,19 @@ java_major="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | hea
 [[ -n "$java_major" && "$java_major" -ge 17 ]] || die "java is version ${java_major:-unknown}; Java 17 or newer is needed (sudo apt-get install openjdk-17-jdk-headless)"
 command -v curl >/dev/null 2>&1 || die "curl was not found: sudo apt-get install curl"
 
-mkdir -p "$demo"
+mkdir -p "$demo/databases"
+running_demo() { die "another demo of this checkout is running (pid $(cat "$demo/demo.pid" 2>/dev/null || echo unknown)): stop it with Ctrl-C in its terminal, or kill that pid"; }
+# .demo/demo.pid says a demo of this checkout runs; the lock makes its check and its writing one step, so that two
+# demos started at once cannot both pass (and then drop each other's database as left behind).
+if command -v flock >/dev/null 2>&1; then
+  exec 9> "$demo/demo.lock"
+  flock -n 9 || running_demo
+fi
 if [[ -f "$demo/demo.pid" ]] && kill -0 "$(cat "$demo/demo.pid")" 2>/dev/null; then
-  die "another demo is running (pid $(cat "$demo/demo.pid")): stop it with Ctrl-C in its terminal, or kill $(cat "$demo/demo.pid")"
+  running_demo
 fi
 echo $$ > "$demo/demo.pid"
+exec 9>&-
 rm -rf "$demo/pi" "$demo/packages" "$demo/app" "$demo/sandbox" "$demo/dist"
 rm -f "$demo"/*.log "$demo/demo.env"
 
@@ -127,11 +151,10 @@ db_user="${SPRING_DATASOURCE_USERNAME:-postgres}"
 db_host="${BASH_REMATCH[1]}"
 db_port="${BASH_REMATCH[3]:-5432}"
 db_params="${BASH_REMATCH[5]}"
-demo_url="jdbc:postgresql://$db_host:$db_port/javia_ota_demo$db_params"
 psql_host="${db_host#[}"; psql_host="${psql_host%]}"
 local_db=false
 [[ "$psql_host" =~ ^(localhost|127\.0\.0\.1|::1)$ ]] && local_db=true
-info "server $psql_host:$db_port, user $db_user, database javia_ota_demo"
+info "server $psql_host:$db_port, user $db_user"
 
 command -v psql >/dev/null 2>&1 \
   || die "psql was not found: install the PostgreSQL client (sudo apt-get install postgresql-client), and PostgreSQL itself when there is none (sudo apt-get install postgresql)"
@@ -170,12 +193,36 @@ if ! pg_answers; then
   fi
 fi
 info "answers"
-psql_demo -d postgres -c 'drop database if exists javia_ota_demo with (force)' 2>"$demo/psql.err" \
-  || psql_demo -d postgres -c 'drop database if exists javia_ota_demo' 2>>"$demo/psql.err" \
-  || { indent < "$demo/psql.err" >&2; die "cannot drop the old demo database javia_ota_demo (above)"; }
-psql_demo -d postgres -c 'create database javia_ota_demo' 2>"$demo/psql.err" \
-  || { indent < "$demo/psql.err" >&2; die "cannot create the database javia_ota_demo (above): the user $db_user needs CREATEDB"; }
-info "database javia_ota_demo created (fresh)"
+# What a demo of this checkout left behind (it was killed, or PostgreSQL was down when it stopped). No demo of this
+# checkout runs now (checked above), but a server of that run may have survived it: without FORCE, PostgreSQL
+# refuses to drop a database that something still uses.
+demo_db_pattern='^javia_ota_demo_[0-9]{8}_[0-9]{6}_[0-9a-f]{6}$'
+for record in "$demo"/databases/*; do
+  [[ -f "$record" ]] || continue
+  old_name="$(basename "$record")"
+  [[ "$old_name" =~ $demo_db_pattern ]] || { rm -f "$record"; continue; }
+  old_where="$(cat "$record")"
+  if [[ "$old_where" != "$psql_host:$db_port" ]]; then
+    info "an earlier demo left its database $old_name on $old_where: drop it there once nothing uses it (drop database $old_name)"
+    rm -f "$record"
+  elif psql_demo -d postgres -c "drop database if exists $old_name" 2>"$demo/psql.err"; then
+    info "dropped $old_name, which an earlier demo of this checkout left behind"
+    rm -f "$record"
+  else
+    info "left $old_name (from an earlier demo of this checkout) alone: $(head -n 1 "$demo/psql.err" | sed 's/  */ /g'); a later start drops it once nothing uses it"
+  fi
+done
+# A new name each run: another demo on this PostgreSQL (another checkout, another user) keeps its own database.
+new_name="javia_ota_demo_$(date -u +%Y%m%d_%H%M%S)_$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+echo "$psql_host:$db_port" > "$demo/databases/$new_name"   # first, so that a crash right after still leaves its name
+if ! psql_demo -d postgres -c "create database $new_name" 2>"$demo/psql.err"; then
+  rm -f "$demo/databases/$new_name"
+  indent < "$demo/psql.err" >&2
+  die "cannot create the database $new_name (above): the user $db_user needs CREATEDB (sudo -u postgres psql -c \"alter role $db_user createdb\"), or set SPRING_DATASOURCE_USERNAME to a role that has it"
+fi
+db_name="$new_name"
+demo_url="jdbc:postgresql://$db_host:$db_port/$db_name$db_params"
+info "database $db_name created (dropped when the demo stops)"
 
 # ------------------------------------------------------------------------------------------ 3. server
 step "3/6 Starting the OTA server"
@@ -206,11 +253,11 @@ OTA_ADMIN_API_KEY="$admin_key" OTA_ENROLLMENT_KEY="$enrollment_key" \
   java -jar "$server_jar" > "$demo/server.log" 2>&1 &
 server_pid=$!
 cat > "$demo/demo.env" <<EOF
-# The running demo's server, keys and database (throwaway; new each run). Use: source .demo/demo.env
+# The running demo's server, keys and database (throwaway; new each run, gone when it stops). Use: source .demo/demo.env
 export OTA_SERVER_URL=$url
 export OTA_ADMIN_API_KEY=$admin_key
 export OTA_ENROLLMENT_KEY=$enrollment_key
-export OTA_DB=postgresql://$db_user@$db_host:$db_port/javia_ota_demo${PGSSLMODE:+?sslmode=$PGSSLMODE}
+export OTA_DB=postgresql://$db_user@$db_host:$db_port/$db_name${PGSSLMODE:+?sslmode=$PGSSLMODE}
 EOF
 if [[ -n "${SPRING_DATASOURCE_PASSWORD:-}" ]]; then
   printf 'export PGPASSWORD=%q\n' "$SPRING_DATASOURCE_PASSWORD" >> "$demo/demo.env"

@@ -12,7 +12,8 @@ Usage: server/run.sh [extra Spring Boot arguments]
 Runs the Javia OTA server on port ${SERVER_PORT:-8000}. Settings come from the environment or server/.env:
   OTA_ADMIN_API_KEY     admin key(s), comma-separated, at least 24 random characters each (required)
   OTA_ENROLLMENT_KEY    the key devices register with (required)
-  SPRING_DATASOURCE_URL default jdbc:postgresql://localhost:5432/javia_ota (created if missing and local)
+  SPRING_DATASOURCE_URL default jdbc:postgresql://localhost:5432/javia_ota (created, owned by the user, when it is
+                        local and missing)
   SPRING_DATASOURCE_USERNAME / SPRING_DATASOURCE_PASSWORD   default postgres / empty
   OTA_STORAGE_PATH      where packages are kept, default ./data/packages
   SERVER_PORT           default 8000
@@ -32,15 +33,18 @@ if [[ -z "$jar" ]]; then
   jar=$(ls "$here"/target/server-*-exec.jar | head -n 1)
 fi
 
+# A local database that does not exist yet is created, owned by the server's role. Whatever else PostgreSQL says (not
+# running, a wrong password, no such role) is left to the server: its start-up report says what it tried and what to
+# do. The name must be one PostgreSQL keeps as it is written (lower case), as the server asks for it exactly.
 url="${SPRING_DATASOURCE_URL:-jdbc:postgresql://localhost:5432/javia_ota}"
-if [[ "$url" =~ ^jdbc:postgresql://(localhost|127\.0\.0\.1)(:([0-9]+))?/([A-Za-z0-9_]+) ]] && command -v psql >/dev/null; then
+if [[ "$url" =~ ^jdbc:postgresql://(localhost|127\.0\.0\.1)(:([0-9]+))?/([a-z_][a-z0-9_]*)(\?.*)?$ ]] && command -v psql >/dev/null; then
   port="${BASH_REMATCH[3]:-5432}"; db="${BASH_REMATCH[4]}"
   user="${SPRING_DATASOURCE_USERNAME:-postgres}"
-  if ! PGPASSWORD="${SPRING_DATASOURCE_PASSWORD:-}" psql -h 127.0.0.1 -p "$port" -U "$user" -d postgres -tAc \
-      "select 1 from pg_database where datname = '$db'" 2>/dev/null | grep -q 1; then
-    echo "Creating database $db on 127.0.0.1:$port"
-    PGPASSWORD="${SPRING_DATASOURCE_PASSWORD:-}" psql -h 127.0.0.1 -p "$port" -U "$user" -d postgres -qc "create database $db" \
-      || echo "Could not create database $db; create it yourself or set SPRING_DATASOURCE_URL" >&2
+  pg() { PGPASSWORD="${SPRING_DATASOURCE_PASSWORD:-}" PGCONNECT_TIMEOUT=5 psql -X -w -h 127.0.0.1 -p "$port" -U "$user" -d postgres "$@"; }
+  if found="$(pg -tAc "select count(*) from pg_database where datname = '$db'" 2>/dev/null)" && [[ "$found" == 0 ]]; then
+    echo "Creating database $db on 127.0.0.1:$port, owned by $user"
+    pg -qc "create database $db" \
+      || echo "Could not create database $db (above): create it with sudo -u postgres createdb -O $user $db, or set SPRING_DATASOURCE_URL to one that exists" >&2
   fi
 fi
 

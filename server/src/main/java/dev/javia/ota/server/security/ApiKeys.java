@@ -29,7 +29,6 @@ class ApiKeys implements AuthenticationConverter, AuthenticationManager {
     private final DeviceTokens deviceTokens;
 
     ApiKeys(OtaProperties properties, DeviceTokens deviceTokens) {
-        CredentialsCheck.verify(properties);
         this.adminKeyHashes = properties.adminApiKeys().stream().filter(key -> !key.isBlank()).map(Secrets::hash)
                 .toList();
         this.enrollmentKeyHash = Secrets.hash(properties.enrollmentKey());

@@ -1,20 +1,29 @@
 package dev.javia.ota.server.security;
 
 import dev.javia.ota.server.OtaProperties;
+import org.springframework.boot.context.event.ApplicationPreparedEvent;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.ApplicationListener;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-/** Refuses to start with a missing or weak key, and says which variable to set. */
-final class CredentialsCheck {
+/**
+ * Refuses to start with a missing or weak key, and says which variable to set. It runs (registered in
+ * {@code META-INF/spring.factories}) once the settings are complete and before any bean exists, so that a refused
+ * start has neither connected to the database nor run a migration.
+ */
+final class CredentialsCheck implements ApplicationListener<ApplicationPreparedEvent> {
 
     static final int MIN_LENGTH = 24;
     private static final Set<String> PLACEHOLDERS = Set.of("changeme", "change-me", "secret", "password", "your-key",
             "your_key", "admin", "test", "example");
 
-    private CredentialsCheck() {
+    @Override
+    public void onApplicationEvent(ApplicationPreparedEvent event) {
+        verify(Binder.get(event.getApplicationContext().getEnvironment()).bindOrCreate("ota", OtaProperties.class));
     }
 
     static void verify(OtaProperties properties) {

@@ -44,11 +44,20 @@ public final class TestDatabase implements AutoCloseable {
         return new TestDatabase(url, name, user, password);
     }
 
+    public String name() {
+        return name;
+    }
+
     public String url() {
+        return url(name);
+    }
+
+    /** The URL of another database on the same server, e.g. one that does not exist. */
+    public String url(String database) {
         int slash = serverUrl.indexOf('/', "jdbc:postgresql://".length());
         int query = serverUrl.indexOf('?');
         String base = slash < 0 ? serverUrl : serverUrl.substring(0, slash);
-        return base + "/" + name + (query < 0 ? "" : serverUrl.substring(query));
+        return base + "/" + database + (query < 0 ? "" : serverUrl.substring(query));
     }
 
     public String user() {

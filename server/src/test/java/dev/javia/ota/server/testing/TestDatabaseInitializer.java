@@ -54,10 +54,15 @@ public class TestDatabaseInitializer implements ApplicationContextInitializer<Co
     }
 
     static Map<String, Object> settings(TestDatabase database, Path storage) {
+        return settings(database.url(), database.user(), database.password(), storage);
+    }
+
+    /** What a test server runs with: this database, the test keys, packages in {@code storage}, no timers. */
+    public static Map<String, Object> settings(String url, String user, String password, Path storage) {
         Map<String, Object> settings = new HashMap<>();
-        settings.put("spring.datasource.url", database.url());
-        settings.put("spring.datasource.username", database.user());
-        settings.put("spring.datasource.password", database.password());
+        settings.put("spring.datasource.url", url);
+        settings.put("spring.datasource.username", user);
+        settings.put("spring.datasource.password", password);
         settings.put("ota.admin-api-keys", ADMIN_KEY + "," + SECOND_ADMIN_KEY);
         settings.put("ota.enrollment-key", ENROLLMENT_KEY);
         settings.put("ota.storage-path", storage.toString());

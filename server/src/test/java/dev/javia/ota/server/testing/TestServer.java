@@ -43,14 +43,7 @@ public final class TestServer implements AutoCloseable {
             Map<String, Object> settings = TestDatabaseInitializer.settings(database, storage);
             settings.put("server.port", "0");
             settings.putAll(overrides);
-            // above application.properties and the environment, so that the test's database and keys are used
-            ConfigurableApplicationContext context = new SpringApplicationBuilder(OtaServerApplication.class,
-                    TestServerConfiguration.class)
-                    .bannerMode(Banner.Mode.OFF)
-                    .initializers(app -> app.getEnvironment().getPropertySources()
-                            .addFirst(new MapPropertySource("ota-test-server", settings)))
-                    .run();
-            return new TestServer(context, database, storage);
+            return new TestServer(run(settings), database, storage);
         } catch (IOException e) {
             database.close();
             throw new UncheckedIOException(e);
@@ -58,6 +51,18 @@ public final class TestServer implements AutoCloseable {
             database.close();
             throw e;
         }
+    }
+
+    /**
+     * Runs the server's application with exactly these settings (above application.properties and the environment,
+     * so that the test's database and keys are used) and answers its context; a refused start throws.
+     */
+    public static ConfigurableApplicationContext run(Map<String, Object> settings) {
+        return new SpringApplicationBuilder(OtaServerApplication.class, TestServerConfiguration.class)
+                .bannerMode(Banner.Mode.OFF)
+                .initializers(app -> app.getEnvironment().getPropertySources()
+                        .addFirst(new MapPropertySource("ota-test-server", settings)))
+                .run();
     }
 
     public String baseUrl() {
