@@ -1,9 +1,11 @@
 package dev.javia.ota.server.web;
 
 import dev.javia.ota.server.OtaProperties;
+import jakarta.persistence.PersistenceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.NestedExceptionUtils;
+import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -11,6 +13,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.transaction.TransactionException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -24,6 +27,8 @@ import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.ValueInstantiationException;
+
+import java.sql.SQLException;
 
 /** Every error the API answers is a problem detail with a sentence that says what to fix. */
 @RestControllerAdvice
@@ -82,6 +87,20 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
                 .getMessage());
         return problem(HttpStatus.CONFLICT, "the request conflicts with data written at the same moment by another"
                 + " request; nothing was changed: send it again");
+    }
+
+    /**
+     * The database is gone or not answering: 503 with Retry-After, so that devices come back later. Logged at debug
+     * only: the outage itself is logged once, when the server notices it (persistence/DatabaseAvailability).
+     */
+    @ExceptionHandler({DataAccessException.class, TransactionException.class, PersistenceException.class,
+            SQLException.class})
+    ResponseEntity<Object> databaseUnavailable(Exception ex) {
+        if (!DatabaseUnavailable.is(ex)) {
+            return unexpected(ex);
+        }
+        log.debug("answered 503, database unavailable: {}", DatabaseUnavailable.describe(ex));
+        return DatabaseUnavailable.response();
     }
 
     @ExceptionHandler(Exception.class)
