@@ -20,7 +20,7 @@ import java.util.UUID;
  * heartbeat be batched that repeats the version this server last saw while another server wrote a different one
  * (a rollback reported to two servers): that heartbeat is still written within the flush interval.
  *
- * <p>Bounded like the token cache, a fleet's worth; an entry is a key and a shared version string, about 100 bytes.
+ * <p>Bounded like the token cache, a fleet's worth; an entry is a key and a shared version string, about 120 bytes.
  */
 @Component
 class KnownVersions {

@@ -28,7 +28,9 @@ import java.util.Set;
  * <p>A failure counts when any exception in its cause chain is a lost or refused connection (SQLState class 08,
  * the JDBC connection exception types, the pool's timeout), PostgreSQL shutting down or starting up (57P01, 57P02,
  * 57P03), out of resources (class 53: too many connections, disk full, out of memory) or a statement cancelled by
- * its timeout (57014). Constraint violations, serialization failures and SQL errors are not outages: the same
+ * its timeout (57014), and the pool's "Connection is closed" (no SQLState): a connection the pool closed as broken
+ * while a transaction still held it, which is what a rollback meets when PostgreSQL went away in the middle of a
+ * write (Spring then throws the rollback's failure instead of the write's). Constraint violations, serialization failures and SQL errors are not outages: the same
  * request would fail again, so they keep their own answers. Spring's own wrappers count only when no SQL error
  * deeper down says otherwise (Spring files "54: statement too complex" under resource failures too).
  */
@@ -36,6 +38,9 @@ public final class DatabaseUnavailable {
 
     /** How long clients are told to wait: a PostgreSQL restart or failover usually takes about this long. */
     public static final Duration RETRY_AFTER = Duration.ofSeconds(10);
+
+    /** What Hikari's proxy of a connection it has closed throws, without an SQLState. */
+    private static final String HIKARI_CLOSED = "Connection is closed";
 
     private static final String DETAIL = "the database is not answering; nothing was changed: retry after "
             + RETRY_AFTER.toSeconds() + " s";
@@ -90,6 +95,9 @@ public final class DatabaseUnavailable {
                 return true;
             }
             String state = e.getSQLState();
+            if (state == null && HIKARI_CLOSED.equals(e.getMessage())) {
+                return true;
+            }
             if (state != null && (state.startsWith("08") || state.startsWith("53") || state.equals("57P01")
                     || state.equals("57P02") || state.equals("57P03") || state.equals("57014"))) {
                 return true;

@@ -1,5 +1,6 @@
 package dev.javia.ota.server.web;
 
+import org.hibernate.TransactionException;
 import org.hibernate.exception.JDBCConnectionException;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.CannotAcquireLockException;
@@ -29,6 +30,15 @@ class DatabaseUnavailableTests {
                         new SQLException("Connection to 127.0.0.1:5432 refused", "08001"))))).isTrue();
         assertThat(DatabaseUnavailable.is(new JpaSystemException(new RuntimeException(
                 new SQLException("An I/O error occurred while sending to the backend", "08006"))))).isTrue();
+    }
+
+    @Test
+    void aRollbackOnAConnectionThePoolClosedAsBrokenIsAnOutage() {
+        // PostgreSQL stopped in the middle of a write: the rollback's failure is what Spring throws
+        assertThat(DatabaseUnavailable.is(new JpaSystemException(new TransactionException(
+                "Unable to rollback against JDBC Connection", new SQLException("Connection is closed"))))).isTrue();
+        assertThat(DatabaseUnavailable.is(new JpaSystemException(new RuntimeException(
+                new SQLException("syntax error at or near \"selct\"", "42601"))))).isFalse();
     }
 
     @Test
