@@ -111,6 +111,7 @@ class DatabaseOutageTests {
     void heartbeatsAnsweredBeforeTheOutageAreWrittenWhenItEnds() {
         Device a = device("v1.0.0");
         Device b = device("v1.0.0");
+        Device c = device("v1.0.0");
         clock.advance(Duration.ofMinutes(5));
         Map<String, Object> withMetadata = new LinkedHashMap<>(Map.of("current_version", "v1.0.0"));
         withMetadata.put("metadata", Map.of("uptime", 300));
@@ -120,13 +121,18 @@ class DatabaseOutageTests {
 
         outage();
         assertThat(heartbeats.flush()).as("nothing can be written, nothing is dropped").isZero();
+        clock.advance(Duration.ofMinutes(1));
+        // answered 503 (its reply's update check needs the database), but the device was seen
+        assertUnavailable(heartbeat(c, "v1.0.0"));
+        Instant seenInTheOutage = clock.instant();
         assertThat(heartbeats.flush()).isZero();
         proxy.restore();
         awaitReadiness(200);
 
-        assertThat(heartbeats.flush()).isEqualTo(2);
+        assertThat(heartbeats.flush()).isEqualTo(3);
         assertThat(stored(a, "last_seen")).isEqualTo(answered.toString());
         assertThat(stored(b, "last_seen")).isEqualTo(answered.toString());
+        assertThat(stored(c, "last_seen")).isEqualTo(seenInTheOutage.toString());
         assertThat(server.jdbcTemplate().queryForObject("select metadata->>'uptime' from devices where device_uuid = ?",
                 String.class, a.uuid())).isEqualTo("300");
     }
