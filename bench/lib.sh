@@ -18,6 +18,7 @@ ENROLLMENT_KEY="bench-enrollment-key-0123456789abcdef"
 
 BENCH_PIDS=()
 BENCH_DBS=()
+BENCH_CLUSTERS=()
 WORK=""
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -31,7 +32,8 @@ bench_setup() {
     mkdir -p "$BENCH_CACHE"
 }
 
-# Stops what this script started, newest first, by pid; drops its databases; removes its scratch directory.
+# Stops what this script started, newest first, by pid; drops its databases and PostgreSQL clusters; removes its
+# scratch directory.
 bench_cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -50,6 +52,10 @@ bench_cleanup() {
             psql -d postgres -qAtc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
         done
     fi
+    local cluster
+    for cluster in "${BENCH_CLUSTERS[@]}"; do
+        pg_dropcluster --stop "${cluster%% *}" "${cluster#* }" >/dev/null 2>&1 || log "could not drop cluster $cluster"
+    done
     if [[ -n "$WORK" && "${KEEP_WORK:-0}" != 1 ]]; then
         rm -rf "$WORK"
     elif [[ -n "$WORK" ]]; then
@@ -118,6 +124,23 @@ free_port() {
     echo "$port"
 }
 
+# own_cluster NAME PORT: a PostgreSQL cluster of this script's own (Debian's pg_createcluster, the newest installed
+# version) on PORT, trusting loopback, started, dropped on exit; psql and the server then use it (PGPORT). A script that
+# stops its database uses one, never the shared cluster. Sets CLUSTER ("VERSION NAME", for pg_ctlcluster $CLUSTER).
+own_cluster() {
+    local name="$1" port="$2" version
+    version="$(ls /usr/lib/postgresql | sort -n | tail -1)"
+    pg_createcluster "$version" "$name" -p "$port" >/dev/null
+    BENCH_CLUSTERS+=("$version $name")
+    printf '%s\n' "local all all trust" "host all all 127.0.0.1/32 trust" "host all all ::1/128 trust" \
+        >"/etc/postgresql/$version/$name/pg_hba.conf"
+    chown postgres:postgres "/etc/postgresql/$version/$name/pg_hba.conf"
+    pg_ctlcluster "$version" "$name" start
+    CLUSTER="$version $name"
+    export PGPORT="$port"
+    log "own PostgreSQL cluster $version/$name on port $port"
+}
+
 fresh_db() {
     local db="$1"
     psql -d postgres -qAtc "drop database if exists $db with (force)" >/dev/null
@@ -150,12 +173,19 @@ start_server() {
     [[ -z "${3:-}" ]] || sql "$db" -c "$3"
     mkdir -p "$WORK/server/packages"
     cp "$SERVER_JAR" "$WORK/server/server.jar"
+    launch_server "$db" "$port"
+}
+
+# launch_server DB PORT: the copied jar over an existing database (again, after a crash, say); its log is appended to
+# $WORK/server/server.log. Returns once liveness answers.
+launch_server() {
+    local db="$1" port="$2"
     # shellcheck disable=SC2086
     env OTA_ADMIN_API_KEY="$ADMIN_KEY" OTA_ENROLLMENT_KEY="$ENROLLMENT_KEY" \
         SPRING_DATASOURCE_URL="jdbc:postgresql://$PGHOST:$PGPORT/$db" SPRING_DATASOURCE_USERNAME="$PGUSER" \
         OTA_STORAGE_PATH="$WORK/server/packages" SERVER_PORT="$port" SERVER_ADDRESS=127.0.0.1 \
         OTA_MAX_PACKAGE_SIZE="${OTA_MAX_PACKAGE_SIZE:-400MB}" OTA_DB_POOL_SIZE="${OTA_DB_POOL_SIZE:-16}" \
-        java ${SERVER_JAVA_OPTS:-} -jar "$WORK/server/server.jar" >"$WORK/server/server.log" 2>&1 &
+        java ${SERVER_JAVA_OPTS:-} -jar "$WORK/server/server.jar" >>"$WORK/server/server.log" 2>&1 &
     SERVER_PID=$!
     track "$SERVER_PID"
     SERVER_URL="http://127.0.0.1:$port"

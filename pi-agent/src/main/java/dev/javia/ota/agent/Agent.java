@@ -101,7 +101,7 @@ public final class Agent implements AutoCloseable {
                 nextCheck = Instant.MIN;
             }
         } catch (ServerUnavailableException e) {
-            delayServer(now, e.getMessage());
+            delayServer(now, e);
         }
     }
 
@@ -125,14 +125,17 @@ public final class Agent implements AutoCloseable {
             }
             backoff.reset();
         } catch (ServerUnavailableException | ServerRejectedException e) {
-            delayServer(now, e.getMessage());
+            delayServer(now, e);
         }
     }
 
-    private void delayServer(Instant now, String why) {
-        Duration delay = backoff.nextDelay();
+    /** Backs off; a server that said when to come back (Retry-After) is not asked again before that. */
+    private void delayServer(Instant now, RuntimeException why) {
+        Duration delay = why instanceof ServerUnavailableException unavailable && unavailable.retryAfter().isPresent()
+                ? backoff.nextDelay(unavailable.retryAfter().get())
+                : backoff.nextDelay();
         serverNotBefore = now.plus(delay);
-        LOG.warning("server: " + why + "; next attempt in " + delay.toSeconds() + " s (attempt "
+        LOG.warning("server: " + why.getMessage() + "; next attempt in " + delay.toSeconds() + " s (attempt "
                 + backoff.failures() + ")");
     }
 

@@ -85,6 +85,26 @@ class AgentTests {
     }
 
     @Test
+    void comesBackNoSoonerThanTheServerAskedWhenItSaysWhen(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            agent.tick();
+            server.down(true);
+            server.retryAfter(Duration.ofSeconds(120));
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+            int attempts = server.requests().size();
+
+            server.down(false);
+            clock.advance(Duration.ofSeconds(119)); // far beyond the first backoff (5 s)
+            agent.tick();
+            assertThat(server.requests()).hasSize(attempts);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(2);
+        }
+    }
+
+    @Test
     void registersAgainWithTheSameUuidWhenTheTokenIsLost(@TempDir Path pi) {
         try (FakeServer server = new FakeServer()) {
             String uuid;

@@ -2,6 +2,9 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.device.OfflineSweep;
+import dev.javia.ota.server.web.DatabaseUnavailable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
@@ -10,6 +13,8 @@ import org.springframework.stereotype.Component;
 @Component
 @ConditionalOnProperty(name = "ota.jobs.enabled", havingValue = "true", matchIfMissing = true)
 class Jobs {
+
+    private static final Logger log = LoggerFactory.getLogger(Jobs.class);
 
     private final OfflineSweep offlineSweep;
     private final Heartbeats heartbeats;
@@ -26,6 +31,14 @@ class Jobs {
 
     @Scheduled(fixedDelayString = "${ota.offline-sweep-interval:60s}", initialDelayString = "${ota.offline-sweep-interval:60s}")
     void sweepOffline() {
-        offlineSweep.tick();
+        try {
+            offlineSweep.tick();
+        } catch (RuntimeException e) {
+            if (!DatabaseUnavailable.is(e)) {
+                throw e;
+            }
+            // the outage is logged once where it is noticed; one line here, not a stack trace a minute
+            log.info("offline sweep skipped, the database is unavailable");
+        }
     }
 }

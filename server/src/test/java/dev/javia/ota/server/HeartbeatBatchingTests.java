@@ -11,7 +11,11 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** With batching on (as in production), heartbeats are answered at once and written together at the flush. */
+/**
+ * With batching on (as in production), heartbeats that repeat what the device record holds are answered at once and
+ * written together at the flush; one that changes the record (a new version, "updating") is written before it is
+ * answered.
+ */
 @TestPropertySource(properties = "ota.heartbeat-batching=true")
 class HeartbeatBatchingTests extends ApiTestSupport {
 
@@ -28,19 +32,62 @@ class HeartbeatBatchingTests extends ApiTestSupport {
                 .json().get("last_seen").asText()).isEqualTo("2026-06-15T12:05:00Z");
         clock.advance(Duration.ofSeconds(1));
         api.post(ApiPaths.heartbeat(a.uuid()), a.token(), Map.of());
-        api.post(ApiPaths.heartbeat(b.uuid()), b.token(), Map.of("current_version", "v1.0.1"));
+        api.post(ApiPaths.heartbeat(b.uuid()), b.token(), Map.of("current_version", "v1.0.0"));
         assertThat(lastSeen(a)).isEqualTo("2026-06-15T12:00:00Z");
+        assertThat(lastSeen(b)).isEqualTo("2026-06-15T12:00:00Z");
 
         assertThat(heartbeats.flush()).isEqualTo(2);
 
         assertThat(lastSeen(a)).isEqualTo("2026-06-15T12:05:01Z");
+        assertThat(lastSeen(b)).isEqualTo("2026-06-15T12:05:01Z");
         assertThat(api.get(ApiPaths.device(a.uuid()), ADMIN).json().get("metadata").get("uptime").asInt()).isEqualTo(1);
-        assertThat(api.get(ApiPaths.device(b.uuid()), ADMIN).json().get("current_version").asText()).isEqualTo("v1.0.1");
         assertThat(heartbeats.flush()).isZero();
     }
 
     @Test
-    void aVersionReportedInABatchStillReachesTheScheduler() {
+    void aNewVersionIsWrittenBeforeTheHeartbeatIsAnswered() {
+        TestDevice device = register("UTC", "v1.0.0");
+        clock.advance(Duration.ofMinutes(5));
+
+        assertThat(api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.1"))
+                .status()).isEqualTo(200);
+
+        assertThat(stored(device, "current_version")).isEqualTo("v1.0.1");
+        assertThat(lastSeen(device)).isEqualTo("2026-06-15T12:05:00Z");
+        assertThat(heartbeats.flush()).isZero();
+    }
+
+    @Test
+    void updatingIsWrittenBeforeTheHeartbeatIsAnswered() {
+        TestDevice device = register("UTC", "v1.0.0");
+
+        assertThat(api.post(ApiPaths.heartbeat(device.uuid()), device.token(),
+                Map.of("current_version", "v1.0.0", "status", "updating")).status()).isEqualTo(200);
+
+        assertThat(stored(device, "status")).isEqualTo("updating");
+        assertThat(heartbeats.flush()).isZero();
+    }
+
+    @Test
+    void aGatheredHeartbeatOlderThanTheRecordChangesNothing() {
+        TestDevice device = register("UTC", "v1.0.0");
+        clock.advance(Duration.ofMinutes(1));
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.0",
+                "metadata", Map.of("uptime", 60)));
+        clock.advance(Duration.ofMinutes(1));
+        // the device registers again (its token was lost) on a newer version while its heartbeat still waits
+        api.register(ENROLLMENT, device.uuid(), "UTC", "v1.1.0");
+
+        heartbeats.flush();
+
+        assertThat(stored(device, "current_version")).isEqualTo("v1.1.0");
+        assertThat(lastSeen(device)).isEqualTo("2026-06-15T12:02:00Z");
+        assertThat(jdbc.queryForObject("select metadata from devices where device_uuid = ?", String.class,
+                device.uuid())).isEqualTo("{}");
+    }
+
+    @Test
+    void aVersionReportedInAHeartbeatStillReachesTheScheduler() {
         TestDevice device = register("UTC", "v1.0.0");
         String id = published("v1.1.0", "urgent");
         for (String status : new String[] {"downloading", "installing", "completed"}) {
@@ -76,6 +123,11 @@ class HeartbeatBatchingTests extends ApiTestSupport {
         api.post(ApiPaths.updateStatus(id), device.token(), Map.of("status", "installing"));
         api.post(ApiPaths.updateStatus(id), device.token(), Map.of("status", "completed"));
         assertThat(api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("status").asText()).isEqualTo("online");
+    }
+
+    private String stored(TestDevice device, String column) {
+        return jdbc.queryForObject("select " + column + " from devices where device_uuid = ?", String.class,
+                device.uuid());
     }
 
     private String lastSeen(TestDevice device) {

@@ -29,6 +29,16 @@ public final class Backoff {
         return Duration.ofMillis(half + (half > 0 ? random.nextLong(half + 1) : 0));
     }
 
+    /**
+     * As {@link #nextDelay()}, but not shorter than what the server asked for ({@code Retry-After}), itself
+     * bounded by the maximum: a server cannot keep a device away for longer than its own backoff would.
+     */
+    public Duration nextDelay(Duration serverAsked) {
+        Duration own = nextDelay();
+        Duration asked = serverAsked.compareTo(max) > 0 ? max : serverAsked;
+        return asked.compareTo(own) > 0 ? asked : own;
+    }
+
     public void reset() {
         failures = 0;
     }

@@ -32,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Date;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
@@ -248,9 +249,29 @@ public final class ServerClient {
         String problem = problem(response);
         String message = what + " answered " + code + (problem.isEmpty() ? "" : ": " + problem);
         if (code >= 500 || code == 429 || code == 408) {
-            return new ServerUnavailableException(message, null);
+            return new ServerUnavailableException(message, null, retryAfter(response));
         }
         return new ServerRejectedException(code, message);
+    }
+
+    /**
+     * The answer's {@code Retry-After}: seconds, or an HTTP date, taken relative to the answer's own {@code Date}
+     * (a Pi's clock may be wrong; the server's is the one that set the date). Null when absent or unreadable.
+     */
+    private static Duration retryAfter(Response response) {
+        String value = response.header("Retry-After");
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        if (value.strip().matches("\\d{1,9}")) {
+            return Duration.ofSeconds(Long.parseLong(value.strip()));
+        }
+        Date until = response.headers().getDate("Retry-After");
+        Date sent = response.headers().getDate("Date");
+        if (until == null || sent == null || until.before(sent)) {
+            return null;
+        }
+        return Duration.ofMillis(until.getTime() - sent.getTime());
     }
 
     /** {@code title: detail} of an RFC 9457 body, or the start of whatever else came back. */

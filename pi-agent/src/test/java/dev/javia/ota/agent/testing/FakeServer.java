@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -62,6 +63,7 @@ public final class FakeServer implements AutoCloseable {
     private volatile UpdateCheck check = new UpdateCheck(false, null, null, null, 300);
     private volatile byte[] packageBytes = new byte[0];
     private volatile boolean down;
+    private volatile Duration retryAfter;
     private volatile boolean checkInHeartbeat = true;
     private volatile Predicate<StatusReport> statusUnavailable = report -> false;
     private volatile Predicate<StatusReport> statusRefused = report -> false;
@@ -114,6 +116,11 @@ public final class FakeServer implements AutoCloseable {
         this.down = down;
     }
 
+    /** The Retry-After that the answers of a server that is down carry (none by default). */
+    public void retryAfter(Duration retryAfter) {
+        this.retryAfter = retryAfter;
+    }
+
     public void statusUnavailableWhen(Predicate<StatusReport> when) {
         this.statusUnavailable = when;
     }
@@ -160,7 +167,10 @@ public final class FakeServer implements AutoCloseable {
 
     private MockResponse answer(RecordedRequest request) {
         if (down) {
-            return problem(503, "Service Unavailable", "down for a test");
+            MockResponse unavailable = problem(503, "Service Unavailable", "down for a test");
+            Duration wait = retryAfter;
+            return wait == null ? unavailable
+                    : unavailable.newBuilder().setHeader("Retry-After", Long.toString(wait.toSeconds())).build();
         }
         String path = request.getUrl().encodedPath();
         String key = request.getHeaders().get(ApiPaths.API_KEY_HEADER);

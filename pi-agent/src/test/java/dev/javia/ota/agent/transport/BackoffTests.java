@@ -21,4 +21,15 @@ class BackoffTests {
         backoff.reset();
         assertThat(backoff.nextDelay()).isLessThanOrEqualTo(Duration.ofSeconds(5));
     }
+
+    @Test
+    void waitsAtLeastWhatTheServerAskedForButNoLongerThanTheCap() {
+        Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(10), new Random(42));
+
+        assertThat(backoff.nextDelay(Duration.ofSeconds(120))).isEqualTo(Duration.ofSeconds(120));
+        assertThat(backoff.nextDelay(Duration.ofDays(1))).isEqualTo(Duration.ofMinutes(10));
+        assertThat(backoff.nextDelay(Duration.ofMillis(1))).as("the backoff's own, third failure")
+                .isBetween(Duration.ofSeconds(10), Duration.ofSeconds(20));
+        assertThat(backoff.failures()).isEqualTo(3);
+    }
 }

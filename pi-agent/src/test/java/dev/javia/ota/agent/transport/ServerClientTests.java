@@ -16,6 +16,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -70,6 +71,35 @@ class ServerClientTests {
                     assertThat(e.conflict()).isTrue();
                     assertThat(e.getMessage()).contains("Conflict: this update was superseded");
                 });
+    }
+
+    @Test
+    void aServerThatSaysWhenToComeBackIsHeard() {
+        server.enqueue(unavailable("120").build());
+        server.enqueue(unavailable("Mon, 01 Dec 2025 12:00:30 GMT").setHeader("Date", "Mon, 01 Dec 2025 12:00:00 GMT")
+                .build());
+        server.enqueue(unavailable("soon").build());
+        server.enqueue(json(503, "{}"));
+
+        assertThat(retryAfterOfACheck()).contains(Duration.ofSeconds(120));
+        assertThat(retryAfterOfACheck()).as("an HTTP date, against the answer's own Date").contains(Duration.ofSeconds(30));
+        assertThat(retryAfterOfACheck()).as("unreadable").isEmpty();
+        assertThat(retryAfterOfACheck()).as("absent").isEmpty();
+    }
+
+    private Optional<Duration> retryAfterOfACheck() {
+        try {
+            client.check("u", "tok");
+        } catch (ServerUnavailableException e) {
+            return e.retryAfter();
+        }
+        throw new AssertionError("the check should have failed");
+    }
+
+    private static MockResponse.Builder unavailable(String retryAfter) {
+        return new MockResponse.Builder().code(503).setHeader("Content-Type", "application/problem+json")
+                .setHeader("Retry-After", retryAfter)
+                .body("{\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"the database is not answering\"}");
     }
 
     @Test

@@ -29,10 +29,13 @@ public class DeviceRegistry {
     private final ApplicationEventPublisher events;
     private final Clock clock;
     private final DeviceTokens deviceTokens;
+    private final KnownVersions knownVersions;
 
-    DeviceRegistry(DeviceRepository devices, DeviceTokens deviceTokens, ApplicationEventPublisher events, Clock clock) {
+    DeviceRegistry(DeviceRepository devices, DeviceTokens deviceTokens, KnownVersions knownVersions,
+            ApplicationEventPublisher events, Clock clock) {
         this.devices = devices;
         this.deviceTokens = deviceTokens;
+        this.knownVersions = knownVersions;
         this.events = events;
         this.clock = clock;
     }
@@ -59,6 +62,7 @@ public class DeviceRegistry {
         String token = device.issueToken(now);
         devices.saveAndFlush(device);
         deviceTokens.forgetDevice(device.id());
+        knownVersions.forget(device.id());
         log.info("device {} device_uuid={} timezone={} version={}", created ? "registered" : "re-registered", uuid,
                 timezone, device.currentVersion());
         if (created || !Objects.equals(previousVersion, device.currentVersion())) {
@@ -78,6 +82,7 @@ public class DeviceRegistry {
         device.changeStatus(change.status());
         log.info("device status changed device_uuid={} status={}", device.deviceUuid(), change.status().wire());
         if (!Objects.equals(previousVersion, device.currentVersion())) {
+            knownVersions.forget(device.id());
             events.publishEvent(reported(device));
         }
         return device.view();

@@ -6,10 +6,12 @@ import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.security.Caller;
+import dev.javia.ota.server.web.DatabaseUnavailable;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -25,12 +27,18 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Heartbeats, the most frequent call of the fleet. A heartbeat carries nothing that must be durable at once: it
- * is validated and answered straight away, and its last_seen (with version and metadata) is gathered in memory and
- * written for all devices in one statement per flush interval. Losing a second of last_seen in a crash is
- * harmless; a version change still reaches the scheduler, in the flush's transaction. A heartbeat brings an
- * offline device back and may say it is updating, but never turns "updating" back to "online": the update's own
- * reports (completed, failed) do that, and a heartbeat gathered before such a report must not undo it.
+ * Heartbeats, the most frequent call of the fleet. A heartbeat that repeats what the device record holds carries
+ * nothing that must be durable at once: it is validated and answered straight away, and its last_seen (with
+ * metadata) is gathered in memory and written for all devices in one statement per flush interval. Losing that
+ * second of last_seen in a crash is harmless. A heartbeat that changes the record is written before it is
+ * answered, so that the device is never told "received" about something a crash could lose: a new version (known
+ * without a query from {@link KnownVersions}), and "updating". A flush that fails because the database is gone
+ * keeps its heartbeats (a newer one of the same device wins, as in the batch) and the next flush writes them, so a
+ * heartbeat that was answered is written when the database returns. A heartbeat brings an offline device back and
+ * may say it is updating, but never turns "updating" back to "online": the update's own reports (completed,
+ * failed) do that, and a heartbeat gathered before such a report must not undo it. A heartbeat older than the
+ * last_seen already written (one that waited through an outage while a newer one was written at once) moves
+ * last_seen no further back and changes nothing else.
  */
 @Component
 public class Heartbeats {
@@ -44,11 +52,14 @@ public class Heartbeats {
     private final Clock clock;
     private final boolean batching;
     private final int intervalSeconds;
+    private final KnownVersions knownVersions;
     private final Map<UUID, Beat> pending = new ConcurrentHashMap<>();
+    private volatile boolean flushFailing;
 
-    Heartbeats(DeviceRegistry registry, JdbcClient jdbc, TransactionTemplate transaction,
+    Heartbeats(DeviceRegistry registry, KnownVersions knownVersions, JdbcClient jdbc, TransactionTemplate transaction,
             ApplicationEventPublisher events, Clock clock, OtaProperties properties) {
         this.registry = registry;
+        this.knownVersions = knownVersions;
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.events = events;
@@ -66,15 +77,18 @@ public class Heartbeats {
         DeviceStatus status = body.status() == DeviceStatus.UPDATING ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
         Instant now = clock.instant();
         Beat beat = new Beat(deviceId, now, status, version, metadata == null ? null : JsonColumn.write(metadata));
-        if (batching) {
+        if (batching && !changesRecord(beat)) {
             pending.merge(deviceId, beat, Beat::then);
         } else {
-            write(List.of(beat));
+            writeNow(beat);
         }
         return new HeartbeatReply(uuid, status, now, intervalSeconds, null);
     }
 
-    /** Writes every gathered heartbeat; answers how many devices it wrote. */
+    /**
+     * Writes every gathered heartbeat; answers how many devices it wrote. With the database gone it writes none and
+     * keeps them all for the next flush.
+     */
     public int flush() {
         List<Beat> batch = new ArrayList<>();
         for (UUID deviceId : pending.keySet()) {
@@ -83,8 +97,28 @@ public class Heartbeats {
                 batch.add(beat);
             }
         }
-        if (!batch.isEmpty()) {
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        try {
             write(batch);
+        } catch (RuntimeException e) {
+            if (!DatabaseUnavailable.is(e) && !(e instanceof TransientDataAccessException)) {
+                // the same batch would fail again and block every later one
+                throw new IllegalStateException("heartbeat flush failed; the last_seen of " + batch.size()
+                        + " devices is lost", e);
+            }
+            batch.forEach(this::keep);
+            if (!flushFailing) {
+                flushFailing = true;
+                log.warn("heartbeat flush failed, kept for the next flush devices={}: {}", batch.size(),
+                        DatabaseUnavailable.describe(e));
+            }
+            return 0;
+        }
+        if (flushFailing) {
+            flushFailing = false;
+            log.info("heartbeat flush writes again devices={}", batch.size());
         }
         return batch.size();
     }
@@ -92,20 +126,52 @@ public class Heartbeats {
     @PreDestroy
     void flushOnShutdown() {
         int written = flush();
-        log.info("heartbeats flushed on shutdown devices={}", written);
+        if (pending.isEmpty()) {
+            log.info("heartbeats flushed on shutdown devices={}", written);
+        } else {
+            log.warn("heartbeats not written on shutdown, the database is unavailable: last_seen lost devices={}",
+                    pending.size());
+        }
+    }
+
+    /** A new version, or "updating": the device's record changes, so the heartbeat is durable before it is answered. */
+    private boolean changesRecord(Beat beat) {
+        return beat.status() == DeviceStatus.UPDATING
+                || beat.version() != null && knownVersions.isNew(beat.deviceId(), beat.version());
+    }
+
+    /** Writes one heartbeat before it is answered, with the device's gathered one, so that no flush writes that later. */
+    private void writeNow(Beat beat) {
+        Beat earlier = pending.remove(beat.deviceId());
+        try {
+            write(List.of(earlier == null ? beat : earlier.then(beat)));
+        } catch (RuntimeException e) {
+            if (earlier != null) {
+                keep(earlier); // it was answered: it waits for the next flush, this one is refused
+            }
+            throw e;
+        }
+    }
+
+    /** Puts back a heartbeat that could not be written; one gathered meanwhile is newer and wins. */
+    private void keep(Beat beat) {
+        pending.merge(beat.deviceId(), beat, (newer, kept) -> kept.then(newer));
     }
 
     private void write(List<Beat> beats) {
         // One lock order for every writer, so that two servers flushing at once cannot deadlock.
         List<Beat> sorted = beats.stream().sorted(Comparator.comparing(Beat::deviceId)).toList();
-        transaction.executeWithoutResult(tx -> {
-            List<DeviceReported> changed = jdbc.sql("""
+        List<Written> written = transaction.execute(tx -> {
+            List<Written> rows = jdbc.sql("""
                     update devices d set
                         last_seen = greatest(d.last_seen, b.seen_at::timestamptz),
-                        status = case when b.status = 'updating' or d.status = 'offline' then b.status
+                        status = case when b.seen_at::timestamptz < d.last_seen then d.status
+                                      when b.status = 'updating' or d.status = 'offline' then b.status
                                       else d.status end,
-                        current_version = coalesce(b.version, d.current_version),
-                        metadata = coalesce(b.metadata::jsonb, d.metadata)
+                        current_version = case when b.seen_at::timestamptz < d.last_seen then d.current_version
+                                               else coalesce(b.version, d.current_version) end,
+                        metadata = case when b.seen_at::timestamptz < d.last_seen then d.metadata
+                                        else coalesce(b.metadata::jsonb, d.metadata) end
                     from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
                              as b(id, seen_at, status, version, metadata)
                     join devices before on before.id = b.id::uuid
@@ -118,13 +184,22 @@ public class Heartbeats {
                     .param(sorted.stream().map(beat -> beat.status().wire()).toArray(String[]::new))
                     .param(sorted.stream().map(Beat::version).toArray(String[]::new))
                     .param(sorted.stream().map(Beat::metadataJson).toArray(String[]::new))
-                    .query((rs, row) -> Objects.equals(rs.getString("current_version"), rs.getString("previous_version"))
-                            ? null
-                            : new DeviceReported(rs.getObject("id", UUID.class), rs.getString("device_uuid"),
-                                    rs.getString("timezone"), rs.getString("current_version")))
+                    .query((rs, row) -> new Written(new DeviceReported(rs.getObject("id", UUID.class),
+                            rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version")),
+                            rs.getString("previous_version")))
                     .list();
-            changed.stream().filter(Objects::nonNull).forEach(events::publishEvent);
+            rows.stream().filter(Written::changedVersion).map(Written::device).forEach(events::publishEvent);
+            return rows;
         });
+        written.forEach(row -> knownVersions.remember(row.device().deviceId(), row.device().currentVersion()));
+    }
+
+    /** A device row as a heartbeat write left it, and the version it had before. */
+    private record Written(DeviceReported device, String previousVersion) {
+
+        boolean changedVersion() {
+            return !Objects.equals(device.currentVersion(), previousVersion);
+        }
     }
 
     /** One device's latest heartbeat, waiting for the next flush. */

@@ -15,8 +15,9 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * The servlet container's error page ({@code /error}), for errors that happen outside Spring MVC's handlers: a
- * filter that failed, a method Tomcat refused, a status set without a body. It answers the same problem details as
- * {@link ProblemAdvice}, with a sentence for the status and never the exception's own message.
+ * filter that failed (a token looked up while the database is gone: 503), a method Tomcat refused, a status set
+ * without a body. It answers the same problem details as {@link ProblemAdvice}, with a sentence for the status and
+ * never the exception's own message.
  */
 @Hidden
 @RestController
@@ -26,9 +27,13 @@ class ErrorEndpoint implements ErrorController {
 
     @RequestMapping(path = "/error", produces = {MediaType.APPLICATION_PROBLEM_JSON_VALUE,
             MediaType.APPLICATION_JSON_VALUE, MediaType.ALL_VALUE})
-    ResponseEntity<ProblemDetail> error(HttpServletRequest request) {
+    ResponseEntity<?> error(HttpServletRequest request) {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         Throwable failure = (Throwable) request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
+        if (failure != null && DatabaseUnavailable.is(failure)) {
+            // a token looked up by Spring Security while the database is gone: not a bad key, not a bug
+            return DatabaseUnavailable.response();
+        }
         HttpStatus status = code instanceof Integer value && HttpStatus.resolve(value) != null
                 ? HttpStatus.valueOf(value) : HttpStatus.NOT_FOUND;
         if (failure != null && status.is5xxServerError()) {

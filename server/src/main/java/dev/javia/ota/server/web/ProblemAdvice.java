@@ -2,9 +2,11 @@ package dev.javia.ota.server.web;
 
 import dev.javia.ota.server.OtaProperties;
 import org.apache.tomcat.util.http.InvalidParameterException;
+import jakarta.persistence.PersistenceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.NestedExceptionUtils;
+import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -14,6 +16,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.transaction.TransactionException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -144,8 +147,25 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
                 + " request; nothing was changed: send it again");
     }
 
+    /**
+     * The database is gone or not answering: 503 with Retry-After, so that devices come back later. Logged at debug
+     * only: the outage itself is logged once, when the server notices it (persistence/DatabaseAvailability).
+     */
+    @ExceptionHandler({DataAccessException.class, TransactionException.class, PersistenceException.class,
+            SQLException.class})
+    ResponseEntity<Object> databaseUnavailable(Exception ex) {
+        if (!DatabaseUnavailable.is(ex)) {
+            return unexpected(ex);
+        }
+        log.debug("answered 503, database unavailable: {}", DatabaseUnavailable.describe(ex));
+        return DatabaseUnavailable.response();
+    }
+
     @ExceptionHandler(Exception.class)
     ResponseEntity<Object> unexpected(Exception ex) {
+        if (DatabaseUnavailable.is(ex)) {
+            return DatabaseUnavailable.response();
+        }
         log.error("unexpected error", ex);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, Problems.sentence(500));
     }

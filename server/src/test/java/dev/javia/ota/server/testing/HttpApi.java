@@ -25,10 +25,17 @@ public final class HttpApi {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final String baseUrl;
+    private final Duration timeout;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public HttpApi(String baseUrl) {
+        this(baseUrl, Duration.ofSeconds(30));
+    }
+
+    /** A client that gives up on an answer after {@code timeout} (an {@link UncheckedIOException}). */
+    public HttpApi(String baseUrl, Duration timeout) {
         this.baseUrl = baseUrl;
+        this.timeout = timeout;
     }
 
     public Response get(String path, String key, String... headers) {
@@ -93,7 +100,7 @@ public final class HttpApi {
     }
 
     private HttpRequest.Builder request(String path, String key, String... headers) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30));
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(timeout);
         if (key != null) {
             builder.header(ApiPaths.API_KEY_HEADER, key);
         }

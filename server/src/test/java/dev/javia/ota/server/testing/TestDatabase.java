@@ -1,5 +1,6 @@
 package dev.javia.ota.server.testing;
 
+import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -58,6 +59,26 @@ public final class TestDatabase implements AutoCloseable {
         int query = serverUrl.indexOf('?');
         String base = slash < 0 ? serverUrl : serverUrl.substring(0, slash);
         return base + "/" + database + (query < 0 ? "" : serverUrl.substring(query));
+    }
+
+    /** The same database's URL on another host and port, e.g. a {@link DatabaseProxy} in front of it. */
+    public String urlAt(String host, int port) {
+        return "jdbc:postgresql://" + host + ":" + port + url().substring(url().indexOf('/', "jdbc:postgresql://".length()));
+    }
+
+    /** The PostgreSQL server's host, from the URL. */
+    public String host() {
+        return serverAddress().getHost();
+    }
+
+    /** The PostgreSQL server's port, from the URL (5432 when it names none). */
+    public int port() {
+        int port = serverAddress().getPort();
+        return port < 0 ? 5432 : port;
+    }
+
+    private URI serverAddress() {
+        return URI.create(serverUrl.substring("jdbc:".length()));
     }
 
     public String user() {

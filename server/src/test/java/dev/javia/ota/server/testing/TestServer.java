@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The real server, started in-process on a random port over its own fresh database, for other modules' tests
@@ -24,11 +25,14 @@ public final class TestServer implements AutoCloseable {
     private final ConfigurableApplicationContext context;
     private final TestDatabase database;
     private final Path storage;
+    private final DatabaseProxy proxy;
 
-    private TestServer(ConfigurableApplicationContext context, TestDatabase database, Path storage) {
+    private TestServer(ConfigurableApplicationContext context, TestDatabase database, Path storage,
+            DatabaseProxy proxy) {
         this.context = context;
         this.database = database;
         this.storage = storage;
+        this.proxy = proxy;
     }
 
     public static TestServer start() {
@@ -37,18 +41,36 @@ public final class TestServer implements AutoCloseable {
 
     /** Starts a server; {@code overrides} are extra Spring properties, e.g. {@code ota.max-package-size}. */
     public static TestServer start(Map<String, Object> overrides) {
+        return start(overrides, null);
+    }
+
+    /**
+     * Starts a server whose database connections go through a {@link DatabaseProxy} (its {@link #databaseProxy}),
+     * which the test cuts to take the database away from the server and restores to give it back.
+     */
+    public static TestServer startBehindProxy(Map<String, Object> overrides) {
+        return start(overrides, database -> DatabaseProxy.to(database.host(), database.port()));
+    }
+
+    private static TestServer start(Map<String, Object> overrides,
+            Function<TestDatabase, DatabaseProxy> proxying) {
         TestDatabase database = TestDatabase.create();
+        DatabaseProxy proxy = null;
         try {
             Path storage = Files.createTempDirectory("ota-test-storage");
             Map<String, Object> settings = TestDatabaseInitializer.settings(database, storage);
             settings.put("server.port", "0");
+            if (proxying != null) {
+                proxy = proxying.apply(database);
+                settings.put("spring.datasource.url", database.urlAt("127.0.0.1", proxy.port()));
+            }
             settings.putAll(overrides);
-            return new TestServer(run(settings), database, storage);
+            return new TestServer(run(settings), database, storage, proxy);
         } catch (IOException e) {
-            database.close();
+            closeQuietly(proxy, database);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            database.close();
+            closeQuietly(proxy, database);
             throw e;
         }
     }
@@ -63,6 +85,13 @@ public final class TestServer implements AutoCloseable {
                 .initializers(app -> app.getEnvironment().getPropertySources()
                         .addFirst(new MapPropertySource("ota-test-server", settings)))
                 .run();
+    }
+
+    private static void closeQuietly(DatabaseProxy proxy, TestDatabase database) {
+        if (proxy != null) {
+            proxy.close();
+        }
+        database.close();
     }
 
     public String baseUrl() {
@@ -97,10 +126,21 @@ public final class TestServer implements AutoCloseable {
         return new HttpApi(baseUrl());
     }
 
+    /** The relay between this server and its database (started with {@link #startBehindProxy}). */
+    public DatabaseProxy databaseProxy() {
+        if (proxy == null) {
+            throw new IllegalStateException("this server talks to its database directly: use startBehindProxy");
+        }
+        return proxy;
+    }
+
     @Override
     public void close() {
+        if (proxy != null) {
+            proxy.restore(); // so that the server writes what it holds as it stops
+        }
         context.close();
-        database.close();
+        closeQuietly(proxy, database);
         deleteQuietly(storage);
     }
 
