@@ -145,6 +145,31 @@ class ErrorAnswerTests extends ApiTestSupport {
         assertThat(answer.header("Connection")).isEqualTo("close");
     }
 
+    /** Found by bench/fuzz.sh: a form body was parsed as parameters by whoever asked first, and failed there. */
+    @Test
+    void aFormBodyIs415() {
+        assertProblem(api.raw("PATCH", ApiPaths.deviceStatus(device.uuid()), device.token(),
+                "application/x-www-form-urlencoded", "status=%zz"), 415, "no endpoint takes a form");
+        assertProblem(api.raw("POST", ApiPaths.REGISTER, ENROLLMENT, "application/x-www-form-urlencoded",
+                "{\"device_name\":\"%00\"}"), 415, "no endpoint takes a form");
+    }
+
+    /** Found by bench/fuzz.sh: the error page negotiated with an Accept it could not parse, and answered nothing. */
+    @Test
+    void theErrorPageAnswersWhateverAcceptSays() {
+        assertProblem(raw.send("TRACE", ApiPaths.REGISTER, null, "Accept", "garbage"), 405, "does not take this method");
+        assertProblem(raw.send("TRACE", ApiPaths.REGISTER, null, "Accept", "text/html"), 405, "does not take");
+    }
+
+    /** A body sent with a GET is not read, not bounded and not judged: the answer is the GET's. */
+    @Test
+    void aBodyWithAGetIsIgnored() {
+        HttpApi.Response answer = raw.send("GET", ApiPaths.device(device.uuid()), "x".repeat(100_000)
+                .getBytes(StandardCharsets.UTF_8), ApiPaths.API_KEY_HEADER, device.token(), "Content-Type", "*/*");
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+        assertThat(answer.header("Connection")).isEqualTo("close");
+    }
+
     @Test
     void multipartIsTakenOnlyByTheUpload() {
         assertProblem(api.multipart(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("status", "online")), 415,

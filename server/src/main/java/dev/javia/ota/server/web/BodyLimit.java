@@ -22,22 +22,33 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 
 /**
- * Bounds request bodies before anything parses them. Every body but a package upload is a small JSON document:
+ * Bounds request bodies before anything parses them (of POST, PUT and PATCH: the methods whose bodies routes read;
+ * a body sent with another is never read). Every body but a package upload is a small JSON document:
  * one longer than {@code OTA_MAX_JSON_BODY} is refused with 413, at once when its Content-Length says so, else as
  * soon as the count passes the limit. Multipart bodies are taken only by the upload, which has its own limit
- * ({@code OTA_MAX_PACKAGE_SIZE}); a Content-Type that is not one media type is refused with 415. Runs after Spring
+ * ({@code OTA_MAX_PACKAGE_SIZE}); a form, or a Content-Type that is not one media type, is refused with 415. Runs
+ * after Spring
  * Security, so a caller without a key learns nothing here.
  */
 @Component
 @Order(SecurityFilterProperties.DEFAULT_FILTER_ORDER + 10)
 class BodyLimit extends OncePerRequestFilter {
 
+    private static final Set<String> BODY_METHODS = Set.of("POST", "PUT", "PATCH");
+
     private final long maxBytes;
 
     BodyLimit(OtaProperties properties) {
         this.maxBytes = properties.maxJsonBody().toBytes();
+    }
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        // no route reads the body of another method: nothing here reads it either, and it is never swallowed
+        return !BODY_METHODS.contains(request.getMethod());
     }
 
     @Override
@@ -56,6 +67,12 @@ class BodyLimit extends OncePerRequestFilter {
             if (type.isWildcardType() || type.isWildcardSubtype()) {
                 refuse(request, response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "the Content-Type of a body must say"
                         + " what it is, not '" + UnreadableBodies.shown(contentType) + "': send application/json");
+                return;
+            }
+            if (MediaType.APPLICATION_FORM_URLENCODED.includes(type)) {
+                // no route takes a form, and a form body is parsed as parameters by whoever asks for one first
+                refuse(request, response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "no endpoint takes a form"
+                        + " (application/x-www-form-urlencoded): send this body as application/json");
                 return;
             }
             if (MediaType.MULTIPART_FORM_DATA.includes(type)) {

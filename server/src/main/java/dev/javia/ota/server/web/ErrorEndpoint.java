@@ -3,15 +3,18 @@ package dev.javia.ota.server.web;
 import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.webmvc.error.ErrorController;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
-import org.springframework.http.ResponseEntity;
+import org.springframework.security.web.firewall.RequestRejectedException;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+
+import java.io.IOException;
 
 /**
  * The servlet container's error page ({@code /error}), for errors that happen outside Spring MVC's handlers: a
@@ -25,23 +28,30 @@ class ErrorEndpoint implements ErrorController {
 
     private static final Logger log = LoggerFactory.getLogger(ErrorEndpoint.class);
 
-    @RequestMapping(path = "/error", produces = {MediaType.APPLICATION_PROBLEM_JSON_VALUE,
-            MediaType.APPLICATION_JSON_VALUE, MediaType.ALL_VALUE})
-    ResponseEntity<?> error(HttpServletRequest request) {
+    /** Written by hand, not through MVC's content negotiation: an error page must answer whatever Accept says. */
+    @RequestMapping("/error")
+    void error(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         Throwable failure = (Throwable) request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
+        String path = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri ? uri : null;
         if (failure != null && DatabaseUnavailable.is(failure)) {
             // a token looked up by Spring Security while the database is gone: not a bad key, not a bug
-            return DatabaseUnavailable.response();
+            response.setHeader(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.retryAfter());
+            Problems.write(response, HttpStatus.SERVICE_UNAVAILABLE, DatabaseUnavailable.problem().getDetail(), path);
+            return;
+        }
+        if (failure instanceof RequestRejectedException || failure instanceof InvalidParameterException) {
+            // a parameter Spring Security's firewall or Tomcat refused when something asked for it
+            Problems.write(response, HttpStatus.BAD_REQUEST, "a parameter's name or value is not printable UTF-8:"
+                    + " send the parameters the API document at /v3/api-docs lists", path);
+            return;
         }
         HttpStatus status = code instanceof Integer value && HttpStatus.resolve(value) != null
                 ? HttpStatus.valueOf(value) : HttpStatus.NOT_FOUND;
         if (failure != null && status.is5xxServerError()) {
-            log.error("unexpected error path={}", request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI), failure);
+            log.error("unexpected error path={}", path, failure);
         }
-        ProblemDetail problem = Problems.of(status, Problems.sentence(status.value()));
-        Object path = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
-        problem.setInstance(path instanceof String uri ? Problems.instance(uri) : null);
-        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+        Problems.write(response, status, Problems.sentence(status.value()), path);
     }
+
 }

@@ -14,6 +14,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.security.web.firewall.RequestRejectedException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.transaction.TransactionException;
@@ -112,9 +113,12 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
                 + UnreadableBodies.shown(ex.getValue()) + "'");
     }
 
-    /** A query or form parameter whose percent-escapes are not UTF-8 (Tomcat refuses to decode it). */
-    @ExceptionHandler(InvalidParameterException.class)
-    ResponseEntity<Object> undecodableParameter(InvalidParameterException ex) {
+    /**
+     * A query parameter whose percent-escapes are not UTF-8 (Tomcat refuses to decode it), or whose name Spring
+     * Security's firewall refuses when a handler asks for the parameters.
+     */
+    @ExceptionHandler({InvalidParameterException.class, RequestRejectedException.class})
+    ResponseEntity<Object> undecodableParameter(RuntimeException ex) {
         return problem(HttpStatus.BAD_REQUEST, "a parameter is not valid percent-encoded UTF-8: encode each value"
                 + " as UTF-8, then percent-encode it");
     }

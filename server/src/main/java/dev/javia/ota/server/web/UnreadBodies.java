@@ -10,10 +10,10 @@ import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * After a refusal (any 4xx or 5xx) of a request whose body was not read, closes the connection instead of reading
- * the rest. Tomcat would otherwise read (swallow) what is left of the body on the request's thread to keep the
- * connection, so that a client declaring a 52 MB body and sending nothing holds a thread until the read times out,
- * and one that sends it makes the server read it for nothing. An engine valve: it runs around everything else,
+ * After the answer to a request whose body was not read (a refusal, or a body sent with a GET), closes the
+ * connection instead of reading the rest. Tomcat would otherwise read (swallow) what is left of the body on the
+ * request's thread to keep the connection, so that a client declaring a 52 MB body and sending nothing holds a
+ * thread until the read times out, and one that sends it makes the server read it for nothing. An engine valve: it runs around everything else,
  * error pages included.
  */
 class UnreadBodies extends ValveBase {
@@ -25,7 +25,7 @@ class UnreadBodies extends ValveBase {
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
         getNext().invoke(request, response);
-        if (response.getStatus() < 400 || request.getCoyoteRequest().getContentLengthLong() == 0) {
+        if (request.getCoyoteRequest().getContentLengthLong() == 0) {
             return;
         }
         AtomicBoolean read = new AtomicBoolean(true);
