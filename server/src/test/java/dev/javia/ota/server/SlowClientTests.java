@@ -15,6 +15,7 @@ import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.test.context.TestPropertySource;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -108,6 +109,23 @@ class SlowClientTests extends ApiTestSupport {
     }
 
     @Test
+    void aDownloadToASlowReaderIsNotCutOff() throws IOException {
+        // 12 MiB read at about 2.5 MB/s: several header and body timeouts, with the server's writes waiting
+        HttpApi.Response published = api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, largePackage("v1.4.0",
+                12 * 1024 * 1024));
+        assertThat(published.status()).as(published.toString()).isEqualTo(201);
+        String id = published.json().get("update").get("id").asText();
+        long size = published.json().get("update").get("size_bytes").asLong();
+
+        byte[] answer = clients.readSlowly("GET " + ApiPaths.download(id) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + ApiPaths.API_KEY_HEADER + ": " + ADMIN + "\r\nConnection: close\r\n\r\n", 64 * 1024,
+                Duration.ofMillis(25), Duration.ofSeconds(60));
+
+        assertThat(new String(answer, 0, 16, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200 ");
+        assertThat(answer.length).isGreaterThan((int) size);
+    }
+
+    @Test
     void anUploadWithoutAKeyIsRefusedBeforeItsBodyAndNotWaitedFor() {
         // the head announces 100 MB and no byte of it follows: the 401 comes at once, and the connection is not
         // kept while Tomcat waits to swallow a body that never comes
@@ -128,6 +146,11 @@ class SlowClientTests extends ApiTestSupport {
 
     /** The multipart body of a valid package holding {@code size} bytes that do not compress. */
     private byte[] uploadBody(String boundary, String version, int size) throws IOException {
+        return HttpApi.multipartBody(boundary, largePackage(version, size));
+    }
+
+    /** The publishing form of a valid package holding {@code size} bytes that do not compress. */
+    private Map<String, Object> largePackage(String version, int size) throws IOException {
         Path source = Files.createDirectories(work.resolve("source-" + version));
         byte[] noise = new byte[size];
         new Random(size).nextBytes(noise);
@@ -137,7 +160,7 @@ class SlowClientTests extends ApiTestSupport {
                 Instant.parse("2025-01-01T00:00:00Z"), zip);
         Map<String, Object> form = form(version, "scheduled", null, null);
         form.put("package", zip);
-        return HttpApi.multipartBody(boundary, form);
+        return form;
     }
 
     private static String uploadHead(String boundary, long length, String key) {

@@ -11,10 +11,14 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Clients that send their request slowly over raw sockets on loopback: a head sent at once, then the rest a chunk
@@ -51,6 +55,47 @@ final class SlowClients implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends {@code request} at once and reads the answer {@code chunk} bytes every {@code every} (through a small
+     * receive buffer, so that the server's writes wait for the reader); answers the bytes read until the server
+     * closed, after at most {@code within}.
+     */
+    byte[] readSlowly(String request, int chunk, Duration every, Duration within) {
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(8 * 1024);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = socket.getInputStream();
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            CompletableFuture<byte[]> done = new CompletableFuture<>();
+            byte[] buffer = new byte[chunk];
+            ScheduledFuture<?> reading = pace.scheduleAtFixedRate(() -> {
+                try {
+                    int n = in.read(buffer);
+                    if (n == -1) {
+                        done.complete(answer.toByteArray());
+                    } else {
+                        answer.write(buffer, 0, n);
+                    }
+                } catch (IOException e) {
+                    done.completeExceptionally(e);
+                }
+            }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                return done.get(within.toMillis(), TimeUnit.MILLISECONDS);
+            } finally {
+                reading.cancel(false);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AssertionError("the answer did not arrive whole within " + within, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A request head that never ends: one more byte of a header line every {@code every}. */
     Connection dribbleHead(String path, Duration every) {
         return open("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", "a".repeat(100_000)
@@ -74,7 +119,7 @@ final class SlowClients implements AutoCloseable {
         private final Socket socket;
         private final byte[] rest;
         private final int chunk;
-        private volatile java.util.concurrent.ScheduledFuture<?> task;
+        private volatile ScheduledFuture<?> task;
         private volatile int sent;
         private volatile boolean stopped;
 

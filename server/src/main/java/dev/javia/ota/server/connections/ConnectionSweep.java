@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 
 /**
- * Once a second (or a quarter of the header timeout), on Tomcat's utility thread, closes the connections that keep
+ * Every second (or a quarter of the header timeout; every {@value #SHEDDING_INTERVAL_MILLIS} ms while it sheds), on
+ * Tomcat's utility thread, closes the connections that keep
  * a slot or a thread without sending their request: Tomcat's own read timeout restarts with every byte, so a client
  * sending one byte every few seconds is never timed out, and enough of them fill {@code max-connections} and shut
  * every other client out.
@@ -38,7 +39,7 @@ import java.util.concurrent.locks.Lock;
  * once; the application's read fails and {@link SlowBodyValve} answers 408;</li>
  * <li>above {@value #SHED_ABOVE} of the ceiling, the connections waiting longest for their request (idle, or still
  * sending their head) are closed until {@value #SHED_TO} is left, so that new clients are still accepted instead of
- * waiting in the accept queue (the ceiling: {@link GuardedNioProtocol}).</li>
+ * waiting in the accept queue behind the slow ones (the ceiling: {@link GuardedNioProtocol}).</li>
  * </ul>
  * A connection a request thread is working on (its lock is held), an asynchronous request, an upgraded connection
  * or a file being sent are never touched by the first and the last rule. Each closing is counted, and the counts
@@ -48,6 +49,8 @@ final class ConnectionSweep {
 
     static final double SHED_ABOVE = 0.9;
     static final double SHED_TO = 0.8;
+    /** While shedding: slots are freed this often, so that a new client waits little in the accept queue. */
+    static final long SHEDDING_INTERVAL_MILLIS = 100;
 
     private static final Logger log = LoggerFactory.getLogger(ConnectionSweep.class);
     private static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -83,6 +86,7 @@ final class ConnectionSweep {
     private final byte[] headerTimeoutAnswer;
     private final byte[] ceilingAnswer;
     private final String slowBodyDetail;
+    private volatile int ceiling;
     // touched by the sweep's thread only
     private final Map<Reason, Long> closed = new EnumMap<>(Reason.class);
     private long lastLogNanos = System.nanoTime() - LOG_EVERY_NANOS;
@@ -94,13 +98,24 @@ final class ConnectionSweep {
                 + " of their first byte; send the whole request head at once");
         this.ceilingAnswer = answer408("the server is at its connection limit and this request's headers had not"
                 + " all arrived yet; send the whole request head at once, and try again");
-        this.slowBodyDetail = "the request body arrived slower than " + limits.bodyMinRate().toBytes()
-                + " bytes a second (after " + seconds(limits.bodyTimeout()) + "); send it over a faster link,"
-                + " or raise OTA_BODY_MIN_RATE";
+        long rate = limits.bodyMinRate().toBytes();
+        this.slowBodyDetail = "the request body arrived slower than "
+                + (rate % 1024 == 0 ? rate / 1024 + " KB" : rate + " bytes") + " a second (after "
+                + seconds(limits.bodyTimeout()) + "); send it over a faster link, or lower the server's"
+                + " OTA_BODY_MIN_RATE";
     }
 
     long intervalMillis() {
         return Math.max(100, Math.min(1_000, limits.headerTimeout().toMillis() / 4));
+    }
+
+    /** The number of connections it sheds above {@value #SHED_ABOVE} of. */
+    void ceiling(int ceiling) {
+        this.ceiling = ceiling;
+    }
+
+    private long ceiling(NioEndpoint endpoint) {
+        return ceiling > 0 ? ceiling : endpoint.getMaxConnections();
     }
 
     void serving(WatchedProcessor processor, SocketWrapperBase<?> connection) {
@@ -123,16 +138,19 @@ final class ConnectionSweep {
         return slowBodyDetail;
     }
 
-    void sweep(NioEndpoint endpoint) {
+    /** One pass; answers how long to wait before the next. */
+    long sweep(NioEndpoint endpoint) {
         try {
             long now = System.nanoTime();
             cutSlowBodies(now);
             List<Waiting> waiting = closeLateHeads(endpoint, now);
-            shedLongestWaiting(endpoint, waiting, now);
+            boolean shedding = shedLongestWaiting(endpoint, waiting, now);
             report(endpoint, now);
+            return shedding ? SHEDDING_INTERVAL_MILLIS : intervalMillis();
         } catch (RuntimeException e) {
-            // the sweep must go on: a scheduled task that throws is never run again
+            // the sweep must go on
             log.warn("connection sweep failed", e);
+            return intervalMillis();
         }
     }
 
@@ -191,13 +209,14 @@ final class ConnectionSweep {
         return waiting;
     }
 
-    private void shedLongestWaiting(NioEndpoint endpoint, List<Waiting> waiting, long now) {
-        int ceiling = endpoint.getMaxConnections();
+    /** Answers whether there were more connections than it sheds above. */
+    private boolean shedLongestWaiting(NioEndpoint endpoint, List<Waiting> waiting, long now) {
+        long limit = ceiling(endpoint);
         long open = endpoint.getConnectionCount();
-        if (ceiling <= 0 || open <= (long) (ceiling * SHED_ABOVE)) {
-            return;
+        if (limit <= 0 || open <= (long) (limit * SHED_ABOVE)) {
+            return false;
         }
-        long excess = open - (long) (ceiling * SHED_TO);
+        long excess = open - (long) (limit * SHED_TO);
         waiting.sort(Comparator.comparingLong(Waiting::waitedNanos).reversed());
         for (Waiting candidate : waiting) {
             if (excess <= 0) {
@@ -218,6 +237,7 @@ final class ConnectionSweep {
                 lock.unlock();
             }
         }
+        return true;
     }
 
     /**
@@ -272,9 +292,8 @@ final class ConnectionSweep {
             return;
         }
         for (Map.Entry<Reason, Long> entry : closed.entrySet()) {
-            log.info("closed slow connections count={} reason={} open_connections={} max_connections={}",
-                    entry.getValue(), entry.getKey().wire, endpoint.getConnectionCount(),
-                    endpoint.getMaxConnections());
+            log.info("closed slow connections count={} reason={} open_connections={} ceiling={}", entry.getValue(),
+                    entry.getKey().wire, endpoint.getConnectionCount(), ceiling(endpoint));
         }
         closed.clear();
         lastLogNanos = now;

@@ -13,9 +13,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Tomcat's NIO connector with the {@link ConnectionSweep} running over its connections, and a ceiling that fits the
- * heap: {@code max-connections}, lowered to what a quarter of the heap holds when that is less. A connection waiting
- * in the middle of its request head holds Tomcat's processor and buffers, {@value #HEAP_PER_CONNECTION} bytes
- * (bench/slow-clients.sh measured 53 KB), and a heap they fill ends the server ({@code ExitOnOutOfMemoryError}).
+ * heap. A connection waiting in the middle of its request head holds Tomcat's processor and buffers,
+ * {@value #HEAP_PER_CONNECTION} bytes (bench/slow-clients.sh measured 53-57 KB), and a heap they fill ends the server
+ * ({@code ExitOnOutOfMemoryError}). So the ceiling the sweep sheds below is {@code max-connections}, lowered to what
+ * a quarter of the heap holds when that is less; and Tomcat accepts up to twice that (never more than
+ * {@code max-connections}): the room between the two keeps new clients out of the accept queue while the sweep
+ * sheds, where they would wait behind slow clients that reconnect as fast as they are shed.
  * Public, with a public constructor, because Tomcat creates its protocol from the class name
  * ({@code factory.setProtocol(...)}).
  */
@@ -27,7 +30,8 @@ public class GuardedNioProtocol extends Http11NioProtocol {
     private static final int OTHER_DESCRIPTORS = 1_000;
 
     private volatile ConnectionSweep sweep;
-    private ScheduledFuture<?> sweeping;
+    private volatile ScheduledFuture<?> sweeping;
+    private volatile boolean started;
 
     void guardWith(ConnectionSweep sweep) {
         this.sweep = sweep;
@@ -46,46 +50,56 @@ public class GuardedNioProtocol extends Http11NioProtocol {
     public void start() throws Exception {
         ConnectionSweep guard = sweep;
         if (guard != null) {
-            fitCeiling();
+            fitCeiling(guard);
         }
         super.start();
         if (guard != null) {
-            NioEndpoint endpoint = (NioEndpoint) getEndpoint();
-            long every = guard.intervalMillis();
-            // Tomcat's own utility thread; the sweep never blocks (it only tries each connection's lock)
-            sweeping = getUtilityExecutor().scheduleWithFixedDelay(() -> guard.sweep(endpoint), every, every,
-                    TimeUnit.MILLISECONDS);
+            started = true;
+            scheduleSweep(guard, guard.intervalMillis());
         }
+    }
+
+    /** On Tomcat's own utility thread; the sweep never blocks (it only tries each connection's lock). */
+    private void scheduleSweep(ConnectionSweep guard, long delayMillis) {
+        NioEndpoint endpoint = (NioEndpoint) getEndpoint();
+        sweeping = getUtilityExecutor().schedule(() -> {
+            long next = guard.sweep(endpoint);
+            if (started) {
+                scheduleSweep(guard, next);
+            }
+        }, delayMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void stop() throws Exception {
-        if (sweeping != null) {
-            sweeping.cancel(false);
-            sweeping = null;
+        started = false;
+        ScheduledFuture<?> pending = sweeping;
+        if (pending != null) {
+            pending.cancel(false);
         }
         super.stop();
     }
 
     /**
-     * Lowers the ceiling to what the heap holds, and says what it is in one line; warns when the open-file limit is
-     * below it (accepting then fails and Tomcat backs off, so the ceiling is never reached).
+     * Sets the ceiling and what Tomcat accepts (see the class comment) and says both in one line; warns when the
+     * open-file limit is below what Tomcat accepts (accepting then fails and Tomcat backs off).
      */
-    private void fitCeiling() {
+    private void fitCeiling(ConnectionSweep guard) {
         long heap = Runtime.getRuntime().maxMemory();
-        int configured = getMaxConnections();
-        int ceiling = (int) Math.min(configured > 0 ? configured : Integer.MAX_VALUE, heap / 4 / HEAP_PER_CONNECTION);
-        if (ceiling != configured) {
-            setMaxConnections(ceiling);
-        }
-        log.info("connection ceiling connections={} shedding_above={} max_connections={} heap_mb={}{}", ceiling,
-                (long) (ceiling * ConnectionSweep.SHED_ABOVE), configured, heap >> 20, ceiling < configured
-                        ? " (lowered to what a quarter of the heap holds: give the JVM more heap for more)" : "");
+        int configured = getMaxConnections() > 0 ? getMaxConnections() : Integer.MAX_VALUE;
+        int ceiling = (int) Math.min(configured, heap / 4 / HEAP_PER_CONNECTION);
+        int accepted = (int) Math.min(configured, 2L * ceiling);
+        guard.ceiling(ceiling);
+        setMaxConnections(accepted);
+        log.info("connection ceiling connections={} shedding_above={} accepting_at_most={} heap_mb={}{}", ceiling,
+                (long) (ceiling * ConnectionSweep.SHED_ABOVE), accepted, heap >> 20, ceiling < configured
+                        ? " (what a quarter of the heap holds, under max_connections=" + configured
+                        + ": give the JVM more heap for more)" : "");
         if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os
-                && ceiling + OTHER_DESCRIPTORS > os.getMaxFileDescriptorCount()) {
+                && accepted + OTHER_DESCRIPTORS > os.getMaxFileDescriptorCount()) {
             log.warn("the open-file limit {} is too low for {} connections: raise it (LimitNOFILE=65536 in the"
                     + " systemd unit, or ulimit -n) or lower OTA_MAX_CONNECTIONS", os.getMaxFileDescriptorCount(),
-                    ceiling);
+                    accepted);
         }
     }
 }
