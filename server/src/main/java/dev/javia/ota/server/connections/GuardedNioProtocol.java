@@ -63,9 +63,14 @@ public class GuardedNioProtocol extends Http11NioProtocol {
     private void scheduleSweep(ConnectionSweep guard, long delayMillis) {
         NioEndpoint endpoint = (NioEndpoint) getEndpoint();
         sweeping = getUtilityExecutor().schedule(() -> {
-            long next = guard.sweep(endpoint);
-            if (started) {
-                scheduleSweep(guard, next);
+            long next = guard.intervalMillis();
+            try {
+                next = guard.sweep(endpoint);
+            } finally {
+                // whatever happened in this pass, the next one comes
+                if (started) {
+                    scheduleSweep(guard, next);
+                }
             }
         }, delayMillis, TimeUnit.MILLISECONDS);
     }
