@@ -141,8 +141,8 @@ if extra > 0 and "heap_mb" in during:
 PY
 
 {
-    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance), as shipped"
-    echo "(no settings but the database, keys and port); open-file limit $fd_limit for both processes."
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance), no settings but the"
+    echo "database, keys and port, JVM flags: ${SERVER_JAVA_OPTS:-none}; open-file limit $fd_limit for both processes."
     echo
     cat "$WORK/tables.md"
     echo
