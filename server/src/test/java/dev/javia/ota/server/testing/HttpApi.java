@@ -55,6 +55,12 @@ public final class HttpApi {
     /** A multipart/form-data POST: text fields, and files given as Paths. */
     public Response multipart(String path, String key, Map<String, Object> parts) {
         String boundary = "----ota-test-" + UUID.randomUUID();
+        return send(request(path, key).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(multipartBody(boundary, parts))));
+    }
+
+    /** The body of a multipart/form-data request: text fields, and files given as Paths. */
+    public static byte[] multipartBody(String boundary, Map<String, Object> parts) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         try {
             for (Map.Entry<String, Object> part : parts.entrySet()) {
@@ -74,8 +80,7 @@ public final class HttpApi {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return send(request(path, key).header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+        return body.toByteArray();
     }
 
     /** Sends a raw body, e.g. malformed JSON. */
