@@ -15,6 +15,7 @@ import org.springframework.security.authorization.AuthorizationDeniedException;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.WebSecurityCustomizer;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.SecurityFilterChain;
@@ -71,6 +72,16 @@ class SecurityConfiguration {
                         .access(Audiences.DEVICES)
                         .anyRequest().access(Audiences.OPERATORS));
         return http.build();
+    }
+
+    /**
+     * No observation of each security filter, authentication and authorization: with an observation registry on the
+     * classpath Spring Security wraps every filter of the chain in one, which cost about a third of a check-in's CPU
+     * (bench/README.md, "Check-in"), and nothing exports them. Turn them back on with a metrics backend.
+     */
+    @Bean
+    static SecurityObservationSettings noSecurityObservations() {
+        return SecurityObservationSettings.noObservations();
     }
 
     @Bean
