@@ -57,6 +57,8 @@ class ApiExamplesTests extends ApiTestSupport {
         ObjectNode failed = (ObjectNode) example("status.request.json");
         failed.put("device_uuid", uuid);
         assertShape("status.response.json", api.post(ApiPaths.updateStatus(updateId), token, failed));
+        assertShape("update-devices.response.json",
+                api.get(ApiPaths.updateDevices(updateId) + "?status=failed", ADMIN));
 
         ObjectNode refused = (ObjectNode) example("status.request.json");
         refused.put("device_uuid", uuid).put("status", "completed");

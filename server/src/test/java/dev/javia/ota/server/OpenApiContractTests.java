@@ -216,6 +216,26 @@ class OpenApiContractTests extends ApiTestSupport {
                 Map.of("status", "downloading")));
         check("GET", ApiPaths.device(uuid), api.get(ApiPaths.device(uuid), token));
 
+        // what the operator reads of one update and one device
+        String one = ApiPaths.update(targeted);
+        check("GET", one, api.get(one, ADMIN));
+        check("GET", one, api.get(one, token));
+        check("GET", ApiPaths.update(UUID.randomUUID()), api.get(ApiPaths.update(UUID.randomUUID()), ADMIN));
+        check("GET", ApiPaths.update("nope"), api.get(ApiPaths.update("nope"), ADMIN));
+        String devices = ApiPaths.updateDevices(targeted);
+        check("GET", devices, api.get(devices + "?status=failed", ADMIN));
+        check("GET", devices, api.get(devices + "?page=1&size=1", ADMIN));
+        check("GET", devices, api.get(devices + "?status=asleep", ADMIN));
+        check("GET", devices, api.get(devices, null));
+        check("GET", ApiPaths.updateDevices(UUID.randomUUID()),
+                api.get(ApiPaths.updateDevices(UUID.randomUUID()), ADMIN));
+        String history = ApiPaths.deviceUpdates(uuid);
+        check("GET", history, api.get(history, token));
+        check("GET", history, api.get(history, ADMIN));
+        check("GET", history, api.get(history, other.token()));
+        check("GET", ApiPaths.deviceUpdates(unknown), api.get(ApiPaths.deviceUpdates(unknown), ADMIN));
+        check("GET", ApiPaths.deviceUpdates("x"), api.get(ApiPaths.deviceUpdates("x"), ADMIN));
+
         assertThat(violations).as("answers that differ from the API document").isEmpty();
         for (ApiDocument.Operation operation : document.operations()) {
             assertThat(answered).as("statuses answered by " + operation)

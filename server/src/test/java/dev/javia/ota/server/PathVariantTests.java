@@ -138,10 +138,13 @@ class PathVariantTests extends ApiTestSupport {
                 new Route("POST", ApiPaths.heartbeat(own.uuid()), OWN_DEVICE, "application/json",
                         json("{\"current_version\":\"v1.0.0\"}")),
                 new Route("GET", ApiPaths.check(own.uuid()), OWN_DEVICE, null, null),
+                new Route("GET", ApiPaths.deviceUpdates(own.uuid()), OWN_DEVICE, null, null),
                 new Route("PATCH", ApiPaths.deviceStatus(own.uuid()), OWN_DEVICE, "application/json",
                         json("{\"status\":\"online\"}")),
                 new Route("GET", ApiPaths.UPDATES, OPERATOR, null, null),
                 new Route("POST", ApiPaths.CREATE_UPDATE, OPERATOR, null, null),
+                new Route("GET", ApiPaths.update(updateId), OPERATOR, null, null),
+                new Route("GET", ApiPaths.updateDevices(updateId), OPERATOR, null, null),
                 new Route("GET", ApiPaths.download(updateId), DEVICES, null, null),
                 new Route("POST", ApiPaths.updateStatus(updateId), DEVICES, "application/json",
                         json("{\"device_uuid\":\"" + own.uuid() + "\",\"status\":\"failed\",\"error_message\":\"x\"}")));

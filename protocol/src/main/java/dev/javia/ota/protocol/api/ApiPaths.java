@@ -23,6 +23,10 @@ public final class ApiPaths {
         return device(deviceUuid) + "/updates/check";
     }
 
+    public static String deviceUpdates(String deviceUuid) {
+        return device(deviceUuid) + "/updates";
+    }
+
     public static String deviceStatus(String deviceUuid) {
         return device(deviceUuid) + "/status";
     }
@@ -32,6 +36,14 @@ public final class ApiPaths {
 
     public static String download(Object updateId) {
         return BASE + "/updates/" + updateId + "/download";
+    }
+
+    public static String update(Object updateId) {
+        return BASE + "/updates/" + updateId;
+    }
+
+    public static String updateDevices(Object updateId) {
+        return update(updateId) + "/devices";
     }
 
     public static String updateStatus(Object updateId) {

@@ -34,6 +34,7 @@ class ApiExamplesTests {
             "create.response.json, UpdateCreated",
             "devices.response.json, DevicePage",
             "updates.response.json, UpdateView[]",
+            "update-devices.response.json, UpdateDevicesPage",
     })
     void exampleReadsIntoItsRecordAndBack(String file, String type) throws Exception {
         String json = Files.readString(ApiExamples.file(file));

@@ -8,6 +8,7 @@ import dev.javia.ota.protocol.api.DeviceView;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.OpenApiDocument;
+import dev.javia.ota.server.web.Paging;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -33,7 +34,7 @@ import org.springframework.web.bind.annotation.RestController;
 @Tag(name = "devices", description = "The fleet: registration, a device's record, its status")
 class DeviceController {
 
-    private static final int MAX_PAGE_SIZE = 500;
+    private static final int MAX_PAGE_SIZE = Paging.MAX_PAGE_SIZE;
     /** An answer is application/json, whatever else the Accept header allows (application/problem+json too). */
     private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
 
@@ -95,13 +96,7 @@ class DeviceController {
             @RequestParam(defaultValue = "100") @Parameter(description = "devices per page",
                     schema = @Schema(type = "integer", format = "int32", minimum = "1", maximum = "" + MAX_PAGE_SIZE,
                             defaultValue = "100")) int size) {
-        if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
-            throw ApiException.badRequest("page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE);
-        }
-        if ((long) page * size > Integer.MAX_VALUE) {
-            throw ApiException.badRequest("page " + page + " is beyond any fleet: page x size must stay below "
-                    + Integer.MAX_VALUE + "; the answer's total_pages says how many pages there are");
-        }
+        Paging.check(page, size);
         DeviceStatus wanted = status == null || status.isBlank() ? null : parseStatus(status);
         Page<Device> found = devices.search(wanted, version == null || version.isBlank() ? null : version,
                 PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "registeredAt").and(Sort.by("deviceUuid"))));
