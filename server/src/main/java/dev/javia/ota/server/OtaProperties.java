@@ -20,7 +20,9 @@ import java.util.List;
  * @param heartbeatInterval how often devices are told to send a heartbeat
  * @param checkInterval    how often devices are told to check for updates
  * @param missedHeartbeats after how many missed heartbeats a device is marked offline
- * @param scheduledHour    the device-local hour at which scheduled updates become due
+ * @param scheduledHour    the device-local hour at which the install window of scheduled updates opens
+ * @param installWindow    how long that window stays open (from 02:00 until 05:00 by default); a device that misses
+ *                         it waits for the next night
  * @param heartbeatBatching whether heartbeats are gathered and written in batches (true) or one by one
  * @param heartbeatFlushInterval how long heartbeats are gathered before one batched write
  * @param tokenCacheSize   how many device tokens each server keeps resolved in memory (about 350 bytes each): a
@@ -40,6 +42,7 @@ public record OtaProperties(
         @DefaultValue("5m") Duration checkInterval,
         @DefaultValue("3") int missedHeartbeats,
         @DefaultValue("2") int scheduledHour,
+        @DefaultValue("3h") Duration installWindow,
         @DefaultValue("true") boolean heartbeatBatching,
         @DefaultValue("1s") Duration heartbeatFlushInterval,
         @DefaultValue("1000000") int tokenCacheSize,

@@ -4,8 +4,14 @@ import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.testing.HttpApi;
 import org.junit.jupiter.api.Test;
 
+import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,11 +28,11 @@ class SchedulingTests extends ApiTestSupport {
 
         assertThat(publish("v1.1.0", "scheduled").json().get("scheduled_devices").asInt()).isEqualTo(5);
 
-        assertThat(scheduledFor(la)).isEqualTo("2026-06-16T09:00:00Z");
-        assertThat(scheduledFor(berlin)).isEqualTo("2026-06-16T00:00:00Z");
-        assertThat(scheduledFor(kolkata)).isEqualTo("2026-06-15T20:30:00Z");
-        assertThat(scheduledFor(utc)).isEqualTo("2026-06-16T02:00:00Z");
-        assertThat(scheduledFor(lordHowe)).isEqualTo("2026-06-15T15:30:00Z");
+        assertWindow(la, "2026-06-16T09:00:00Z");
+        assertWindow(berlin, "2026-06-16T00:00:00Z");
+        assertWindow(kolkata, "2026-06-15T20:30:00Z");
+        assertWindow(utc, "2026-06-16T02:00:00Z");
+        assertWindow(lordHowe, "2026-06-15T15:30:00Z");
     }
 
     @Test
@@ -34,17 +40,17 @@ class SchedulingTests extends ApiTestSupport {
         clock.set(Instant.parse("2026-03-07T20:00:00Z"));
         TestDevice la = register("America/Los_Angeles");
         published("v1.1.0", "scheduled");
-        assertThat(scheduledFor(la)).isEqualTo("2026-03-08T10:00:00Z");
+        assertWindow(la, "2026-03-08T10:00:00Z");
 
         clock.set(Instant.parse("2026-10-24T12:00:00Z"));
         TestDevice berlin = register("Europe/Berlin", "v1.1.0");
         published("v1.2.0", "scheduled");
-        assertThat(scheduledFor(berlin)).isEqualTo("2026-10-25T00:00:00Z");
+        assertWindow(berlin, "2026-10-25T00:00:00Z");
 
         clock.set(Instant.parse("2026-10-03T06:00:00Z"));
         TestDevice lordHowe = register("Australia/Lord_Howe", "v1.2.0");
         published("v1.3.0", "scheduled");
-        assertThat(scheduledFor(lordHowe)).isEqualTo("2026-10-03T15:30:00Z");
+        assertWindow(lordHowe, "2026-10-03T15:30:00Z");
     }
 
     @Test
@@ -89,7 +95,7 @@ class SchedulingTests extends ApiTestSupport {
                 .json().get("update_check");
         assertThat(due).isEqualTo(api.get(ApiPaths.check(device.uuid()), device.token()).json());
         assertThat(due.get("update").get("version").asText()).isEqualTo("v1.1.0");
-        assertThat(due.get("scheduled_for").asText()).isEqualTo("2026-06-16T00:00:00Z");
+        assertWindow(device, "2026-06-16T00:00:00Z");
     }
 
     @Test
@@ -117,7 +123,7 @@ class SchedulingTests extends ApiTestSupport {
         TestDevice latecomer = register("Europe/Berlin", "v1.0.0");
 
         assertThat(checkedVersion(latecomer)).isEqualTo("v1.2.0");
-        assertThat(scheduledFor(latecomer)).isEqualTo("2026-06-16T00:00:00Z");
+        assertWindow(latecomer, "2026-06-16T00:00:00Z");
         assertThat(jdbc.queryForObject("select count(*) from device_updates", Integer.class)).isEqualTo(1);
     }
 
@@ -182,14 +188,67 @@ class SchedulingTests extends ApiTestSupport {
     }
 
     @Test
-    void aScheduleInThePastMeansInstallNow() {
+    void aScheduleSetToAMomentAgoMeansInstallNow() {
         TestDevice device = register("UTC");
         published("v1.1.0", "scheduled");
-        jdbc.update("update device_updates set scheduled_for = '2026-06-14T00:00:00Z'");
+        jdbc.update("update device_updates set scheduled_for = ?", Timestamp.from(NOON_UTC.minusSeconds(60)));
 
         var body = api.get(ApiPaths.check(device.uuid()), device.token()).json();
         assertThat(body.get("update_available").asBoolean()).isTrue();
-        assertThat(Instant.parse(body.get("scheduled_for").asText())).isBefore(NOON_UTC);
+        assertThat(Instant.parse(body.get("scheduled_for").asText())).isEqualTo(NOON_UTC.minusSeconds(60));
+    }
+
+    /** Issue 12: a device offline for a month was offered its update with the month-old time, at any hour. */
+    @Test
+    void aDeviceBackAfterAMonthWaitsForItsNextNight() {
+        TestDevice device = register("Europe/Berlin");
+        published("v1.1.0", "scheduled");
+        Duration offset = Duration.between(Instant.parse("2026-06-16T00:00:00Z"), Instant.parse(scheduledFor(device)));
+
+        clock.set(Instant.parse("2026-07-16T11:00:00Z"));
+        assertThat(scheduledFor(device)).isEqualTo(Instant.parse("2026-07-17T00:00:00Z").plus(offset).toString());
+
+        // back during that night's window, after its turn: at once; once the window has closed: the night after
+        clock.set(Instant.parse("2026-07-17T02:59:00Z"));
+        assertThat(Instant.parse(scheduledFor(device))).isEqualTo(Instant.parse("2026-07-17T00:00:00Z").plus(offset))
+                .isBefore(clock.instant());
+        clock.set(Instant.parse("2026-07-17T03:00:00Z"));
+        assertThat(scheduledFor(device)).isEqualTo(Instant.parse("2026-07-18T00:00:00Z").plus(offset).toString());
+        // what the server recorded stays the published window
+        assertThat(jdbc.queryForObject("select scheduled_for from device_updates", Timestamp.class).toInstant())
+                .isEqualTo("2026-06-16T00:00:00Z");
+    }
+
+    @Test
+    void turnsAreSpreadOverTheFirstTwoHoursOfTheWindow() {
+        List<TestDevice> fleet = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            fleet.add(register("UTC"));
+        }
+        published("v1.1.0", "scheduled");
+
+        Set<String> turns = new HashSet<>();
+        for (TestDevice device : fleet) {
+            Instant turn = Instant.parse(scheduledFor(device));
+            assertThat(turn).isBetween(Instant.parse("2026-06-16T02:00:00Z"), Instant.parse("2026-06-16T04:00:00Z"));
+            assertThat(scheduledFor(device)).isEqualTo(turn.toString());
+            turns.add(turn.toString());
+        }
+        assertThat(turns).hasSizeGreaterThan(35);
+    }
+
+    /** The device's turn: what its check answers; inside the first two hours of the window that opens at start. */
+    private void assertWindow(TestDevice device, String start) {
+        Instant opens = Instant.parse(start);
+        assertThat(Instant.parse(recordedFor(device))).isEqualTo(opens);
+        assertThat(Instant.parse(scheduledFor(device))).isBetween(opens, opens.plus(Duration.ofHours(2)));
+    }
+
+    private String recordedFor(TestDevice device) {
+        return jdbc.queryForObject("""
+                select du.scheduled_for from device_updates du join devices d on d.id = du.device_id
+                where d.device_uuid = ? and du.status = 'pending'
+                """, Timestamp.class, device.uuid()).toInstant().toString();
     }
 
     private String scheduledFor(TestDevice device) {

@@ -36,7 +36,7 @@ class Rollout {
     Rollout(JdbcClient jdbc, Clock clock, OtaProperties properties) {
         this.jdbc = jdbc;
         this.clock = clock;
-        this.window = new NightlyWindow(properties.scheduledHour());
+        this.window = NightlyWindow.of(properties);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.javia.ota.server.update;
 import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
@@ -10,7 +11,9 @@ import dev.javia.ota.server.security.Caller;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -27,12 +30,17 @@ class UpdateChecks {
     private final UpdateRepository updates;
     private final DeviceRegistry registry;
     private final int checkSeconds;
+    private final NightlyWindow window;
+    private final Clock clock;
     private final Map<UUID, UpdateOffer> offers = new ConcurrentHashMap<>();
 
-    UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties) {
+    UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties,
+            Clock clock) {
         this.jdbc = jdbc;
         this.updates = updates;
         this.registry = registry;
+        this.window = NightlyWindow.of(properties);
+        this.clock = clock;
         this.checkSeconds = (int) properties.checkInterval().toSeconds();
     }
 
@@ -40,24 +48,40 @@ class UpdateChecks {
         UUID deviceId = caller.role() == Caller.Role.DEVICE ? caller.deviceId()
                 : registry.find(DeviceFields.deviceUuid(deviceUuid)).id();
         Optional<Open> open = jdbc.sql("""
-                select du.update_id, du.status, du.scheduled_for
-                from device_updates du join updates u on u.id = du.update_id
+                select du.update_id, du.status, du.scheduled_for, u.update_type, d.device_uuid, d.timezone
+                from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
                 where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
                 order by u.version_major desc, u.version_minor desc, u.version_patch desc
                 limit 1
                 """)
                 .param(deviceId)
                 .query((rs, row) -> new Open(rs.getObject("update_id", UUID.class),
-                        UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant()))
+                        UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant(),
+                        UpdateType.parse(rs.getString("update_type")), rs.getString("device_uuid"),
+                        rs.getString("timezone")))
                 .optional();
         if (open.isEmpty()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
         }
         UpdateOffer offer = offers.computeIfAbsent(open.get().updateId(),
                 id -> updates.findById(id).orElseThrow().offer());
-        return new UpdateCheck(true, offer, open.get().scheduledFor(), open.get().status(), checkSeconds);
+        return new UpdateCheck(true, offer, turn(open.get()), open.get().status(), checkSeconds);
     }
 
-    private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor) {
+    /**
+     * When the device may start: for a scheduled update it has not started, its turn in tonight's window, or the next
+     * night's once the window it was given has closed (docs/architecture.md, "When an update installs"); once
+     * started, or for an urgent update, the recorded time.
+     */
+    private Instant turn(Open open) {
+        if (open.type() != UpdateType.SCHEDULED || open.status() != UpdateStatus.PENDING) {
+            return open.scheduledFor();
+        }
+        ZoneId zone = ZoneId.of(open.timezone());
+        return window.turn(open.scheduledFor(), clock.instant(), zone, window.offset(open.deviceUuid(), open.updateId()));
+    }
+
+    private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, String deviceUuid,
+            String timezone) {
     }
 }

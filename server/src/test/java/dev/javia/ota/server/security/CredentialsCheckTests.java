@@ -50,7 +50,7 @@ class CredentialsCheckTests {
 
     private static OtaProperties properties(List<String> adminKeys, String enrollmentKey) {
         return new OtaProperties(adminKeys, enrollmentKey, Path.of("/tmp"), DataSize.ofMegabytes(512), DataSize.ofKilobytes(64),
-                Duration.ofMinutes(5), Duration.ofMinutes(5), 3, 2,
+                Duration.ofMinutes(5), Duration.ofMinutes(5), 3, 2, Duration.ofHours(3),
                 true, Duration.ofSeconds(1), 1000, Duration.ofMinutes(10));
     }
 }
