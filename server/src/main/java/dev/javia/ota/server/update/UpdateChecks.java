@@ -3,6 +3,7 @@ package dev.javia.ota.server.update;
 import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
@@ -40,17 +41,18 @@ class UpdateChecks {
         UUID deviceId = caller.role() == Caller.Role.DEVICE ? caller.deviceId()
                 : registry.find(DeviceFields.deviceUuid(deviceUuid)).id();
         Optional<Open> open = jdbc.sql("""
-                select du.update_id, du.status, du.scheduled_for
-                from device_updates du join updates u on u.id = du.update_id
+                select du.update_id, du.status, du.scheduled_for, u.version, d.current_version
+                from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
                 where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
                 order by u.version_major desc, u.version_minor desc, u.version_patch desc
                 limit 1
                 """)
                 .param(deviceId)
                 .query((rs, row) -> new Open(rs.getObject("update_id", UUID.class),
-                        UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant()))
+                        UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant(),
+                        Version.parse(rs.getString("version")), rs.getString("current_version")))
                 .optional();
-        if (open.isEmpty()) {
+        if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
         }
         UpdateOffer offer = offers.computeIfAbsent(open.get().updateId(),
@@ -58,6 +60,16 @@ class UpdateChecks {
         return new UpdateCheck(true, offer, open.get().scheduledFor(), open.get().status(), checkSeconds);
     }
 
-    private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor) {
+    private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, Version version,
+            String deviceVersion) {
+
+        /**
+         * The device already runs this version or a newer one (its version was changed where no scheduler saw it,
+         * e.g. by SQL): offering it would be a downgrade. A device version that does not parse is offered the
+         * update as before: there is nothing to compare it with.
+         */
+        boolean isNoUpgrade() {
+            return Version.tryParse(deviceVersion).filter(running -> running.compareTo(version) >= 0).isPresent();
+        }
     }
 }
