@@ -38,6 +38,8 @@ class ApiExamplesTests extends ApiTestSupport {
 
         assertShape("check-nothing-due.response.json", api.get(ApiPaths.check(uuid), token));
         assertShape("heartbeat.response.json", api.post(ApiPaths.heartbeat(uuid), token, example("heartbeat.request.json")));
+        assertShape("heartbeat.response.json", api.post(ApiPaths.heartbeat(uuid), token,
+                example("heartbeat-older-agent.request.json")));
 
         Map<String, Object> form = form("v1.2.3", "scheduled", "libopus0", null);
         form.put("package", samplePackage("v1.2.3", UpdateType.SCHEDULED, "libopus0"));
@@ -54,7 +56,7 @@ class ApiExamplesTests extends ApiTestSupport {
         ObjectNode downloading = (ObjectNode) example("status.request.json");
         downloading.put("device_uuid", uuid).put("status", "downloading").remove("error_message");
         api.post(ApiPaths.updateStatus(updateId), token, downloading);
-        ObjectNode failed = (ObjectNode) example("status.request.json");
+        ObjectNode failed = (ObjectNode) example("status-older-agent.request.json");
         failed.put("device_uuid", uuid);
         assertShape("status.response.json", api.post(ApiPaths.updateStatus(updateId), token, failed));
         assertShape("update-devices.response.json",

@@ -5,12 +5,14 @@ import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
+import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateCheck;
 
 import java.nio.file.Path;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -28,6 +30,9 @@ public final class DeviceSession {
     private final DeviceIdentity identity;
     private final String enrollmentKey;
     private final Supplier<RegisterDevice> registration;
+    /** This run's id and message counter: the server orders heartbeats and reports by them (see MessageOrder). */
+    private final String runId = UUID.randomUUID().toString();
+    private final AtomicLong sent = new AtomicLong();
 
     public DeviceSession(ServerClient client, DeviceIdentity identity, String enrollmentKey,
             Supplier<RegisterDevice> registration) {
@@ -51,7 +56,8 @@ public final class DeviceSession {
     }
 
     public HeartbeatReply heartbeat(Heartbeat heartbeat) {
-        return authenticated(token -> client.heartbeat(identity.uuid(), heartbeat, token));
+        Heartbeat ordered = heartbeat.ordered(next());
+        return authenticated(token -> client.heartbeat(identity.uuid(), ordered, token));
     }
 
     public UpdateCheck check() {
@@ -59,7 +65,16 @@ public final class DeviceSession {
     }
 
     public DeviceUpdateView report(UUID updateId, StatusReport report) {
-        return authenticated(token -> client.report(updateId, report, token));
+        StatusReport ordered = report.ordered(next());
+        return authenticated(token -> client.report(updateId, ordered, token));
+    }
+
+    /**
+     * The next place in this run's order, taken when a message is sent: a report kept in the outbox through a
+     * restart is ordered where it is finally sent. A retry (after a 401) keeps its place.
+     */
+    private MessageOrder next() {
+        return new MessageOrder(runId, sent.incrementAndGet());
     }
 
     public long download(String packageUrl, String sha256, long expectedSize, Path part, LongConsumer progress) {

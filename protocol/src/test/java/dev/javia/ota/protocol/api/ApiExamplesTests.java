@@ -1,5 +1,6 @@
 package dev.javia.ota.protocol.api;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import tools.jackson.databind.DeserializationFeature;
@@ -25,11 +26,13 @@ class ApiExamplesTests {
             "register.request.json, RegisterDevice",
             "register.response.json, DeviceRegistration",
             "heartbeat.request.json, Heartbeat",
+            "heartbeat-older-agent.request.json, Heartbeat",
             "heartbeat.response.json, HeartbeatReply",
             "check.response.json, UpdateCheck",
             "check-nothing-due.response.json, UpdateCheck",
             "device-status.request.json, DeviceStatusChange",
             "status.request.json, StatusReport",
+            "status-older-agent.request.json, StatusReport",
             "status.response.json, DeviceUpdateView",
             "create.response.json, UpdateCreated",
             "devices.response.json, DevicePage",
@@ -46,5 +49,22 @@ class ApiExamplesTests {
         JsonNode written = STRICT.readTree(STRICT.writeValueAsString(value));
 
         assertThat(written).isEqualTo(STRICT.readTree(json));
+    }
+
+    /** An agent from before run_id and seq: its bodies read with no order, and are written back without one. */
+    @Test
+    void anOlderAgentsBodiesHaveNoOrder() throws Exception {
+        Heartbeat heartbeat = STRICT.readValue(Files.readString(ApiExamples.file("heartbeat-older-agent.request.json")),
+                Heartbeat.class);
+        StatusReport report = STRICT.readValue(Files.readString(ApiExamples.file("status-older-agent.request.json")),
+                StatusReport.class);
+
+        assertThat(heartbeat.runId()).isNull();
+        assertThat(heartbeat.seq()).isNull();
+        assertThat(report.seq()).isNull();
+        assertThat(STRICT.writeValueAsString(new Heartbeat("v1.2.2", DeviceStatus.ONLINE, null)))
+                .doesNotContain("run_id").doesNotContain("seq");
+        assertThat(STRICT.readValue(Files.readString(ApiExamples.file("heartbeat.request.json")), Heartbeat.class)
+                .seq()).isEqualTo(41L);
     }
 }

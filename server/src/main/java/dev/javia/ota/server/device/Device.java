@@ -2,6 +2,7 @@ package dev.javia.ota.server.device;
 
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceView;
+import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.server.persistence.MapJsonConverter;
 import dev.javia.ota.server.security.Secrets;
 import jakarta.persistence.Column;
@@ -37,6 +38,9 @@ public class Device {
     private Map<String, Object> metadata = new LinkedHashMap<>();
     private String tokenHash;
     private Instant tokenIssuedAt;
+    private String orderRunId;
+    private Long orderSeq;
+    private Instant reportedAt;
 
     protected Device() {
     }
@@ -81,6 +85,24 @@ public class Device {
 
     void changeStatus(DeviceStatus status) {
         this.status = status;
+    }
+
+    /**
+     * Whether a status report made at {@code order} is older than a message this record already holds: only a
+     * heartbeat of the same agent run with a higher seq can be. A report without order is never older (it was
+     * received now, after everything written).
+     */
+    boolean holdsNewerThan(MessageOrder order) {
+        return order != null && order.runId().equals(orderRunId) && orderSeq != null && order.seq() < orderSeq;
+    }
+
+    /** A status report was applied: it outranks every heartbeat made (or, without seq, received) before it. */
+    void reported(MessageOrder order, Instant receivedAt) {
+        this.reportedAt = receivedAt;
+        if (order != null && !holdsNewerThan(order)) {
+            this.orderRunId = order.runId();
+            this.orderSeq = order.seq();
+        }
     }
 
     public DeviceView view() {

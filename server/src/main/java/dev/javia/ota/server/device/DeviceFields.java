@@ -1,5 +1,6 @@
 package dev.javia.ota.server.device;
 
+import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.web.ApiException;
 
@@ -63,6 +64,24 @@ public final class DeviceFields {
                     + " leave it out");
         }
         return text;
+    }
+
+    /**
+     * A message's place in its agent run, or null when the device sends none (an older agent): the server then
+     * orders it by the time it received it. seq without run_id is such an agent too: there is no run to order in.
+     */
+    public static MessageOrder order(String runId, Long seq) {
+        if (runId == null || seq == null) {
+            return null;
+        }
+        if (runId.isBlank() || runId.length() > MessageOrder.MAX_RUN_ID || runId.chars().anyMatch(Character::isISOControl)) {
+            throw ApiException.badRequest("run_id must be 1 to " + MessageOrder.MAX_RUN_ID + " characters without"
+                    + " control characters: the id the agent picked when it started, e.g. a random UUID");
+        }
+        if (seq < 0) {
+            throw ApiException.badRequest("seq must be 0 or more: the agent counts its messages upwards");
+        }
+        return new MessageOrder(runId, seq);
     }
 
     static String currentVersion(String text) {

@@ -5,6 +5,7 @@ import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceView;
+import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.server.security.DeviceTokens;
 import dev.javia.ota.server.web.ApiException;
@@ -86,6 +87,35 @@ public class DeviceRegistry {
             events.publishEvent(reported(device));
         }
         return device.view();
+    }
+
+    /**
+     * A status report's effect on the device, under the row lock every writer of the device takes first (see
+     * {@link #lock}): the status and version of {@code change}, unless the record already holds a message the
+     * device made after the report (a heartbeat with a higher seq of the same run); then only the report's time is
+     * kept. Answers whether the device took the change.
+     */
+    public boolean reported(Device device, DeviceStatusChange change, MessageOrder order) {
+        if (device.holdsNewerThan(order)) {
+            log.info("device status kept: the record holds a newer message than the report device_uuid={} seq={}",
+                    device.deviceUuid(), order.seq());
+            device.reported(order, clock.instant());
+            return false;
+        }
+        device.reported(order, clock.instant());
+        changeStatus(device.deviceUuid(), change);
+        return true;
+    }
+
+    /**
+     * The device, its row locked until the transaction ends: a status report takes it before it changes the
+     * device's update, so that it and the heartbeat flush (which locks devices, then may change their updates)
+     * take their locks in one order, and so that a flush waiting for it sees the report when it writes.
+     */
+    public Device lock(String deviceUuid) {
+        String uuid = DeviceFields.deviceUuid(deviceUuid);
+        return devices.lockByDeviceUuid(uuid).orElseThrow(() -> ApiException.notFound("no device " + uuid
+                + " is registered: it registers itself at POST /api/v1/devices/register"));
     }
 
     @Transactional(readOnly = true)

@@ -3,7 +3,9 @@ package dev.javia.ota.server.device;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
+import jakarta.persistence.LockModeType;
 import org.springframework.data.jpa.repository.JpaRepository;
+import org.springframework.data.jpa.repository.Lock;
 import org.springframework.data.jpa.repository.Query;
 
 import java.util.Optional;
@@ -12,6 +14,11 @@ import java.util.UUID;
 public interface DeviceRepository extends JpaRepository<Device, UUID> {
 
     Optional<Device> findByDeviceUuid(String deviceUuid);
+
+    /** The device row locked for this transaction: a status report's writer holds it as the heartbeat flush does. */
+    @Lock(LockModeType.PESSIMISTIC_WRITE)
+    @Query("select d from Device d where d.deviceUuid = :deviceUuid")
+    Optional<Device> lockByDeviceUuid(String deviceUuid);
 
     @Query("""
             select d from Device d

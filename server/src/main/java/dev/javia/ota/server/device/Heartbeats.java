@@ -3,6 +3,7 @@ package dev.javia.ota.server.device;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
+import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.security.Caller;
@@ -35,15 +36,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * without a query from {@link KnownVersions}), and "updating". A flush that fails because the database is gone
  * keeps its heartbeats (a newer one of the same device wins, as in the batch) and the next flush writes them, so a
  * heartbeat that was answered is written when the database returns. A heartbeat brings an offline device back and
- * may say it is updating, but never turns "updating" back to "online": the update's own reports (completed,
- * failed) do that, and a heartbeat gathered before such a report must not undo it. A heartbeat older than the
- * last_seen already written (one that waited through an outage while a newer one was written at once) moves
- * last_seen no further back and changes nothing else.
+ * may say it is updating. Which message is newer is judged as {@link dev.javia.ota.protocol.api.MessageOrder}
+ * says: within one agent run by {@code seq}, otherwise by the time this server received it. A stale heartbeat (made
+ * before a message the record already holds: a report, or a heartbeat written at once) moves last_seen no further
+ * back and changes nothing else, so neither its status nor its older current_version undoes a report. Only a
+ * heartbeat ordered by seq after every message written may turn "updating" back to "online" (it is the device's
+ * word after its last report); one without seq never does: the update's own reports (completed, failed) do that.
  */
 @Component
 public class Heartbeats {
 
     private static final Logger log = LoggerFactory.getLogger(Heartbeats.class);
+    /** The row's order and the heartbeat's, as ota_heartbeat_is_stale takes them. */
+    private static final String STALE_ARGUMENTS = "d.order_run_id, d.order_seq, d.last_seen, d.reported_at, "
+            + "b.run_id, b.seq::bigint, b.seen_at::timestamptz";
 
     private final DeviceRegistry registry;
     private final JdbcClient jdbc;
@@ -70,13 +76,15 @@ public class Heartbeats {
 
     public HeartbeatReply receive(Caller caller, String deviceUuid, Heartbeat heartbeat) {
         Heartbeat body = heartbeat == null ? new Heartbeat(null, null, null) : heartbeat;
+        MessageOrder order = DeviceFields.order(body.runId(), body.seq());
         String version = DeviceFields.currentVersion(body.currentVersion());
         Map<String, Object> metadata = DeviceFields.metadata(body.metadata());
         String uuid = DeviceFields.deviceUuid(deviceUuid);
         UUID deviceId = caller.role() == Caller.Role.DEVICE ? caller.deviceId() : registry.find(uuid).id();
         DeviceStatus status = body.status() == DeviceStatus.UPDATING ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
         Instant now = clock.instant();
-        Beat beat = new Beat(deviceId, now, status, version, metadata == null ? null : JsonColumn.write(metadata));
+        Beat beat = new Beat(deviceId, now, status, version, metadata == null ? null : JsonColumn.write(metadata),
+                order == null ? null : order.runId(), order == null ? null : order.seq());
         if (batching && !changesRecord(beat)) {
             pending.merge(deviceId, beat, Beat::then);
         } else {
@@ -162,28 +170,38 @@ public class Heartbeats {
         // One lock order for every writer, so that two servers flushing at once cannot deadlock.
         List<Beat> sorted = beats.stream().sorted(Comparator.comparing(Beat::deviceId)).toList();
         List<Written> written = transaction.execute(tx -> {
+            // stale: made before a message the row already holds (ota_heartbeat_is_stale, V4); judged on d, the
+            // row version this statement writes, so that a report committed while it waited for the lock counts
             List<Written> rows = jdbc.sql("""
                     update devices d set
                         last_seen = greatest(d.last_seen, b.seen_at::timestamptz),
-                        status = case when b.seen_at::timestamptz < d.last_seen then d.status
+                        status = case when ota_heartbeat_is_stale(%1$s) then d.status
                                       when b.status = 'updating' or d.status = 'offline' then b.status
+                                      when b.seq is not null then b.status
                                       else d.status end,
-                        current_version = case when b.seen_at::timestamptz < d.last_seen then d.current_version
+                        current_version = case when ota_heartbeat_is_stale(%1$s) then d.current_version
                                                else coalesce(b.version, d.current_version) end,
-                        metadata = case when b.seen_at::timestamptz < d.last_seen then d.metadata
-                                        else coalesce(b.metadata::jsonb, d.metadata) end
-                    from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-                             as b(id, seen_at, status, version, metadata)
+                        metadata = case when ota_heartbeat_is_stale(%1$s) then d.metadata
+                                        else coalesce(b.metadata::jsonb, d.metadata) end,
+                        order_run_id = case when b.seq is null or ota_heartbeat_is_stale(%1$s) then d.order_run_id
+                                            else b.run_id end,
+                        order_seq = case when b.seq is null or ota_heartbeat_is_stale(%1$s) then d.order_seq
+                                         else b.seq::bigint end
+                    from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+                             as b(id, seen_at, status, version, metadata, run_id, seq)
                     join devices before on before.id = b.id::uuid
                     where d.id = b.id::uuid
                     returning d.id, d.device_uuid, d.timezone, d.current_version,
                               before.current_version as previous_version
-                    """)
+                    """.formatted(STALE_ARGUMENTS))
                     .param(sorted.stream().map(beat -> beat.deviceId().toString()).toArray(String[]::new))
                     .param(sorted.stream().map(beat -> beat.seenAt().toString()).toArray(String[]::new))
                     .param(sorted.stream().map(beat -> beat.status().wire()).toArray(String[]::new))
                     .param(sorted.stream().map(Beat::version).toArray(String[]::new))
                     .param(sorted.stream().map(Beat::metadataJson).toArray(String[]::new))
+                    .param(sorted.stream().map(Beat::runId).toArray(String[]::new))
+                    .param(sorted.stream().map(beat -> beat.seq() == null ? null : beat.seq().toString())
+                            .toArray(String[]::new))
                     .query((rs, row) -> new Written(new DeviceReported(rs.getObject("id", UUID.class),
                             rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version")),
                             rs.getString("previous_version")))
@@ -202,13 +220,22 @@ public class Heartbeats {
         }
     }
 
-    /** One device's latest heartbeat, waiting for the next flush. */
-    private record Beat(UUID deviceId, Instant seenAt, DeviceStatus status, String version, String metadataJson) {
+    /** One device's latest heartbeat, waiting for the next flush, with when it was received and made. */
+    private record Beat(UUID deviceId, Instant seenAt, DeviceStatus status, String version, String metadataJson,
+            String runId, Long seq) {
 
-        /** A later heartbeat wins, but does not erase what an earlier one reported and it left out. */
+        /**
+         * This heartbeat and one received after it, as one: the newer wins (by seq within one agent run, otherwise
+         * the later received), but does not erase what the older reported and it left out. The later receipt
+         * time stays, for last_seen.
+         */
         Beat then(Beat later) {
-            return new Beat(deviceId, later.seenAt, later.status, later.version != null ? later.version : version,
-                    later.metadataJson != null ? later.metadataJson : metadataJson);
+            boolean laterIsOlder = seq != null && later.seq != null && runId.equals(later.runId) && later.seq < seq;
+            Beat newer = laterIsOlder ? this : later;
+            Beat older = laterIsOlder ? later : this;
+            return new Beat(deviceId, later.seenAt.isAfter(seenAt) ? later.seenAt : seenAt, newer.status,
+                    newer.version != null ? newer.version : older.version,
+                    newer.metadataJson != null ? newer.metadataJson : older.metadataJson, newer.runId, newer.seq);
         }
     }
 }

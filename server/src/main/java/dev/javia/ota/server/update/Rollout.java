@@ -40,8 +40,11 @@ class Rollout {
     }
 
     /**
-     * Schedules {@code update} for every registered device, or for {@code targets}, and supersedes their older
-     * updates that have not started. Answers how many devices it was scheduled for.
+     * Schedules {@code update} for every registered device, or for {@code targets}, that runs an older version, and
+     * supersedes their older updates that have not started. Answers how many devices it was scheduled for. A device
+     * at or above the update's version is never offered it (no path offers a downgrade); a device whose version
+     * does not parse as a protocol {@link Version} (none reported, or a hand-made VERSION file) is offered it as
+     * before, when the version differs: there is nothing to compare, and leaving it behind would strand it.
      */
     @Transactional(propagation = Propagation.MANDATORY)
     int schedule(Update update, List<String> targets) {
@@ -68,11 +71,12 @@ class Rollout {
                 from devices d
                 join unnest(?::text[], ?::text[]) as w(timezone, due) on w.timezone = d.timezone
                 where d.current_version is distinct from ?
+                  and (ota_version_key(d.current_version) is null or ota_version_key(d.current_version) < ?::integer[])
                   and (?::text[] is null or d.device_uuid = any(?::text[]))
                 """)
                 .param(update.id()).param(Timestamp.from(now)).param(Timestamp.from(now))
                 .param(zones.toArray(String[]::new)).param(dueTimes)
-                .param(update.version()).param(targetArray).param(targetArray)
+                .param(update.version()).param(versionKey(update.version())).param(targetArray).param(targetArray)
                 .update();
         log.info("scheduled update version={} type={} devices={} superseded={} timezones={}", update.version(),
                 update.updateType().wire(), scheduled, superseded, zones.size());
@@ -141,6 +145,12 @@ class Rollout {
                 .query((rs, row) -> new NewestUpdate(rs.getObject("id", UUID.class),
                         Version.parse(rs.getString("version")), UpdateType.parse(rs.getString("update_type"))))
                 .optional();
+    }
+
+    /** The version as {@code ota_version_key} (V5) gives it, for comparing in SQL. */
+    private static Integer[] versionKey(String version) {
+        Version parsed = Version.parse(version);
+        return new Integer[] {parsed.major(), parsed.minor(), parsed.patch()};
     }
 
     private Instant dueAt(UpdateType type, String zone, Instant now) {

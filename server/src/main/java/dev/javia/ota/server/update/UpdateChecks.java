@@ -4,6 +4,7 @@ import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
@@ -48,7 +49,8 @@ class UpdateChecks {
         UUID deviceId = caller.role() == Caller.Role.DEVICE ? caller.deviceId()
                 : registry.find(DeviceFields.deviceUuid(deviceUuid)).id();
         Optional<Open> open = jdbc.sql("""
-                select du.update_id, du.status, du.scheduled_for, u.update_type, d.device_uuid, d.timezone
+                select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
+                       d.timezone, d.current_version
                 from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
                 where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
                 order by u.version_major desc, u.version_minor desc, u.version_patch desc
@@ -57,10 +59,10 @@ class UpdateChecks {
                 .param(deviceId)
                 .query((rs, row) -> new Open(rs.getObject("update_id", UUID.class),
                         UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant(),
-                        UpdateType.parse(rs.getString("update_type")), rs.getString("device_uuid"),
-                        rs.getString("timezone")))
+                        UpdateType.parse(rs.getString("update_type")), Version.parse(rs.getString("version")),
+                        rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version")))
                 .optional();
-        if (open.isEmpty()) {
+        if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
         }
         UpdateOffer offer = offers.computeIfAbsent(open.get().updateId(),
@@ -81,7 +83,16 @@ class UpdateChecks {
         return window.turn(open.scheduledFor(), clock.instant(), zone, window.offset(open.deviceUuid(), open.updateId()));
     }
 
-    private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, String deviceUuid,
-            String timezone) {
+    private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, Version version,
+            String deviceUuid, String timezone, String deviceVersion) {
+
+        /**
+         * The device already runs this version or a newer one (its version was changed where no scheduler saw it,
+         * e.g. by SQL): offering it would be a downgrade. A device version that does not parse is offered the
+         * update as before: there is nothing to compare it with.
+         */
+        boolean isNoUpgrade() {
+            return Version.tryParse(deviceVersion).filter(running -> running.compareTo(version) >= 0).isPresent();
+        }
     }
 }

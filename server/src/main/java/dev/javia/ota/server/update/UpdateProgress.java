@@ -3,6 +3,7 @@ package dev.javia.ota.server.update;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.server.device.Device;
@@ -43,9 +44,10 @@ class UpdateProgress {
             throw ApiException.badRequest("the report needs status: one of downloading | installing | completed | failed");
         }
         String deviceUuid = reporter(report, caller);
+        MessageOrder order = DeviceFields.order(report.runId(), report.seq());
         Update update = updates.findById(updateId)
                 .orElseThrow(() -> ApiException.notFound("no update " + updateId + " exists"));
-        Device device = registry.find(deviceUuid);
+        Device device = registry.lock(deviceUuid);
         DeviceUpdate deviceUpdate = deviceUpdates.findByDeviceIdAndUpdateId(device.id(), updateId)
                 .orElseThrow(() -> ApiException.notFound("update " + update.version()
                         + " is not scheduled for device " + deviceUuid));
@@ -54,7 +56,9 @@ class UpdateProgress {
             log.info("update status device_uuid={} version={} from={} to={}{}", deviceUuid, update.version(),
                     before.wire(), report.status().wire(),
                     report.status() == UpdateStatus.FAILED ? " error=\"" + report.errorMessage() + "\"" : "");
-            registry.changeStatus(deviceUuid, deviceStatusAfter(report.status(), update));
+            // the row's own transitions keep a completed update completed; the device takes the report's status and
+            // version unless it already sent something newer
+            registry.reported(device, deviceStatusAfter(report.status(), update), order);
         }
         return deviceUpdate.view(deviceUuid, update.version());
     }
