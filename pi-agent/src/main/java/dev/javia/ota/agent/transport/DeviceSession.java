@@ -19,6 +19,11 @@ import java.util.logging.Logger;
 /**
  * The device's calls with its token attached. Registers when there is no token yet, and once more when the server
  * answers 401 (the token was lost on the server or replaced): same UUID, enrollment key, fresh token.
+ * <p>
+ * Safe for concurrent use: the loop and the heartbeat thread of a running step call it at once. The client is
+ * (one okhttp client, one Jackson mapper); registering is serialized, and a 401 registers again only when the
+ * refused token is still the one kept, so that two calls refused together make one registration, not two that
+ * replace each other's token.
  */
 public final class DeviceSession {
 
@@ -42,7 +47,7 @@ public final class DeviceSession {
     }
 
     /** Registers unless a token is already kept; returns whether it registered. */
-    public boolean ensureRegistered() {
+    public synchronized boolean ensureRegistered() {
         if (identity.token().isPresent()) {
             return false;
         }
@@ -67,16 +72,29 @@ public final class DeviceSession {
     }
 
     private <T> T authenticated(Function<String, T> call) {
-        String token = identity.token().orElseGet(this::register);
+        String token = identity.token().orElseGet(this::registerUnlessRegistered);
         try {
             return call.apply(token);
         } catch (ServerRejectedException e) {
             if (!e.unauthorized()) {
                 throw e;
             }
-            LOG.warning("device token refused (" + e.getMessage() + "); registering again with the enrollment key");
-            return call.apply(register());
+            return call.apply(replace(token, e));
         }
+    }
+
+    private synchronized String registerUnlessRegistered() {
+        return identity.token().orElseGet(this::register);
+    }
+
+    /** A fresh token in place of {@code refused}, unless another call has already got one since. */
+    private synchronized String replace(String refused, ServerRejectedException why) {
+        String kept = identity.token().orElse(null);
+        if (kept != null && !kept.equals(refused)) {
+            return kept;
+        }
+        LOG.warning("device token refused (" + why.getMessage() + "); registering again with the enrollment key");
+        return register();
     }
 
     private String register() {

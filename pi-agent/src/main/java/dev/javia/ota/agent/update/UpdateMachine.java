@@ -31,7 +31,8 @@ public final class UpdateMachine {
     private final UpdateContext context;
     private final int maxTransitions;
     private final Consumer<String> afterSave;
-    private UpdateState current;
+    /** Volatile: the heartbeat thread of a running step reads it ({@link #busy}) while the loop's thread advances. */
+    private volatile UpdateState current;
     private int transitions;
 
     private UpdateMachine(StateFile stateFile, UpdateContext context, int maxTransitions, Consumer<String> afterSave,
