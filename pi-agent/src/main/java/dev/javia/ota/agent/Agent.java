@@ -129,7 +129,7 @@ public final class Agent implements AutoCloseable {
         try {
             session.ensureRegistered();
             outbox.flush(session);
-            HeartbeatReply reply = heartbeat(now);
+            HeartbeatReply reply = heartbeat(now, false);
             UpdateCheck answered = reply == null ? null : reply.updateCheck();
             // the heartbeat's reply carries the check's answer; only a server that leaves it out is asked apart
             if ((answered != null || !now.isBefore(nextCheck)) && !machine.busy()) {
@@ -148,19 +148,35 @@ public final class Agent implements AutoCloseable {
      * Sends a heartbeat when one is due, or at once when the version or the status to tell has changed (an install
      * began, a new release runs), and follows the intervals of its reply.
      *
+     * @param onlyWhileInstalling true on the step's heartbeat thread: nothing is sent once the install's outcome is
+     *                            known (the loop's next heartbeat says the device is back online)
      * @return the reply, or null when no heartbeat was due
      */
-    private HeartbeatReply heartbeat(Instant now) {
+    private HeartbeatReply heartbeat(Instant now, boolean onlyWhileInstalling) {
         synchronized (beatLock) {
-            String version = installedVersion();
-            DeviceStatus status = machine.busy() ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
-            if (now.isBefore(nextHeartbeat) && Objects.equals(version, reportedVersion) && status == reportedStatus) {
+            Heartbeat[] made = new Heartbeat[1];
+            // built under the session's lock, so that it says what holds when it is sent (never "updating" after
+            // the outcome's report)
+            HeartbeatReply reply = session.heartbeat(() -> {
+                boolean installing = machine.installing();
+                if (onlyWhileInstalling && !installing) {
+                    return null;
+                }
+                String version = installedVersion();
+                DeviceStatus status = installing ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
+                if (now.isBefore(nextHeartbeat) && Objects.equals(version, reportedVersion)
+                        && status == reportedStatus) {
+                    return null;
+                }
+                made[0] = new Heartbeat(version, status, null);
+                return made[0];
+            });
+            if (made[0] == null) {
                 return null;
             }
-            HeartbeatReply reply = session.heartbeat(new Heartbeat(version, status, null));
             intervals.follow(reply);
-            reportedVersion = version;
-            reportedStatus = status;
+            reportedVersion = made[0].currentVersion();
+            reportedStatus = made[0].status();
             nextHeartbeat = now.plus(intervals.heartbeat());
             return reply;
         }
@@ -189,11 +205,11 @@ public final class Agent implements AutoCloseable {
 
     private void beatDuringStep() {
         Instant now = clock.instant();
-        if (!machine.busy() || now.isBefore(serverNotBefore)) {
+        if (!machine.installing() || now.isBefore(serverNotBefore)) {
             return;
         }
         try {
-            heartbeat(now);
+            heartbeat(now, true);
         } catch (RuntimeException e) {
             // a periodic task that throws is never run again: log, and try again at the next pulse that is due
             synchronized (beatLock) {

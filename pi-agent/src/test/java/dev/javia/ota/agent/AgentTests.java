@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -181,6 +183,15 @@ class AgentTests {
                     .as("to the end of the install; the new version once current points at it")
                     .allSatisfy(beat -> assertThat(beat.status()).isEqualTo(DeviceStatus.UPDATING));
 
+            List<String> exchanges = server.requests().stream()
+                    .map(r -> r.getUrl().encodedPath() + " " + (r.getBody() == null ? ""
+                            : new String(r.getBody().toByteArray(), StandardCharsets.UTF_8)))
+                    .toList();
+            int completed = lastIndex(exchanges, e -> e.contains("/status ") && e.contains("\"completed\""));
+            assertThat(completed).isPositive();
+            assertThat(lastIndex(exchanges, e -> e.contains("/heartbeat ") && e.contains("\"updating\"")))
+                    .as("no heartbeat says updating after the completed report").isLessThan(completed);
+
             clock.advance(Duration.ofSeconds(1));
             agent.tick();
             Heartbeat last = server.heartbeats().get(server.heartbeats().size() - 1);
@@ -297,6 +308,15 @@ class AgentTests {
         } finally {
             logger.removeHandler(handler);
         }
+    }
+
+    private static int lastIndex(List<String> exchanges, Predicate<String> matching) {
+        for (int i = exchanges.size() - 1; i >= 0; i--) {
+            if (matching.test(exchanges.get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Whether {@code condition} comes true within two seconds (the step's heartbeat thread runs every 5 ms). */

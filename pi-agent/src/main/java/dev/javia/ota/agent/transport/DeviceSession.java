@@ -23,7 +23,9 @@ import java.util.logging.Logger;
  * Safe for concurrent use: the loop and the heartbeat thread of a running step call it at once. The client is
  * (one okhttp client, one Jackson mapper); registering is serialized, and a 401 registers again only when the
  * refused token is still the one kept, so that two calls refused together make one registration, not two that
- * replace each other's token.
+ * replace each other's token. Heartbeats and status reports are sent one at a time ({@code exchange}), and a
+ * heartbeat is built under that lock: the device's last word on an install is its report, never a heartbeat made
+ * before the report and sent after it.
  */
 public final class DeviceSession {
 
@@ -33,6 +35,7 @@ public final class DeviceSession {
     private final DeviceIdentity identity;
     private final String enrollmentKey;
     private final Supplier<RegisterDevice> registration;
+    private final Object exchange = new Object();
 
     public DeviceSession(ServerClient client, DeviceIdentity identity, String enrollmentKey,
             Supplier<RegisterDevice> registration) {
@@ -56,7 +59,20 @@ public final class DeviceSession {
     }
 
     public HeartbeatReply heartbeat(Heartbeat heartbeat) {
-        return authenticated(token -> client.heartbeat(identity.uuid(), heartbeat, token));
+        return heartbeat(() -> heartbeat);
+    }
+
+    /**
+     * Sends the heartbeat that {@code made} builds when no report is being sent, or nothing when it builds null.
+     *
+     * @return the reply, or null when nothing was sent
+     */
+    public HeartbeatReply heartbeat(Supplier<Heartbeat> made) {
+        synchronized (exchange) {
+            Heartbeat heartbeat = made.get();
+            return heartbeat == null ? null
+                    : authenticated(token -> client.heartbeat(identity.uuid(), heartbeat, token));
+        }
     }
 
     public UpdateCheck check() {
@@ -64,7 +80,9 @@ public final class DeviceSession {
     }
 
     public DeviceUpdateView report(UUID updateId, StatusReport report) {
-        return authenticated(token -> client.report(updateId, report, token));
+        synchronized (exchange) {
+            return authenticated(token -> client.report(updateId, report, token));
+        }
     }
 
     public long download(String packageUrl, String sha256, long expectedSize, Path part, LongConsumer progress) {
