@@ -249,7 +249,7 @@ OTA_ADMIN_API_KEY="$admin_key" OTA_ENROLLMENT_KEY="$enrollment_key" \
   SPRING_DATASOURCE_URL="$demo_url" SPRING_DATASOURCE_USERNAME="$db_user" \
   SPRING_DATASOURCE_PASSWORD="${SPRING_DATASOURCE_PASSWORD:-}" \
   OTA_STORAGE_PATH="$demo/packages" SERVER_PORT="$port" SERVER_ADDRESS=127.0.0.1 \
-  OTA_HEARTBEAT_INTERVAL=10s OTA_CHECK_INTERVAL=5s \
+  OTA_HEARTBEAT_INTERVAL=10s OTA_CHECK_INTERVAL=10s \
   java -jar "$server_jar" > "$demo/server.log" 2>&1 &
 server_pid=$!
 cat > "$demo/demo.env" <<EOF

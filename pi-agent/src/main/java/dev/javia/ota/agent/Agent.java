@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -33,10 +34,18 @@ import java.util.logging.Logger;
  * talks to the server when it is due (register, send owed reports, heartbeat, check) and lets the update machine
  * go as far as it can. An unreachable server delays the next attempt by an exponential backoff with jitter; it
  * never stops the machine from running the steps that do not need the server.
+ * <p>
+ * An install step can hold the loop for many minutes (a download, apt-get, pip, the health check). While the
+ * machine advances, a second thread keeps the heartbeats going ({@link #duringStep}), with status {@code updating}
+ * and the version installed at that moment, so the server never takes an installing device for an offline one. The
+ * intervals are the server's ({@link ServerIntervals}). Heartbeats from both threads go through {@link #heartbeat}
+ * under one lock, each built when it is sent: they never cross, and the last one sent says the latest truth.
  */
 public final class Agent implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+    /** A heartbeat lost during a step is tried again this soon (or at the interval, if shorter): three lost is offline. */
+    private static final Duration STEP_RETRY = Duration.ofSeconds(30);
 
     private final DeviceSession session;
     private final UpdateMachine machine;
@@ -46,21 +55,30 @@ public final class Agent implements AutoCloseable {
     private final SystemdNotifier notifier;
     private final Clock clock;
     private final Backoff backoff;
-    private final Duration heartbeatInterval;
-    private final Duration checkInterval;
+    private final ServerIntervals intervals;
+    private final Duration pulse;
     private final List<AutoCloseable> resources;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Guards the heartbeat fields below; held while a heartbeat is sent, so that two never cross. */
+    private final Object beatLock = new Object();
+    /** The thread that heartbeats while a step holds the loop; its one thread starts with the first step. */
+    private final ScheduledExecutorService stepBeats = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "agent-step-heartbeat");
+        thread.setDaemon(true);
+        return thread;
+    });
 
-    private Instant serverNotBefore = Instant.MIN;
+    private volatile Instant serverNotBefore = Instant.MIN;
     private Instant nextHeartbeat = Instant.MIN;
     private Instant nextCheck = Instant.MIN;
     private String reportedVersion;
+    private DeviceStatus reportedStatus;
     private ScheduledExecutorService loop;
     private volatile Throwable fatal;
 
     Agent(DeviceSession session, UpdateMachine machine, StatusOutbox outbox, InstallRoot root, AlsaActivity alsa,
             SystemdNotifier notifier, Clock clock, Backoff backoff, Duration heartbeatInterval, Duration checkInterval,
-            List<AutoCloseable> resources) {
+            Duration pulse, List<AutoCloseable> resources) {
         this.session = session;
         this.machine = machine;
         this.outbox = outbox;
@@ -69,8 +87,8 @@ public final class Agent implements AutoCloseable {
         this.notifier = notifier;
         this.clock = clock;
         this.backoff = backoff;
-        this.heartbeatInterval = heartbeatInterval;
-        this.checkInterval = checkInterval;
+        this.intervals = new ServerIntervals(heartbeatInterval, checkInterval);
+        this.pulse = pulse;
         this.resources = new ArrayList<>(resources);
     }
 
@@ -94,10 +112,12 @@ public final class Agent implements AutoCloseable {
         }
         try {
             UpdateState before = machine.current();
-            machine.advance();
+            duringStep(machine::advance);
             if (before != machine.current() && machine.idle()) {
                 // an update just ended: tell the server the version now running, and ask what is next
-                nextHeartbeat = Instant.MIN;
+                synchronized (beatLock) {
+                    nextHeartbeat = Instant.MIN;
+                }
                 nextCheck = Instant.MIN;
             }
         } catch (ServerUnavailableException e) {
@@ -109,24 +129,99 @@ public final class Agent implements AutoCloseable {
         try {
             session.ensureRegistered();
             outbox.flush(session);
-            String version = installedVersion();
-            UpdateCheck answered = null;
-            if (!now.isBefore(nextHeartbeat) || !Objects.equals(version, reportedVersion)) {
-                HeartbeatReply reply = session.heartbeat(new Heartbeat(version,
-                        machine.busy() ? DeviceStatus.UPDATING : DeviceStatus.ONLINE, null));
-                answered = reply == null ? null : reply.updateCheck();
-                reportedVersion = version;
-                nextHeartbeat = now.plus(heartbeatInterval);
-            }
+            HeartbeatReply reply = heartbeat(now, false);
+            UpdateCheck answered = reply == null ? null : reply.updateCheck();
             // the heartbeat's reply carries the check's answer; only a server that leaves it out is asked apart
             if ((answered != null || !now.isBefore(nextCheck)) && !machine.busy()) {
-                machine.offer(answered != null ? answered : session.check(), now);
-                nextCheck = now.plus(checkInterval);
+                UpdateCheck check = answered != null ? answered : session.check();
+                intervals.follow(check);
+                machine.offer(check, now);
+                nextCheck = now.plus(intervals.check());
             }
             backoff.reset();
         } catch (ServerUnavailableException | ServerRejectedException e) {
             delayServer(now, e);
         }
+    }
+
+    /**
+     * Sends a heartbeat when one is due, or at once when the version or the status to tell has changed (an install
+     * began, a new release runs), and follows the intervals of its reply.
+     *
+     * @param onlyWhileInstalling true on the step's heartbeat thread: nothing is sent once the install's outcome is
+     *                            known (the loop's next heartbeat says the device is back online)
+     * @return the reply, or null when no heartbeat was due
+     */
+    private HeartbeatReply heartbeat(Instant now, boolean onlyWhileInstalling) {
+        synchronized (beatLock) {
+            Heartbeat[] made = new Heartbeat[1];
+            // built under the session's lock, so that it says what holds when it is sent (never "updating" after
+            // the outcome's report)
+            HeartbeatReply reply = session.heartbeat(() -> {
+                boolean installing = machine.installing();
+                if (onlyWhileInstalling && !installing) {
+                    return null;
+                }
+                String version = installedVersion();
+                DeviceStatus status = installing ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
+                if (now.isBefore(nextHeartbeat) && Objects.equals(version, reportedVersion)
+                        && status == reportedStatus) {
+                    return null;
+                }
+                made[0] = new Heartbeat(version, status, null);
+                return made[0];
+            });
+            if (made[0] == null) {
+                return null;
+            }
+            intervals.follow(reply);
+            reportedVersion = made[0].currentVersion();
+            reportedStatus = made[0].status();
+            nextHeartbeat = now.plus(intervals.heartbeat());
+            return reply;
+        }
+    }
+
+    /**
+     * Runs {@code step} (the machine advancing, which may hold this thread for twenty minutes of apt-get) with the
+     * heartbeats going on the step thread every {@code pulse}, and stops them when it returns. Each pulse sends
+     * only what is due, as the loop would; the lock in {@link #heartbeat} keeps a late pulse from crossing the
+     * loop's next heartbeat.
+     */
+    private void duringStep(Runnable step) {
+        if (machine.idle()) {
+            // nothing to run: an idle machine returns at once
+            step.run();
+            return;
+        }
+        ScheduledFuture<?> beats = stepBeats.scheduleWithFixedDelay(this::beatDuringStep, pulse.toMillis(),
+                pulse.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            step.run();
+        } finally {
+            beats.cancel(false);
+        }
+    }
+
+    private void beatDuringStep() {
+        Instant now = clock.instant();
+        if (!machine.installing() || now.isBefore(serverNotBefore)) {
+            return;
+        }
+        try {
+            heartbeat(now, true);
+        } catch (RuntimeException e) {
+            // a periodic task that throws is never run again: log, and try again at the next pulse that is due
+            synchronized (beatLock) {
+                nextHeartbeat = now.plus(min(intervals.heartbeat(), STEP_RETRY));
+            }
+            LOG.warning("heartbeat during the update step failed: " + e.getMessage() + "; next attempt in "
+                    + min(intervals.heartbeat(), STEP_RETRY).toSeconds() + " s");
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** Backs off; a server that said when to come back (Retry-After) is not asked again before that. */
@@ -177,6 +272,7 @@ public final class Agent implements AutoCloseable {
         if (loop != null) {
             loop.shutdownNow();
         }
+        stepBeats.shutdownNow();
         for (AutoCloseable resource : resources) {
             try {
                 resource.close();

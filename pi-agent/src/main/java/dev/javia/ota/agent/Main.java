@@ -88,6 +88,15 @@ public final class Main {
      */
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
             Sleeper sleeper, Supplier<Context> gpio) {
+        return assemble(config, runner, notifier, clock, sleeper, gpio, config.tick());
+    }
+
+    /**
+     * @param pulse how often, in real time, the heartbeat thread of a running step looks whether a heartbeat is due
+     *              (the tick; tests that move a fake clock through a long step pass a few milliseconds)
+     */
+    static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
+            Sleeper sleeper, Supplier<Context> gpio, Duration pulse) {
         LOG.info("starting: " + config.summary());
         createDirectories(config.stateDir(), config.installDir());
         List<AutoCloseable> resources = new ArrayList<>();
@@ -128,7 +137,7 @@ public final class Main {
                 + machine.current().name());
         Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(10), new Random());
         return new Agent(session, machine, outbox, root, alsa, notifier, clock, backoff, config.heartbeatInterval(),
-                config.checkInterval(), resources);
+                config.checkInterval(), pulse, resources);
     }
 
     private static Optional<GpioButton> openButton(AgentConfig config, ActivityTracker tracker,

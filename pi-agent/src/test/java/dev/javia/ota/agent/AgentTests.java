@@ -1,26 +1,46 @@
 package dev.javia.ota.agent;
 
 import dev.javia.ota.agent.config.AgentConfig;
+import dev.javia.ota.agent.system.CommandResult;
 import dev.javia.ota.agent.system.RecordingCommandRunner;
 import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.testing.FakeServer;
 import dev.javia.ota.agent.testing.MutableClock;
+import dev.javia.ota.protocol.api.DeviceStatus;
+import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.pkg.PackageBuilder;
+import dev.javia.ota.protocol.pkg.Version;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The loop: registration once, heartbeats (which answer the check too) at their interval, backoff while the server is away. */
+/**
+ * The loop: registration once, heartbeats (which answer the check too) at the server's interval, heartbeats through
+ * a long install step, backoff while the server is away.
+ */
 class AgentTests {
 
     private final MutableClock clock = new MutableClock(Instant.parse("2025-06-01T12:00:00Z"));
@@ -123,6 +143,201 @@ class AgentTests {
         }
     }
 
+    @Test
+    void keepsHeartbeatingUpdatingThroughATwentyMinuteAptRun(@TempDir Path pi) throws IOException {
+        preinstall(pi, "v1.0.0");
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            agent.tick();
+            Path zip = PackageBuilder.samplePackage(pi.resolve("work"), Version.parse("v1.1.0"), UpdateType.URGENT,
+                    List.of("libopus0"));
+            server.offer(zip, "v1.1.0", UpdateType.URGENT, clock.instant().minusSeconds(60), List.of("libopus0"));
+            List<Heartbeat> beforeTheStep = new ArrayList<>();
+            List<Heartbeat> duringApt = new ArrayList<>();
+            List<String> missed = new ArrayList<>();
+            // apt-get install taking twenty minutes of the fake clock, one minute at a time; at each interval the
+            // heartbeat must arrive while the command still runs
+            runner.answer(List.of("apt-get", "-o", "DPkg::Lock::Timeout=120", "install"), command -> {
+                if (!arrives(() -> server.heartbeats().stream().anyMatch(b -> b.status() == DeviceStatus.UPDATING))) {
+                    missed.add("the updating heartbeat at the start of the install");
+                }
+                beforeTheStep.addAll(server.heartbeats());
+                for (int minute = 1; minute <= 20; minute++) {
+                    int sent = server.heartbeats().size();
+                    clock.advance(Duration.ofMinutes(1));
+                    if (minute % 5 == 0 && !arrives(() -> server.heartbeats().size() > sent)) {
+                        missed.add("the heartbeat at minute " + minute);
+                    }
+                }
+                duringApt.addAll(server.heartbeats().subList(beforeTheStep.size(), server.heartbeats().size()));
+                return CommandResult.ok("");
+            });
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+
+            assertThat(missed).as("heartbeats missed during the apt run").isEmpty();
+            assertThat(agent.machine().idle()).isTrue();
+            assertThat(duringApt).hasSize(4)
+                    .allSatisfy(beat -> assertThat(beat.status()).isEqualTo(DeviceStatus.UPDATING))
+                    .allSatisfy(beat -> assertThat(beat.currentVersion()).isEqualTo("v1.0.0"));
+            assertThat(server.heartbeats().subList(beforeTheStep.size(), server.heartbeats().size()))
+                    .as("to the end of the install; the new version once current points at it")
+                    .allSatisfy(beat -> assertThat(beat.status()).isEqualTo(DeviceStatus.UPDATING));
+
+            List<String> exchanges = server.requests().stream()
+                    .map(r -> r.getUrl().encodedPath() + " " + (r.getBody() == null ? ""
+                            : new String(r.getBody().toByteArray(), StandardCharsets.UTF_8)))
+                    .toList();
+            int completed = lastIndex(exchanges, e -> e.contains("/status ") && e.contains("\"completed\""));
+            assertThat(completed).isPositive();
+            assertThat(lastIndex(exchanges, e -> e.contains("/heartbeat ") && e.contains("\"updating\"")))
+                    .as("no heartbeat says updating after the completed report").isLessThan(completed);
+
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            Heartbeat last = server.heartbeats().get(server.heartbeats().size() - 1);
+            assertThat(last.status()).as("once the update ends").isEqualTo(DeviceStatus.ONLINE);
+            assertThat(last.currentVersion()).isEqualTo("v1.1.0");
+        }
+    }
+
+    @Test
+    void followsTheHeartbeatIntervalTheServerSendsAndChanges(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            server.intervals(60, 300);
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(1);
+            clock.advance(Duration.ofSeconds(59));
+            agent.tick();
+            assertThat(server.heartbeats()).as("the server asked for 60 s, not the configured 300 s").hasSize(1);
+            clock.advance(Duration.ofSeconds(1));
+            server.intervals(600, 300);
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(2);
+
+            clock.advance(Duration.ofSeconds(599));
+            agent.tick();
+            assertThat(server.heartbeats()).as("the server now asks for 600 s").hasSize(2);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(3);
+        }
+    }
+
+    @Test
+    void followsTheCheckIntervalOfTheCheckAnswer(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            server.checkInHeartbeat(false);
+            server.intervals(3600, 120);
+            agent.tick();
+            assertThat(checks(server)).isEqualTo(1);
+            clock.advance(Duration.ofSeconds(119));
+            agent.tick();
+            assertThat(checks(server)).isEqualTo(1);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(checks(server)).isEqualTo(2);
+            assertThat(server.heartbeats()).hasSize(1);
+        }
+    }
+
+    @Test
+    void fallsBackToItsOwnIntervalWhenTheReplyHasNone(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            server.intervals(60, 60);
+            agent.tick();
+            server.intervals(null, null); // an older server
+            clock.advance(Duration.ofSeconds(60));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(2);
+
+            clock.advance(Duration.ofSeconds(299));
+            agent.tick();
+            assertThat(server.heartbeats()).as("the configured 300 s again").hasSize(2);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(3);
+        }
+    }
+
+    @Test
+    void clampsHostileIntervalsAndSaysSoOnce(@TempDir Path pi) {
+        List<LogRecord> warnings = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel() == Level.WARNING) {
+                    warnings.add(record);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(ServerIntervals.class.getName());
+        logger.addHandler(handler);
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            server.intervals(1, 300);
+            agent.tick();
+            for (int i = 0; i < 3; i++) {
+                clock.advance(Duration.ofSeconds(9));
+                agent.tick();
+                assertThat(server.heartbeats()).as("at most one heartbeat every 10 s").hasSize(1 + i);
+                clock.advance(Duration.ofSeconds(1));
+                agent.tick();
+                assertThat(server.heartbeats()).hasSize(2 + i);
+            }
+            assertThat(warnings).hasSize(1);
+            assertThat(warnings.get(0).getMessage()).contains("heartbeat_interval_seconds=1", "using 10 s");
+
+            server.intervals(Integer.MAX_VALUE, 300);
+            clock.advance(Duration.ofSeconds(10));
+            agent.tick();
+            int sent = server.heartbeats().size();
+            clock.advance(Duration.ofHours(24).minusSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).as("a server asking for 68 years gets one a day").hasSize(sent);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(sent + 1);
+            assertThat(warnings).hasSize(2);
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
+
+    private static int lastIndex(List<String> exchanges, Predicate<String> matching) {
+        for (int i = exchanges.size() - 1; i >= 0; i--) {
+            if (matching.test(exchanges.get(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether {@code condition} comes true within two seconds (the step's heartbeat thread runs every 5 ms). */
+    private static boolean arrives(Callable<Boolean> condition) {
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(5)).until(condition);
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
+        }
+    }
+
+    /** What setup.sh leaves: one release, current pointing at it, VERSION. */
+    private static void preinstall(Path pi, String version) throws IOException {
+        Path root = pi.resolve("opt/javia");
+        Files.createDirectories(root.resolve("releases/" + version));
+        Files.writeString(root.resolve("releases/" + version + "/client.py"), "print('old')\n");
+        Files.createSymbolicLink(root.resolve("current"), Path.of("releases", version));
+        Files.writeString(root.resolve("VERSION"), version + "\n");
+    }
+
     private long checks(FakeServer server) {
         return server.requests().stream().filter(r -> r.getUrl().encodedPath().endsWith("/updates/check")).count();
     }
@@ -135,9 +350,11 @@ class AgentTests {
         env.put("INSTALL_DIR", pi.resolve("opt/javia").toString());
         env.put("STATE_DIR", pi.resolve("state").toString());
         env.put("ALSA_STREAMS", "none");
+        env.put("URGENT_IDLE_MINUTES", "0");
+        env.put("HEALTH_CHECK_SECONDS", "4");
         return Main.assemble(AgentConfig.from(env, pi.resolve("home")), runner, new SystemdNotifier(runner, Map.of()),
                 clock, clock.sleeper(), () -> {
                     throw new IllegalStateException("no GPIO");
-                });
+                }, Duration.ofMillis(5));
     }
 }

@@ -2,6 +2,7 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.device.Heartbeats;
+import dev.javia.ota.server.device.OfflineSweep;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
@@ -21,6 +22,34 @@ class HeartbeatBatchingTests extends ApiTestSupport {
 
     @Autowired
     Heartbeats heartbeats;
+
+    @Autowired
+    OfflineSweep offlineSweep;
+
+    /**
+     * The agent heartbeats through every install step (issue 12, defect 4): twenty minutes of apt-get, a heartbeat
+     * at each interval, never swept offline. The sweep still takes an updating device that falls silent (the power
+     * went during the install) for offline, as any other: silence is what offline means.
+     */
+    @Test
+    void anUpdatingDeviceThatHeartbeatsEveryIntervalIsNeverSweptOffline() {
+        TestDevice device = register("UTC", "v1.0.0");
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(),
+                Map.of("status", "updating", "current_version", "v1.0.0"));
+        for (int interval = 1; interval <= 4; interval++) {
+            clock.advance(Duration.ofMinutes(5));
+            assertThat(api.post(ApiPaths.heartbeat(device.uuid()), device.token(),
+                    Map.of("status", "updating", "current_version", "v1.0.0")).status()).isEqualTo(200);
+            heartbeats.flush();
+            offlineSweep.tick();
+            assertThat(stored(device, "status")).as("after %d min of installing", interval * 5)
+                    .isEqualTo("updating");
+        }
+
+        clock.advance(Duration.ofMinutes(15).plusSeconds(1));
+        offlineSweep.tick();
+        assertThat(stored(device, "status")).as("silent for three intervals").isEqualTo("offline");
+    }
 
     @Test
     void heartbeatsAreWrittenTogetherAtTheFlush() {

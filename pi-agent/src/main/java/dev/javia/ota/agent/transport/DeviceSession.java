@@ -21,6 +21,13 @@ import java.util.logging.Logger;
 /**
  * The device's calls with its token attached. Registers when there is no token yet, and once more when the server
  * answers 401 (the token was lost on the server or replaced): same UUID, enrollment key, fresh token.
+ * <p>
+ * Safe for concurrent use: the loop and the heartbeat thread of a running step call it at once. The client is
+ * (one okhttp client, one Jackson mapper); registering is serialized, and a 401 registers again only when the
+ * refused token is still the one kept, so that two calls refused together make one registration, not two that
+ * replace each other's token. Heartbeats and status reports are sent one at a time ({@code exchange}), and a
+ * heartbeat is built under that lock: the device's last word on an install is its report, never a heartbeat made
+ * before the report and sent after it.
  */
 public final class DeviceSession {
 
@@ -33,6 +40,8 @@ public final class DeviceSession {
     /** This run's id and message counter: the server orders heartbeats and reports by them (see MessageOrder). */
     private final String runId = UUID.randomUUID().toString();
     private final AtomicLong sent = new AtomicLong();
+    /** One heartbeat or report at a time: each is built, numbered and sent before the next one is built. */
+    private final Object exchange = new Object();
 
     public DeviceSession(ServerClient client, DeviceIdentity identity, String enrollmentKey,
             Supplier<RegisterDevice> registration) {
@@ -47,7 +56,7 @@ public final class DeviceSession {
     }
 
     /** Registers unless a token is already kept; returns whether it registered. */
-    public boolean ensureRegistered() {
+    public synchronized boolean ensureRegistered() {
         if (identity.token().isPresent()) {
             return false;
         }
@@ -56,8 +65,25 @@ public final class DeviceSession {
     }
 
     public HeartbeatReply heartbeat(Heartbeat heartbeat) {
-        Heartbeat ordered = heartbeat.ordered(next());
-        return authenticated(token -> client.heartbeat(identity.uuid(), ordered, token));
+        return heartbeat(() -> heartbeat);
+    }
+
+    /**
+     * Sends the heartbeat that {@code made} builds when no report is being sent, or nothing when it builds null.
+     * Building and numbering happen under the same lock as a report's, so a heartbeat built before a report is
+     * also numbered before it: the server never takes it for the newer message.
+     *
+     * @return the reply, or null when nothing was sent
+     */
+    public HeartbeatReply heartbeat(Supplier<Heartbeat> made) {
+        synchronized (exchange) {
+            Heartbeat heartbeat = made.get();
+            if (heartbeat == null) {
+                return null;
+            }
+            Heartbeat ordered = heartbeat.ordered(next());
+            return authenticated(token -> client.heartbeat(identity.uuid(), ordered, token));
+        }
     }
 
     public UpdateCheck check() {
@@ -65,8 +91,10 @@ public final class DeviceSession {
     }
 
     public DeviceUpdateView report(UUID updateId, StatusReport report) {
-        StatusReport ordered = report.ordered(next());
-        return authenticated(token -> client.report(updateId, ordered, token));
+        synchronized (exchange) {
+            StatusReport ordered = report.ordered(next());
+            return authenticated(token -> client.report(updateId, ordered, token));
+        }
     }
 
     /**
@@ -82,16 +110,29 @@ public final class DeviceSession {
     }
 
     private <T> T authenticated(Function<String, T> call) {
-        String token = identity.token().orElseGet(this::register);
+        String token = identity.token().orElseGet(this::registerUnlessRegistered);
         try {
             return call.apply(token);
         } catch (ServerRejectedException e) {
             if (!e.unauthorized()) {
                 throw e;
             }
-            LOG.warning("device token refused (" + e.getMessage() + "); registering again with the enrollment key");
-            return call.apply(register());
+            return call.apply(replace(token, e));
         }
+    }
+
+    private synchronized String registerUnlessRegistered() {
+        return identity.token().orElseGet(this::register);
+    }
+
+    /** A fresh token in place of {@code refused}, unless another call has already got one since. */
+    private synchronized String replace(String refused, ServerRejectedException why) {
+        String kept = identity.token().orElse(null);
+        if (kept != null && !kept.equals(refused)) {
+            return kept;
+        }
+        LOG.warning("device token refused (" + why.getMessage() + "); registering again with the enrollment key");
+        return register();
     }
 
     private String register() {

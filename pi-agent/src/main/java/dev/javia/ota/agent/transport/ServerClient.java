@@ -41,7 +41,9 @@ import java.util.regex.Pattern;
 
 /**
  * The device's side of the REST API, one method per call, over one shared okhttp client with explicit timeouts.
- * Each call is made once: retrying is the caller's decision (it knows whether to back off or to give up).
+ * Each call is made once: retrying is the caller's decision (it knows whether to back off or to give up). Safe for
+ * concurrent use (the loop and the heartbeat thread of a running step): okhttp clients and Jackson mappers are, and
+ * this class keeps no other state.
  */
 public final class ServerClient {
 
@@ -70,7 +72,10 @@ public final class ServerClient {
         String text = serverUrl.toString();
         this.base = HttpUrl.get(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
         this.http = http;
+        // an answer without a number the agent knows (an older server's reply without an interval) reads as 0,
+        // "not said", instead of failing the whole call
         this.json = JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .changeDefaultPropertyInclusion(inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
                 .build();
     }

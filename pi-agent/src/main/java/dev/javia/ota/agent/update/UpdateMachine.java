@@ -31,7 +31,8 @@ public final class UpdateMachine {
     private final UpdateContext context;
     private final int maxTransitions;
     private final Consumer<String> afterSave;
-    private UpdateState current;
+    /** Volatile: the heartbeat thread of a running step reads it ({@link #busy}) while the loop's thread advances. */
+    private volatile UpdateState current;
     private int transitions;
 
     private UpdateMachine(StateFile stateFile, UpdateContext context, int maxTransitions, Consumer<String> afterSave,
@@ -154,9 +155,20 @@ public final class UpdateMachine {
         return current instanceof Idle;
     }
 
-    /** Whether an install is under way (past waiting): the device then tells the server it is updating. */
+    /** Whether an install is under way (past waiting): no new offer is taken until it ends. */
     public boolean busy() {
         return !(current instanceof Idle) && !(current instanceof Waiting);
+    }
+
+    /**
+     * Whether an install step runs or is next (past waiting, before the outcome is reported): the device then tells
+     * the server it is {@code updating}. Not once the outcome is known: a heartbeat saying {@code updating} after
+     * the {@code completed} report would contradict it.
+     */
+    public boolean installing() {
+        UpdateState state = current;
+        return !(state instanceof Idle) && !(state instanceof Waiting) && !(state instanceof Reporting)
+                && !(state instanceof Done);
     }
 
     /**

@@ -22,6 +22,7 @@ import mockwebserver3.SocketEffect;
 import okio.Buffer;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -68,6 +69,8 @@ public final class FakeServer implements AutoCloseable {
     private volatile Predicate<StatusReport> statusUnavailable = report -> false;
     private volatile Predicate<StatusReport> statusRefused = report -> false;
     private volatile int breakDownloadAfter = -1;
+    private volatile Integer heartbeatSeconds = 300;
+    private volatile Integer checkSeconds = 300;
 
     public FakeServer() {
         server.setDispatcher(new Dispatcher() {
@@ -110,6 +113,15 @@ public final class FakeServer implements AutoCloseable {
     /** Whether heartbeat replies carry the update check's answer, as the real server's do (default), or not. */
     public void checkInHeartbeat(boolean included) {
         this.checkInHeartbeat = included;
+    }
+
+    /**
+     * The {@code heartbeat_interval_seconds} and {@code check_interval_seconds} of the answers from now on (300 by
+     * default); null leaves the field out, as an older server does.
+     */
+    public void intervals(Integer heartbeatSeconds, Integer checkSeconds) {
+        this.heartbeatSeconds = heartbeatSeconds;
+        this.checkSeconds = checkSeconds;
     }
 
     public void down(boolean down) {
@@ -189,11 +201,20 @@ public final class FakeServer implements AutoCloseable {
         }
         if (path.endsWith("/heartbeat")) {
             heartbeats.add(read(request, Heartbeat.class));
-            return json(200, new HeartbeatReply(null, DeviceStatus.ONLINE, Instant.now(), 300,
-                    checkInHeartbeat ? check : null));
+            Integer seconds = heartbeatSeconds;
+            ObjectNode reply = json.valueToTree(new HeartbeatReply(null, DeviceStatus.ONLINE, Instant.now(),
+                    seconds == null ? 0 : seconds, null));
+            reply.remove("update_check");
+            if (seconds == null) {
+                reply.remove("heartbeat_interval_seconds");
+            }
+            if (checkInHeartbeat) {
+                reply.set("update_check", checkAnswer());
+            }
+            return json(200, reply);
         }
         if (path.endsWith("/updates/check")) {
-            return json(200, check);
+            return json(200, checkAnswer());
         }
         Matcher download = DOWNLOAD.matcher(path);
         if (download.matches()) {
@@ -220,6 +241,18 @@ public final class FakeServer implements AutoCloseable {
                     report.errorMessage(), null, null));
         }
         return problem(404, "Not Found", "no such path " + path);
+    }
+
+    /** The check's answer with the interval in force (or without one). */
+    private ObjectNode checkAnswer() {
+        UpdateCheck current = check;
+        Integer seconds = checkSeconds;
+        ObjectNode answer = json.valueToTree(new UpdateCheck(current.updateAvailable(), current.update(),
+                current.scheduledFor(), current.status(), seconds == null ? 0 : seconds));
+        if (seconds == null) {
+            answer.remove("check_interval_seconds");
+        }
+        return answer;
     }
 
     private MockResponse download(RecordedRequest request) {
