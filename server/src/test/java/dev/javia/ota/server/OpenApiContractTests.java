@@ -235,6 +235,17 @@ class OpenApiContractTests extends ApiTestSupport {
         check("GET", history, api.get(history, other.token()));
         check("GET", ApiPaths.deviceUpdates(unknown), api.get(ApiPaths.deviceUpdates(unknown), ADMIN));
         check("GET", ApiPaths.deviceUpdates("x"), api.get(ApiPaths.deviceUpdates("x"), ADMIN));
+        String pendingFor = check("POST", ApiPaths.CREATE_UPDATE, publish("v1.3.0", "scheduled", null, other.uuid()))
+                .json().get("update").get("id").asString();
+        String installNow = ApiPaths.installNow(pendingFor, other.uuid());
+        check("POST", installNow, api.post(installNow, ADMIN, Map.of()));
+        check("POST", installNow, api.post(installNow, other.token(), Map.of()));
+        check("POST", ApiPaths.installNow(pendingFor, unknown), api.post(ApiPaths.installNow(pendingFor, unknown),
+                ADMIN, Map.of()));
+        check("POST", ApiPaths.installNow(targeted, uuid), api.post(ApiPaths.installNow(targeted, uuid), ADMIN,
+                Map.of()));
+        check("POST", ApiPaths.installNow("nope", uuid), api.post(ApiPaths.installNow("nope", uuid), ADMIN,
+                Map.of()));
 
         assertThat(violations).as("answers that differ from the API document").isEmpty();
         for (ApiDocument.Operation operation : document.operations()) {

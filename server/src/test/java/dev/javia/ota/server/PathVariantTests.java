@@ -145,6 +145,8 @@ class PathVariantTests extends ApiTestSupport {
                 new Route("POST", ApiPaths.CREATE_UPDATE, OPERATOR, null, null),
                 new Route("GET", ApiPaths.update(updateId), OPERATOR, null, null),
                 new Route("GET", ApiPaths.updateDevices(updateId), OPERATOR, null, null),
+                new Route("POST", ApiPaths.installNow(updateId, own.uuid()), OPERATOR, "application/json",
+                        json("{}")),
                 new Route("GET", ApiPaths.download(updateId), DEVICES, null, null),
                 new Route("POST", ApiPaths.updateStatus(updateId), DEVICES, "application/json",
                         json("{\"device_uuid\":\"" + own.uuid() + "\",\"status\":\"failed\",\"error_message\":\"x\"}")));

@@ -13,7 +13,10 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** "Which devices failed and why" in one request, one update's counts, and one device's history. */
+/**
+ * "Which devices failed and why" in one request, one update's counts, one device's history, and the operator's
+ * "install now" for one device.
+ */
 class UpdateReportTests extends ApiTestSupport {
 
     private final List<TestDevice> fleet = new ArrayList<>();
@@ -120,6 +123,48 @@ class UpdateReportTests extends ApiTestSupport {
         assertThat(api.get(ApiPaths.update(updateId), fleet.get(0).token()).status()).isEqualTo(403);
         assertThat(api.get(ApiPaths.deviceUpdates(fleet.get(1).uuid()), fleet.get(0).token()).status())
                 .isEqualTo(403);
+    }
+
+    @Test
+    void installNowMakesAScheduledUpdateDueAtOnceForThatDeviceAlone() {
+        TestDevice device = register("Europe/Berlin");
+        TestDevice neighbour = register("Europe/Berlin");
+        String scheduled = published("v1.2.0", "scheduled");
+        assertThat(turnOf(device)).isAfter(clock.instant());
+
+        HttpApi.Response moved = api.post(ApiPaths.installNow(scheduled, device.uuid()), ADMIN, Map.of());
+
+        assertThat(moved.status()).as(moved.toString()).isEqualTo(200);
+        assertThat(moved.json().get("status").asText()).isEqualTo("pending");
+        assertThat(turnOf(device)).isEqualTo(clock.instant());
+        assertThat(turnOf(neighbour)).isAfter(clock.instant());
+        // still due an hour later (inside one window's length): the device may be busy for a while
+        clock.advance(Duration.ofHours(1));
+        assertThat(turnOf(device)).isBefore(clock.instant());
+    }
+
+    @Test
+    void installNowRefusesWhatItCannotMove() {
+        String scheduled = published("v1.2.0", "scheduled");
+        TestDevice started = fleet.get(0);
+        api.post(ApiPaths.updateStatus(scheduled), started.token(), Map.of("status", "downloading"));
+
+        assertProblem(api.post(ApiPaths.installNow(scheduled, started.uuid()), ADMIN, Map.of()), 409,
+                "only a pending update can be installed now; on this device it is downloading");
+        assertProblem(api.post(ApiPaths.installNow(updateId, fleet.get(4).uuid()), ADMIN, Map.of()), 409,
+                "superseded: install the newer one");
+        assertProblem(api.post(ApiPaths.installNow("0190f7a4-5b6c-7d8e-9f00-112233445566", started.uuid()), ADMIN,
+                Map.of()), 404, "no update");
+        assertProblem(api.post(ApiPaths.installNow(scheduled, "0190f7a4-5b6c-7d8e-9f00-112233445566"), ADMIN,
+                Map.of()), 404, "no device");
+        // an operator's word, not a device's: a device cannot jump the queue of its own window
+        assertThat(api.post(ApiPaths.installNow(scheduled, fleet.get(1).uuid()), fleet.get(1).token(), Map.of())
+                .status()).isEqualTo(403);
+    }
+
+    private java.time.Instant turnOf(TestDevice device) {
+        return java.time.Instant.parse(api.get(ApiPaths.check(device.uuid()), device.token()).json()
+                .get("scheduled_for").asText());
     }
 
     private void fail(TestDevice device, String error) {

@@ -46,6 +46,10 @@ public final class ApiPaths {
         return update(updateId) + "/devices";
     }
 
+    public static String installNow(Object updateId, String deviceUuid) {
+        return updateDevices(updateId) + "/" + deviceUuid + "/install-now";
+    }
+
     public static String updateStatus(Object updateId) {
         return BASE + "/updates/" + updateId + "/status";
     }

@@ -78,6 +78,19 @@ public class DeviceUpdate {
         return true;
     }
 
+    /**
+     * Moves a pending update's time to now: not a window's start, so the device's turn is now (NightlyWindow.turn).
+     * One the device has started, finished or lost to a newer one is a 409.
+     */
+    void installNow(Instant now) {
+        if (status != UpdateStatus.PENDING) {
+            throw ApiException.conflict("only a pending update can be installed now; on this device it is "
+                    + status.wire() + (status == UpdateStatus.SUPERSEDED ? ": install the newer one" : ""));
+        }
+        scheduledFor = now;
+        updatedAt = now;
+    }
+
     private String refusal(UpdateStatus next) {
         if (next == UpdateStatus.PENDING || next == UpdateStatus.SUPERSEDED) {
             return "a device cannot report " + next.wire() + "; it reports downloading, installing, completed or failed";

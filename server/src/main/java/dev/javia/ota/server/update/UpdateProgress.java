@@ -63,6 +63,19 @@ class UpdateProgress {
         return deviceUpdate.view(deviceUuid, update.version());
     }
 
+    /** An operator's word: this device installs this pending update at its next check, outside its window. */
+    DeviceUpdateView installNow(UUID updateId, String deviceUuid) {
+        Update update = updates.findById(updateId).orElseThrow(() -> ApiException.notFound("no update " + updateId
+                + " exists: GET /api/v1/updates/ lists them"));
+        Device device = registry.find(deviceUuid);
+        DeviceUpdate deviceUpdate = deviceUpdates.findByDeviceIdAndUpdateId(device.id(), updateId)
+                .orElseThrow(() -> ApiException.notFound("update " + update.version() + " is not scheduled for device "
+                        + device.deviceUuid()));
+        deviceUpdate.installNow(clock.instant());
+        log.info("update install-now device_uuid={} version={}", device.deviceUuid(), update.version());
+        return deviceUpdate.view(device.deviceUuid(), update.version());
+    }
+
     private static DeviceStatusChange deviceStatusAfter(UpdateStatus status, Update update) {
         return switch (status) {
             case DOWNLOADING, INSTALLING -> new DeviceStatusChange(DeviceStatus.UPDATING, null);

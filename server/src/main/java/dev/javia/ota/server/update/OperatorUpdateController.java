@@ -15,6 +15,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -22,19 +23,21 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * What an operator asks about one update and one device without SQL: the update with its counts, which of its
- * devices are in a status and why the failed ones failed, and a device's history.
+ * What an operator asks about one update and one device without SQL (the update with its counts, which of its
+ * devices are in a status and why the failed ones failed, a device's history), and tells one device to install now.
  */
 @RestController
 @Tag(name = "updates")
-class UpdateReportController {
+class OperatorUpdateController {
 
     private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
 
     private final UpdateCatalog catalog;
+    private final UpdateProgress progress;
 
-    UpdateReportController(UpdateCatalog catalog) {
+    OperatorUpdateController(UpdateCatalog catalog, UpdateProgress progress) {
         this.catalog = catalog;
+        this.progress = progress;
     }
 
     @GetMapping(path = "/api/v1/updates/{id}", produces = JSON)
@@ -79,6 +82,21 @@ class UpdateReportController {
     List<DeviceUpdateView> history(
             @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
         return catalog.history(deviceUuid);
+    }
+
+    @PostMapping(path = "/api/v1/updates/{id}/devices/{deviceUuid}/install-now", produces = JSON)
+    @Operation(operationId = "installNow", summary = "One device installs a pending update now, not in its night window",
+            description = """
+                    Admin keys only. The device's turn becomes now: it installs at its next check, once it has been \
+                    idle as usual (5 minutes for a scheduled update, an hour for an urgent one), never in the middle \
+                    of a conversation. Only an update the device has not started may be moved.""")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device's progress, due now")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
+    DeviceUpdateView installNow(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
+        return progress.installNow(id, deviceUuid);
     }
 
     private static UpdateStatus parseStatus(String status) {
