@@ -70,6 +70,26 @@ class OpenApiContractTests extends ApiTestSupport {
         assertThat(form.path("required").toString()).contains("package", "version", "update_type");
     }
 
+    /** Issue 12: the document says who each operation is for, and what it does; one entry per operation. */
+    @Test
+    void everyOperationSaysWhoItIsForAndWhatItDoes() {
+        Set<String> device = Set.of("registerDevice", "sendHeartbeat", "checkForUpdate", "reportUpdateStatus",
+                "downloadUpdate");
+        List<String> ids = new ArrayList<>();
+        document.json().path("paths").properties().forEach(path -> path.getValue().properties().forEach(method -> {
+            JsonNode operation = method.getValue();
+            String id = operation.path("operationId").asString();
+            ids.add(id);
+            assertThat(operation.path("summary").asString()).as(id + " summary").isNotBlank();
+            assertThat(operation.path("description").asString()).as(id + " description").isNotBlank();
+            assertThat(operation.path("tags")).as(id + " tags").extracting(JsonNode::asString)
+                    .containsExactly(device.contains(id) ? "device" : "operator");
+        }));
+        assertThat(ids).as("operation ids").doesNotHaveDuplicates().containsAll(device);
+        assertThat(document.json().path("paths").propertyNames()).as("no path twice, with and without its slash")
+                .noneMatch(path -> document.json().path("paths").has(path + "/"));
+    }
+
     /**
      * docs/api/examples, the bodies both sides of the API are tested against, are valid for the document too. Its
      * README says which call each example belongs to; every example must be in that table.

@@ -1,11 +1,9 @@
 package dev.javia.ota.server.device;
 
 import dev.javia.ota.protocol.api.DevicePage;
-import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceView;
-import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
@@ -17,21 +15,18 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
-import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
-import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
 @RequestMapping("/api/v1/devices")
-@Tag(name = "devices", description = "The fleet: registration, a device's record, its status")
+@Tag(name = OpenApiDocument.OPERATOR)
 class DeviceController {
 
     private static final int MAX_PAGE_SIZE = Paging.MAX_PAGE_SIZE;
@@ -44,20 +39,6 @@ class DeviceController {
     DeviceController(DeviceRegistry registry, DeviceRepository devices) {
         this.registry = registry;
         this.devices = devices;
-    }
-
-    @PostMapping(path = "/register", produces = JSON)
-    @ResponseStatus(HttpStatus.CREATED)
-    @Operation(operationId = "registerDevice", summary = "Register a device, or give a known one a new token",
-            description = """
-                    The agent calls it at first start with the enrollment key (an admin key works too). A device \
-                    that registers again keeps its records and gets a new token; its old token stops working.""")
-    @ApiResponse(responseCode = "201", useReturnTypeSchema = true,
-            description = "The device, and its token: the token opens only this device's endpoints")
-    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
-    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
-    DeviceRegistration register(@RequestBody(required = false) RegisterDevice request) {
-        return registry.register(request).registration();
     }
 
     @GetMapping(path = "/{deviceUuid}", produces = JSON)

@@ -1,35 +1,23 @@
 package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.DeviceUpdateView;
-import dev.javia.ota.protocol.api.Heartbeat;
-import dev.javia.ota.protocol.api.HeartbeatReply;
-import dev.javia.ota.protocol.api.StatusReport;
-import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateCreated;
+import dev.javia.ota.protocol.api.UpdateDevicesPage;
+import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateView;
-import dev.javia.ota.server.device.Heartbeats;
-import dev.javia.ota.server.security.Caller;
-import dev.javia.ota.server.storage.PackageStore;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.OpenApiDocument;
+import dev.javia.ota.server.web.Paging;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
-import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Encoding;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.SchemaProperty;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import org.springframework.core.io.Resource;
-import org.springframework.http.CacheControl;
-import org.springframework.http.ContentDisposition;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpRange;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -38,15 +26,17 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.multipart.MultipartFile;
 
-import java.io.IOException;
 import java.util.List;
 import java.util.UUID;
 
+/**
+ * The operator's side of updates: publishing, the list, one update with its devices and failures, one device's
+ * history, and "install now". What devices call is in {@link DeviceApiController}.
+ */
 @RestController
-@Tag(name = "updates", description = "Publishing updates, and each device's check, progress and download")
+@Tag(name = OpenApiDocument.OPERATOR)
 class UpdateController {
 
     /** An answer is application/json, whatever else the Accept header allows (application/problem+json too). */
@@ -55,19 +45,12 @@ class UpdateController {
 
     private final UpdatePublisher publisher;
     private final UpdateProgress progress;
-    private final UpdateChecks checks;
     private final UpdateCatalog catalog;
-    private final PackageStore store;
-    private final Heartbeats heartbeats;
 
-    UpdateController(UpdatePublisher publisher, UpdateProgress progress, UpdateChecks checks, UpdateCatalog catalog,
-            PackageStore store, Heartbeats heartbeats) {
+    UpdateController(UpdatePublisher publisher, UpdateProgress progress, UpdateCatalog catalog) {
         this.publisher = publisher;
         this.progress = progress;
-        this.checks = checks;
         this.catalog = catalog;
-        this.store = store;
-        this.heartbeats = heartbeats;
     }
 
     @PostMapping(path = "/api/v1/updates/create", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
@@ -120,119 +103,70 @@ class UpdateController {
         return catalog.list();
     }
 
-    /** A heartbeat also answers the update check: one request for each device every five minutes does both. */
-    @PostMapping(path = "/api/v1/devices/{deviceUuid}/heartbeat", produces = JSON)
-    @Operation(operationId = "sendHeartbeat", summary = "The device is alive; the answer includes the update check",
-            description = "The device's own token (or an admin key). Every field of the body is optional.")
-    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
-            description = "What the server recorded, when to call again, and the update check's answer")
+    @GetMapping(path = "/api/v1/updates/{id}", produces = JSON)
+    @Operation(operationId = "getUpdate", summary = "One update, with how many devices stand in each status",
+            description = "Admin keys only.")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The update")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
-    HeartbeatReply heartbeat(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
-            @RequestBody(required = false) Heartbeat heartbeat, @Parameter(hidden = true) Caller caller) {
-        HeartbeatReply reply = heartbeats.receive(caller, deviceUuid, heartbeat);
-        return reply.withUpdateCheck(checks.check(caller, deviceUuid));
+    UpdateView update(@PathVariable @Parameter(description = "the update's id") UUID id) {
+        return catalog.one(id);
     }
 
-    @GetMapping(path = "/api/v1/devices/{deviceUuid}/updates/check", produces = JSON)
-    @Operation(operationId = "checkForUpdate", summary = "The update the device should install, if any",
-            description = "The device's own token (or an admin key).")
-    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
-            description = "The open update and when it is due; update_available false when there is none")
-    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
-    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
-    UpdateCheck check(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
-            @Parameter(hidden = true) Caller caller) {
-        return checks.check(caller, deviceUuid);
-    }
-
-    @PostMapping(path = "/api/v1/updates/{id}/status", produces = JSON)
-    @Operation(operationId = "reportUpdateStatus", summary = "A device reports a step of an update",
+    @GetMapping(path = "/api/v1/updates/{id}/devices", produces = JSON)
+    @Operation(operationId = "listUpdateDevices",
+            summary = "The update's devices (in one status, when asked) and its failures grouped by message",
             description = """
-                    The device's own token (device_uuid may then be left out), or an admin key with device_uuid. \
-                    A step the update cannot take from where it is answers 409, saying what may come next.""")
-    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
-            description = "The device's progress with the update")
+                    Admin keys only. Devices most recently changed first, a page at a time; `failures` groups every \
+                    failed device of the update by its error message, the most frequent first (at most 20 messages, \
+                    each naming up to 10 devices), whatever the status filter.""")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "One page of the update's devices")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    UpdateDevicesPage devices(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @RequestParam(required = false) @Parameter(description = "only devices in this status, e.g. failed",
+                    schema = @Schema(allowableValues = {"pending", "downloading", "installing", "completed",
+                            "failed", "superseded"})) String status,
+            @RequestParam(defaultValue = "0") @Parameter(description = "the page, from 0",
+                    schema = @Schema(type = "integer", format = "int32", minimum = "0", defaultValue = "0")) int page,
+            @RequestParam(defaultValue = "100") @Parameter(description = "devices per page",
+                    schema = @Schema(type = "integer", format = "int32", minimum = "1",
+                            maximum = "" + Paging.MAX_PAGE_SIZE, defaultValue = "100")) int size) {
+        Paging.check(page, size);
+        return catalog.devices(id, status == null || status.isBlank() ? null : parseStatus(status), page, size);
+    }
+
+    @GetMapping(path = "/api/v1/devices/{deviceUuid}/updates", produces = JSON)
+    @Operation(operationId = "getDeviceUpdates", summary = "A device's updates, the newest version first",
+            description = "An admin key, or the device's own token. At most the newest 100.")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device's updates")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    List<DeviceUpdateView> history(
+            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
+        return catalog.history(deviceUuid);
+    }
+
+    @PostMapping(path = "/api/v1/updates/{id}/devices/{deviceUuid}/install-now", produces = JSON)
+    @Operation(operationId = "installNow", summary = "One device installs a pending update now, not in its night window",
+            description = """
+                    Admin keys only. The device's turn becomes now: it installs at its next check, once it has been \
+                    idle as usual (5 minutes for a scheduled update, an hour for an urgent one), never in the middle \
+                    of a conversation. Only an update the device has not started may be moved.""")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device's progress, due now")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
-    DeviceUpdateView report(@PathVariable @Parameter(description = "the update's id") UUID id,
-            @RequestBody(required = false) StatusReport report, @Parameter(hidden = true) Caller caller) {
-        return progress.report(id, report, caller);
+    DeviceUpdateView installNow(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
+        return progress.installNow(id, deviceUuid);
     }
 
-    /** Streams the package; Spring answers Range requests (206, 416) from the same resource. */
-    @GetMapping("/api/v1/updates/{id}/download")
-    @Operation(operationId = "downloadUpdate", summary = "The update's package (the ZIP), resumable with Range",
-            description = """
-                    A device token for an update scheduled for its device, or an admin key. The ETag is the \
-                    package's SHA-256 in quotes.""")
-    @Parameter(in = ParameterIn.HEADER, name = HttpHeaders.RANGE, description = "resume a broken download",
-            schema = @Schema(type = "string", example = "bytes=1048576-"))
-    @Parameter(in = ParameterIn.HEADER, name = HttpHeaders.IF_NONE_MATCH,
-            description = "the ETag of the copy the device has", schema = @Schema(type = "string"))
-    @ApiResponse(responseCode = "200", description = "The whole package",
-            headers = {@Header(name = HttpHeaders.ETAG, schema = @Schema(type = "string")),
-                    @Header(name = HttpHeaders.ACCEPT_RANGES, schema = @Schema(type = "string", example = "bytes")),
-                    @Header(name = HttpHeaders.CONTENT_DISPOSITION, schema = @Schema(type = "string"))},
-            content = @Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")))
-    @ApiResponse(responseCode = "206", description = "The requested range (several ranges: multipart/byteranges)",
-            headers = @Header(name = HttpHeaders.CONTENT_RANGE, schema = @Schema(type = "string")),
-            content = {@Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")),
-                    @Content(mediaType = "multipart/byteranges", schema = @Schema(type = "string", format = "binary"))})
-    @ApiResponse(responseCode = "304", description = "If-None-Match names this package: the device's copy is current",
-            content = @Content)
-    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
-    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
-    @ApiResponse(responseCode = "416",
-            description = "The Range is unreadable or outside the package; Content-Range gives its size",
-            headers = @Header(name = HttpHeaders.CONTENT_RANGE,
-                    schema = @Schema(type = "string", example = "bytes */48213")),
-            content = @Content(mediaType = OpenApiDocument.PROBLEM_JSON,
-                    schema = @Schema(ref = OpenApiDocument.PROBLEM)))
-    @ApiResponse(responseCode = "500", ref = OpenApiDocument.SERVER_ERROR)
-    ResponseEntity<Resource> download(@PathVariable @Parameter(description = "the update's id") UUID id,
-            @Parameter(hidden = true) Caller caller, WebRequest request) throws IOException {
-        Update update = progress.downloadable(id, caller);
-        String etag = "\"" + update.sha256() + "\"";
-        if (request.checkNotModified(etag)) {
-            return null;
-        }
-        Resource resource;
+    private static UpdateStatus parseStatus(String status) {
         try {
-            resource = store.open(update.storageKey());
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "the package of " + update.version()
-                    + " is missing from the server's storage: restore it or publish a new version");
-        }
-        checkRange(request.getHeader(HttpHeaders.RANGE), resource);
-        return ResponseEntity.ok()
-                .eTag(etag)
-                .contentType(MediaType.parseMediaType("application/zip"))
-                .header(HttpHeaders.ACCEPT_RANGES, "bytes")
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
-                        .filename("update_" + update.version() + ".zip").build().toString())
-                .cacheControl(CacheControl.noCache())
-                .body(resource);
-    }
-
-    /**
-     * Refuses a Range the package cannot serve before Spring does: Spring answers it with 416 but still writes the
-     * whole package as the body, so a device resuming with a wrong offset would fetch it all for nothing.
-     */
-    private static void checkRange(String range, Resource resource) throws IOException {
-        if (range == null) {
-            return;
-        }
-        try {
-            HttpRange.toResourceRegions(HttpRange.parseRanges(range), resource);
+            return UpdateStatus.parse(status);
         } catch (IllegalArgumentException e) {
-            long size = resource.contentLength();
-            ApiException refusal = new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "the Range '"
-                    + range + "' is not within the package's " + size + " bytes: resume with bytes=N- and N below "
-                    + size + ", or download it whole without Range");
-            refusal.getHeaders().set(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
-            throw refusal;
+            throw ApiException.badRequest(e.getMessage());
         }
     }
 }

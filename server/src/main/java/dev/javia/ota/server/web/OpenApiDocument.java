@@ -44,6 +44,9 @@ public class OpenApiDocument {
     public static final String SERVER_ERROR = "#/components/responses/ServerError";
 
     public static final String DEVICE_UUID = "the device's UUID7, as it registered";
+    /** The two audiences of the API, as the document's tags: what the agent calls, and what an operator calls. */
+    public static final String DEVICE = "device";
+    public static final String OPERATOR = "operator";
     public static final String PROBLEM_JSON = "application/problem+json";
     public static final String PROBLEM = "#/components/schemas/Problem";
     private static final String SCHEMAS = "#/components/schemas/";
@@ -103,7 +106,14 @@ public class OpenApiDocument {
                                 Retry-After seconds.""")
                                 .addHeaderObject("Retry-After", new Header().description("seconds to wait")
                                         .schema(new IntegerSchema()))))
-                .addSecurityItem(new SecurityRequirement().addList(API_KEY));
+                .addSecurityItem(new SecurityRequirement().addList(API_KEY))
+                .tags(List.of(
+                        new io.swagger.v3.oas.models.tags.Tag().name(DEVICE).description("""
+                                What the agent on each Pi calls with its device token (registration: the enrollment \
+                                key): register, heartbeat, update check, status reports, download."""),
+                        new io.swagger.v3.oas.models.tags.Tag().name(OPERATOR).description("""
+                                What an operator calls with an admin key: the fleet, one device, publishing, one \
+                                update with its devices and failures, install now.""")));
     }
 
     private static Schema<?> problemSchema() {

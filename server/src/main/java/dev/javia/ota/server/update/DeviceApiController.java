@@ -1,0 +1,200 @@
+package dev.javia.ota.server.update;
+
+import dev.javia.ota.protocol.api.DeviceRegistration;
+import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.Heartbeat;
+import dev.javia.ota.protocol.api.HeartbeatReply;
+import dev.javia.ota.protocol.api.RegisterDevice;
+import dev.javia.ota.protocol.api.StatusReport;
+import dev.javia.ota.protocol.api.UpdateCheck;
+import dev.javia.ota.server.device.DeviceRegistry;
+import dev.javia.ota.server.device.Heartbeats;
+import dev.javia.ota.server.security.Caller;
+import dev.javia.ota.server.storage.PackageStore;
+import dev.javia.ota.server.web.ApiException;
+import dev.javia.ota.server.web.OpenApiDocument;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.springframework.core.io.Resource;
+import org.springframework.http.CacheControl;
+import org.springframework.http.ContentDisposition;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpRange;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.WebRequest;
+
+import java.io.IOException;
+import java.util.UUID;
+
+/**
+ * What the agent calls, at the seed's URLs: registration, the heartbeat (whose answer is the update check too), the
+ * check, its reports on an update, and the download. The operator's endpoints are in {@link UpdateController} and
+ * the device package's DeviceController. An agent in the field calls these for months: every change is an addition.
+ */
+@RestController
+@Tag(name = OpenApiDocument.DEVICE)
+class DeviceApiController {
+
+    /** An answer is application/json, whatever else the Accept header allows (application/problem+json too). */
+    private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
+    private static final String ZIP = "application/zip";
+
+    private final DeviceRegistry registry;
+    private final Heartbeats heartbeats;
+    private final UpdateChecks checks;
+    private final UpdateProgress progress;
+    private final PackageStore store;
+
+    DeviceApiController(DeviceRegistry registry, Heartbeats heartbeats, UpdateChecks checks, UpdateProgress progress,
+            PackageStore store) {
+        this.registry = registry;
+        this.heartbeats = heartbeats;
+        this.checks = checks;
+        this.progress = progress;
+        this.store = store;
+    }
+
+    @PostMapping(path = "/api/v1/devices/register", produces = JSON)
+    @ResponseStatus(HttpStatus.CREATED)
+    @Operation(operationId = "registerDevice", summary = "Register a device, or give a known one a new token",
+            description = """
+                    The agent calls it at first start with the enrollment key (an admin key works too). A device \
+                    that registers again keeps its records and gets a new token; its old token stops working.""")
+    @ApiResponse(responseCode = "201", useReturnTypeSchema = true,
+            description = "The device, and its token: the token opens only this device's endpoints")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
+    DeviceRegistration register(@RequestBody(required = false) RegisterDevice request) {
+        return registry.register(request).registration();
+    }
+
+    /** A heartbeat also answers the update check: one request for each device every five minutes does both. */
+    @PostMapping(path = "/api/v1/devices/{deviceUuid}/heartbeat", produces = JSON)
+    @Operation(operationId = "sendHeartbeat", summary = "The device is alive; the answer includes the update check",
+            description = "The device's own token (or an admin key). Every field of the body is optional.")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
+            description = "What the server recorded, when to call again, and the update check's answer")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    HeartbeatReply heartbeat(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @RequestBody(required = false) Heartbeat heartbeat, @Parameter(hidden = true) Caller caller) {
+        HeartbeatReply reply = heartbeats.receive(caller, deviceUuid, heartbeat);
+        return reply.withUpdateCheck(checks.check(caller, deviceUuid));
+    }
+
+    @GetMapping(path = "/api/v1/devices/{deviceUuid}/updates/check", produces = JSON)
+    @Operation(operationId = "checkForUpdate", summary = "The update the device should install, if any",
+            description = "The device's own token (or an admin key).")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
+            description = "The open update and when it is due; update_available false when there is none")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    UpdateCheck check(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @Parameter(hidden = true) Caller caller) {
+        return checks.check(caller, deviceUuid);
+    }
+
+    @PostMapping(path = "/api/v1/updates/{id}/status", produces = JSON)
+    @Operation(operationId = "reportUpdateStatus", summary = "A device reports a step of an update",
+            description = """
+                    The device's own token (device_uuid may then be left out), or an admin key with device_uuid. \
+                    A step the update cannot take from where it is answers 409, saying what may come next.""")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
+            description = "The device's progress with the update")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
+    DeviceUpdateView report(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @RequestBody(required = false) StatusReport report, @Parameter(hidden = true) Caller caller) {
+        return progress.report(id, report, caller);
+    }
+
+    /** Streams the package; Spring answers Range requests (206, 416) from the same resource. */
+    @GetMapping("/api/v1/updates/{id}/download")
+    @Operation(operationId = "downloadUpdate", summary = "The update's package (the ZIP), resumable with Range",
+            description = """
+                    A device token for an update scheduled for its device, or an admin key. The ETag is the \
+                    package's SHA-256 in quotes.""")
+    @Parameter(in = ParameterIn.HEADER, name = HttpHeaders.RANGE, description = "resume a broken download",
+            schema = @Schema(type = "string", example = "bytes=1048576-"))
+    @Parameter(in = ParameterIn.HEADER, name = HttpHeaders.IF_NONE_MATCH,
+            description = "the ETag of the copy the device has", schema = @Schema(type = "string"))
+    @ApiResponse(responseCode = "200", description = "The whole package",
+            headers = {@Header(name = HttpHeaders.ETAG, schema = @Schema(type = "string")),
+                    @Header(name = HttpHeaders.ACCEPT_RANGES, schema = @Schema(type = "string", example = "bytes")),
+                    @Header(name = HttpHeaders.CONTENT_DISPOSITION, schema = @Schema(type = "string"))},
+            content = @Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")))
+    @ApiResponse(responseCode = "206", description = "The requested range (several ranges: multipart/byteranges)",
+            headers = @Header(name = HttpHeaders.CONTENT_RANGE, schema = @Schema(type = "string")),
+            content = {@Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "multipart/byteranges", schema = @Schema(type = "string", format = "binary"))})
+    @ApiResponse(responseCode = "304", description = "If-None-Match names this package: the device's copy is current",
+            content = @Content)
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    @ApiResponse(responseCode = "416",
+            description = "The Range is unreadable or outside the package; Content-Range gives its size",
+            headers = @Header(name = HttpHeaders.CONTENT_RANGE,
+                    schema = @Schema(type = "string", example = "bytes */48213")),
+            content = @Content(mediaType = OpenApiDocument.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiDocument.PROBLEM)))
+    @ApiResponse(responseCode = "500", ref = OpenApiDocument.SERVER_ERROR)
+    ResponseEntity<Resource> download(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @Parameter(hidden = true) Caller caller, WebRequest request) throws IOException {
+        Update update = progress.downloadable(id, caller);
+        String etag = "\"" + update.sha256() + "\"";
+        if (request.checkNotModified(etag)) {
+            return null;
+        }
+        Resource resource;
+        try {
+            resource = store.open(update.storageKey());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "the package of " + update.version()
+                    + " is missing from the server's storage: restore it or publish a new version");
+        }
+        checkRange(request.getHeader(HttpHeaders.RANGE), resource);
+        return ResponseEntity.ok()
+                .eTag(etag)
+                .contentType(MediaType.parseMediaType("application/zip"))
+                .header(HttpHeaders.ACCEPT_RANGES, "bytes")
+                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
+                        .filename("update_" + update.version() + ".zip").build().toString())
+                .cacheControl(CacheControl.noCache())
+                .body(resource);
+    }
+
+    /**
+     * Refuses a Range the package cannot serve before Spring does: Spring answers it with 416 but still writes the
+     * whole package as the body, so a device resuming with a wrong offset would fetch it all for nothing.
+     */
+    private static void checkRange(String range, Resource resource) throws IOException {
+        if (range == null) {
+            return;
+        }
+        try {
+            HttpRange.toResourceRegions(HttpRange.parseRanges(range), resource);
+        } catch (IllegalArgumentException e) {
+            long size = resource.contentLength();
+            ApiException refusal = new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "the Range '"
+                    + range + "' is not within the package's " + size + " bytes: resume with bytes=N- and N below "
+                    + size + ", or download it whole without Range");
+            refusal.getHeaders().set(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
+            throw refusal;
+        }
+    }
+}
