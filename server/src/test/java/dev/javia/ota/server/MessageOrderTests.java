@@ -3,11 +3,18 @@ package dev.javia.ota.server;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.testing.MutableClock;
+import dev.javia.ota.server.testing.TestDatabaseInitializer;
+import dev.javia.ota.server.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.Environment;
 import org.springframework.test.context.TestPropertySource;
 
 import java.time.Duration;
@@ -31,12 +38,67 @@ class MessageOrderTests extends ApiTestSupport {
 
     @Autowired
     Heartbeats heartbeats;
+    @Autowired
+    Environment environment;
+
+    /** A second server instance over the same database, with its own batch: steps prefixed "B:" go to it. */
+    private static ConfigurableApplicationContext second;
 
     private String updateId;
 
     @BeforeEach
     void publishTheUpdate() {
         updateId = published("v1.1.0", "urgent");
+    }
+
+    @AfterAll
+    static void stopTheSecondServer() {
+        if (second != null) {
+            second.close();
+            second = null;
+        }
+    }
+
+    /**
+     * The same, with two server instances over one database, each batching its own heartbeats: a report on one never
+     * loses to a heartbeat the other received (or was made) before it, whichever flushes when.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            old agent: heartbeat batched on A, completed on B, A flushes last | hb/online/v1.0.0 B:downloading B:installing B:completed B:flush flush | online | v1.1.0 | completed
+            old agent: heartbeat batched on B, completed on A, B flushes last | B:hb/online/v1.0.0 downloading installing completed flush B:flush | online | v1.1.0 | completed
+            seq: updating heartbeat made before completed, batched on B, flushed after | downloading/1 installing/2 B:hb/updating/v1.0.0/3 completed/4 flush B:flush | online | v1.1.0 | completed
+            seq: both batches hold a heartbeat, the older flushed last | downloading/1 installing/2 completed/3 B:hb/online/v1.1.0/5 hb/online/v1.1.0/4 B:flush flush | online | v1.1.0 | completed
+            seq: failed on B, an older heartbeat batched on A | downloading/1 installing/2 hb/updating/v1.0.0/3 B:failed/4 B:flush flush | online | v1.0.0 | failed
+            """)
+    void noOrderAcrossTwoServersCorruptsTheRecord(String scenario, String steps, String status, String version,
+            String updateStatus) {
+        TestDevice device = register("UTC", "v1.0.0");
+        for (String step : steps.trim().split("\\s+")) {
+            clock.advance(Duration.ofSeconds(1));
+            perform(device, step, "run-" + scenario.hashCode());
+        }
+        heartbeats.flush();
+        secondServer().getBean(Heartbeats.class).flush();
+
+        assertThat(deviceField(device, "status")).as("device status").isEqualTo(status);
+        assertThat(deviceField(device, "current_version")).as("current_version").isEqualTo(version);
+        assertThat(updateStatus(device)).as("device_updates status").isEqualTo(updateStatus);
+    }
+
+    private ConfigurableApplicationContext secondServer() {
+        if (second == null) {
+            Map<String, Object> settings = TestDatabaseInitializer.settings(
+                    environment.getProperty("spring.datasource.url"),
+                    environment.getProperty("spring.datasource.username"),
+                    environment.getProperty("spring.datasource.password", ""), properties.storagePath());
+            settings.put("server.port", "0");
+            settings.put("ota.heartbeat-batching", "true");
+            // the schema is the first server's: the second one only checks it, as a second instance in production
+            second = TestServer.run(settings);
+        }
+        second.getBean(MutableClock.class).set(clock.instant());
+        return second;
     }
 
     /**
@@ -182,8 +244,11 @@ class MessageOrderTests extends ApiTestSupport {
     }
 
     private void perform(TestDevice device, String step, String runId) {
+        boolean onSecond = step.startsWith("B:");
+        HttpApi server = onSecond ? new HttpApi(secondUrl()) : api;
+        step = onSecond ? step.substring(2) : step;
         if (step.equals("flush")) {
-            heartbeats.flush();
+            (onSecond ? secondServer().getBean(Heartbeats.class) : heartbeats).flush();
             return;
         }
         String[] parts = step.split("/");
@@ -207,8 +272,12 @@ class MessageOrderTests extends ApiTestSupport {
             body.put("run_id", runId);
             body.put("seq", seq);
         }
-        HttpApi.Response response = api.post(path, device.token(), body);
+        HttpApi.Response response = server.post(path, device.token(), body);
         assertThat(response.status()).as(step + ": " + response).isEqualTo(200);
+    }
+
+    private String secondUrl() {
+        return "http://127.0.0.1:" + ((WebServerApplicationContext) secondServer()).getWebServer().getPort();
     }
 
     private String deviceField(TestDevice device, String column) {
