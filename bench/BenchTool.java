@@ -4,11 +4,16 @@ import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.protocol.pkg.Version;
 
 import java.io.BufferedReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalTime;
@@ -18,8 +23,16 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.temporal.ChronoField;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What the bench scripts need from Java, run as a single source file (java BenchTool.java ...) on the protocol
@@ -27,6 +40,8 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * package OUT.zip VERSION scheduled|urgent RANDOM_BYTES   a valid package (PackageBuilder) with a file of random bytes
+ * turns URL FIRST LAST                                    each bench device's update check (device n: token dvt_bench_n),
+ *                                                         its scheduled_for counted by minute: prints "minute count" lines
  * window HOUR                                             stdin: "zone created_at scheduled_for" per line (psql -A -F' ');
  *                                                         prints each line with the expected next window and OK/WRONG
  * </pre>
@@ -38,12 +53,47 @@ public class BenchTool {
             case "package" -> buildPackage(Path.of(args[1]), Version.parse(args[2]), UpdateType.parse(args[3]),
                     Long.parseLong(args[4]));
             case "window" -> checkWindows(Integer.parseInt(args[1]));
+            case "turns" -> countTurns(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             default -> {
-                System.err.println("usage: BenchTool package OUT VERSION TYPE RANDOM_BYTES | window HOUR");
+                System.err.println("usage: BenchTool package OUT VERSION TYPE RANDOM_BYTES | window HOUR"
+                        + " | turns URL FIRST LAST");
                 System.exit(2);
             }
         }
     }
+
+    /**
+     * Asks the server, as each device would, when its turn with the pending update begins, and counts the answers
+     * by minute (UTC). Eight requests in flight; a device whose check fails or offers nothing stops the count.
+     */
+    private static void countTurns(String url, int first, int last) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        Map<String, Integer> perMinute = new ConcurrentSkipListMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> done = new ArrayList<>();
+        for (int n = first; n <= last; n++) {
+            int device = n;
+            done.add(pool.submit(() -> {
+                String uuid = String.format("00000000-0000-7000-8000-%012x", device);
+                HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/api/v1/devices/" + uuid
+                        + "/updates/check")).header("X-API-Key", "dvt_bench_" + device).build();
+                String body = client.send(request, HttpResponse.BodyHandlers.ofString()).body();
+                Matcher at = SCHEDULED_FOR.matcher(body);
+                if (!at.find()) {
+                    throw new IllegalStateException("device " + device + ": no scheduled_for in " + body);
+                }
+                perMinute.merge(at.group(1), 1, Integer::sum);
+                return null;
+            }));
+        }
+        for (Future<?> each : done) {
+            each.get();
+        }
+        pool.shutdown();
+        perMinute.forEach((minute, count) -> System.out.println(minute + " " + count));
+    }
+
+    private static final Pattern SCHEDULED_FOR = Pattern.compile("\"scheduled_for\":\"([0-9T:-]{16})");
 
     /** Random content (fixed seed: the same arguments give the same bytes) inside a package the server accepts. */
     private static void buildPackage(Path zip, Version version, UpdateType type, long randomBytes) throws Exception {
