@@ -73,17 +73,10 @@ class MessageOrderTests extends ApiTestSupport {
             """)
     void noOrderAcrossTwoServersCorruptsTheRecord(String scenario, String steps, String status, String version,
             String updateStatus) {
-        TestDevice device = register("UTC", "v1.0.0");
-        for (String step : steps.trim().split("\\s+")) {
-            clock.advance(Duration.ofSeconds(1));
-            perform(device, step, "run-" + scenario.hashCode());
-        }
-        heartbeats.flush();
+        TestDevice device = play(scenario, steps);
         secondServer().getBean(Heartbeats.class).flush();
 
-        assertThat(deviceField(device, "status")).as("device status").isEqualTo(status);
-        assertThat(deviceField(device, "current_version")).as("current_version").isEqualTo(version);
-        assertThat(updateStatus(device)).as("device_updates status").isEqualTo(updateStatus);
+        assertRecord(device, status, version, updateStatus);
     }
 
     private ConfigurableApplicationContext secondServer() {
@@ -127,13 +120,23 @@ class MessageOrderTests extends ApiTestSupport {
             """)
     void noOrderOfArrivalCorruptsTheRecord(String scenario, String steps, String status, String version,
             String updateStatus) {
+        TestDevice device = play(scenario, steps);
+
+        assertRecord(device, status, version, updateStatus);
+    }
+
+    /** A new device at v1.0.0 takes the steps one second apart, then this server flushes. */
+    private TestDevice play(String scenario, String steps) {
         TestDevice device = register("UTC", "v1.0.0");
         for (String step : steps.trim().split("\\s+")) {
             clock.advance(Duration.ofSeconds(1));
             perform(device, step, "run-" + scenario.hashCode());
         }
         heartbeats.flush();
+        return device;
+    }
 
+    private void assertRecord(TestDevice device, String status, String version, String updateStatus) {
         assertThat(deviceField(device, "status")).as("device status").isEqualTo(status);
         assertThat(deviceField(device, "current_version")).as("current_version").isEqualTo(version);
         assertThat(updateStatus(device)).as("device_updates status").isEqualTo(updateStatus);
