@@ -21,6 +21,7 @@ import dev.javia.ota.agent.system.Systemctl;
 import dev.javia.ota.agent.transport.Backoff;
 import dev.javia.ota.agent.transport.DeviceSession;
 import dev.javia.ota.agent.transport.ServerClient;
+import dev.javia.ota.agent.update.ClockTrust;
 import dev.javia.ota.agent.update.InstallPolicy;
 import dev.javia.ota.agent.update.InstallRoot;
 import dev.javia.ota.agent.update.StateFile;
@@ -106,7 +107,8 @@ public final class Main {
 
         DeviceIdentity identity = DeviceIdentity.load(config.uuidFile(), config.tokenFile());
         InstallRoot root = new InstallRoot(config.installDir());
-        ServerClient client = new ServerClient(config.serverUrl(), config.httpTimeout());
+        ClockTrust clockTrust = new ClockTrust(runner, clock, nanoTime, config.clockSkew());
+        ServerClient client = new ServerClient(config.serverUrl(), config.httpTimeout(), clockTrust::serverDate);
         Map<String, Object> facts = DeviceFacts.collect(Path.of("/"));
         String deviceName = config.deviceName() != null ? config.deviceName()
                 : DeviceFacts.hostname().orElse(null);
@@ -133,7 +135,7 @@ public final class Main {
                 config.serviceName(), config.healthCheck(), clock, sleeper,
                 PackageLimits.defaults().withMaxPackageBytes(config.maxPackageBytes()),
                 new InstallPolicy(config.timezone(), config.installHour(), config.scheduledIdle(), config.urgentIdle()),
-                tracker::idleFor, notifier::watchdog);
+                tracker::idleFor, clockTrust, notifier::watchdog);
         UpdateMachine machine = UpdateMachine.resume(new StateFile(config.stateDir(), client.json()), context,
                 config.maxStateTransitions());
         LOG.info("installed version " + root.installedVersion().orElse("(none)") + ", update state "
