@@ -88,7 +88,8 @@ public final class ClockTrust {
             return;
         }
         server = ServerSays.DISAGREES;
-        serverDetail = "server Date " + date + ", local clock " + local;
+        // no times in the reason: it would change with every answer and repeat the waiting line each heartbeat
+        serverDetail = "server Date off by more than " + bound.toSeconds() + " s";
         if (before) {
             LOG.warning("clock no longer trusted: the server's Date " + date + " and the local clock " + local
                     + " differ by " + skew.toSeconds() + " s, more than " + bound.toSeconds()
