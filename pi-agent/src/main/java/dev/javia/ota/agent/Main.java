@@ -21,6 +21,7 @@ import dev.javia.ota.agent.system.Systemctl;
 import dev.javia.ota.agent.transport.Backoff;
 import dev.javia.ota.agent.transport.DeviceSession;
 import dev.javia.ota.agent.transport.ServerClient;
+import dev.javia.ota.agent.update.ClockTrust;
 import dev.javia.ota.agent.update.InstallPolicy;
 import dev.javia.ota.agent.update.InstallRoot;
 import dev.javia.ota.agent.update.StateFile;
@@ -41,6 +42,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -69,7 +71,7 @@ public final class Main {
         CommandRunner runner = new ProcessCommandRunner(notifier::watchdog);
         Agent agent;
         try {
-            agent = assemble(config, runner, notifier, Clock.systemUTC(), Sleeper.REAL,
+            agent = assemble(config, runner, notifier, Clock.systemUTC(), System::nanoTime, Sleeper.REAL,
                     () -> Pi4J.newContextBuilder().add(GpioDDigitalInputProvider.newInstance()).build());
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "cannot start: " + e.getMessage(), e);
@@ -83,12 +85,14 @@ public final class Main {
     }
 
     /**
-     * Builds the agent for {@code config}. The command runner, the clock, the sleeper and the GPIO context are
+     * Builds the agent for {@code config}. The command runner, the clocks, the sleeper and the GPIO context are
      * given so that the end-to-end test runs this very wiring with fakes at the edges.
+     *
+     * @param nanoTime the monotonic clock idle time is measured on ({@code System::nanoTime})
      */
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
-            Sleeper sleeper, Supplier<Context> gpio) {
-        return assemble(config, runner, notifier, clock, sleeper, gpio, config.tick());
+            LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio) {
+        return assemble(config, runner, notifier, clock, nanoTime, sleeper, gpio, config.tick());
     }
 
     /**
@@ -96,14 +100,15 @@ public final class Main {
      *              (the tick; tests that move a fake clock through a long step pass a few milliseconds)
      */
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
-            Sleeper sleeper, Supplier<Context> gpio, Duration pulse) {
+            LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio, Duration pulse) {
         LOG.info("starting: " + config.summary());
         createDirectories(config.stateDir(), config.installDir());
         List<AutoCloseable> resources = new ArrayList<>();
 
         DeviceIdentity identity = DeviceIdentity.load(config.uuidFile(), config.tokenFile());
         InstallRoot root = new InstallRoot(config.installDir());
-        ServerClient client = new ServerClient(config.serverUrl(), config.httpTimeout());
+        ClockTrust clockTrust = new ClockTrust(runner, clock, nanoTime, config.clockSkew());
+        ServerClient client = new ServerClient(config.serverUrl(), config.httpTimeout(), clockTrust::serverDate);
         Map<String, Object> facts = DeviceFacts.collect(Path.of("/"));
         String deviceName = config.deviceName() != null ? config.deviceName()
                 : DeviceFacts.hostname().orElse(null);
@@ -112,7 +117,7 @@ public final class Main {
         DeviceSession session = new DeviceSession(client, identity, config.enrollmentKey(), registration);
         LOG.info("device " + identity.uuid());
 
-        ActivityTracker tracker = new ActivityTracker(clock, config.sessionTimeout());
+        ActivityTracker tracker = new ActivityTracker(nanoTime, config.sessionTimeout());
         if (config.gpioButtonPin().isPresent()) {
             openButton(config, tracker, gpio).ifPresent(resources::add);
         } else {
@@ -130,7 +135,7 @@ public final class Main {
                 config.serviceName(), config.healthCheck(), clock, sleeper,
                 PackageLimits.defaults().withMaxPackageBytes(config.maxPackageBytes()),
                 new InstallPolicy(config.timezone(), config.installHour(), config.scheduledIdle(), config.urgentIdle()),
-                tracker::idleFor, notifier::watchdog);
+                tracker::idleFor, clockTrust, notifier::watchdog);
         UpdateMachine machine = UpdateMachine.resume(new StateFile(config.stateDir(), client.json()), context,
                 config.maxStateTransitions());
         LOG.info("installed version " + root.installedVersion().orElse("(none)") + ", update state "

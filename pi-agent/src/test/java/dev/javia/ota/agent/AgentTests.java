@@ -353,7 +353,7 @@ class AgentTests {
         env.put("URGENT_IDLE_MINUTES", "0");
         env.put("HEALTH_CHECK_SECONDS", "4");
         return Main.assemble(AgentConfig.from(env, pi.resolve("home")), runner, new SystemdNotifier(runner, Map.of()),
-                clock, clock.sleeper(), () -> {
+                clock, clock::nanoTime, clock.sleeper(), () -> {
                     throw new IllegalStateException("no GPIO");
                 }, Duration.ofMillis(5));
     }

@@ -129,7 +129,7 @@ class EndToEndTests {
         env.put("HEALTH_CHECK_SECONDS", "4");
         AgentConfig config = AgentConfig.from(env, pi.resolve("home/pi"));
         return Main.assemble(config, runner, new SystemdNotifier(runner, Map.of("NOTIFY_SOCKET", "/run/test")),
-                clock, clock.sleeper(), () -> {
+                clock, clock::nanoTime, clock.sleeper(), () -> {
                     throw new IllegalStateException("no GPIO here");
                 });
     }

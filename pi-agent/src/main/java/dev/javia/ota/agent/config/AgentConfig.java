@@ -54,6 +54,7 @@ public record AgentConfig(
         boolean aptViaSystemdRun,
         int maxStateTransitions,
         Duration httpTimeout,
+        Duration clockSkew,
         long maxPackageBytes,
         Level logLevel) {
 
@@ -106,6 +107,7 @@ public record AgentConfig(
         boolean viaSystemdRun = s.optional("APT_VIA_SYSTEMD_RUN", AgentConfig::bool, false);
         int maxTransitions = s.optional("MAX_STATE_TRANSITIONS", integer(10, 10_000), 50);
         Duration httpTimeout = s.optional("HTTP_TIMEOUT_SECONDS", seconds(1, 600), Duration.ofSeconds(30));
+        Duration clockSkew = s.optional("CLOCK_SKEW_SECONDS", seconds(1, 86_400), Duration.ofMinutes(5));
         long maxPackage = s.optional("MAX_PACKAGE_MB", text -> integer(1, 65_536).apply(text) * 1024L * 1024L,
                 512L * 1024 * 1024);
         Level level = s.optional("LOG_LEVEL", AgentConfig::level, Level.INFO);
@@ -114,7 +116,7 @@ public record AgentConfig(
                 heartbeat, check, tick, urgentIdle, scheduledIdle, installHour, pin, debounce, alsaDir,
                 streams.contains("playback"), streams.contains("capture"), socket, sessionTimeout, healthCheck,
                 aptTimeout, pipTimeout, commandTimeout, lockTimeout, viaSystemdRun, maxTransitions, httpTimeout,
-                maxPackage, level);
+                clockSkew, maxPackage, level);
     }
 
     /** The settings an operator checks first, for the start-up log line; never the key. */

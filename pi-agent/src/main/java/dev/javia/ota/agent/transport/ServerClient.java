@@ -32,9 +32,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Date;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,8 +56,15 @@ public final class ServerClient {
     private final HttpUrl base;
     private final OkHttpClient http;
     private final JsonMapper json;
+    private final Consumer<Instant> serverDates;
 
     public ServerClient(URI serverUrl, Duration timeout) {
+        this(serverUrl, timeout, date -> {
+        });
+    }
+
+    /** @param serverDates told the {@code Date} of every answer of the server's API, as it arrives (clock trust) */
+    public ServerClient(URI serverUrl, Duration timeout, Consumer<Instant> serverDates) {
         this(serverUrl, new OkHttpClient.Builder()
                 .connectTimeout(Duration.ofSeconds(Math.min(10, timeout.toSeconds())))
                 .readTimeout(timeout)
@@ -65,10 +74,16 @@ public final class ServerClient {
                 // burst, so the server keeps no idle connection (and no TIME_WAIT) for each of a million devices.
                 .connectionPool(new ConnectionPool(1, 2, TimeUnit.SECONDS))
                 .addNetworkInterceptor(ServerClient::leanHeaders)
-                .build());
+                .build(), serverDates);
     }
 
     ServerClient(URI serverUrl, OkHttpClient http) {
+        this(serverUrl, http, date -> {
+        });
+    }
+
+    ServerClient(URI serverUrl, OkHttpClient http, Consumer<Instant> serverDates) {
+        this.serverDates = serverDates;
         String text = serverUrl.toString();
         this.base = HttpUrl.get(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
         this.http = http;
@@ -238,6 +253,11 @@ public final class ServerClient {
         Request built = request.header(ApiPaths.API_KEY_HEADER, key).build();
         String what = built.method() + " " + built.url().encodedPath();
         try (Response response = http.newCall(built).execute()) {
+            // only the API's answers: a package may come from a CDN, whose clock is not the server's
+            Date date = response.headers().getDate("Date");
+            if (date != null) {
+                serverDates.accept(date.toInstant());
+            }
             if (!response.isSuccessful()) {
                 throw failure(response, what);
             }

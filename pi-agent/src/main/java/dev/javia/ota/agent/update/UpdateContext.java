@@ -20,6 +20,7 @@ import java.util.function.Supplier;
  * @param staging     where packages are downloaded ({@code STATE_DIR/staging})
  * @param healthCheck how long the restarted service must stay active
  * @param idleFor     the activity tracker's answer
+ * @param clockTrust  whether the wall clock may decide anything yet
  * @param alive       called while a long step makes progress (feeds the systemd watchdog)
  */
 public record UpdateContext(
@@ -37,6 +38,7 @@ public record UpdateContext(
         PackageLimits limits,
         InstallPolicy policy,
         Supplier<Duration> idleFor,
+        ClockTrust clockTrust,
         Runnable alive) {
 
     Path download(UpdateJob job) {

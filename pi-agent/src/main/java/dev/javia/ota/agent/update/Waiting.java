@@ -15,8 +15,12 @@ final class Waiting extends UpdateState {
     @Override
     UpdateState run(UpdateContext context) {
         UpdateType type = job.offer().updateType() == null ? UpdateType.SCHEDULED : job.offer().updateType();
-        InstallPolicy.Decision decision = context.policy().decide(type, job.scheduledFor(), job.offeredAt(),
-                context.clock().instant(), context.idleFor().get());
+        // A scheduled install is a wall-clock decision (02:00 device-local) and waits for a trusted clock; an urgent
+        // one depends only on idle time, which is monotonic, so a stale clock does not hold it back.
+        InstallPolicy.Decision decision = type == UpdateType.SCHEDULED && !context.clockTrust().trusted()
+                ? new InstallPolicy.Decision(false, context.clockTrust().reason())
+                : context.policy().decide(type, job.scheduledFor(), job.offeredAt(), context.clock().instant(),
+                        context.idleFor().get());
         if (!decision.due()) {
             if (!decision.reason().equals(lastReason)) {
                 UpdateLog.step(job, "waiting: " + decision.reason());

@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ActivitySocketTests {
 
     private final MutableClock clock = new MutableClock(Instant.parse("2025-06-01T12:00:00Z"));
-    private final ActivityTracker tracker = new ActivityTracker(clock, Duration.ofMinutes(30));
+    private final ActivityTracker tracker = new ActivityTracker(clock::nanoTime, Duration.ofMinutes(30));
 
     @Test
     void theAppReportsSessionsLineByLine(@TempDir Path dir) throws IOException {

@@ -11,13 +11,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ActivityTrackerTests {
 
     private final MutableClock clock = new MutableClock(Instant.parse("2025-06-01T12:00:00Z"));
-    private final ActivityTracker tracker = new ActivityTracker(clock, Duration.ofMinutes(30));
+    private final ActivityTracker tracker = new ActivityTracker(clock::nanoTime, Duration.ofMinutes(30));
 
     @Test
     void countsIdleTimeFromTheAgentsStart() {
         clock.advance(Duration.ofMinutes(7));
 
         assertThat(tracker.idleFor()).isEqualTo(Duration.ofMinutes(7));
+    }
+
+    @Test
+    void aWallClockStepForwardOrBackDoesNotChangeIdleTime() {
+        clock.advance(Duration.ofMinutes(10));
+
+        clock.set(clock.instant().plus(Duration.ofHours(3))); // NTP corrects a stale boot clock forward
+        assertThat(tracker.idleFor()).as("after a step forward").isEqualTo(Duration.ofMinutes(10));
+
+        clock.advance(Duration.ofMinutes(5));
+        clock.set(clock.instant().minus(Duration.ofHours(5))); // and back
+        assertThat(tracker.idleFor()).as("after a step back").isEqualTo(Duration.ofMinutes(15));
     }
 
     @Test

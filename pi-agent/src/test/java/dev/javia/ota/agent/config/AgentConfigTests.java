@@ -34,6 +34,7 @@ class AgentConfigTests {
         assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofMinutes(5));
         assertThat(config.checkInterval()).isEqualTo(Duration.ofMinutes(5));
         assertThat(config.urgentIdle()).isEqualTo(Duration.ofHours(1));
+        assertThat(config.clockSkew()).isEqualTo(Duration.ofMinutes(5));
         assertThat(config.gpioButtonPin()).isEmpty();
         assertThat(config.activitySocket()).isEqualTo(config.stateDir().resolve("activity.sock"));
     }
@@ -45,6 +46,7 @@ class AgentConfigTests {
                 "SERVICE_NAME", "javia@kitchen.service", "HEARTBEAT_INTERVAL_SECONDS", "60",
                 "CHECK_INTERVAL_SECONDS", "120", "URGENT_IDLE_MINUTES", "30", "GPIO_BUTTON_PIN", "17"));
         env.put("ALSA_STREAMS", "playback");
+        env.put("CLOCK_SKEW_SECONDS", "30");
 
         AgentConfig config = AgentConfig.from(env, HOME);
 
@@ -59,6 +61,7 @@ class AgentConfigTests {
         assertThat(config.gpioButtonPin()).hasValue(17);
         assertThat(config.alsaPlayback()).isTrue();
         assertThat(config.alsaCapture()).isFalse();
+        assertThat(config.clockSkew()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test

@@ -9,7 +9,8 @@ import java.util.function.Function;
 /**
  * A command runner that records every argv and answers from a script: the last rule whose argv prefix matches
  * wins. Unscripted commands succeed; {@code systemctl is-active} answers {@code active} and
- * {@code apt-cache pkgnames -- NAME} lists NAME, as on a healthy Debian.
+ * {@code apt-cache pkgnames -- NAME} lists NAME and {@code timedatectl show -p NTPSynchronized} says {@code yes}, as on a
+ * healthy Debian whose clock NTP has set.
  */
 public final class RecordingCommandRunner implements CommandRunner {
 
@@ -56,6 +57,9 @@ public final class RecordingCommandRunner implements CommandRunner {
         List<String> argv = command.argv();
         if (argv.size() >= 2 && argv.get(0).equals("systemctl") && argv.get(1).equals("is-active")) {
             return CommandResult.ok("active\n");
+        }
+        if (argv.size() >= 2 && argv.get(0).equals("timedatectl") && argv.contains("NTPSynchronized")) {
+            return CommandResult.ok("yes\n");
         }
         if (argv.size() >= 2 && argv.get(0).equals("apt-cache") && argv.get(1).equals("pkgnames")) {
             return CommandResult.ok(argv.get(argv.size() - 1) + "\n");

@@ -8,10 +8,15 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock the test moves; its {@link #sleeper} advances it instead of waiting. */
+/**
+ * A clock the test moves; its {@link #sleeper} advances it instead of waiting. {@link #advance} is time passing: the
+ * wall clock and {@link #nanoTime} both move. {@link #set} is a step of the wall clock only (NTP correcting a stale
+ * boot clock): the monotonic time does not move.
+ */
 public final class MutableClock extends Clock {
 
     private volatile Instant now;
+    private volatile long nanos = 1_000_000_000L;
 
     public MutableClock(Instant start) {
         this.now = start;
@@ -19,6 +24,12 @@ public final class MutableClock extends Clock {
 
     public void advance(Duration duration) {
         now = now.plus(duration);
+        nanos += duration.toNanos();
+    }
+
+    /** The monotonic time, as {@code System.nanoTime}: moved by {@link #advance}, not by {@link #set}. */
+    public long nanoTime() {
+        return nanos;
     }
 
     public void set(Instant instant) {

@@ -16,6 +16,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +57,22 @@ class ServerClientTests {
         assertThat(request.getHeaders().names()).containsExactlyInAnyOrder("X-API-Key", "Content-Type",
                 "Content-Length", "Host", "User-Agent");
         assertThat(request.getHeaders().get("User-Agent")).isEqualTo("javia-agent");
+    }
+
+    @Test
+    void passesTheDateOfEachApiAnswerOnForClockTrust() {
+        List<Instant> dates = new ArrayList<>();
+        ServerClient dated = new ServerClient(URI.create(server.url("/").toString()), Duration.ofSeconds(5),
+                dates::add);
+        server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json")
+                .setHeader("Date", "Sun, 01 Jun 2025 12:04:59 GMT")
+                .body("{\"device_uuid\":\"u\",\"status\":\"online\"}").build());
+        server.enqueue(json(200, "{\"device_uuid\":\"u\",\"status\":\"online\"}"));
+
+        dated.heartbeat("u", new Heartbeat("v1.0.0", null, null), "tok");
+        dated.heartbeat("u", new Heartbeat("v1.0.0", null, null), "tok");
+
+        assertThat(dates).as("the second answer has no Date").containsExactly(Instant.parse("2025-06-01T12:04:59Z"));
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.javia.ota.agent.update;
 
 import dev.javia.ota.agent.identity.DeviceIdentity;
 import dev.javia.ota.agent.system.Apt;
+import dev.javia.ota.agent.system.CommandResult;
 import dev.javia.ota.agent.system.PythonEnvironment;
 import dev.javia.ota.agent.system.RecordingCommandRunner;
 import dev.javia.ota.agent.system.Systemctl;
@@ -98,13 +99,17 @@ final class DeviceFixture implements AutoCloseable {
         }
     }
 
+    /** Synchronized, as on a Pi whose NTP has answered; tests of the stale boot clock replace it. */
+    ClockTrust clockTrust = new ClockTrust(command -> CommandResult.ok("yes\n"), clock, clock::nanoTime,
+            Duration.ofMinutes(5));
+
     UpdateContext context() {
         Apt apt = new Apt(runner, Duration.ofMinutes(30), 120, 3, clock.sleeper(), false);
         return new UpdateContext(session, StatusOutbox.open(stateDir, client.json()), root,
                 stateDir.resolve("staging"), apt, new PythonEnvironment(runner, Duration.ofMinutes(15)),
                 new Systemctl(runner, Duration.ofSeconds(60)), SERVICE, healthCheck, clock, clock.sleeper(),
                 PackageLimits.defaults(), new InstallPolicy(ZoneOffset.UTC, 2, Duration.ofMinutes(5),
-                Duration.ofHours(1)), () -> idle, () -> {
+                Duration.ofHours(1)), () -> idle, clockTrust, () -> {
         });
     }
 
