@@ -5,6 +5,7 @@ import dev.javia.ota.agent.system.CommandResult;
 import dev.javia.ota.agent.system.RecordingCommandRunner;
 import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.testing.FakeServer;
+import dev.javia.ota.agent.testing.LoggedWarnings;
 import dev.javia.ota.agent.testing.MutableClock;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
@@ -30,10 +31,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
-import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -261,25 +259,8 @@ class AgentTests {
 
     @Test
     void clampsHostileIntervalsAndSaysSoOnce(@TempDir Path pi) {
-        List<LogRecord> warnings = new ArrayList<>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getLevel() == Level.WARNING) {
-                    warnings.add(record);
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger logger = Logger.getLogger(ServerIntervals.class.getName());
-        logger.addHandler(handler);
+        LoggedWarnings logged = LoggedWarnings.of(ServerIntervals.class);
+        List<LogRecord> warnings = logged.records();
         try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
             server.intervals(1, 300);
             agent.tick();
@@ -306,7 +287,7 @@ class AgentTests {
             assertThat(server.heartbeats()).hasSize(sent + 1);
             assertThat(warnings).hasSize(2);
         } finally {
-            logger.removeHandler(handler);
+            logged.close();
         }
     }
 

@@ -2,6 +2,7 @@ package dev.javia.ota.agent.update;
 
 import dev.javia.ota.agent.system.CommandResult;
 import dev.javia.ota.agent.system.RecordingCommandRunner;
+import dev.javia.ota.agent.testing.LoggedWarnings;
 import dev.javia.ota.agent.testing.MutableClock;
 import dev.javia.ota.protocol.api.UpdateType;
 import org.junit.jupiter.api.Test;
@@ -10,12 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -98,25 +95,8 @@ class ClockTrustTests {
 
     @Test
     void aServerDateBeyondTheBoundTakesTrustAwayOnceUntilADateAgreesAgain() {
-        List<LogRecord> warnings = new ArrayList<>();
-        Logger logger = Logger.getLogger(ClockTrust.class.getName());
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getLevel() == Level.WARNING) {
-                    warnings.add(record);
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(handler);
+        LoggedWarnings logged = LoggedWarnings.of(ClockTrust.class);
+        List<LogRecord> warnings = logged.records();
         try {
             runner.answer(TIMEDATECTL, CommandResult.ok("yes\n"));
             assertThat(trust.trusted()).isTrue();
@@ -134,7 +114,7 @@ class ClockTrustTests {
             trust.serverDate(clock.instant().minusSeconds(299));
             assertThat(trust.trusted()).isTrue();
         } finally {
-            logger.removeHandler(handler);
+            logged.close();
         }
     }
 
