@@ -7,7 +7,10 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 
-/** A device as the server knows it. */
+/**
+ * A device as the server knows it. {@code update_window} is the nightly window in force for it and where that
+ * comes from; {@code current_update} its open update or the last one that ended (null before its first).
+ */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record DeviceView(
         UUID id,
@@ -18,5 +21,7 @@ public record DeviceView(
         @Nullable String currentVersion,
         String timezone,
         DeviceStatus status,
-        Map<String, Object> metadata) {
+        Map<String, Object> metadata,
+        UpdateWindow updateWindow,
+        @Nullable CurrentUpdate currentUpdate) {
 }

@@ -9,7 +9,12 @@ import java.util.Map;
 /**
  * Body of {@code POST /api/v1/devices/{uuid}/heartbeat}; every field is optional. {@code run_id} and {@code seq}
  * say when the device made the heartbeat (see {@link MessageOrder}); an agent that sends neither is ordered by the
- * time the server received it.
+ * time the server received it. While it installs ({@code status} {@code updating}), the agent says its {@code step}
+ * (the install step's name, as in its state file: {@code downloading}, {@code verifying}, {@code extracting},
+ * {@code system-packages}, {@code dependencies}, {@code switching}, {@code restarting}, {@code health-check},
+ * {@code rolling-back}) and, while downloading, {@code progress_percent}. {@code settings} is the device's own word
+ * on how it wants to be updated; an agent sends it until a heartbeat carrying it is answered, once per start, and
+ * an agent that has none of these fields (every one before them) changes nothing by leaving them out.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Heartbeat(
@@ -17,15 +22,29 @@ public record Heartbeat(
         DeviceStatus status,
         Map<String, Object> metadata,
         @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String runId,
-        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Long seq) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Long seq,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String step,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Integer progressPercent,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable AgentSettings settings) {
 
     /** A heartbeat without an order, as agents before {@code seq} send it. */
     public Heartbeat(String currentVersion, DeviceStatus status, Map<String, Object> metadata) {
-        this(currentVersion, status, metadata, null, null);
+        this(currentVersion, status, metadata, null, null, null, null, null);
+    }
+
+    /** A heartbeat saying which install step runs, and how far the download has got (null outside a download). */
+    public Heartbeat withStep(String step, Integer progressPercent) {
+        return new Heartbeat(currentVersion, status, metadata, runId, seq, step, progressPercent, settings);
+    }
+
+    /** A heartbeat that tells the server the device's own settings. */
+    public Heartbeat withSettings(AgentSettings settings) {
+        return new Heartbeat(currentVersion, status, metadata, runId, seq, step, progressPercent, settings);
     }
 
     /** The same heartbeat, stamped with the place it takes among the messages of this agent run. */
     public Heartbeat ordered(MessageOrder order) {
-        return new Heartbeat(currentVersion, status, metadata, order.runId(), order.seq());
+        return new Heartbeat(currentVersion, status, metadata, order.runId(), order.seq(), step, progressPercent,
+                settings);
     }
 }

@@ -27,16 +27,20 @@ class ApiExamplesTests {
             "register.response.json, DeviceRegistration",
             "heartbeat.request.json, Heartbeat",
             "heartbeat-older-agent.request.json, Heartbeat",
+            "heartbeat-updating.request.json, Heartbeat",
             "heartbeat.response.json, HeartbeatReply",
             "check.response.json, UpdateCheck",
             "check-nothing-due.response.json, UpdateCheck",
+            "check-older-server.response.json, UpdateCheck",
             "device-status.request.json, DeviceStatusChange",
             "status.request.json, StatusReport",
             "status-older-agent.request.json, StatusReport",
             "status.response.json, DeviceUpdateView",
             "create.response.json, UpdateCreated",
             "devices.response.json, DevicePage",
-            "updates.response.json, UpdateView[]",
+            "device.response.json, DeviceView",
+            "device-change.request.json, DeviceChange",
+            "updates.response.json, UpdatePage",
             "update-devices.response.json, UpdateDevicesPage",
     })
     void exampleReadsIntoItsRecordAndBack(String file, String type) throws Exception {
@@ -66,5 +70,32 @@ class ApiExamplesTests {
                 .doesNotContain("run_id").doesNotContain("seq");
         assertThat(STRICT.readValue(Files.readString(ApiExamples.file("heartbeat.request.json")), Heartbeat.class)
                 .seq()).isEqualTo(41L);
+    }
+
+    /**
+     * The fields added for the install window and the step: an older agent's heartbeat has none of them and writes
+     * none back; a check from an older server has no window's end; settings written with nothing set are {@code {}},
+     * which is what tells the server "no setting" (a heartbeat without settings says nothing about them).
+     */
+    @Test
+    void theWindowAndStepFieldsAreAdditions() throws Exception {
+        Heartbeat older = STRICT.readValue(Files.readString(ApiExamples.file("heartbeat-older-agent.request.json")),
+                Heartbeat.class);
+        UpdateCheck olderServer = STRICT.readValue(
+                Files.readString(ApiExamples.file("check-older-server.response.json")), UpdateCheck.class);
+        Heartbeat updating = STRICT.readValue(Files.readString(ApiExamples.file("heartbeat-updating.request.json")),
+                Heartbeat.class);
+
+        assertThat(older.step()).isNull();
+        assertThat(older.settings()).isNull();
+        assertThat(STRICT.writeValueAsString(older)).doesNotContain("step").doesNotContain("progress")
+                .doesNotContain("settings");
+        assertThat(olderServer.windowEndsAt()).isNull();
+        assertThat(olderServer.scheduledFor()).isNotNull();
+        assertThat(updating.step()).isEqualTo("downloading");
+        assertThat(updating.progressPercent()).isEqualTo(37);
+        assertThat(updating.settings().updateHour()).isEqualTo(3);
+        assertThat(STRICT.writeValueAsString(older.withSettings(new AgentSettings(null))))
+                .contains("\"settings\":{}");
     }
 }
