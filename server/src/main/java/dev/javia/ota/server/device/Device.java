@@ -1,8 +1,10 @@
 package dev.javia.ota.server.device;
 
+import dev.javia.ota.protocol.api.CurrentUpdate;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceView;
 import dev.javia.ota.protocol.api.MessageOrder;
+import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.server.persistence.MapJsonConverter;
 import dev.javia.ota.server.security.Secrets;
 import jakarta.persistence.Column;
@@ -41,6 +43,11 @@ public class Device {
     private String orderRunId;
     private Long orderSeq;
     private Instant reportedAt;
+    private Integer windowStartHour;
+    private Integer windowLengthMinutes;
+    private Integer deviceUpdateHour;
+    private String updateStep;
+    private Integer updateProgress;
 
     protected Device() {
     }
@@ -105,9 +112,45 @@ public class Device {
         }
     }
 
-    public DeviceView view() {
+    /** The record as the API shows it, with the window in force and the current update (see {@link DeviceViews}). */
+    DeviceView view(UpdateWindow window, CurrentUpdate currentUpdate) {
         return new DeviceView(id, deviceUuid, deviceName, registeredAt, lastSeen, currentVersion, timezone, status,
-                metadata);
+                metadata, window, currentUpdate);
+    }
+
+    /** The operator's name for the device; it outlasts the name the device registers with until it sends another. */
+    void rename(String deviceName) {
+        this.deviceName = deviceName;
+    }
+
+    /** The operator's window for this device, or none ({@code null}): the device's own or the fleet's is in force. */
+    void setWindow(UpdateWindow window) {
+        this.windowStartHour = window == null ? null : window.startHour();
+        this.windowLengthMinutes = window == null ? null : window.lengthMinutes();
+    }
+
+    Integer windowStartHour() {
+        return windowStartHour;
+    }
+
+    Integer windowLengthMinutes() {
+        return windowLengthMinutes;
+    }
+
+    Integer deviceUpdateHour() {
+        return deviceUpdateHour;
+    }
+
+    String updateStep() {
+        return updateStep;
+    }
+
+    Integer updateProgress() {
+        return updateProgress;
+    }
+
+    DeviceStatus status() {
+        return status;
     }
 
     public UUID id() {

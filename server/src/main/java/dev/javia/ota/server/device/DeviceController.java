@@ -1,5 +1,6 @@
 package dev.javia.ota.server.device;
 
+import dev.javia.ota.protocol.api.DeviceChange;
 import dev.javia.ota.protocol.api.DevicePage;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
@@ -9,6 +10,7 @@ import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -23,6 +25,9 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 @RestController
 @RequestMapping("/api/v1/devices")
@@ -33,12 +38,18 @@ class DeviceController {
     /** An answer is application/json, whatever else the Accept header allows (application/problem+json too). */
     private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
 
+    private static final String MERGE_PATCH = "application/merge-patch+json";
+    /** Reads a merge patch into its record once its fields are known to be present; unknown fields are refused. */
+    private static final JsonMapper PATCH_READER = JsonMapper.builder().build();
+
     private final DeviceRegistry registry;
     private final DeviceRepository devices;
+    private final DeviceViews views;
 
-    DeviceController(DeviceRegistry registry, DeviceRepository devices) {
+    DeviceController(DeviceRegistry registry, DeviceRepository devices, DeviceViews views) {
         this.registry = registry;
         this.devices = devices;
+        this.views = views;
     }
 
     @GetMapping(path = "/{deviceUuid}", produces = JSON)
@@ -48,7 +59,44 @@ class DeviceController {
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     DeviceView device(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
-        return registry.find(deviceUuid).view();
+        return views.of(registry.find(deviceUuid));
+    }
+
+    @PatchMapping(path = "/{deviceUuid}", consumes = {JSON, MERGE_PATCH}, produces = JSON)
+    @Operation(operationId = "changeDevice", summary = "Rename a device, or set its install window",
+            description = "Admin keys only. A JSON merge patch (RFC 7396): a field left out stays as it is. "
+                    + "`update_window` sets the nightly window of scheduled updates for this device alone "
+                    + "(`start_hour` in the device's timezone, `length_minutes` or the fleet's length); "
+                    + "`\"update_window\": null` removes it, so that the device's own `DEVICE_UPDATE_HOUR` or the "
+                    + "fleet's window is in force again. Scheduled updates the device has not started move to the "
+                    + "new window.",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
+                    @Content(mediaType = JSON, schema = @Schema(implementation = DeviceChange.class)),
+                    @Content(mediaType = MERGE_PATCH, schema = @Schema(implementation = DeviceChange.class))}))
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device as changed")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    DeviceView change(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @RequestBody(required = false) @Parameter(hidden = true) JsonNode patch) {
+        return views.of(registry.change(deviceUuid, patch, read(patch)));
+    }
+
+    private static DeviceChange read(JsonNode patch) {
+        if (patch == null || !patch.isObject()) {
+            return null;
+        }
+        for (String field : patch.propertyNames()) {
+            if (!field.equals("device_name") && !field.equals("update_window")) {
+                throw ApiException.badRequest("'" + field + "' cannot be changed here: send device_name or"
+                        + " update_window");
+            }
+        }
+        try {
+            return PATCH_READER.treeToValue(patch, DeviceChange.class);
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("device_name must be text and update_window an object such as"
+                    + " {\"start_hour\": 3, \"length_minutes\": 120}, or null");
+        }
     }
 
     @PatchMapping(path = "/{deviceUuid}/status", produces = JSON)
@@ -59,7 +107,7 @@ class DeviceController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     DeviceView changeStatus(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
             @RequestBody(required = false) DeviceStatusChange change) {
-        return registry.changeStatus(deviceUuid, change);
+        return views.of(registry.changeStatus(deviceUuid, change));
     }
 
     @GetMapping(path = {"", "/"}, produces = JSON)
@@ -81,7 +129,7 @@ class DeviceController {
         DeviceStatus wanted = status == null || status.isBlank() ? null : parseStatus(status);
         Page<Device> found = devices.search(wanted, version == null || version.isBlank() ? null : version,
                 PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "registeredAt").and(Sort.by("deviceUuid"))));
-        return new DevicePage(found.map(Device::view).getContent(), page, size, found.getTotalElements(),
+        return new DevicePage(views.of(found.getContent()), page, size, found.getTotalElements(),
                 found.getTotalPages());
     }
 

@@ -1,8 +1,11 @@
 package dev.javia.ota.server.device;
 
+import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.MessageOrder;
+import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.web.ApiException;
+import dev.javia.ota.server.web.UnreadableBodies;
 
 import java.time.DateTimeException;
 import java.time.ZoneId;
@@ -16,6 +19,8 @@ public final class DeviceFields {
     private static final Pattern UUID_TEXT =
             Pattern.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
     private static final Pattern VERSION_TEXT = Pattern.compile("^[\\p{Alnum}._+~-]{1,64}$");
+    /** An install step's name as the agent's state file has it: lower-case words joined by '-'. */
+    private static final Pattern STEP_TEXT = Pattern.compile("^[a-z][a-z0-9-]{0,31}$");
     private static final int MAX_NAME = 100;
     private static final int MAX_METADATA_BYTES = 16 * 1024;
 
@@ -110,5 +115,51 @@ public final class DeviceFields {
                     + " cannot be stored: leave it out");
         }
         return metadata;
+    }
+
+    /** The install step a heartbeat names, or null; a newer agent's step the server does not know is kept as it is. */
+    static String step(String text) {
+        if (text == null) {
+            return null;
+        }
+        if (!STEP_TEXT.matcher(text).matches()) {
+            throw ApiException.badRequest("step '" + UnreadableBodies.shown(text) + "' is not an install step's name:"
+                    + " lower-case letters, digits and '-', at most 32, e.g. downloading or system-packages");
+        }
+        return text;
+    }
+
+    static Integer progressPercent(Integer percent) {
+        if (percent != null && (percent < 0 || percent > 100)) {
+            throw ApiException.badRequest("progress_percent must be 0 to 100, not " + percent);
+        }
+        return percent;
+    }
+
+    /** The device's own update hour from its settings, or null when it has none. */
+    static Integer updateHour(AgentSettings settings) {
+        Integer hour = settings == null ? null : settings.updateHour();
+        if (hour != null && (hour < 0 || hour > 23)) {
+            throw ApiException.badRequest("settings.update_hour (DEVICE_UPDATE_HOUR) must be an hour 0 to 23, not "
+                    + hour);
+        }
+        return hour;
+    }
+
+    /** An operator's window for one device: a start hour and a length the nightly window can have. */
+    static UpdateWindow window(UpdateWindow window, int fleetMinutes) {
+        if (window.startHour() == null || window.startHour() < 0 || window.startHour() > 23) {
+            throw ApiException.badRequest("update_window.start_hour must be an hour 0 to 23 (the device's local time),"
+                    + " not " + window.startHour());
+        }
+        int minutes = window.lengthMinutes() == null ? fleetMinutes : window.lengthMinutes();
+        if (minutes < 60 || minutes > 720) {
+            throw ApiException.badRequest("update_window.length_minutes must be 60 to 720 (1 to 12 hours), not "
+                    + minutes + "; leave it out for the fleet's length (" + fleetMinutes + ")");
+        }
+        if (window.source() != null) {
+            throw ApiException.badRequest("update_window.source is the server's answer, not a setting: leave it out");
+        }
+        return new UpdateWindow(window.startHour(), minutes, UpdateWindow.OPERATOR);
     }
 }

@@ -1,12 +1,13 @@
 package dev.javia.ota.server.device;
 
 import com.github.f4b6a3.uuid.UuidCreator;
+import dev.javia.ota.protocol.api.DeviceChange;
 import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
-import dev.javia.ota.protocol.api.DeviceView;
 import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.RegisterDevice;
+import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.server.security.DeviceTokens;
 import dev.javia.ota.server.web.ApiException;
 import org.slf4j.Logger;
@@ -14,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.databind.JsonNode;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -31,10 +33,14 @@ public class DeviceRegistry {
     private final Clock clock;
     private final DeviceTokens deviceTokens;
     private final KnownVersions knownVersions;
+    private final DeviceViews views;
+    private final InstallWindows windows;
 
     DeviceRegistry(DeviceRepository devices, DeviceTokens deviceTokens, KnownVersions knownVersions,
-            ApplicationEventPublisher events, Clock clock) {
+            DeviceViews views, InstallWindows windows, ApplicationEventPublisher events, Clock clock) {
         this.devices = devices;
+        this.views = views;
+        this.windows = windows;
         this.deviceTokens = deviceTokens;
         this.knownVersions = knownVersions;
         this.events = events;
@@ -69,10 +75,44 @@ public class DeviceRegistry {
         if (created || !Objects.equals(previousVersion, device.currentVersion())) {
             events.publishEvent(reported(device));
         }
-        return new Registered(new DeviceRegistration(device.view(), token), created);
+        return new Registered(new DeviceRegistration(views.of(device), token), created);
     }
 
-    public DeviceView changeStatus(String deviceUuid, DeviceStatusChange change) {
+    /**
+     * The operator's change of a device (a JSON merge patch): its name, its window. Answers the device as changed.
+     * A changed window moves the device's scheduled updates that have not started ({@link DeviceWindowChanged}).
+     */
+    public Device change(String deviceUuid, JsonNode patch, DeviceChange change) {
+        if (patch == null || !patch.isObject()) {
+            throw ApiException.badRequest("the request needs a JSON object with device_name or update_window, e.g."
+                    + " {\"update_window\": {\"start_hour\": 3}}");
+        }
+        Device device = lock(deviceUuid);
+        if (patch.has("device_name")) {
+            String name = DeviceFields.deviceName(change.deviceName());
+            device.rename(name);
+            log.info("device renamed device_uuid={} name={}", device.deviceUuid(), name);
+        }
+        if (patch.has("update_window")) {
+            UpdateWindow before = windows.inForce(device);
+            device.setWindow(change.updateWindow() == null ? null
+                    : DeviceFields.window(change.updateWindow(), windows.fleet().lengthMinutes()));
+            UpdateWindow after = windows.inForce(device);
+            log.info("device window set device_uuid={} start_hour={} length_minutes={} source={}",
+                    device.deviceUuid(), after.startHour(), after.lengthMinutes(), after.source());
+            if (!sameHours(before, after)) {
+                events.publishEvent(new DeviceWindowChanged(device.id(), device.deviceUuid(), device.timezone(),
+                        before, after));
+            }
+        }
+        return device;
+    }
+
+    private static boolean sameHours(UpdateWindow a, UpdateWindow b) {
+        return a.startHour().equals(b.startHour()) && a.lengthMinutes().equals(b.lengthMinutes());
+    }
+
+    public Device changeStatus(String deviceUuid, DeviceStatusChange change) {
         if (change == null || change.status() == null) {
             throw ApiException.badRequest("status is required: one of " + DeviceStatus.allowed());
         }
@@ -86,7 +126,7 @@ public class DeviceRegistry {
             knownVersions.forget(device.id());
             events.publishEvent(reported(device));
         }
-        return device.view();
+        return device;
     }
 
     /**

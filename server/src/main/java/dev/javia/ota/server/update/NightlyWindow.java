@@ -1,5 +1,6 @@
 package dev.javia.ota.server.update;
 
+import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.server.OtaProperties;
 
 import java.nio.ByteBuffer;
@@ -41,6 +42,11 @@ final class NightlyWindow {
         return new NightlyWindow(properties.scheduledHour(), properties.installWindow());
     }
 
+    /** A device's window in force ({@link dev.javia.ota.server.device.InstallWindows}). */
+    static NightlyWindow of(UpdateWindow window) {
+        return new NightlyWindow(window.startHour(), Duration.ofMinutes(window.lengthMinutes()));
+    }
+
     NightlyWindow(int hour, Duration length) {
         if (hour < 0 || hour > 23) {
             throw new IllegalArgumentException("ota.scheduled-hour must be 0..23, not " + hour);
@@ -70,19 +76,29 @@ final class NightlyWindow {
      * A turn in the past that is still inside its window means "install now".
      */
     Instant turn(Instant scheduledFor, Instant now, ZoneId zone, Duration offset) {
-        boolean windowStart = startOn(scheduledFor.atZone(zone).toLocalDate(), zone).equals(scheduledFor);
-        Instant turn = windowStart ? scheduledFor.plus(offset) : scheduledFor;
+        return slot(scheduledFor, now, zone, offset).turn();
+    }
+
+    /** The device's {@link #turn}, and the end of the window it falls in: a device that has not started by then waits. */
+    Slot slot(Instant scheduledFor, Instant now, ZoneId zone, Duration offset) {
         if (now.isBefore(scheduledFor.plus(length))) {
-            return turn;
+            return new Slot(isStart(scheduledFor, zone) ? scheduledFor.plus(offset) : scheduledFor,
+                    scheduledFor.plus(length));
         }
         LocalDate today = now.atZone(zone).toLocalDate();
         for (LocalDate night : new LocalDate[] {today.minusDays(1), today}) {
             Instant open = startOn(night, zone);
             if (!now.isBefore(open) && now.isBefore(open.plus(length))) {
-                return open.plus(offset);
+                return new Slot(open.plus(offset), open.plus(length));
             }
         }
-        return next(now, zone).plus(offset);
+        Instant next = next(now, zone);
+        return new Slot(next.plus(offset), next.plus(length));
+    }
+
+    /** Whether {@code moment} is a start of this window (as publishing records it), rather than an operator's time. */
+    boolean isStart(Instant moment, ZoneId zone) {
+        return startOn(moment.atZone(zone).toLocalDate(), zone).equals(moment);
     }
 
     /** Where in the window this device's turn with this update falls: the same every time, evenly spread. */
@@ -97,6 +113,10 @@ final class NightlyWindow {
 
     Duration length() {
         return length;
+    }
+
+    /** When a device's turn begins, and when the window it is in closes. */
+    record Slot(Instant turn, Instant windowEnds) {
     }
 
     private Instant startOn(LocalDate date, ZoneId zone) {

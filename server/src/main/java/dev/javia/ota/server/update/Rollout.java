@@ -2,8 +2,10 @@ package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.pkg.Version;
-import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.server.device.DeviceReported;
+import dev.javia.ota.server.device.DeviceWindowChanged;
+import dev.javia.ota.server.device.InstallWindows;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
@@ -17,6 +19,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -29,14 +32,19 @@ class Rollout {
 
     private static final Logger log = LoggerFactory.getLogger(Rollout.class);
 
+    /** The start hour of the window in force, in SQL, as {@link InstallWindows#inForce} works it out. */
+    private static final String WINDOW_HOUR = "coalesce(d.window_start_hour, d.device_update_hour, ?)";
+
     private final JdbcClient jdbc;
     private final Clock clock;
-    private final NightlyWindow window;
+    private final InstallWindows windows;
+    private final InstallTurns turns;
 
-    Rollout(JdbcClient jdbc, Clock clock, OtaProperties properties) {
+    Rollout(JdbcClient jdbc, Clock clock, InstallWindows windows, InstallTurns turns) {
         this.jdbc = jdbc;
         this.clock = clock;
-        this.window = NightlyWindow.of(properties);
+        this.windows = windows;
+        this.turns = turns;
     }
 
     /**
@@ -50,10 +58,13 @@ class Rollout {
     int schedule(Update update, List<String> targets) {
         Instant now = clock.instant();
         String[] targetArray = targets == null ? null : targets.toArray(String[]::new);
-        List<String> zones = jdbc.sql("select distinct timezone from devices where (?::text[] is null or device_uuid = any(?::text[]))")
-                .param(targetArray).param(targetArray)
-                .query(String.class).list();
-        String[] dueTimes = zones.stream().map(zone -> dueAt(update.updateType(), zone, now).toString())
+        // the devices' windows start at the hour in force for each, in its zone: one due time per (zone, hour)
+        List<ZoneHour> zones = jdbc.sql("select distinct d.timezone, " + WINDOW_HOUR + " as hour from devices d"
+                        + " where (?::text[] is null or d.device_uuid = any(?::text[]))")
+                .param(windows.fleetHour()).param(targetArray).param(targetArray)
+                .query((rs, row) -> new ZoneHour(rs.getString("timezone"), rs.getInt("hour"))).list();
+        String[] dueTimes = zones.stream()
+                .map(zone -> dueAt(update.updateType(), zone.timezone(), zone.hour(), now).toString())
                 .toArray(String[]::new);
         int superseded = jdbc.sql("""
                 update device_updates set status = 'superseded', updated_at = ?
@@ -69,13 +80,16 @@ class Rollout {
                 insert into device_updates (id, device_id, update_id, status, scheduled_for, created_at, updated_at)
                 select gen_random_uuid(), d.id, ?, 'pending', w.due::timestamptz, ?, ?
                 from devices d
-                join unnest(?::text[], ?::text[]) as w(timezone, due) on w.timezone = d.timezone
+                join unnest(?::text[], ?::integer[], ?::text[]) as w(timezone, hour, due)
+                  on w.timezone = d.timezone and w.hour = %s
                 where d.current_version is distinct from ?
                   and (ota_version_key(d.current_version) is null or ota_version_key(d.current_version) < ?::integer[])
                   and (?::text[] is null or d.device_uuid = any(?::text[]))
-                """)
+                """.formatted(WINDOW_HOUR))
                 .param(update.id()).param(Timestamp.from(now)).param(Timestamp.from(now))
-                .param(zones.toArray(String[]::new)).param(dueTimes)
+                .param(zones.stream().map(ZoneHour::timezone).toArray(String[]::new))
+                .param(zones.stream().map(ZoneHour::hour).toArray(Integer[]::new)).param(dueTimes)
+                .param(windows.fleetHour())
                 .param(update.version()).param(versionKey(update.version())).param(targetArray).param(targetArray)
                 .update();
         log.info("scheduled update version={} type={} devices={} superseded={} timezones={}", update.version(),
@@ -98,7 +112,9 @@ class Rollout {
             return;
         }
         Instant now = clock.instant();
-        Instant due = dueAt(newest.get().type(), device.timezone(), now);
+        int hour = jdbc.sql("select " + WINDOW_HOUR + " from devices d where d.id = ?")
+                .param(windows.fleetHour()).param(device.deviceId()).query(Integer.class).single();
+        Instant due = dueAt(newest.get().type(), device.timezone(), hour, now);
         jdbc.sql("""
                 update device_updates set status = 'superseded', updated_at = ?
                 where device_id = ? and status = 'pending' and update_id <> ?
@@ -119,6 +135,36 @@ class Rollout {
             log.info("scheduled update version={} device_uuid={} running={} due={}", newest.get().version(),
                     device.deviceUuid(), device.currentVersion(), due);
         }
+    }
+
+    /**
+     * The window in force for a device changed: its scheduled updates that have not started, and were due at a start
+     * of the old window, become due at the next start of the new one. One due at an operator's moment (not a
+     * window's start) keeps it.
+     */
+    @EventListener
+    @Transactional(propagation = Propagation.MANDATORY)
+    void onWindowChanged(DeviceWindowChanged change) {
+        ZoneId zone = ZoneId.of(change.timezone());
+        NightlyWindow before = turns.window(change.before());
+        Instant now = clock.instant();
+        Instant next = turns.window(change.after()).next(now, zone);
+        List<UUID> moved = jdbc.sql("""
+                select du.id, du.scheduled_for from device_updates du join updates u on u.id = du.update_id
+                where du.device_id = ? and du.status = 'pending' and u.update_type = 'scheduled'
+                """)
+                .param(change.deviceId())
+                .query((rs, row) -> before.isStart(rs.getTimestamp("scheduled_for").toInstant(), zone)
+                        ? rs.getObject("id", UUID.class) : null)
+                .list().stream().filter(Objects::nonNull).toList();
+        if (moved.isEmpty()) {
+            return;
+        }
+        jdbc.sql("update device_updates set scheduled_for = ?, updated_at = ? where id = any(?::uuid[])")
+                .param(Timestamp.from(next)).param(Timestamp.from(now)).param(moved.toArray(UUID[]::new))
+                .update();
+        log.info("moved scheduled updates to the device's window device_uuid={} updates={} start_hour={} due={}",
+                change.deviceUuid(), moved.size(), change.after().startHour(), next);
     }
 
     /** Pending updates at or below the version a device already runs are no longer needed. */
@@ -153,10 +199,17 @@ class Rollout {
         return new Integer[] {parsed.major(), parsed.minor(), parsed.patch()};
     }
 
-    private Instant dueAt(UpdateType type, String zone, Instant now) {
-        return type == UpdateType.URGENT ? now : window.next(now, ZoneId.of(zone));
+    /** An urgent update is due now; a scheduled one at the next start of the window opening at {@code hour}. */
+    private Instant dueAt(UpdateType type, String zone, int hour, Instant now) {
+        if (type == UpdateType.URGENT) {
+            return now;
+        }
+        return turns.window(new UpdateWindow(hour, windows.fleet().lengthMinutes(), null)).next(now, ZoneId.of(zone));
     }
 
     private record NewestUpdate(UUID id, Version version, UpdateType type) {
+    }
+
+    private record ZoneHour(String timezone, int hour) {
     }
 }

@@ -4,17 +4,19 @@ import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
+import dev.javia.ota.server.device.InstallWindows;
 import dev.javia.ota.server.security.Caller;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
-import java.time.Clock;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -31,17 +33,17 @@ class UpdateChecks {
     private final UpdateRepository updates;
     private final DeviceRegistry registry;
     private final int checkSeconds;
-    private final NightlyWindow window;
-    private final Clock clock;
+    private final InstallWindows windows;
+    private final InstallTurns turns;
     private final Map<UUID, UpdateOffer> offers = new ConcurrentHashMap<>();
 
     UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties,
-            Clock clock) {
+            InstallWindows windows, InstallTurns turns) {
         this.jdbc = jdbc;
         this.updates = updates;
         this.registry = registry;
-        this.window = NightlyWindow.of(properties);
-        this.clock = clock;
+        this.windows = windows;
+        this.turns = turns;
         this.checkSeconds = (int) properties.checkInterval().toSeconds();
     }
 
@@ -50,7 +52,8 @@ class UpdateChecks {
                 : registry.find(DeviceFields.deviceUuid(deviceUuid)).id();
         Optional<Open> open = jdbc.sql("""
                 select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
-                       d.timezone, d.current_version
+                       d.timezone, d.current_version, d.window_start_hour, d.window_length_minutes,
+                       d.device_update_hour
                 from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
                 where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
                 order by u.version_major desc, u.version_minor desc, u.version_patch desc
@@ -60,31 +63,29 @@ class UpdateChecks {
                 .query((rs, row) -> new Open(rs.getObject("update_id", UUID.class),
                         UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant(),
                         UpdateType.parse(rs.getString("update_type")), Version.parse(rs.getString("version")),
-                        rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version")))
+                        rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version"),
+                        windows.inForce(integer(rs, "window_start_hour"), integer(rs, "window_length_minutes"),
+                                integer(rs, "device_update_hour"))))
                 .optional();
         if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
         }
         UpdateOffer offer = offers.computeIfAbsent(open.get().updateId(),
                 id -> updates.findById(id).orElseThrow().offer());
-        return new UpdateCheck(true, offer, turn(open.get()), open.get().status(), checkSeconds);
+        Open due = open.get();
+        NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
+                due.updateId(), due.timezone(), due.window());
+        return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds());
     }
 
-    /**
-     * When the device may start: for a scheduled update it has not started, its turn in tonight's window, or the next
-     * night's once the window it was given has closed (docs/architecture.md, "When an update installs"); once
-     * started, or for an urgent update, the recorded time.
-     */
-    private Instant turn(Open open) {
-        if (open.type() != UpdateType.SCHEDULED || open.status() != UpdateStatus.PENDING) {
-            return open.scheduledFor();
-        }
-        ZoneId zone = ZoneId.of(open.timezone());
-        return window.turn(open.scheduledFor(), clock.instant(), zone, window.offset(open.deviceUuid(), open.updateId()));
+    /** A nullable integer column. */
+    static Integer integer(ResultSet rs, String column) throws SQLException {
+        int value = rs.getInt(column);
+        return rs.wasNull() ? null : value;
     }
 
     private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, Version version,
-            String deviceUuid, String timezone, String deviceVersion) {
+            String deviceUuid, String timezone, String deviceVersion, UpdateWindow window) {
 
         /**
          * The device already runs this version or a newer one (its version was changed where no scheduler saw it,

@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  * (e.g. {@code metadata.model}), what it must be, and where a syntax error is. Jackson's own messages name Java
  * classes and parser states; none of that reaches the caller.
  */
-final class UnreadableBodies {
+public final class UnreadableBodies {
 
     private static final int SHOWN = 64;
 
@@ -91,7 +91,7 @@ final class UnreadableBodies {
     }
 
     /** A value as the caller sent it, short and on one line. */
-    static String shown(Object value) {
+    public static String shown(Object value) {
         String text = String.valueOf(value).replaceAll("\\p{Cntrl}", "?");
         return text.length() > SHOWN ? text.substring(0, SHOWN) + "..." : text;
     }
