@@ -40,6 +40,8 @@ class ApiExamplesTests extends ApiTestSupport {
         assertShape("heartbeat.response.json", api.post(ApiPaths.heartbeat(uuid), token, example("heartbeat.request.json")));
         assertShape("heartbeat.response.json", api.post(ApiPaths.heartbeat(uuid), token,
                 example("heartbeat-older-agent.request.json")));
+        assertShape("heartbeat.response.json", api.post(ApiPaths.heartbeat(uuid), token,
+                example("heartbeat-updating.request.json")));
 
         Map<String, Object> form = form("v1.2.3", "scheduled", "libopus0", null);
         form.put("package", samplePackage("v1.2.3", UpdateType.SCHEDULED, "libopus0"));
@@ -50,6 +52,8 @@ class ApiExamplesTests extends ApiTestSupport {
         assertShape("check.response.json", api.get(ApiPaths.check(uuid), token));
         assertShape("updates.response.json", api.get(ApiPaths.UPDATES, ADMIN));
         assertShape("devices.response.json", api.get(ApiPaths.DEVICES, ADMIN));
+        assertShape("device.response.json", api.get(ApiPaths.device(uuid), ADMIN));
+        assertShape("device.response.json", api.patch(ApiPaths.device(uuid), ADMIN, example("device-change.request.json")));
         HttpApi.Response patched = api.patch(ApiPaths.deviceStatus(uuid), token, example("device-status.request.json"));
         assertThat(fields(patched.json())).isEqualTo(fields(example("devices.response.json").get("devices").get(0)));
 
@@ -77,6 +81,9 @@ class ApiExamplesTests extends ApiTestSupport {
     }
 
     private static void assertSameShape(JsonNode expected, JsonNode actual, String path) {
+        if (!expected.isNull() && !actual.isNull()) {
+            assertThat(actual.getNodeType()).as("the kind of JSON value at " + path).isEqualTo(expected.getNodeType());
+        }
         if (expected.isArray() && actual.isArray() && !expected.isEmpty() && !actual.isEmpty()) {
             assertSameShape(expected.get(0), actual.get(0), path + "[0]");
         }

@@ -257,6 +257,13 @@ class OpenApiContractTests extends ApiTestSupport {
         check("GET", ApiPaths.deviceUpdates("x"), api.get(ApiPaths.deviceUpdates("x"), ADMIN));
         String pendingFor = check("POST", ApiPaths.CREATE_UPDATE, publish("v1.3.0", "scheduled", null, other.uuid()))
                 .json().get("update").get("id").asString();
+        String device = ApiPaths.device(other.uuid());
+        check("PATCH", device, api.patch(device, ADMIN, Map.of("device_name", "hall",
+                "update_window", Map.of("start_hour", 3, "length_minutes", 120))));
+        check("PATCH", device, api.patch(device, ADMIN, Map.of("update_window", Map.of("start_hour", 24))));
+        check("PATCH", device, api.patch(device, other.token(), Map.of("device_name", "mine")));
+        check("PATCH", ApiPaths.device(unknown), api.patch(ApiPaths.device(unknown), ADMIN, Map.of("device_name", "x")));
+        check("GET", device, api.get(device, ADMIN));
         String installNow = ApiPaths.installNow(pendingFor, other.uuid());
         check("POST", installNow, api.post(installNow, ADMIN, Map.of()));
         check("POST", installNow, api.post(installNow, other.token(), Map.of()));

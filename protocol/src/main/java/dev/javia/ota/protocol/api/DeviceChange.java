@@ -13,5 +13,5 @@ import tools.jackson.databind.annotation.JsonNaming;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DeviceChange(
         @Nullable String deviceName,
-        @Nullable UpdateWindow updateWindow) {
+        @Nullable WindowSetting updateWindow) {
 }

@@ -20,7 +20,7 @@ import java.util.Map;
 public record Heartbeat(
         String currentVersion,
         DeviceStatus status,
-        Map<String, Object> metadata,
+        @Nullable Map<String, Object> metadata,
         @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String runId,
         @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Long seq,
         @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String step,

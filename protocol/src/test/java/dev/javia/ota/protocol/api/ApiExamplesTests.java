@@ -31,7 +31,6 @@ class ApiExamplesTests {
             "heartbeat.response.json, HeartbeatReply",
             "check.response.json, UpdateCheck",
             "check-nothing-due.response.json, UpdateCheck",
-            "check-older-server.response.json, UpdateCheck",
             "device-status.request.json, DeviceStatusChange",
             "status.request.json, StatusReport",
             "status-older-agent.request.json, StatusReport",
@@ -82,7 +81,7 @@ class ApiExamplesTests {
         Heartbeat older = STRICT.readValue(Files.readString(ApiExamples.file("heartbeat-older-agent.request.json")),
                 Heartbeat.class);
         UpdateCheck olderServer = STRICT.readValue(
-                Files.readString(ApiExamples.file("check-older-server.response.json")), UpdateCheck.class);
+                Files.readString(ApiExamples.file("older/check.response.json")), UpdateCheck.class);
         Heartbeat updating = STRICT.readValue(Files.readString(ApiExamples.file("heartbeat-updating.request.json")),
                 Heartbeat.class);
 

@@ -91,6 +91,15 @@ class DeviceController {
                         + " update_window");
             }
         }
+        JsonNode window = patch.get("update_window");
+        if (window != null && window.isObject()) {
+            for (String field : window.propertyNames()) {
+                if (!field.equals("start_hour") && !field.equals("length_minutes")) {
+                    throw ApiException.badRequest("update_window." + field + " is not a setting of the window: send"
+                            + " start_hour and, if not the fleet's, length_minutes");
+                }
+            }
+        }
         try {
             return PATCH_READER.treeToValue(patch, DeviceChange.class);
         } catch (JacksonException e) {

@@ -3,6 +3,7 @@ package dev.javia.ota.server.device;
 import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.UpdateWindow;
+import dev.javia.ota.protocol.api.WindowSetting;
 import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.UnreadableBodies;
@@ -147,7 +148,7 @@ public final class DeviceFields {
     }
 
     /** An operator's window for one device: a start hour and a length the nightly window can have. */
-    static UpdateWindow window(UpdateWindow window, int fleetMinutes) {
+    static UpdateWindow window(WindowSetting window, int fleetMinutes) {
         if (window.startHour() == null || window.startHour() < 0 || window.startHour() > 23) {
             throw ApiException.badRequest("update_window.start_hour must be an hour 0 to 23 (the device's local time),"
                     + " not " + window.startHour());
@@ -156,9 +157,6 @@ public final class DeviceFields {
         if (minutes < 60 || minutes > 720) {
             throw ApiException.badRequest("update_window.length_minutes must be 60 to 720 (1 to 12 hours), not "
                     + minutes + "; leave it out for the fleet's length (" + fleetMinutes + ")");
-        }
-        if (window.source() != null) {
-            throw ApiException.badRequest("update_window.source is the server's answer, not a setting: leave it out");
         }
         return new UpdateWindow(window.startHour(), minutes, UpdateWindow.OPERATOR);
     }

@@ -109,7 +109,7 @@ public class DeviceRegistry {
     }
 
     private static boolean sameHours(UpdateWindow a, UpdateWindow b) {
-        return a.startHour().equals(b.startHour()) && a.lengthMinutes().equals(b.lengthMinutes());
+        return a.startHour() == b.startHour() && a.lengthMinutes() == b.lengthMinutes();
     }
 
     public Device changeStatus(String deviceUuid, DeviceStatusChange change) {

@@ -4,8 +4,10 @@ import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.MessageOrder;
+import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.persistence.JsonColumn;
+import dev.javia.ota.server.persistence.Rows;
 import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.DatabaseUnavailable;
 import jakarta.annotation.PreDestroy;
@@ -17,6 +19,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,6 +46,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * back and changes nothing else, so neither its status nor its older current_version undoes a report. Only a
  * heartbeat ordered by seq after every message written may turn "updating" back to "online" (it is the device's
  * word after its last report); one without seq never does: the update's own reports (completed, failed) do that.
+ * <p>
+ * An "updating" heartbeat's step and download progress are kept with the record (and cleared by the next one that is
+ * not "updating"). A heartbeat with {@code settings} (once per agent start) is written at once too: a changed
+ * {@code DEVICE_UPDATE_HOUR} can move the device's window ({@link DeviceWindowChanged}).
  */
 @Component
 public class Heartbeats {
@@ -50,6 +58,8 @@ public class Heartbeats {
     /** The row's order and the heartbeat's, as ota_heartbeat_is_stale takes them. */
     private static final String STALE_ARGUMENTS = "d.order_run_id, d.order_seq, d.last_seen, d.reported_at, "
             + "b.run_id, b.seq::bigint, b.seen_at::timestamptz";
+    /** A heartbeat without settings says nothing of them; the text arrays of the batch carry "" for it. */
+    private static final String NO_SETTINGS = "";
 
     private final DeviceRegistry registry;
     private final JdbcClient jdbc;
@@ -59,12 +69,14 @@ public class Heartbeats {
     private final boolean batching;
     private final int intervalSeconds;
     private final KnownVersions knownVersions;
+    private final InstallWindows windows;
     private final Map<UUID, Beat> pending = new ConcurrentHashMap<>();
     private volatile boolean flushFailing;
 
-    Heartbeats(DeviceRegistry registry, KnownVersions knownVersions, JdbcClient jdbc, TransactionTemplate transaction,
-            ApplicationEventPublisher events, Clock clock, OtaProperties properties) {
+    Heartbeats(DeviceRegistry registry, KnownVersions knownVersions, InstallWindows windows, JdbcClient jdbc,
+            TransactionTemplate transaction, ApplicationEventPublisher events, Clock clock, OtaProperties properties) {
         this.registry = registry;
+        this.windows = windows;
         this.knownVersions = knownVersions;
         this.jdbc = jdbc;
         this.transaction = transaction;
@@ -79,12 +91,17 @@ public class Heartbeats {
         MessageOrder order = DeviceFields.order(body.runId(), body.seq());
         String version = DeviceFields.currentVersion(body.currentVersion());
         Map<String, Object> metadata = DeviceFields.metadata(body.metadata());
+        String step = DeviceFields.step(body.step());
+        Integer progress = DeviceFields.progressPercent(body.progressPercent());
+        Integer updateHour = DeviceFields.updateHour(body.settings());
         String uuid = DeviceFields.deviceUuid(deviceUuid);
         UUID deviceId = caller.role() == Caller.Role.DEVICE ? caller.deviceId() : registry.find(uuid).id();
         DeviceStatus status = body.status() == DeviceStatus.UPDATING ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
         Instant now = clock.instant();
+        boolean updating = status == DeviceStatus.UPDATING;
         Beat beat = new Beat(deviceId, now, status, version, metadata == null ? null : JsonColumn.write(metadata),
-                order == null ? null : order.runId(), order == null ? null : order.seq());
+                order == null ? null : order.runId(), order == null ? null : order.seq(), updating ? step : null,
+                updating ? progress : null, body.settings() != null, updateHour);
         if (batching && !changesRecord(beat)) {
             pending.merge(deviceId, beat, Beat::then);
         } else {
@@ -142,9 +159,12 @@ public class Heartbeats {
         }
     }
 
-    /** A new version, or "updating": the device's record changes, so the heartbeat is durable before it is answered. */
+    /**
+     * A new version, "updating", or the device's settings: the device's record changes, so the heartbeat is durable
+     * before it is answered.
+     */
     private boolean changesRecord(Beat beat) {
-        return beat.status() == DeviceStatus.UPDATING
+        return beat.status() == DeviceStatus.UPDATING || beat.hasSettings()
                 || beat.version() != null && knownVersions.isNew(beat.deviceId(), beat.version());
     }
 
@@ -186,13 +206,22 @@ public class Heartbeats {
                         order_run_id = case when b.seq is null or ota_heartbeat_is_stale(%1$s) then d.order_run_id
                                             else b.run_id end,
                         order_seq = case when b.seq is null or ota_heartbeat_is_stale(%1$s) then d.order_seq
-                                         else b.seq::bigint end
-                    from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-                             as b(id, seen_at, status, version, metadata, run_id, seq)
+                                         else b.seq::bigint end,
+                        update_step = case when ota_heartbeat_is_stale(%1$s) then d.update_step else b.step end,
+                        update_progress = case when ota_heartbeat_is_stale(%1$s) then d.update_progress
+                                               else b.progress::integer end,
+                        -- the device's settings are the same for all of an agent run: taken even from a stale one
+                        device_update_hour = case when b.update_hour = '' then d.device_update_hour
+                                                  else b.update_hour::integer end
+                    from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                                ?::text[], ?::text[], ?::text[])
+                             as b(id, seen_at, status, version, metadata, run_id, seq, step, progress, update_hour)
                     join devices before on before.id = b.id::uuid
                     where d.id = b.id::uuid
                     returning d.id, d.device_uuid, d.timezone, d.current_version,
-                              before.current_version as previous_version
+                              before.current_version as previous_version, d.window_start_hour,
+                              d.window_length_minutes, d.device_update_hour,
+                              before.device_update_hour as previous_update_hour
                     """.formatted(STALE_ARGUMENTS))
                     .param(sorted.stream().map(beat -> beat.deviceId().toString()).toArray(String[]::new))
                     .param(sorted.stream().map(beat -> beat.seenAt().toString()).toArray(String[]::new))
@@ -202,27 +231,54 @@ public class Heartbeats {
                     .param(sorted.stream().map(Beat::runId).toArray(String[]::new))
                     .param(sorted.stream().map(beat -> beat.seq() == null ? null : beat.seq().toString())
                             .toArray(String[]::new))
+                    .param(sorted.stream().map(Beat::step).toArray(String[]::new))
+                    .param(sorted.stream().map(beat -> beat.progress() == null ? null : beat.progress().toString())
+                            .toArray(String[]::new))
+                    .param(sorted.stream().map(Beat::updateHourText).toArray(String[]::new))
                     .query((rs, row) -> new Written(new DeviceReported(rs.getObject("id", UUID.class),
                             rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version")),
-                            rs.getString("previous_version")))
+                            rs.getString("previous_version"),
+                            windowInForce(rs, "previous_update_hour"), windowInForce(rs, "device_update_hour")))
                     .list();
             rows.stream().filter(Written::changedVersion).map(Written::device).forEach(events::publishEvent);
+            rows.stream().filter(Written::changedWindow).map(Written::windowChange).forEach(events::publishEvent);
             return rows;
         });
         written.forEach(row -> knownVersions.remember(row.device().deviceId(), row.device().currentVersion()));
     }
 
-    /** A device row as a heartbeat write left it, and the version it had before. */
-    private record Written(DeviceReported device, String previousVersion) {
+    private UpdateWindow windowInForce(ResultSet rs, String deviceHourColumn) throws SQLException {
+        return windows.inForce(Rows.integer(rs, "window_start_hour"), Rows.integer(rs, "window_length_minutes"),
+                Rows.integer(rs, deviceHourColumn));
+    }
+
+    /** A device row as a heartbeat write left it, and the version and window in force it had before. */
+    private record Written(DeviceReported device, String previousVersion, UpdateWindow windowBefore,
+            UpdateWindow window) {
 
         boolean changedVersion() {
             return !Objects.equals(device.currentVersion(), previousVersion);
+        }
+
+        boolean changedWindow() {
+            return !windowBefore.equals(window);
+        }
+
+        DeviceWindowChanged windowChange() {
+            return new DeviceWindowChanged(device.deviceId(), device.deviceUuid(), device.timezone(), windowBefore,
+                    window);
         }
     }
 
     /** One device's latest heartbeat, waiting for the next flush, with when it was received and made. */
     private record Beat(UUID deviceId, Instant seenAt, DeviceStatus status, String version, String metadataJson,
-            String runId, Long seq) {
+            String runId, Long seq, String step, Integer progress, boolean hasSettings, Integer updateHour) {
+
+        /** The device's update hour for the batch's text array: "" when the heartbeat carried no settings. */
+        String updateHourText() {
+            return !hasSettings ? NO_SETTINGS : updateHour == null ? null : updateHour.toString();
+        }
+
 
         /**
          * This heartbeat and one received after it, as one: the newer wins (by seq within one agent run, otherwise
@@ -233,9 +289,11 @@ public class Heartbeats {
             boolean laterIsOlder = seq != null && later.seq != null && runId.equals(later.runId) && later.seq < seq;
             Beat newer = laterIsOlder ? this : later;
             Beat older = laterIsOlder ? later : this;
+            Beat settings = newer.hasSettings || !older.hasSettings ? newer : older;
             return new Beat(deviceId, later.seenAt.isAfter(seenAt) ? later.seenAt : seenAt, newer.status,
                     newer.version != null ? newer.version : older.version,
-                    newer.metadataJson != null ? newer.metadataJson : older.metadataJson, newer.runId, newer.seq);
+                    newer.metadataJson != null ? newer.metadataJson : older.metadataJson, newer.runId, newer.seq,
+                    newer.step, newer.progress, settings.hasSettings, settings.updateHour);
         }
     }
 }

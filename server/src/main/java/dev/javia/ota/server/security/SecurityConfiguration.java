@@ -65,6 +65,10 @@ class SecurityConfiguration {
                         .requestMatchers(PUBLIC).permitAll()
                         .requestMatchers(HttpMethod.POST, ApiPaths.REGISTER).access(Audiences.REGISTRATION)
                         .requestMatchers(ApiPaths.BASE + "/devices", ApiPaths.DEVICES).access(Audiences.OPERATORS)
+                        // renaming a device or setting its window is the operator's decision, not the device's
+                        .requestMatchers(HttpMethod.PATCH, ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}",
+                                ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}/")
+                        .access(Audiences.OPERATORS)
                         .requestMatchers(ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}",
                                 ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}/**")
                         .access(Audiences.OWN_DEVICE)

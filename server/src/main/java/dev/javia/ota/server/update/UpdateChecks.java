@@ -10,12 +10,11 @@ import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
 import dev.javia.ota.server.device.InstallWindows;
+import dev.javia.ota.server.persistence.Rows;
 import dev.javia.ota.server.security.Caller;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -64,8 +63,8 @@ class UpdateChecks {
                         UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant(),
                         UpdateType.parse(rs.getString("update_type")), Version.parse(rs.getString("version")),
                         rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version"),
-                        windows.inForce(integer(rs, "window_start_hour"), integer(rs, "window_length_minutes"),
-                                integer(rs, "device_update_hour"))))
+                        windows.inForce(Rows.integer(rs, "window_start_hour"),
+                                Rows.integer(rs, "window_length_minutes"), Rows.integer(rs, "device_update_hour"))))
                 .optional();
         if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
@@ -76,12 +75,6 @@ class UpdateChecks {
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
                 due.updateId(), due.timezone(), due.window());
         return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds());
-    }
-
-    /** A nullable integer column. */
-    static Integer integer(ResultSet rs, String column) throws SQLException {
-        int value = rs.getInt(column);
-        return rs.wasNull() ? null : value;
     }
 
     private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, Version version,

@@ -98,6 +98,43 @@ class NightlyWindowTests {
         assertThat(turn).isAfter(now);
     }
 
+    @ParameterizedTest(name = "{0}, window at {1}:00 for {2} min: month-old offer at {3} -> {4}")
+    @CsvSource({
+            // a device's own window on the DST nights of the five zones: java.time's resolution, an absolute length
+            "America/Los_Angeles, 1, 180, 2026-10-31T20:00:00Z, 2026-11-01T08:00:00Z",
+            "America/Los_Angeles, 2, 60,  2026-03-07T20:00:00Z, 2026-03-08T10:00:00Z",
+            "Europe/Berlin,       3, 120, 2026-03-28T12:00:00Z, 2026-03-29T01:00:00Z",
+            "Europe/Berlin,       2, 240, 2026-10-24T12:00:00Z, 2026-10-25T00:00:00Z",
+            "Asia/Kolkata,        23, 60, 2026-06-15T12:00:00Z, 2026-06-15T17:30:00Z",
+            "UTC,                 4, 720, 2026-06-15T17:00:00Z, 2026-06-16T04:00:00Z",
+            "Australia/Lord_Howe, 2, 90,  2026-10-03T06:00:00Z, 2026-10-03T15:30:00Z",
+    })
+    void aDevicesOwnWindowGivesItsTurnAndItsEndAcrossDst(String zoneId, int hour, int minutes, Instant now,
+            Instant opens) {
+        ZoneId zone = ZoneId.of(zoneId);
+        NightlyWindow own = new NightlyWindow(hour, Duration.ofMinutes(minutes));
+        Instant monthOld = own.next(now.minus(Duration.ofDays(30)), zone);
+
+        NightlyWindow.Slot slot = own.slot(monthOld, now, zone, OFFSET);
+
+        assertThat(own.next(now, zone)).isEqualTo(opens);
+        assertThat(own.isStart(opens, zone)).isTrue();
+        assertThat(own.isStart(opens.plusSeconds(1), zone)).isFalse();
+        assertThat(slot.turn()).isEqualTo(opens.plus(OFFSET));
+        assertThat(slot.windowEnds()).isEqualTo(opens.plus(Duration.ofMinutes(minutes)));
+    }
+
+    @Test
+    void anOperatorsMomentIsItsOwnTurnForOneWindowsLength() {
+        Instant momentAgo = Instant.parse("2026-06-15T11:59:00Z");
+
+        NightlyWindow.Slot slot = twoAm.slot(momentAgo, Instant.parse("2026-06-15T12:00:00Z"), ZoneId.of("UTC"),
+                OFFSET);
+
+        assertThat(slot.turn()).isEqualTo(momentAgo);
+        assertThat(slot.windowEnds()).isEqualTo(momentAgo.plus(Duration.ofHours(3)));
+    }
+
     @Test
     void offsetsAreTheSameEveryTimeInsideTheFirstTwoThirdsAndEvenlySpread() {
         Random random = new Random(12);
