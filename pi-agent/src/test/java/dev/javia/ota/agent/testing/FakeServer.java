@@ -192,8 +192,10 @@ public final class FakeServer implements AutoCloseable {
             }
             RegisterDevice body = read(request, RegisterDevice.class);
             token = "token-" + registrations.incrementAndGet();
+            // the agent reads only the token; the window and the current update are the server's to fill
             DeviceView device = new DeviceView(UUID.randomUUID(), body.deviceUuid(), body.deviceName(), Instant.now(),
-                    Instant.now(), body.currentVersion(), body.timezone(), DeviceStatus.ONLINE, body.metadata());
+                    Instant.now(), body.currentVersion(), body.timezone(), DeviceStatus.ONLINE, body.metadata(), null,
+                    null);
             return json(201, new DeviceRegistration(device, token));
         }
         if (!token.equals(key)) {
