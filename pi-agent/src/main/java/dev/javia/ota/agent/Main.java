@@ -88,7 +88,8 @@ public final class Main {
      * Builds the agent for {@code config}. The command runner, the clocks, the sleeper and the GPIO context are
      * given so that the end-to-end test runs this very wiring with fakes at the edges.
      *
-     * @param nanoTime the monotonic clock idle time is measured on ({@code System::nanoTime})
+     * @param nanoTime the monotonic clock that idle time and the agent's intervals are measured on
+     *                 ({@code System::nanoTime})
      */
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
             LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio) {
@@ -141,8 +142,8 @@ public final class Main {
         LOG.info("installed version " + root.installedVersion().orElse("(none)") + ", update state "
                 + machine.current().name());
         Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(10), new Random());
-        return new Agent(session, machine, outbox, root, alsa, notifier, clock, backoff, config.heartbeatInterval(),
-                config.checkInterval(), pulse, resources);
+        return new Agent(session, machine, outbox, root, alsa, notifier, clock, nanoTime, backoff,
+                config.heartbeatInterval(), config.checkInterval(), pulse, resources);
     }
 
     private static Optional<GpioButton> openButton(AgentConfig config, ActivityTracker tracker,

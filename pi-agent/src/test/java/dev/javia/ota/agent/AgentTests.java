@@ -123,6 +123,63 @@ class AgentTests {
     }
 
     @Test
+    void keepsItsIntervalsWhenTheWallClockIsSteppedBackOrForward(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            server.checkInHeartbeat(false);
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(1);
+            assertThat(checks(server)).isEqualTo(1);
+
+            clock.set(clock.instant().minus(Duration.ofHours(3))); // NTP steps a Pi's clock back
+            clock.advance(Duration.ofSeconds(299));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(1);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).as("due after the interval, not three hours later").hasSize(2);
+            assertThat(checks(server)).isEqualTo(2);
+
+            clock.set(clock.instant().plus(Duration.ofHours(3))); // and forward
+            agent.tick();
+            assertThat(server.heartbeats()).as("a step forward fires nothing early").hasSize(2);
+            assertThat(checks(server)).isEqualTo(2);
+            clock.advance(Duration.ofSeconds(299));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(2);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(3);
+            assertThat(checks(server)).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void waitsOutRetryAfterOnTheMonotonicClockWhateverTheWallClockDoes(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            agent.tick();
+            server.down(true);
+            server.retryAfter(Duration.ofSeconds(120));
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+            int attempts = server.requests().size();
+            server.down(false);
+
+            clock.set(clock.instant().plus(Duration.ofHours(3)));
+            agent.tick();
+            assertThat(server.requests()).as("right after a step forward").hasSize(attempts);
+            clock.advance(Duration.ofSeconds(60));
+            clock.set(clock.instant().minus(Duration.ofHours(6)));
+            clock.advance(Duration.ofSeconds(59));
+            agent.tick();
+            assertThat(server.requests()).as("119 s after the answer, the wall clock now 3 h behind")
+                    .hasSize(attempts);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).as("120 s after the answer").hasSize(2);
+        }
+    }
+
+    @Test
     void registersAgainWithTheSameUuidWhenTheTokenIsLost(@TempDir Path pi) {
         try (FakeServer server = new FakeServer()) {
             String uuid;
