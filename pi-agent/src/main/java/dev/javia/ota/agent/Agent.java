@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -160,7 +161,8 @@ public final class Agent implements AutoCloseable {
 
     /**
      * Sends a heartbeat when one is due, or at once when the version or the status to tell has changed (an install
-     * began, a new release runs), and follows the intervals of its reply.
+     * began, a new release runs), and follows the intervals of its reply. While installing it carries the step and,
+     * while downloading, the percentage: they ride along, a new step alone sends nothing.
      *
      * @param onlyWhileInstalling true on the step's heartbeat thread: nothing is sent once the install's outcome is
      *                            known (the loop's next heartbeat says the device is back online)
@@ -172,17 +174,18 @@ public final class Agent implements AutoCloseable {
             // built under the session's lock, so that it says what holds when it is sent (never "updating" after
             // the outcome's report)
             HeartbeatReply reply = session.heartbeat(() -> {
-                boolean installing = machine.installing();
-                if (onlyWhileInstalling && !installing) {
+                Optional<UpdateMachine.Step> step = machine.installStep();
+                if (onlyWhileInstalling && step.isEmpty()) {
                     return null;
                 }
                 String version = installedVersion();
-                DeviceStatus status = installing ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
+                DeviceStatus status = step.isPresent() ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
                 if (!reached(now, nextHeartbeat) && Objects.equals(version, reportedVersion)
                         && status == reportedStatus) {
                     return null;
                 }
-                made[0] = new Heartbeat(version, status, null);
+                Heartbeat beat = new Heartbeat(version, status, null);
+                made[0] = step.map(s -> beat.withStep(s.name(), s.percent())).orElse(beat);
                 return made[0];
             });
             if (made[0] == null) {

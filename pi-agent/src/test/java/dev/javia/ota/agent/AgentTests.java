@@ -30,6 +30,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.logging.LogRecord;
 
@@ -252,6 +255,62 @@ class AgentTests {
             Heartbeat last = server.heartbeats().get(server.heartbeats().size() - 1);
             assertThat(last.status()).as("once the update ends").isEqualTo(DeviceStatus.ONLINE);
             assertThat(last.currentVersion()).isEqualTo("v1.1.0");
+        }
+    }
+
+    @Test
+    void tellsTheInstallStepAndTheDownloadsProgressInItsHeartbeats(@TempDir Path pi) throws Exception {
+        preinstall(pi, "v1.0.0");
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            agent.tick();
+            Path zip = PackageBuilder.samplePackage(pi.resolve("work"), Version.parse("v1.1.0"), UpdateType.URGENT,
+                    List.of("libopus0"));
+            UpdateOffer offer = server.offer(zip, "v1.1.0", UpdateType.URGENT, clock.instant().minusSeconds(60),
+                    List.of("libopus0"));
+            // all but one byte: 99 %, rounded down, never 100 before the end
+            int held = (int) offer.sizeBytes() - 1;
+            CountDownLatch release = server.holdNextDownloadAfter(held);
+            Path part = pi.resolve("state/staging/" + offer.id() + ".zip");
+            List<Heartbeat> duringApt = new ArrayList<>();
+            runner.answer(List.of("apt-get", "-o", "DPkg::Lock::Timeout=120", "install"), command -> {
+                int sent = server.heartbeats().size();
+                clock.advance(Duration.ofMinutes(5));
+                if (arrives(() -> server.heartbeats().size() > sent)) {
+                    duringApt.add(server.heartbeats().get(sent));
+                }
+                return CommandResult.ok("");
+            });
+
+            clock.advance(Duration.ofMinutes(5));
+            CompletableFuture<Void> installing = CompletableFuture.runAsync(agent::tick);
+            assertThat(arrives(() -> Files.exists(part) && Files.size(part) == held)).as("held download").isTrue();
+            assertThat(arrives(() -> server.heartbeats().size() == 3)).as("the updating heartbeat, at once").isTrue();
+            int sent = server.heartbeats().size();
+            clock.advance(Duration.ofMinutes(5));
+            assertThat(arrives(() -> server.heartbeats().size() > sent)).as("the heartbeat while held").isTrue();
+            release.countDown();
+            installing.get(10, TimeUnit.SECONDS);
+
+            List<Heartbeat> beats = server.heartbeats();
+            assertThat(beats.get(0).step()).as("online: no step").isNull();
+            assertThat(beats.get(0).progressPercent()).isNull();
+            assertThat(beats.get(2).status()).isEqualTo(DeviceStatus.UPDATING);
+            assertThat(beats.get(2).step()).isEqualTo("downloading");
+            assertThat(beats.get(2).progressPercent()).as("sent as the download began").isIn(0, 99);
+            assertThat(beats.get(sent).step()).isEqualTo("downloading");
+            assertThat(beats.get(sent).progressPercent()).isEqualTo(99);
+            assertThat(duringApt).singleElement().satisfies(beat -> {
+                assertThat(beat.status()).isEqualTo(DeviceStatus.UPDATING);
+                assertThat(beat.step()).isEqualTo("system-packages");
+                assertThat(beat.progressPercent()).as("only while downloading").isNull();
+            });
+
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            Heartbeat last = server.heartbeats().get(server.heartbeats().size() - 1);
+            assertThat(last.status()).isEqualTo(DeviceStatus.ONLINE);
+            assertThat(last.step()).isNull();
+            assertThat(last.progressPercent()).isNull();
         }
     }
 

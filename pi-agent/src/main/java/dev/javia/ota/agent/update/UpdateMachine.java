@@ -7,6 +7,7 @@ import dev.javia.ota.protocol.api.UpdateStatus;
 
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 
@@ -166,7 +167,24 @@ public final class UpdateMachine {
      * the {@code completed} report would contradict it.
      */
     public boolean installing() {
+        return installing(current);
+    }
+
+    /**
+     * The step under way while {@link #installing}, for the heartbeat: its name (as in the state file) and, while
+     * downloading, the percentage downloaded. Empty when not installing. Read from one look at the current state, so
+     * that the name and the percentage belong to the same step.
+     */
+    public Optional<Step> installStep() {
         UpdateState state = current;
+        return installing(state) ? Optional.of(new Step(state.name(), state.percentDone(context))) : Optional.empty();
+    }
+
+    /** An install step as the heartbeat tells it; {@code percent} is null outside the download. */
+    public record Step(String name, Integer percent) {
+    }
+
+    private static boolean installing(UpdateState state) {
         return !(state instanceof Idle) && !(state instanceof Waiting) && !(state instanceof Reporting)
                 && !(state instanceof Done);
     }
