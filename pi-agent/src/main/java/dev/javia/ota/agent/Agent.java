@@ -10,6 +10,7 @@ import dev.javia.ota.agent.update.InstallRoot;
 import dev.javia.ota.agent.update.StatusOutbox;
 import dev.javia.ota.agent.update.UpdateMachine;
 import dev.javia.ota.agent.update.UpdateState;
+import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
@@ -83,12 +84,17 @@ public final class Agent implements AutoCloseable {
     private long nextCheck;
     private String reportedVersion;
     private DeviceStatus reportedStatus;
+    /**
+     * The device's own settings, in every heartbeat until one carrying them is answered; null once the server has
+     * them. Told once per start, so that a setting changed or removed while the agent was stopped reaches it.
+     */
+    private AgentSettings settingsToTell;
     private ScheduledExecutorService loop;
     private volatile Throwable fatal;
 
     Agent(DeviceSession session, UpdateMachine machine, StatusOutbox outbox, InstallRoot root, AlsaActivity alsa,
             SystemdNotifier notifier, Clock clock, LongSupplier nanoTime, Backoff backoff, Duration heartbeatInterval,
-            Duration checkInterval, Duration pulse, List<AutoCloseable> resources) {
+            Duration checkInterval, Duration pulse, AgentSettings settings, List<AutoCloseable> resources) {
         this.session = session;
         this.machine = machine;
         this.outbox = outbox;
@@ -100,6 +106,7 @@ public final class Agent implements AutoCloseable {
         this.backoff = backoff;
         this.intervals = new ServerIntervals(heartbeatInterval, checkInterval);
         this.pulse = pulse;
+        this.settingsToTell = settings;
         this.resources = new ArrayList<>(resources);
         long start = nanoTime.getAsLong();
         this.serverNotBefore = start;
@@ -184,7 +191,7 @@ public final class Agent implements AutoCloseable {
                         && status == reportedStatus) {
                     return null;
                 }
-                Heartbeat beat = new Heartbeat(version, status, null);
+                Heartbeat beat = new Heartbeat(version, status, null).withSettings(settingsToTell);
                 made[0] = step.map(s -> beat.withStep(s.name(), s.percent())).orElse(beat);
                 return made[0];
             });
@@ -192,6 +199,9 @@ public final class Agent implements AutoCloseable {
                 return null;
             }
             intervals.follow(reply);
+            if (made[0].settings() != null) {
+                settingsToTell = null;
+            }
             reportedVersion = made[0].currentVersion();
             reportedStatus = made[0].status();
             nextHeartbeat = now + intervals.heartbeat().toNanos();

@@ -28,6 +28,7 @@ import dev.javia.ota.agent.update.StateFile;
 import dev.javia.ota.agent.update.StatusOutbox;
 import dev.javia.ota.agent.update.UpdateContext;
 import dev.javia.ota.agent.update.UpdateMachine;
+import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.protocol.pkg.PackageLimits;
 
@@ -142,8 +143,10 @@ public final class Main {
         LOG.info("installed version " + root.installedVersion().orElse("(none)") + ", update state "
                 + machine.current().name());
         Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(10), new Random());
+        AgentSettings settings = new AgentSettings(config.deviceUpdateHour().isPresent()
+                ? config.deviceUpdateHour().getAsInt() : null);
         return new Agent(session, machine, outbox, root, alsa, notifier, clock, nanoTime, backoff,
-                config.heartbeatInterval(), config.checkInterval(), pulse, resources);
+                config.heartbeatInterval(), config.checkInterval(), pulse, settings, resources);
     }
 
     private static Optional<GpioButton> openButton(AgentConfig config, ActivityTracker tracker,

@@ -7,6 +7,7 @@ import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.testing.FakeServer;
 import dev.javia.ota.agent.testing.LoggedWarnings;
 import dev.javia.ota.agent.testing.MutableClock;
+import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.UpdateOffer;
@@ -180,6 +181,61 @@ class AgentTests {
             agent.tick();
             assertThat(server.heartbeats()).as("120 s after the answer").hasSize(2);
         }
+    }
+
+    @Test
+    void tellsItsOwnSettingsUntilAHeartbeatCarryingThemIsAnsweredOncePerStart(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer()) {
+            try (Agent agent = agent(pi, server, Map.of("DEVICE_UPDATE_HOUR", "3"))) {
+                agent.tick();
+                clock.advance(Duration.ofSeconds(300));
+                agent.tick();
+            }
+            assertThat(server.heartbeats()).extracting(Heartbeat::settings)
+                    .containsExactly(new AgentSettings(3), null);
+
+            // started again without the setting: the server learns that it is gone
+            try (Agent restarted = agent(pi, server)) {
+                restarted.tick();
+            }
+            assertThat(server.heartbeats()).extracting(Heartbeat::settings)
+                    .containsExactly(new AgentSettings(3), null, new AgentSettings(null));
+            assertThat(lastHeartbeatBody(server)).contains("\"settings\":{}");
+        }
+    }
+
+    @Test
+    void tellsItsSettingsAgainWhenTheHeartbeatCarryingThemWasNotAnswered(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer()) {
+            try (Agent agent = agent(pi, server)) {
+                agent.tick(); // registered, the token kept on disk
+            }
+            server.down(true);
+            try (Agent restarted = agent(pi, server, Map.of("DEVICE_UPDATE_HOUR", "4"))) {
+                clock.advance(Duration.ofSeconds(300));
+                restarted.tick();
+                assertThat(heartbeatsSent(server)).extracting(Heartbeat::settings)
+                        .as("the one the server, down, did not answer").endsWith(new AgentSettings(4));
+                server.down(false);
+                clock.advance(Duration.ofSeconds(10));
+                restarted.tick();
+                clock.advance(Duration.ofSeconds(300));
+                restarted.tick();
+            }
+            assertThat(server.heartbeats()).extracting(Heartbeat::settings)
+                    .containsExactly(new AgentSettings(null), new AgentSettings(4), null);
+        }
+    }
+
+    private List<Heartbeat> heartbeatsSent(FakeServer server) {
+        return server.requests().stream().filter(r -> r.getUrl().encodedPath().endsWith("/heartbeat"))
+                .map(r -> server.json.readValue(r.getBody().toByteArray(), Heartbeat.class)).toList();
+    }
+
+    private static String lastHeartbeatBody(FakeServer server) {
+        List<String> bodies = server.requests().stream().filter(r -> r.getUrl().encodedPath().endsWith("/heartbeat"))
+                .map(r -> new String(r.getBody().toByteArray(), StandardCharsets.UTF_8)).toList();
+        return bodies.get(bodies.size() - 1);
     }
 
     @Test
@@ -440,6 +496,11 @@ class AgentTests {
     }
 
     private Agent agent(Path pi, FakeServer server) {
+        return agent(pi, server, Map.of());
+    }
+
+    /** @param settings more settings, or ones that replace the test's own */
+    private Agent agent(Path pi, FakeServer server, Map<String, String> settings) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SERVER_URL", server.url());
         env.put("API_KEY", FakeServer.ENROLLMENT_KEY);
@@ -449,6 +510,7 @@ class AgentTests {
         env.put("ALSA_STREAMS", "none");
         env.put("URGENT_IDLE_MINUTES", "0");
         env.put("HEALTH_CHECK_SECONDS", "4");
+        env.putAll(settings);
         return Main.assemble(AgentConfig.from(env, pi.resolve("home")), runner, new SystemdNotifier(runner, Map.of()),
                 clock, clock::nanoTime, clock.sleeper(), () -> {
                     throw new IllegalStateException("no GPIO");
