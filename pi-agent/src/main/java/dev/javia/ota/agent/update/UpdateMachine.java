@@ -191,8 +191,10 @@ public final class UpdateMachine {
 
     /**
      * Takes the answer of an update check. Idle: a new offer starts waiting. Waiting: a newer offer replaces the
-     * one in hand, and an offer withdrawn (superseded, cancelled) is dropped. Once the install has started, it
-     * finishes first.
+     * one in hand, an offer withdrawn (superseded, cancelled) is dropped, and a new turn (the next night's, after a
+     * missed window) replaces the old one. Once the install has started, it finishes first.
+     *
+     * @param now the wall time, kept as when the offer was first seen
      */
     public void offer(UpdateCheck check, Instant now) {
         UpdateOffer offer = check == null ? null : check.update();
@@ -203,9 +205,10 @@ public final class UpdateMachine {
         }
         if (current instanceof Idle) {
             if (offer != null) {
-                UpdateJob job = UpdateJob.offered(offer, check.scheduledFor(), now);
+                UpdateJob job = UpdateJob.offered(offer, check.scheduledFor(), check.windowEndsAt(), now);
                 UpdateLog.step(job, "offered (" + (offer.updateType() == null ? "scheduled" : offer.updateType().wire())
-                        + (check.scheduledFor() == null ? "" : ", scheduled for " + check.scheduledFor()) + ")");
+                        + (check.scheduledFor() == null ? "" : ", scheduled for " + check.scheduledFor())
+                        + (check.windowEndsAt() == null ? "" : ", window ends at " + check.windowEndsAt()) + ")");
                 transitions = 0;
                 moveTo(new Waiting(job));
             }
@@ -219,9 +222,10 @@ public final class UpdateMachine {
             } else if (!offer.id().equals(job.updateId())) {
                 UpdateLog.step(job, "replaced by " + offer.version() + " before it started");
                 transitions = 0;
-                moveTo(new Waiting(UpdateJob.offered(offer, check.scheduledFor(), now)));
-            } else if (!Objects.equals(check.scheduledFor(), job.scheduledFor())) {
-                moveTo(new Waiting(job.withSchedule(check.scheduledFor())));
+                moveTo(new Waiting(UpdateJob.offered(offer, check.scheduledFor(), check.windowEndsAt(), now)));
+            } else if (!Objects.equals(check.scheduledFor(), job.scheduledFor())
+                    || !Objects.equals(check.windowEndsAt(), job.windowEndsAt())) {
+                moveTo(new Waiting(job.withSchedule(check.scheduledFor(), check.windowEndsAt())));
             }
         }
     }

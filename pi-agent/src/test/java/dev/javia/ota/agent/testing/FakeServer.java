@@ -116,6 +116,13 @@ public final class FakeServer implements AutoCloseable {
         check = new UpdateCheck(offer != null, offer, scheduledFor, offer == null ? null : UpdateStatus.PENDING, 300);
     }
 
+    /** The {@code window_ends_at} of the offer in hand from now on (none, as from an older server, by default). */
+    public void windowEndsAt(Instant end) {
+        UpdateCheck current = check;
+        check = new UpdateCheck(current.updateAvailable(), current.update(), current.scheduledFor(), current.status(),
+                current.checkIntervalSeconds(), end);
+    }
+
     /** Whether heartbeat replies carry the update check's answer, as the real server's do (default), or not. */
     public void checkInHeartbeat(boolean included) {
         this.checkInHeartbeat = included;
@@ -253,7 +260,8 @@ public final class FakeServer implements AutoCloseable {
             if (current.update() != null && current.update().id().toString().equals(status.group(1))) {
                 boolean settled = report.status() == UpdateStatus.COMPLETED || report.status() == UpdateStatus.FAILED;
                 check = settled ? new UpdateCheck(false, null, null, null, 300)
-                        : new UpdateCheck(true, current.update(), current.scheduledFor(), report.status(), 300);
+                        : new UpdateCheck(true, current.update(), current.scheduledFor(), report.status(), 300,
+                                current.windowEndsAt());
             }
             return json(200, new DeviceUpdateView(UUID.randomUUID(), report.deviceUuid(),
                     UUID.fromString(status.group(1)), null, report.status(), null, null, null,
@@ -267,7 +275,7 @@ public final class FakeServer implements AutoCloseable {
         UpdateCheck current = check;
         Integer seconds = checkSeconds;
         ObjectNode answer = json.valueToTree(new UpdateCheck(current.updateAvailable(), current.update(),
-                current.scheduledFor(), current.status(), seconds == null ? 0 : seconds));
+                current.scheduledFor(), current.status(), seconds == null ? 0 : seconds, current.windowEndsAt()));
         if (seconds == null) {
             answer.remove("check_interval_seconds");
         }
