@@ -134,7 +134,7 @@ public final class Main {
                 config.aptViaSystemdRun());
         UpdateContext context = new UpdateContext(session, outbox, root, config.stateDir().resolve("staging"), apt,
                 new PythonEnvironment(runner, config.pipTimeout()), new Systemctl(runner, config.commandTimeout()),
-                config.serviceName(), config.healthCheck(), clock, sleeper,
+                config.serviceName(), config.healthCheck(), clock, nanoTime, sleeper,
                 PackageLimits.defaults().withMaxPackageBytes(config.maxPackageBytes()),
                 new InstallPolicy(config.timezone(), config.installHour(), config.scheduledIdle(), config.urgentIdle()),
                 tracker::idleFor, clockTrust, notifier::watchdog);
