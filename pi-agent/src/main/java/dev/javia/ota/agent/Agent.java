@@ -10,6 +10,7 @@ import dev.javia.ota.agent.update.InstallRoot;
 import dev.javia.ota.agent.update.StatusOutbox;
 import dev.javia.ota.agent.update.UpdateMachine;
 import dev.javia.ota.agent.update.UpdateState;
+import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
@@ -17,15 +18,16 @@ import dev.javia.ota.protocol.api.UpdateCheck;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -40,6 +42,12 @@ import java.util.logging.Logger;
  * and the version installed at that moment, so the server never takes an installing device for an offline one. The
  * intervals are the server's ({@link ServerIntervals}). Heartbeats from both threads go through {@link #heartbeat}
  * under one lock, each built when it is sent: they never cross, and the last one sent says the latest truth.
+ * <p>
+ * When the next heartbeat, check or attempt after a failure is due is measured on the monotonic clock
+ * ({@code System.nanoTime}, as {@link dev.javia.ota.agent.activity.ActivityTracker} measures idle time), never the
+ * wall clock: a Pi has no RTC, and NTP stepping its clock back by hours would pause the heartbeats until the wall
+ * clock caught up, stepping it forward would fire everything at once. The wall clock serves only where a wall time
+ * is meant (when an offer was first seen, the schedule's times).
  */
 public final class Agent implements AutoCloseable {
 
@@ -54,6 +62,7 @@ public final class Agent implements AutoCloseable {
     private final AlsaActivity alsa;
     private final SystemdNotifier notifier;
     private final Clock clock;
+    private final LongSupplier nanoTime;
     private final Backoff backoff;
     private final ServerIntervals intervals;
     private final Duration pulse;
@@ -68,17 +77,24 @@ public final class Agent implements AutoCloseable {
         return thread;
     });
 
-    private volatile Instant serverNotBefore = Instant.MIN;
-    private Instant nextHeartbeat = Instant.MIN;
-    private Instant nextCheck = Instant.MIN;
+    // when each is due, as nanoTime values: compared by their difference only (see reached); "at once" is a value
+    // already reached, such as the present
+    private volatile long serverNotBefore;
+    private long nextHeartbeat;
+    private long nextCheck;
     private String reportedVersion;
     private DeviceStatus reportedStatus;
+    /**
+     * The device's own settings, in every heartbeat until one carrying them is answered; null once the server has
+     * them. Told once per start, so that a setting changed or removed while the agent was stopped reaches it.
+     */
+    private AgentSettings settingsToTell;
     private ScheduledExecutorService loop;
     private volatile Throwable fatal;
 
     Agent(DeviceSession session, UpdateMachine machine, StatusOutbox outbox, InstallRoot root, AlsaActivity alsa,
-            SystemdNotifier notifier, Clock clock, Backoff backoff, Duration heartbeatInterval, Duration checkInterval,
-            Duration pulse, List<AutoCloseable> resources) {
+            SystemdNotifier notifier, Clock clock, LongSupplier nanoTime, Backoff backoff, Duration heartbeatInterval,
+            Duration checkInterval, Duration pulse, AgentSettings settings, List<AutoCloseable> resources) {
         this.session = session;
         this.machine = machine;
         this.outbox = outbox;
@@ -86,10 +102,16 @@ public final class Agent implements AutoCloseable {
         this.alsa = alsa;
         this.notifier = notifier;
         this.clock = clock;
+        this.nanoTime = nanoTime;
         this.backoff = backoff;
         this.intervals = new ServerIntervals(heartbeatInterval, checkInterval);
         this.pulse = pulse;
+        this.settingsToTell = settings;
         this.resources = new ArrayList<>(resources);
+        long start = nanoTime.getAsLong();
+        this.serverNotBefore = start;
+        this.nextHeartbeat = start;
+        this.nextCheck = start;
     }
 
     public UpdateMachine machine() {
@@ -106,8 +128,8 @@ public final class Agent implements AutoCloseable {
         if (alsa != null) {
             alsa.poll();
         }
-        Instant now = clock.instant();
-        if (!now.isBefore(serverNotBefore)) {
+        long now = nanoTime.getAsLong();
+        if (reached(now, serverNotBefore)) {
             talkToServer(now);
         }
         try {
@@ -116,27 +138,27 @@ public final class Agent implements AutoCloseable {
             if (before != machine.current() && machine.idle()) {
                 // an update just ended: tell the server the version now running, and ask what is next
                 synchronized (beatLock) {
-                    nextHeartbeat = Instant.MIN;
+                    nextHeartbeat = now;
                 }
-                nextCheck = Instant.MIN;
+                nextCheck = now;
             }
         } catch (ServerUnavailableException e) {
             delayServer(now, e);
         }
     }
 
-    private void talkToServer(Instant now) {
+    private void talkToServer(long now) {
         try {
             session.ensureRegistered();
             outbox.flush(session);
             HeartbeatReply reply = heartbeat(now, false);
             UpdateCheck answered = reply == null ? null : reply.updateCheck();
             // the heartbeat's reply carries the check's answer; only a server that leaves it out is asked apart
-            if ((answered != null || !now.isBefore(nextCheck)) && !machine.busy()) {
+            if ((answered != null || reached(now, nextCheck)) && !machine.busy()) {
                 UpdateCheck check = answered != null ? answered : session.check();
                 intervals.follow(check);
-                machine.offer(check, now);
-                nextCheck = now.plus(intervals.check());
+                machine.offer(check, clock.instant());
+                nextCheck = now + intervals.check().toNanos();
             }
             backoff.reset();
         } catch (ServerUnavailableException | ServerRejectedException e) {
@@ -146,38 +168,43 @@ public final class Agent implements AutoCloseable {
 
     /**
      * Sends a heartbeat when one is due, or at once when the version or the status to tell has changed (an install
-     * began, a new release runs), and follows the intervals of its reply.
+     * began, a new release runs), and follows the intervals of its reply. While installing it carries the step and,
+     * while downloading, the percentage: they ride along, a new step alone sends nothing.
      *
      * @param onlyWhileInstalling true on the step's heartbeat thread: nothing is sent once the install's outcome is
      *                            known (the loop's next heartbeat says the device is back online)
      * @return the reply, or null when no heartbeat was due
      */
-    private HeartbeatReply heartbeat(Instant now, boolean onlyWhileInstalling) {
+    private HeartbeatReply heartbeat(long now, boolean onlyWhileInstalling) {
         synchronized (beatLock) {
             Heartbeat[] made = new Heartbeat[1];
             // built under the session's lock, so that it says what holds when it is sent (never "updating" after
             // the outcome's report)
             HeartbeatReply reply = session.heartbeat(() -> {
-                boolean installing = machine.installing();
-                if (onlyWhileInstalling && !installing) {
+                Optional<UpdateMachine.Step> step = machine.installStep();
+                if (onlyWhileInstalling && step.isEmpty()) {
                     return null;
                 }
                 String version = installedVersion();
-                DeviceStatus status = installing ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
-                if (now.isBefore(nextHeartbeat) && Objects.equals(version, reportedVersion)
+                DeviceStatus status = step.isPresent() ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
+                if (!reached(now, nextHeartbeat) && Objects.equals(version, reportedVersion)
                         && status == reportedStatus) {
                     return null;
                 }
-                made[0] = new Heartbeat(version, status, null);
+                Heartbeat beat = new Heartbeat(version, status, null).withSettings(settingsToTell);
+                made[0] = step.map(s -> beat.withStep(s.name(), s.percent())).orElse(beat);
                 return made[0];
             });
             if (made[0] == null) {
                 return null;
             }
             intervals.follow(reply);
+            if (made[0].settings() != null) {
+                settingsToTell = null;
+            }
             reportedVersion = made[0].currentVersion();
             reportedStatus = made[0].status();
-            nextHeartbeat = now.plus(intervals.heartbeat());
+            nextHeartbeat = now + intervals.heartbeat().toNanos();
             return reply;
         }
     }
@@ -204,8 +231,8 @@ public final class Agent implements AutoCloseable {
     }
 
     private void beatDuringStep() {
-        Instant now = clock.instant();
-        if (!machine.installing() || now.isBefore(serverNotBefore)) {
+        long now = nanoTime.getAsLong();
+        if (!machine.installing() || !reached(now, serverNotBefore)) {
             return;
         }
         try {
@@ -213,11 +240,16 @@ public final class Agent implements AutoCloseable {
         } catch (RuntimeException e) {
             // a periodic task that throws is never run again: log, and try again at the next pulse that is due
             synchronized (beatLock) {
-                nextHeartbeat = now.plus(min(intervals.heartbeat(), STEP_RETRY));
+                nextHeartbeat = now + min(intervals.heartbeat(), STEP_RETRY).toNanos();
             }
             LOG.warning("heartbeat during the update step failed: " + e.getMessage() + "; next attempt in "
                     + min(intervals.heartbeat(), STEP_RETRY).toSeconds() + " s");
         }
+    }
+
+    /** Whether nanoTime {@code now} is at or past {@code due}: by difference, as System.nanoTime's contract asks. */
+    private static boolean reached(long now, long due) {
+        return now - due >= 0;
     }
 
     private static Duration min(Duration a, Duration b) {
@@ -225,11 +257,11 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Backs off; a server that said when to come back (Retry-After) is not asked again before that. */
-    private void delayServer(Instant now, RuntimeException why) {
+    private void delayServer(long now, RuntimeException why) {
         Duration delay = why instanceof ServerUnavailableException unavailable && unavailable.retryAfter().isPresent()
                 ? backoff.nextDelay(unavailable.retryAfter().get())
                 : backoff.nextDelay();
-        serverNotBefore = now.plus(delay);
+        serverNotBefore = now + delay.toNanos();
         LOG.warning("server: " + why.getMessage() + "; next attempt in " + delay.toSeconds() + " s (attempt "
                 + backoff.failures() + ")");
     }

@@ -28,6 +28,7 @@ import dev.javia.ota.agent.update.StateFile;
 import dev.javia.ota.agent.update.StatusOutbox;
 import dev.javia.ota.agent.update.UpdateContext;
 import dev.javia.ota.agent.update.UpdateMachine;
+import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.protocol.pkg.PackageLimits;
 
@@ -88,7 +89,8 @@ public final class Main {
      * Builds the agent for {@code config}. The command runner, the clocks, the sleeper and the GPIO context are
      * given so that the end-to-end test runs this very wiring with fakes at the edges.
      *
-     * @param nanoTime the monotonic clock idle time is measured on ({@code System::nanoTime})
+     * @param nanoTime the monotonic clock that idle time and the agent's intervals are measured on
+     *                 ({@code System::nanoTime})
      */
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
             LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio) {
@@ -132,7 +134,7 @@ public final class Main {
                 config.aptViaSystemdRun());
         UpdateContext context = new UpdateContext(session, outbox, root, config.stateDir().resolve("staging"), apt,
                 new PythonEnvironment(runner, config.pipTimeout()), new Systemctl(runner, config.commandTimeout()),
-                config.serviceName(), config.healthCheck(), clock, sleeper,
+                config.serviceName(), config.healthCheck(), clock, nanoTime, sleeper,
                 PackageLimits.defaults().withMaxPackageBytes(config.maxPackageBytes()),
                 new InstallPolicy(config.timezone(), config.installHour(), config.scheduledIdle(), config.urgentIdle()),
                 tracker::idleFor, clockTrust, notifier::watchdog);
@@ -141,8 +143,10 @@ public final class Main {
         LOG.info("installed version " + root.installedVersion().orElse("(none)") + ", update state "
                 + machine.current().name());
         Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(10), new Random());
-        return new Agent(session, machine, outbox, root, alsa, notifier, clock, backoff, config.heartbeatInterval(),
-                config.checkInterval(), pulse, resources);
+        AgentSettings settings = new AgentSettings(config.deviceUpdateHour().isPresent()
+                ? config.deviceUpdateHour().getAsInt() : null);
+        return new Agent(session, machine, outbox, root, alsa, notifier, clock, nanoTime, backoff,
+                config.heartbeatInterval(), config.checkInterval(), pulse, settings, resources);
     }
 
     private static Optional<GpioButton> openButton(AgentConfig config, ActivityTracker tracker,

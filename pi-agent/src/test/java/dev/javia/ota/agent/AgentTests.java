@@ -7,6 +7,7 @@ import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.testing.FakeServer;
 import dev.javia.ota.agent.testing.LoggedWarnings;
 import dev.javia.ota.agent.testing.MutableClock;
+import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.UpdateOffer;
@@ -30,6 +31,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.logging.LogRecord;
 
@@ -123,6 +127,118 @@ class AgentTests {
     }
 
     @Test
+    void keepsItsIntervalsWhenTheWallClockIsSteppedBackOrForward(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            server.checkInHeartbeat(false);
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(1);
+            assertThat(checks(server)).isEqualTo(1);
+
+            clock.set(clock.instant().minus(Duration.ofHours(3))); // NTP steps a Pi's clock back
+            clock.advance(Duration.ofSeconds(299));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(1);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).as("due after the interval, not three hours later").hasSize(2);
+            assertThat(checks(server)).isEqualTo(2);
+
+            clock.set(clock.instant().plus(Duration.ofHours(3))); // and forward
+            agent.tick();
+            assertThat(server.heartbeats()).as("a step forward fires nothing early").hasSize(2);
+            assertThat(checks(server)).isEqualTo(2);
+            clock.advance(Duration.ofSeconds(299));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(2);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).hasSize(3);
+            assertThat(checks(server)).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void waitsOutRetryAfterOnTheMonotonicClockWhateverTheWallClockDoes(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            agent.tick();
+            server.down(true);
+            server.retryAfter(Duration.ofSeconds(120));
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+            int attempts = server.requests().size();
+            server.down(false);
+
+            clock.set(clock.instant().plus(Duration.ofHours(3)));
+            agent.tick();
+            assertThat(server.requests()).as("right after a step forward").hasSize(attempts);
+            clock.advance(Duration.ofSeconds(60));
+            clock.set(clock.instant().minus(Duration.ofHours(6)));
+            clock.advance(Duration.ofSeconds(59));
+            agent.tick();
+            assertThat(server.requests()).as("119 s after the answer, the wall clock now 3 h behind")
+                    .hasSize(attempts);
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            assertThat(server.heartbeats()).as("120 s after the answer").hasSize(2);
+        }
+    }
+
+    @Test
+    void tellsItsOwnSettingsUntilAHeartbeatCarryingThemIsAnsweredOncePerStart(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer()) {
+            try (Agent agent = agent(pi, server, Map.of("DEVICE_UPDATE_HOUR", "3"))) {
+                agent.tick();
+                clock.advance(Duration.ofSeconds(300));
+                agent.tick();
+            }
+            assertThat(server.heartbeats()).extracting(Heartbeat::settings)
+                    .containsExactly(new AgentSettings(3), null);
+
+            // started again without the setting: the server learns that it is gone
+            try (Agent restarted = agent(pi, server)) {
+                restarted.tick();
+            }
+            assertThat(server.heartbeats()).extracting(Heartbeat::settings)
+                    .containsExactly(new AgentSettings(3), null, new AgentSettings(null));
+            assertThat(lastHeartbeatBody(server)).contains("\"settings\":{}");
+        }
+    }
+
+    @Test
+    void tellsItsSettingsAgainWhenTheHeartbeatCarryingThemWasNotAnswered(@TempDir Path pi) {
+        try (FakeServer server = new FakeServer()) {
+            try (Agent agent = agent(pi, server)) {
+                agent.tick(); // registered, the token kept on disk
+            }
+            server.down(true);
+            try (Agent restarted = agent(pi, server, Map.of("DEVICE_UPDATE_HOUR", "4"))) {
+                clock.advance(Duration.ofSeconds(300));
+                restarted.tick();
+                assertThat(heartbeatsSent(server)).extracting(Heartbeat::settings)
+                        .as("the one the server, down, did not answer").endsWith(new AgentSettings(4));
+                server.down(false);
+                clock.advance(Duration.ofSeconds(10));
+                restarted.tick();
+                clock.advance(Duration.ofSeconds(300));
+                restarted.tick();
+            }
+            assertThat(server.heartbeats()).extracting(Heartbeat::settings)
+                    .containsExactly(new AgentSettings(null), new AgentSettings(4), null);
+        }
+    }
+
+    private List<Heartbeat> heartbeatsSent(FakeServer server) {
+        return server.requests().stream().filter(r -> r.getUrl().encodedPath().endsWith("/heartbeat"))
+                .map(r -> server.json.readValue(r.getBody().toByteArray(), Heartbeat.class)).toList();
+    }
+
+    private static String lastHeartbeatBody(FakeServer server) {
+        List<String> bodies = server.requests().stream().filter(r -> r.getUrl().encodedPath().endsWith("/heartbeat"))
+                .map(r -> new String(r.getBody().toByteArray(), StandardCharsets.UTF_8)).toList();
+        return bodies.get(bodies.size() - 1);
+    }
+
+    @Test
     void registersAgainWithTheSameUuidWhenTheTokenIsLost(@TempDir Path pi) {
         try (FakeServer server = new FakeServer()) {
             String uuid;
@@ -195,6 +311,62 @@ class AgentTests {
             Heartbeat last = server.heartbeats().get(server.heartbeats().size() - 1);
             assertThat(last.status()).as("once the update ends").isEqualTo(DeviceStatus.ONLINE);
             assertThat(last.currentVersion()).isEqualTo("v1.1.0");
+        }
+    }
+
+    @Test
+    void tellsTheInstallStepAndTheDownloadsProgressInItsHeartbeats(@TempDir Path pi) throws Exception {
+        preinstall(pi, "v1.0.0");
+        try (FakeServer server = new FakeServer(); Agent agent = agent(pi, server)) {
+            agent.tick();
+            Path zip = PackageBuilder.samplePackage(pi.resolve("work"), Version.parse("v1.1.0"), UpdateType.URGENT,
+                    List.of("libopus0"));
+            UpdateOffer offer = server.offer(zip, "v1.1.0", UpdateType.URGENT, clock.instant().minusSeconds(60),
+                    List.of("libopus0"));
+            // all but one byte: 99 %, rounded down, never 100 before the end
+            int held = (int) offer.sizeBytes() - 1;
+            CountDownLatch release = server.holdNextDownloadAfter(held);
+            Path part = pi.resolve("state/staging/" + offer.id() + ".zip");
+            List<Heartbeat> duringApt = new ArrayList<>();
+            runner.answer(List.of("apt-get", "-o", "DPkg::Lock::Timeout=120", "install"), command -> {
+                int sent = server.heartbeats().size();
+                clock.advance(Duration.ofMinutes(5));
+                if (arrives(() -> server.heartbeats().size() > sent)) {
+                    duringApt.add(server.heartbeats().get(sent));
+                }
+                return CommandResult.ok("");
+            });
+
+            clock.advance(Duration.ofMinutes(5));
+            CompletableFuture<Void> installing = CompletableFuture.runAsync(agent::tick);
+            assertThat(arrives(() -> Files.exists(part) && Files.size(part) == held)).as("held download").isTrue();
+            assertThat(arrives(() -> server.heartbeats().size() == 3)).as("the updating heartbeat, at once").isTrue();
+            int sent = server.heartbeats().size();
+            clock.advance(Duration.ofMinutes(5));
+            assertThat(arrives(() -> server.heartbeats().size() > sent)).as("the heartbeat while held").isTrue();
+            release.countDown();
+            installing.get(10, TimeUnit.SECONDS);
+
+            List<Heartbeat> beats = server.heartbeats();
+            assertThat(beats.get(0).step()).as("online: no step").isNull();
+            assertThat(beats.get(0).progressPercent()).isNull();
+            assertThat(beats.get(2).status()).isEqualTo(DeviceStatus.UPDATING);
+            assertThat(beats.get(2).step()).isEqualTo("downloading");
+            assertThat(beats.get(2).progressPercent()).as("sent as the download began").isIn(0, 99);
+            assertThat(beats.get(sent).step()).isEqualTo("downloading");
+            assertThat(beats.get(sent).progressPercent()).isEqualTo(99);
+            assertThat(duringApt).singleElement().satisfies(beat -> {
+                assertThat(beat.status()).isEqualTo(DeviceStatus.UPDATING);
+                assertThat(beat.step()).isEqualTo("system-packages");
+                assertThat(beat.progressPercent()).as("only while downloading").isNull();
+            });
+
+            clock.advance(Duration.ofSeconds(1));
+            agent.tick();
+            Heartbeat last = server.heartbeats().get(server.heartbeats().size() - 1);
+            assertThat(last.status()).isEqualTo(DeviceStatus.ONLINE);
+            assertThat(last.step()).isNull();
+            assertThat(last.progressPercent()).isNull();
         }
     }
 
@@ -324,6 +496,11 @@ class AgentTests {
     }
 
     private Agent agent(Path pi, FakeServer server) {
+        return agent(pi, server, Map.of());
+    }
+
+    /** @param settings more settings, or ones that replace the test's own */
+    private Agent agent(Path pi, FakeServer server, Map<String, String> settings) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SERVER_URL", server.url());
         env.put("API_KEY", FakeServer.ENROLLMENT_KEY);
@@ -333,6 +510,7 @@ class AgentTests {
         env.put("ALSA_STREAMS", "none");
         env.put("URGENT_IDLE_MINUTES", "0");
         env.put("HEALTH_CHECK_SECONDS", "4");
+        env.putAll(settings);
         return Main.assemble(AgentConfig.from(env, pi.resolve("home")), runner, new SystemdNotifier(runner, Map.of()),
                 clock, clock::nanoTime, clock.sleeper(), () -> {
                     throw new IllegalStateException("no GPIO");

@@ -21,7 +21,10 @@ import java.util.regex.Pattern;
  * {@code DEVICE_TIMEZONE}) and the agent's own; README.md lists them with their defaults. The process environment
  * wins over the {@code .env} file, so that a systemd drop-in can override one value.
  *
- * @param enrollmentKey the seed's {@code API_KEY}: opens registration only; the device token does the rest
+ * @param enrollmentKey    the seed's {@code API_KEY}: opens registration only; the device token does the rest
+ * @param deviceUpdateHour {@code DEVICE_UPDATE_HOUR}: the local hour this device's nightly install window opens, told
+ *                         to the server (which applies it unless an operator set the device's window); empty leaves
+ *                         the window to the server
  */
 public record AgentConfig(
         URI serverUrl,
@@ -39,6 +42,7 @@ public record AgentConfig(
         Duration urgentIdle,
         Duration scheduledIdle,
         int installHour,
+        OptionalInt deviceUpdateHour,
         OptionalInt gpioButtonPin,
         Duration gpioDebounce,
         Path alsaDir,
@@ -91,6 +95,7 @@ public record AgentConfig(
         Duration urgentIdle = s.optional("URGENT_IDLE_MINUTES", minutes(0, 10_080), Duration.ofHours(1));
         Duration scheduledIdle = s.optional("SCHEDULED_IDLE_MINUTES", minutes(0, 1_440), Duration.ofMinutes(5));
         int installHour = s.optional("INSTALL_HOUR", integer(0, 23), 2);
+        OptionalInt updateHour = s.optional("DEVICE_UPDATE_HOUR", AgentConfig::updateHour, OptionalInt.empty());
         OptionalInt pin = s.optional("GPIO_BUTTON_PIN", text -> OptionalInt.of(integer(0, 53).apply(text)),
                 OptionalInt.empty());
         Duration debounce = s.optional("GPIO_DEBOUNCE_MS", text -> Duration.ofMillis(integer(0, 10_000).apply(text)),
@@ -113,7 +118,7 @@ public record AgentConfig(
         Level level = s.optional("LOG_LEVEL", AgentConfig::level, Level.INFO);
         s.throwIfInvalid();
         return new AgentConfig(serverUrl, key, zone, name, installDir, stateDir, uuidFile, tokenFile, service,
-                heartbeat, check, tick, urgentIdle, scheduledIdle, installHour, pin, debounce, alsaDir,
+                heartbeat, check, tick, urgentIdle, scheduledIdle, installHour, updateHour, pin, debounce, alsaDir,
                 streams.contains("playback"), streams.contains("capture"), socket, sessionTimeout, healthCheck,
                 aptTimeout, pipTimeout, commandTimeout, lockTimeout, viaSystemdRun, maxTransitions, httpTimeout,
                 clockSkew, maxPackage, level);
@@ -123,7 +128,8 @@ public record AgentConfig(
     public String summary() {
         return "server=" + serverUrl + " timezone=" + timezone + " install_dir=" + installDir + " state_dir=" + stateDir
                 + " service=" + serviceName + " gpio_button_pin=" + (gpioButtonPin.isPresent()
-                ? gpioButtonPin.getAsInt() : "none");
+                ? gpioButtonPin.getAsInt() : "none") + " device_update_hour=" + (deviceUpdateHour.isPresent()
+                ? deviceUpdateHour.getAsInt() : "none");
     }
 
     private static URI httpUrl(String text) {
@@ -148,6 +154,15 @@ public record AgentConfig(
             throw new IllegalArgumentException("must be a systemd unit name such as voice-assistant-client");
         }
         return text;
+    }
+
+    private static OptionalInt updateHour(String text) {
+        try {
+            return OptionalInt.of(integer(0, 23).apply(text));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("must be the local hour the nightly install window opens, a whole "
+                    + "number from 0 to 23 (3 for 03:00), or empty to leave the window to the server");
+        }
     }
 
     private static List<String> alsaStreams(String text) {

@@ -41,10 +41,11 @@ final class Downloading extends UpdateState {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + part.getParent() + ": " + e.getMessage(), e);
         }
-        long[] lastTenth = {-1};
+        int[] lastTenth = {-1};
         long got = context.session().download(job.offer().packageUrl(), job.offer().sha256(), size, part, bytes -> {
             context.alive().run();
-            long tenth = size > 0 ? Math.min(10, bytes * 10 / size) : 10;
+            Integer percent = percentOf(bytes, size);
+            int tenth = percent == null ? 10 : percent / 10;
             if (tenth != lastTenth[0]) {
                 lastTenth[0] = tenth;
                 UpdateLog.step(job, "downloading: " + (tenth * 10) + "% (" + bytes + " of " + size + " bytes)");
@@ -63,5 +64,16 @@ final class Downloading extends UpdateState {
         } catch (IOException e) {
             return 0;
         }
+    }
+
+    /** The bytes on disk as a share of the offer's {@code size_bytes}, as the heartbeat's {@code progress_percent}. */
+    @Override
+    Integer percentDone(UpdateContext context) {
+        return percentOf(progress(context), job.offer().sizeBytes());
+    }
+
+    /** Rounded down, so that 100 means all of it; null when the offer announced no size. */
+    static Integer percentOf(long bytes, long size) {
+        return size <= 0 ? null : (int) Math.max(0, Math.min(100, bytes * 100 / size));
     }
 }

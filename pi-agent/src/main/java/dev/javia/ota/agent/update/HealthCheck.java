@@ -1,12 +1,13 @@
 package dev.javia.ota.agent.update;
 
 import java.time.Duration;
-import java.time.Instant;
 
 /**
  * Watches the restarted service for {@code HEALTH_CHECK_SECONDS}. Healthy: never {@code failed}, and
  * {@code active} without a break through the second half of the window, so a service that crashes and is
- * restarted by systemd every few seconds does not pass by being up at the last look.
+ * restarted by systemd every few seconds does not pass by being up at the last look. The window is measured on the
+ * monotonic clock: NTP stepping the wall clock forward would otherwise pass a service watched for two seconds, and
+ * stepping it back keep the device watching (and {@code updating}) for hours.
  */
 final class HealthCheck extends UpdateState {
 
@@ -21,29 +22,35 @@ final class HealthCheck extends UpdateState {
     UpdateState run(UpdateContext context) {
         String service = context.service();
         Duration window = context.healthCheck();
-        Instant start = context.clock().instant();
-        Instant deadline = start.plus(window);
-        Instant activeSince = null;
+        // nanoTime values, compared by their difference only
+        long deadline = context.nanoTime().getAsLong() + window.toNanos();
+        boolean active = false;
+        long activeSince = 0;
         String state;
         while (true) {
-            Instant now = context.clock().instant();
+            long now = context.nanoTime().getAsLong();
             state = context.systemctl().state(service);
             if (state.equals("failed")) {
                 return unhealthy(service + " failed after the restart");
             }
-            activeSince = state.equals("active") ? (activeSince == null ? now : activeSince) : null;
-            if (!now.isBefore(deadline)) {
+            if (!state.equals("active")) {
+                active = false;
+            } else if (!active) {
+                active = true;
+                activeSince = now;
+            }
+            long left = deadline - now;
+            if (left <= 0) {
                 break;
             }
             try {
-                context.sleeper().sleep(min(POLL, Duration.between(now, deadline)));
+                context.sleeper().sleep(min(POLL, Duration.ofNanos(left)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted during the health check of " + service);
             }
         }
-        boolean stable = activeSince != null
-                && Duration.between(activeSince, deadline).compareTo(window.dividedBy(2)) >= 0;
+        boolean stable = active && deadline - activeSince >= window.dividedBy(2).toNanos();
         if (!stable) {
             return unhealthy(service + " did not stay active for " + window.toSeconds() + " s after the restart "
                     + "(now " + state + "); see journalctl -u " + service);

@@ -11,7 +11,9 @@ import java.time.ZonedDateTime;
 /**
  * When an offered update may be installed. Scheduled: at or after {@code scheduled_for} (the server's next 02:00
  * device-local), and only after the device has been idle a few minutes, never in the middle of a conversation; a
- * {@code scheduled_for} in the past means "as soon as idle". Urgent: after one hour without activity.
+ * {@code scheduled_for} in the past means "as soon as idle", until {@code window_ends_at} when the server sent one:
+ * an install not started by then waits for the next night's turn, which the server's next check answer gives.
+ * Urgent: after one hour without activity, whatever the window.
  */
 public final class InstallPolicy {
 
@@ -31,7 +33,9 @@ public final class InstallPolicy {
         this.urgentIdle = urgentIdle;
     }
 
-    public Decision decide(UpdateType type, Instant scheduledFor, Instant offeredAt, Instant now, Duration idle) {
+    /** @param windowEndsAt when the night's window closes; null from a server that does not say (as before it) */
+    public Decision decide(UpdateType type, Instant scheduledFor, Instant windowEndsAt, Instant offeredAt, Instant now,
+            Duration idle) {
         if (type == UpdateType.URGENT) {
             if (idle.compareTo(urgentIdle) >= 0) {
                 return new Decision(true, "urgent, idle for " + minutes(idle));
@@ -39,9 +43,13 @@ public final class InstallPolicy {
             return new Decision(false, "urgent: waiting for " + minutes(urgentIdle) + " without activity (idle for "
                     + minutes(idle) + ")");
         }
+        if (windowEndsAt != null && !now.isBefore(windowEndsAt)) {
+            return new Decision(false, "missed tonight's window, which closed at " + local(windowEndsAt)
+                    + ": waiting for the next night's turn from the server");
+        }
         Instant at = scheduledFor != null ? scheduledFor : nextWindow(offeredAt);
         if (now.isBefore(at)) {
-            return new Decision(false, "scheduled for " + at.atZone(zone).toLocalDateTime() + " " + zone);
+            return new Decision(false, "scheduled for " + local(at));
         }
         if (idle.compareTo(scheduledIdle) < 0) {
             return new Decision(false, "scheduled time reached; waiting until the device has been idle for "
@@ -62,6 +70,10 @@ public final class InstallPolicy {
             candidate = ZonedDateTime.of(local.toLocalDate().plusDays(1), LocalTime.of(installHour, 0), zone);
         }
         return candidate.toInstant();
+    }
+
+    private String local(Instant instant) {
+        return instant.atZone(zone).toLocalDateTime() + " " + zone;
     }
 
     private static String minutes(Duration duration) {

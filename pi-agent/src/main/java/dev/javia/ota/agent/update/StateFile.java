@@ -25,9 +25,10 @@ public final class StateFile {
     static final String NAME = "update-state.json";
     /**
      * 1: {@code state}, {@code job}, {@code transitions}, without {@code format_version}. 2: adds
-     * {@code format_version}, {@code stops_in_step} and {@code step_progress}.
+     * {@code format_version}, {@code stops_in_step} and {@code step_progress}. 3: adds {@code job.window_ends_at}
+     * (absent from an older file: read as null, "no window's end", as from a server before it).
      */
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
 
     /**
      * One persisted moment of the machine. The fields format 2 added are boxed: a file of format 1 lacks them, and

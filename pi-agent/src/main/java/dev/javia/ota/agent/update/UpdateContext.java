@@ -12,6 +12,7 @@ import dev.javia.ota.protocol.pkg.PackageLimits;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -19,6 +20,8 @@ import java.util.function.Supplier;
  *
  * @param staging     where packages are downloaded ({@code STATE_DIR/staging})
  * @param healthCheck how long the restarted service must stay active
+ * @param clock       the wall clock, for wall times only (the schedule, when an offer was seen)
+ * @param nanoTime    the monotonic clock ({@code System::nanoTime}), for how long a step has run
  * @param idleFor     the activity tracker's answer
  * @param clockTrust  whether the wall clock may decide anything yet
  * @param alive       called while a long step makes progress (feeds the systemd watchdog)
@@ -34,6 +37,7 @@ public record UpdateContext(
         String service,
         Duration healthCheck,
         Clock clock,
+        LongSupplier nanoTime,
         Sleeper sleeper,
         PackageLimits limits,
         InstallPolicy policy,

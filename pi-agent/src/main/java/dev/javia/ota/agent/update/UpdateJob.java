@@ -14,7 +14,10 @@ import java.util.UUID;
  *
  * @param offer           the check's answer: id, version, URL, size and SHA-256
  * @param scheduledFor    when the server scheduled it (null: the device's next install hour after {@code offeredAt})
- * @param offeredAt       when this device first saw the offer
+ * @param windowEndsAt    for a scheduled update, when the night's window of {@code scheduledFor} closes: no install
+ *                        starts at or after it (null: a server before {@code window_ends_at}, or urgent)
+ * @param offeredAt       when this device first saw the offer; a wall time (it survives restarts, as the monotonic
+ *                        clock does not), used only with a server that sends no {@code scheduled_for}
  * @param systemPackages  what apt installs: the offer's and the package's lists, once verified
  * @param previousVersion the release {@code current} pointed at before the switch: where a rollback returns
  * @param outcome         completed or failed, once known
@@ -24,6 +27,7 @@ import java.util.UUID;
 public record UpdateJob(
         UpdateOffer offer,
         Instant scheduledFor,
+        Instant windowEndsAt,
         Instant offeredAt,
         List<String> systemPackages,
         String previousVersion,
@@ -34,8 +38,8 @@ public record UpdateJob(
         systemPackages = systemPackages == null ? List.of() : List.copyOf(systemPackages);
     }
 
-    static UpdateJob offered(UpdateOffer offer, Instant scheduledFor, Instant now) {
-        return new UpdateJob(offer, scheduledFor, now, List.of(), null, null, null);
+    static UpdateJob offered(UpdateOffer offer, Instant scheduledFor, Instant windowEndsAt, Instant now) {
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, now, List.of(), null, null, null);
     }
 
     UUID updateId() {
@@ -46,30 +50,32 @@ public record UpdateJob(
         return offer.version();
     }
 
-    UpdateJob withSchedule(Instant newScheduledFor) {
-        return new UpdateJob(offer, newScheduledFor, offeredAt, systemPackages, previousVersion, outcome, failure);
+    UpdateJob withSchedule(Instant newScheduledFor, Instant newWindowEndsAt) {
+        return new UpdateJob(offer, newScheduledFor, newWindowEndsAt, offeredAt, systemPackages, previousVersion,
+                outcome, failure);
     }
 
     UpdateJob withSystemPackages(List<String> packages) {
-        return new UpdateJob(offer, scheduledFor, offeredAt, packages, previousVersion, outcome, failure);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, packages, previousVersion, outcome,
+                failure);
     }
 
     UpdateJob withPreviousVersion(String version) {
-        return new UpdateJob(offer, scheduledFor, offeredAt, systemPackages, version, outcome, failure);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, version, outcome, failure);
     }
 
     UpdateJob completed() {
-        return new UpdateJob(offer, scheduledFor, offeredAt, systemPackages, previousVersion, UpdateStatus.COMPLETED,
-                null);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion,
+                UpdateStatus.COMPLETED, null);
     }
 
     UpdateJob failedWith(String reason) {
-        return new UpdateJob(offer, scheduledFor, offeredAt, systemPackages, previousVersion, UpdateStatus.FAILED,
-                reason);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion,
+                UpdateStatus.FAILED, reason);
     }
 
     /** Dropped without a report: the server no longer wants it (superseded) or it never started. */
     UpdateJob abandoned() {
-        return new UpdateJob(offer, scheduledFor, offeredAt, systemPackages, previousVersion, null, null);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, null, null);
     }
 }

@@ -7,6 +7,7 @@ import dev.javia.ota.protocol.api.UpdateStatus;
 
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 
@@ -166,15 +167,34 @@ public final class UpdateMachine {
      * the {@code completed} report would contradict it.
      */
     public boolean installing() {
+        return installing(current);
+    }
+
+    /**
+     * The step under way while {@link #installing}, for the heartbeat: its name (as in the state file) and, while
+     * downloading, the percentage downloaded. Empty when not installing. Read from one look at the current state, so
+     * that the name and the percentage belong to the same step.
+     */
+    public Optional<Step> installStep() {
         UpdateState state = current;
+        return installing(state) ? Optional.of(new Step(state.name(), state.percentDone(context))) : Optional.empty();
+    }
+
+    /** An install step as the heartbeat tells it; {@code percent} is null outside the download. */
+    public record Step(String name, Integer percent) {
+    }
+
+    private static boolean installing(UpdateState state) {
         return !(state instanceof Idle) && !(state instanceof Waiting) && !(state instanceof Reporting)
                 && !(state instanceof Done);
     }
 
     /**
      * Takes the answer of an update check. Idle: a new offer starts waiting. Waiting: a newer offer replaces the
-     * one in hand, and an offer withdrawn (superseded, cancelled) is dropped. Once the install has started, it
-     * finishes first.
+     * one in hand, an offer withdrawn (superseded, cancelled) is dropped, and a new turn (the next night's, after a
+     * missed window) replaces the old one. Once the install has started, it finishes first.
+     *
+     * @param now the wall time, kept as when the offer was first seen
      */
     public void offer(UpdateCheck check, Instant now) {
         UpdateOffer offer = check == null ? null : check.update();
@@ -185,9 +205,10 @@ public final class UpdateMachine {
         }
         if (current instanceof Idle) {
             if (offer != null) {
-                UpdateJob job = UpdateJob.offered(offer, check.scheduledFor(), now);
+                UpdateJob job = UpdateJob.offered(offer, check.scheduledFor(), check.windowEndsAt(), now);
                 UpdateLog.step(job, "offered (" + (offer.updateType() == null ? "scheduled" : offer.updateType().wire())
-                        + (check.scheduledFor() == null ? "" : ", scheduled for " + check.scheduledFor()) + ")");
+                        + (check.scheduledFor() == null ? "" : ", scheduled for " + check.scheduledFor())
+                        + (check.windowEndsAt() == null ? "" : ", window ends at " + check.windowEndsAt()) + ")");
                 transitions = 0;
                 moveTo(new Waiting(job));
             }
@@ -201,9 +222,10 @@ public final class UpdateMachine {
             } else if (!offer.id().equals(job.updateId())) {
                 UpdateLog.step(job, "replaced by " + offer.version() + " before it started");
                 transitions = 0;
-                moveTo(new Waiting(UpdateJob.offered(offer, check.scheduledFor(), now)));
-            } else if (!Objects.equals(check.scheduledFor(), job.scheduledFor())) {
-                moveTo(new Waiting(job.withSchedule(check.scheduledFor())));
+                moveTo(new Waiting(UpdateJob.offered(offer, check.scheduledFor(), check.windowEndsAt(), now)));
+            } else if (!Objects.equals(check.scheduledFor(), job.scheduledFor())
+                    || !Objects.equals(check.windowEndsAt(), job.windowEndsAt())) {
+                moveTo(new Waiting(job.withSchedule(check.scheduledFor(), check.windowEndsAt())));
             }
         }
     }

@@ -42,6 +42,11 @@ public abstract class UpdateState {
         return 0;
     }
 
+    /** How far this step has got in percent (0..100), for the heartbeat; null for a step without a measure. */
+    Integer percentDone(UpdateContext context) {
+        return null;
+    }
+
     /**
      * Whether the agent stopping again and again in this step ends it through {@link #onFailure}
      * ({@link UpdateMachine#MAX_STOPS_IN_STEP}); not for steps that only wait (for the schedule, for the server).

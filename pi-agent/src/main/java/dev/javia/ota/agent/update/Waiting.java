@@ -19,8 +19,8 @@ final class Waiting extends UpdateState {
         // one depends only on idle time, which is monotonic, so a stale clock does not hold it back.
         InstallPolicy.Decision decision = type == UpdateType.SCHEDULED && !context.clockTrust().trusted()
                 ? new InstallPolicy.Decision(false, context.clockTrust().reason())
-                : context.policy().decide(type, job.scheduledFor(), job.offeredAt(), context.clock().instant(),
-                        context.idleFor().get());
+                : context.policy().decide(type, job.scheduledFor(), job.windowEndsAt(), job.offeredAt(),
+                        context.clock().instant(), context.idleFor().get());
         if (!decision.due()) {
             if (!decision.reason().equals(lastReason)) {
                 UpdateLog.step(job, "waiting: " + decision.reason());

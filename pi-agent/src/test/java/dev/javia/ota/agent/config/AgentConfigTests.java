@@ -82,6 +82,32 @@ class AgentConfigTests {
     }
 
     @Test
+    void readsTheDevicesOwnUpdateHourAndTakesBlankAsUnset() {
+        assertThat(withUpdateHour("3").deviceUpdateHour()).hasValue(3);
+        assertThat(withUpdateHour(" 0 ").deviceUpdateHour()).hasValue(0);
+        assertThat(withUpdateHour("23").deviceUpdateHour()).hasValue(23);
+        assertThat(withUpdateHour("").deviceUpdateHour()).isEmpty();
+        assertThat(withUpdateHour("  ").deviceUpdateHour()).isEmpty();
+        assertThat(AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k"), HOME)
+                .deviceUpdateHour()).as("not set").isEmpty();
+    }
+
+    @Test
+    void refusesAnUpdateHourOutsideTheDayAndSaysWhatToWrite() {
+        for (String wrong : List.of("24", "two", "-1", "3.5")) {
+            assertThatThrownBy(() -> withUpdateHour(wrong))
+                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement()
+                            .satisfies(p -> assertThat(p).startsWith("DEVICE_UPDATE_HOUR='" + wrong + "' ")
+                                    .contains("from 0 to 23", "3 for 03:00", "or empty")));
+        }
+    }
+
+    private static AgentConfig withUpdateHour(String hour) {
+        return AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k",
+                "DEVICE_UPDATE_HOUR", hour), HOME);
+    }
+
+    @Test
     void readsTheDotEnvFileAndLetsTheEnvironmentWin(@TempDir Path dir) throws IOException {
         Path envFile = Files.write(dir.resolve(".env"), List.of(
                 "# written by setup.sh",

@@ -16,10 +16,12 @@ import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.pkg.Sha256;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
+import mockwebserver3.MockResponseBody;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
 import okio.Buffer;
+import okio.BufferedSink;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -35,6 +37,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -69,6 +73,8 @@ public final class FakeServer implements AutoCloseable {
     private volatile Predicate<StatusReport> statusUnavailable = report -> false;
     private volatile Predicate<StatusReport> statusRefused = report -> false;
     private volatile int breakDownloadAfter = -1;
+    private volatile int holdDownloadAfter = -1;
+    private volatile CountDownLatch downloadHeld;
     private volatile Integer heartbeatSeconds = 300;
     private volatile Integer checkSeconds = 300;
 
@@ -110,6 +116,13 @@ public final class FakeServer implements AutoCloseable {
         check = new UpdateCheck(offer != null, offer, scheduledFor, offer == null ? null : UpdateStatus.PENDING, 300);
     }
 
+    /** The {@code window_ends_at} of the offer in hand from now on (none, as from an older server, by default). */
+    public void windowEndsAt(Instant end) {
+        UpdateCheck current = check;
+        check = new UpdateCheck(current.updateAvailable(), current.update(), current.scheduledFor(), current.status(),
+                current.checkIntervalSeconds(), end);
+    }
+
     /** Whether heartbeat replies carry the update check's answer, as the real server's do (default), or not. */
     public void checkInHeartbeat(boolean included) {
         this.checkInHeartbeat = included;
@@ -144,6 +157,17 @@ public final class FakeServer implements AutoCloseable {
     /** The next download sends this many bytes, then the connection drops. */
     public void breakNextDownloadAfter(int bytes) {
         this.breakDownloadAfter = bytes;
+    }
+
+    /**
+     * The next download sends this many bytes, then waits (ten seconds at most) until the latch returned is counted
+     * down, then sends the rest: a download caught in the middle, to see what the device says meanwhile.
+     */
+    public CountDownLatch holdNextDownloadAfter(int bytes) {
+        CountDownLatch release = new CountDownLatch(1);
+        downloadHeld = release;
+        holdDownloadAfter = bytes;
+        return release;
     }
 
     /** Forgets the device token, as after a server-side reset: the next call gets 401. */
@@ -192,8 +216,10 @@ public final class FakeServer implements AutoCloseable {
             }
             RegisterDevice body = read(request, RegisterDevice.class);
             token = "token-" + registrations.incrementAndGet();
+            // the agent reads only the token; the window and the current update are the server's to fill
             DeviceView device = new DeviceView(UUID.randomUUID(), body.deviceUuid(), body.deviceName(), Instant.now(),
-                    Instant.now(), body.currentVersion(), body.timezone(), DeviceStatus.ONLINE, body.metadata());
+                    Instant.now(), body.currentVersion(), body.timezone(), DeviceStatus.ONLINE, body.metadata(), null,
+                    null);
             return json(201, new DeviceRegistration(device, token));
         }
         if (!token.equals(key)) {
@@ -234,7 +260,8 @@ public final class FakeServer implements AutoCloseable {
             if (current.update() != null && current.update().id().toString().equals(status.group(1))) {
                 boolean settled = report.status() == UpdateStatus.COMPLETED || report.status() == UpdateStatus.FAILED;
                 check = settled ? new UpdateCheck(false, null, null, null, 300)
-                        : new UpdateCheck(true, current.update(), current.scheduledFor(), report.status(), 300);
+                        : new UpdateCheck(true, current.update(), current.scheduledFor(), report.status(), 300,
+                                current.windowEndsAt());
             }
             return json(200, new DeviceUpdateView(UUID.randomUUID(), report.deviceUuid(),
                     UUID.fromString(status.group(1)), null, report.status(), null, null, null,
@@ -248,7 +275,7 @@ public final class FakeServer implements AutoCloseable {
         UpdateCheck current = check;
         Integer seconds = checkSeconds;
         ObjectNode answer = json.valueToTree(new UpdateCheck(current.updateAvailable(), current.update(),
-                current.scheduledFor(), current.status(), seconds == null ? 0 : seconds));
+                current.scheduledFor(), current.status(), seconds == null ? 0 : seconds, current.windowEndsAt()));
         if (seconds == null) {
             answer.remove("check_interval_seconds");
         }
@@ -276,6 +303,12 @@ public final class FakeServer implements AutoCloseable {
         if (from > 0) {
             response.setHeader("Content-Range", "bytes " + from + "-" + (bytes.length - 1) + "/" + bytes.length);
         }
+        int hold = holdDownloadAfter;
+        if (hold >= 0) {
+            holdDownloadAfter = -1;
+            return response.body(new HeldBody(bytes, from, Math.min(hold, bytes.length - from), downloadHeld))
+                    .setHeader("Content-Length", bytes.length - from).build();
+        }
         int cut = breakDownloadAfter;
         if (cut >= 0) {
             breakDownloadAfter = -1;
@@ -285,6 +318,28 @@ public final class FakeServer implements AutoCloseable {
                     .onResponseEnd(new SocketEffect.CloseSocket(true, false, false)).build();
         }
         return response.body(body).build();
+    }
+
+    /** A body that stops after {@code hold} bytes until {@code release}, then sends the rest. */
+    private record HeldBody(byte[] bytes, int from, int hold, CountDownLatch release) implements MockResponseBody {
+
+        @Override
+        public long getContentLength() {
+            return bytes.length - from;
+        }
+
+        @Override
+        public void writeTo(BufferedSink sink) throws IOException {
+            sink.write(bytes, from, hold);
+            sink.flush();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while holding the download", e);
+            }
+            sink.write(bytes, from + hold, bytes.length - from - hold);
+        }
     }
 
     private <T> T read(RecordedRequest request, Class<T> type) {

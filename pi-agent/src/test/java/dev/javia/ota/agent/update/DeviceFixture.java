@@ -107,7 +107,8 @@ final class DeviceFixture implements AutoCloseable {
         Apt apt = new Apt(runner, Duration.ofMinutes(30), 120, 3, clock.sleeper(), false);
         return new UpdateContext(session, StatusOutbox.open(stateDir, client.json()), root,
                 stateDir.resolve("staging"), apt, new PythonEnvironment(runner, Duration.ofMinutes(15)),
-                new Systemctl(runner, Duration.ofSeconds(60)), SERVICE, healthCheck, clock, clock.sleeper(),
+                new Systemctl(runner, Duration.ofSeconds(60)), SERVICE, healthCheck, clock, clock::nanoTime,
+                clock.sleeper(),
                 PackageLimits.defaults(), new InstallPolicy(ZoneOffset.UTC, 2, Duration.ofMinutes(5),
                 Duration.ofHours(1)), () -> idle, clockTrust, () -> {
         });

@@ -20,26 +20,46 @@ class InstallPolicyTests {
 
     @Test
     void urgentWaitsForAnHourWithoutActivity() {
-        assertThat(policy.decide(URGENT, twoAm, twoAm, twoAm, Duration.ofMinutes(59)).due()).isFalse();
-        assertThat(policy.decide(URGENT, twoAm, twoAm, twoAm, Duration.ofMinutes(60)).due()).isTrue();
+        assertThat(policy.decide(URGENT, twoAm, null, twoAm, twoAm, Duration.ofMinutes(59)).due()).isFalse();
+        assertThat(policy.decide(URGENT, twoAm, null, twoAm, twoAm, Duration.ofMinutes(60)).due()).isTrue();
     }
 
     @Test
     void scheduledWaitsForItsTime() {
         Instant before = twoAm.minusSeconds(1);
-        assertThat(policy.decide(SCHEDULED, twoAm, before, before, Duration.ofHours(5)).due()).isFalse();
-        assertThat(policy.decide(SCHEDULED, twoAm, before, twoAm, Duration.ofHours(5)).due()).isTrue();
+        assertThat(policy.decide(SCHEDULED, twoAm, null, before, before, Duration.ofHours(5)).due()).isFalse();
+        assertThat(policy.decide(SCHEDULED, twoAm, null, before, twoAm, Duration.ofHours(5)).due()).isTrue();
     }
 
     @Test
     void scheduledNeverInterruptsAConversation() {
-        InstallPolicy.Decision decision = policy.decide(SCHEDULED, twoAm, twoAm, twoAm.plusSeconds(600),
+        InstallPolicy.Decision decision = policy.decide(SCHEDULED, twoAm, null, twoAm, twoAm.plusSeconds(600),
                 Duration.ofMinutes(4));
 
         assertThat(decision.due()).isFalse();
         assertThat(decision.reason()).contains("idle");
-        assertThat(policy.decide(SCHEDULED, twoAm, twoAm, twoAm.plusSeconds(600), Duration.ofMinutes(5)).due())
+        assertThat(policy.decide(SCHEDULED, twoAm, null, twoAm, twoAm.plusSeconds(600), Duration.ofMinutes(5))
+                .due()).isTrue();
+    }
+
+    @Test
+    void aScheduledUpdateDoesNotStartAtOrAfterTheEndOfItsWindow() {
+        Instant fiveAm = twoAm.plus(Duration.ofHours(3));
+
+        assertThat(policy.decide(SCHEDULED, twoAm, fiveAm, twoAm, fiveAm.minusSeconds(1), Duration.ofHours(5)).due())
                 .isTrue();
+        InstallPolicy.Decision missed = policy.decide(SCHEDULED, twoAm, fiveAm, twoAm, fiveAm, Duration.ofHours(5));
+        assertThat(missed.due()).isFalse();
+        assertThat(missed.reason()).isEqualTo("missed tonight's window, which closed at 2025-06-10T05:00 "
+                + "America/Los_Angeles: waiting for the next night's turn from the server");
+    }
+
+    @Test
+    void anUrgentUpdateIsNotBoundToTheWindow() {
+        Instant fiveAm = twoAm.plus(Duration.ofHours(3));
+
+        assertThat(policy.decide(URGENT, twoAm, fiveAm, twoAm, fiveAm.plus(Duration.ofHours(7)), Duration.ofHours(1))
+                .due()).isTrue();
     }
 
     @Test
@@ -47,7 +67,7 @@ class InstallPolicyTests {
         Instant past = Instant.parse("2020-01-01T00:00:00Z");
         Instant noon = Instant.parse("2025-06-10T19:00:00Z");
 
-        assertThat(policy.decide(SCHEDULED, past, noon, noon, Duration.ofMinutes(5)).due()).isTrue();
+        assertThat(policy.decide(SCHEDULED, past, null, noon, noon, Duration.ofMinutes(5)).due()).isTrue();
     }
 
     @Test
@@ -55,9 +75,9 @@ class InstallPolicyTests {
         Instant offered = Instant.parse("2025-06-10T20:00:00Z"); // 13:00 PDT
         Instant nextTwoAm = Instant.parse("2025-06-11T09:00:00Z");
 
-        assertThat(policy.decide(SCHEDULED, null, offered, nextTwoAm.minusSeconds(1), Duration.ofHours(9)).due())
-                .isFalse();
-        assertThat(policy.decide(SCHEDULED, null, offered, nextTwoAm, Duration.ofHours(9)).due()).isTrue();
+        assertThat(policy.decide(SCHEDULED, null, null, offered, nextTwoAm.minusSeconds(1), Duration.ofHours(9))
+                .due()).isFalse();
+        assertThat(policy.decide(SCHEDULED, null, null, offered, nextTwoAm, Duration.ofHours(9)).due()).isTrue();
     }
 
     @Test

@@ -26,6 +26,14 @@ class StateFileTests {
             "offered_at":"2025-06-01T12:00:00Z","system_packages":[],"previous_version":null,"outcome":null,\
             "failure":null},"transitions":2}""";
 
+    /** update-state.json as the agent wrote it before window_ends_at (format 2): a scheduled update, waiting. */
+    private static final String FORMAT_2 = """
+            {"format_version":2,"state":"waiting","job":{"offer":{"id":"%s","version":"v1.1.0",\
+            "update_type":"scheduled","description":"test update","package_url":"%s","sha256":"%s","size_bytes":%d,\
+            "requires_system_packages":false,"system_packages":[]},"scheduled_for":"2025-06-01T11:59:00Z",\
+            "offered_at":"2025-06-01T12:00:00Z","system_packages":[],"previous_version":null,"outcome":null,\
+            "failure":null},"transitions":1,"stops_in_step":0,"step_progress":0}""";
+
     /** The snapshot as an agent of format 1 reads it. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record FormatOneSnapshot(String state, UpdateJob job, int transitions) {
@@ -55,6 +63,24 @@ class StateFileTests {
     }
 
     @Test
+    void anAgentResumesFromAFileOfFormatTwoWithoutAWindowsEnd(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.SCHEDULED, List.of());
+            Path file = Files.createDirectories(device.stateDir).resolve(StateFile.NAME);
+            Files.writeString(file, FORMAT_2.formatted(offer.id(), offer.packageUrl(), offer.sha256(),
+                    offer.sizeBytes()));
+
+            UpdateMachine machine = device.machine();
+            assertThat(machine.current().name()).isEqualTo("waiting");
+            assertThat(machine.current().job().windowEndsAt()).as("none said: as from an older server").isNull();
+            assertThat(machine.current().job().scheduledFor()).isEqualTo("2025-06-01T11:59:00Z");
+
+            device.runToIdle(machine);
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.1.0");
+        }
+    }
+
+    @Test
     void anAgentOfFormatOneReadsTheNewFormat(@TempDir Path dir) throws IOException {
         try (DeviceFixture device = new DeviceFixture(dir)) {
             device.publish("v1.1.0", UpdateType.URGENT, List.of());
@@ -70,7 +96,7 @@ class StateFileTests {
             }
 
             String json = Files.readString(device.stateDir.resolve(StateFile.NAME));
-            assertThat(json).contains("\"format_version\":2");
+            assertThat(json).contains("\"format_version\":" + StateFile.FORMAT_VERSION);
             FormatOneSnapshot old = device.client.json().readValue(json, FormatOneSnapshot.class);
             assertThat(old.state()).isEqualTo("verifying");
             assertThat(old.job().offer().version()).isEqualTo("v1.1.0");
