@@ -136,7 +136,7 @@ public final class Main {
                 new PythonEnvironment(runner, config.pipTimeout()), new Systemctl(runner, config.commandTimeout()),
                 config.serviceName(), config.healthCheck(), clock, nanoTime, sleeper,
                 PackageLimits.defaults().withMaxPackageBytes(config.maxPackageBytes()),
-                new InstallPolicy(config.timezone(), config.installHour(), config.scheduledIdle(), config.urgentIdle()),
+                new InstallPolicy(config.timezone(), config.fallbackInstallHour(), config.scheduledIdle(), config.urgentIdle()),
                 tracker::idleFor, clockTrust, notifier::watchdog);
         UpdateMachine machine = UpdateMachine.resume(new StateFile(config.stateDir(), client.json()), context,
                 config.maxStateTransitions());

@@ -156,6 +156,15 @@ public record AgentConfig(
         return text;
     }
 
+    /**
+     * The local hour a scheduled update installs at when the server sends no {@code scheduled_for} (a server from
+     * before it): the device's own {@code DEVICE_UPDATE_HOUR} when it has one, else {@code INSTALL_HOUR}, so that
+     * the two settings never disagree about one device's night.
+     */
+    public int fallbackInstallHour() {
+        return deviceUpdateHour.orElse(installHour);
+    }
+
     private static OptionalInt updateHour(String text) {
         try {
             return OptionalInt.of(integer(0, 23).apply(text));

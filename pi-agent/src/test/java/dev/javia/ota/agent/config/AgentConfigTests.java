@@ -102,6 +102,15 @@ class AgentConfigTests {
         }
     }
 
+    @Test
+    void theDevicesOwnHourIsAlsoTheHourUsedWithAServerThatSendsNoTime() {
+        assertThat(withUpdateHour("4").fallbackInstallHour()).isEqualTo(4);
+        assertThat(AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k",
+                "DEVICE_UPDATE_HOUR", "4", "INSTALL_HOUR", "1"), HOME).fallbackInstallHour()).isEqualTo(4);
+        assertThat(AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k",
+                "INSTALL_HOUR", "1"), HOME).fallbackInstallHour()).isEqualTo(1);
+    }
+
     private static AgentConfig withUpdateHour(String hour) {
         return AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k",
                 "DEVICE_UPDATE_HOUR", hour), HOME);
