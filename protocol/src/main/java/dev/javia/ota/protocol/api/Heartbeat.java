@@ -12,9 +12,10 @@ import java.util.Map;
  * time the server received it. While it installs ({@code status} {@code updating}), the agent says its {@code step}
  * (the install step's name, as in its state file: {@code downloading}, {@code verifying}, {@code extracting},
  * {@code system-packages}, {@code dependencies}, {@code switching}, {@code restarting}, {@code health-check},
- * {@code rolling-back}, {@code failed} while it cleans up) and, while downloading, {@code progress_percent}. {@code settings} is the device's own word
- * on how it wants to be updated; an agent sends it until a heartbeat carrying it is answered, once per start, and
- * an agent that has none of these fields (every one before them) changes nothing by leaving them out.
+ * {@code rolling-back}, and {@code failed} while it cleans up) and, while downloading, {@code progress_percent}.
+ * {@code settings} is the device's own word on how it wants to be updated; an agent sends it until a heartbeat
+ * carrying it is answered, once per start, and an agent that has none of these fields (every one before them)
+ * changes nothing by leaving them out.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Heartbeat(
