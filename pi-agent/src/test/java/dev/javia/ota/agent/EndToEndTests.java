@@ -5,15 +5,23 @@ import dev.javia.ota.agent.system.RecordingCommandRunner;
 import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.testing.MutableClock;
 import dev.javia.ota.packager.CreateUpdate;
+import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +41,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class EndToEndTests {
 
+    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static TestServer server;
 
     @BeforeAll
@@ -115,7 +124,90 @@ class EndToEndTests {
         assertThat(Files.readSymbolicLink(pi.resolve("opt/javia/current")).toString()).isEqualTo("releases/v2.0.0");
     }
 
+    /**
+     * The record an operator reads while the device installs: the agent's heartbeats during apt-get reach the real
+     * server and its GET /api/v1/devices/{uuid} shows the step; the device's own DEVICE_UPDATE_HOUR is the window
+     * in force once the agent's first heartbeat is answered.
+     */
+    @Test
+    void theDevicesRecordShowsItsStepWhileItInstallsAndItsOwnWindow(@TempDir Path pi) throws Exception {
+        MutableClock clock = new MutableClock(Instant.now());
+        RecordingCommandRunner runner = new RecordingCommandRunner();
+        preinstall(pi, "v1.0.0");
+        List<JsonNode> seenDuringApt = new ArrayList<>();
+
+        try (Agent agent = agent(pi, runner, clock, Map.of("DEVICE_UPDATE_HOUR", "4"), Duration.ofMillis(20))) {
+            agent.tick();
+            String uuid = agent.session().deviceUuid();
+            assertThat(record(uuid).get("update_window").toString())
+                    .isEqualTo("{\"start_hour\":4,\"length_minutes\":180,\"source\":\"device\"}");
+            // versions are the fleet's: each test of this server publishes its own
+            publish(pi, uuid, "v1.5.0", "libopus0");
+            runner.beforeEach(command -> {
+                if (command.argv().contains("apt-get") && command.argv().contains("install")) {
+                    // a heartbeat interval passes during apt-get: the step's heartbeat thread sends one
+                    clock.advance(Duration.ofMinutes(5));
+                    seenDuringApt.add(awaitStep(uuid, "system-packages"));
+                }
+            });
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+
+            assertThat(agent.machine().idle()).isTrue();
+            assertThat(seenDuringApt).singleElement().satisfies(seen -> {
+                assertThat(seen.get("status").asText()).isEqualTo("updating");
+                assertThat(seen.get("current_update").get("version").asText()).isEqualTo("v1.5.0");
+                assertThat(seen.get("current_update").get("status").asText()).isEqualTo("installing");
+            });
+            JsonNode after = record(uuid);
+            assertThat(after.get("current_update").get("status").asText()).isEqualTo("completed");
+            assertThat(after.get("current_update").get("step").isNull()).isTrue();
+        }
+    }
+
+    /** The device's record once it names {@code step}, or a failure after five seconds of real time. */
+    private static JsonNode awaitStep(String uuid, String step) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        JsonNode seen = null;
+        while (System.nanoTime() - deadline < 0) {
+            seen = record(uuid);
+            JsonNode current = seen.get("current_update");
+            if (current != null && !current.isNull() && step.equals(current.get("step").asText(null))) {
+                return seen;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new AssertionError("the device's record never showed step " + step + "; last seen: " + seen);
+    }
+
+    /** GET /api/v1/devices/{uuid} with the admin key, as an operator reads it. */
+    private static JsonNode record(String uuid) {
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create(server.baseUrl() + ApiPaths.device(uuid)))
+                    .header(ApiPaths.API_KEY_HEADER, server.adminKey()).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static Agent agent(Path pi, RecordingCommandRunner runner, MutableClock clock) {
+        return agent(pi, runner, clock, Map.of(), null);
+    }
+
+    private static Agent agent(Path pi, RecordingCommandRunner runner, MutableClock clock, Map<String, String> more,
+            Duration pulse) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SERVER_URL", server.baseUrl());
         env.put("API_KEY", server.enrollmentKey());
@@ -127,11 +219,12 @@ class EndToEndTests {
         env.put("ALSA_STREAMS", "none");
         env.put("URGENT_IDLE_MINUTES", "0");
         env.put("HEALTH_CHECK_SECONDS", "4");
+        env.putAll(more);
         AgentConfig config = AgentConfig.from(env, pi.resolve("home/pi"));
         return Main.assemble(config, runner, new SystemdNotifier(runner, Map.of("NOTIFY_SOCKET", "/run/test")),
                 clock, clock::nanoTime, clock.sleeper(), () -> {
                     throw new IllegalStateException("no GPIO here");
-                });
+                }, pulse == null ? config.tick() : pulse);
     }
 
     /** What setup.sh leaves: one release, current pointing at it, VERSION. */
