@@ -360,7 +360,8 @@ while [[ $SECONDS -lt $deadline ]]; do
       | while IFS= read -r line; do printf '    %-6s agent:  %s\n' "$(elapsed)" "$line"; done || true
     agent_lines="$total"
   fi
-  updates="$(api /api/v1/updates/ 2>/dev/null || true)"
+  # a page of this update alone: the sed below reads the last status_counts of the answer
+  updates="$(api "/api/v1/updates/?version=v1.1.0" 2>/dev/null || true)"
   device_json="$(api "/api/v1/devices/$device_uuid" 2>/dev/null || true)"
   counts="$(sed -n 's/.*"status_counts":{\([^}]*\)}.*/\1/p' <<< "$updates")"
   status=""

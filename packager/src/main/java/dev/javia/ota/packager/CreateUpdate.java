@@ -204,7 +204,7 @@ public final class CreateUpdate implements Callable<Integer> {
         if (output == null || bump != null) {
             updateServer = new UpdateServer(ServerSettings.resolve(server, config, environment, err), environment,
                     err, retries);
-            version = chooseVersion(request.version(), updateServer.listUpdates(), err);
+            version = chooseVersion(request.version(), updateServer.newestUpdates(), err);
         }
         if (!files.skipped().isEmpty()) {
             err.println("left out (never packaged): " + String.join(", ", files.skipped()));

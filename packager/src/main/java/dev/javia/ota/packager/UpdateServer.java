@@ -2,6 +2,7 @@ package dev.javia.ota.packager;
 
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateCreated;
+import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateView;
 import dev.javia.ota.protocol.pkg.PackageLayout;
 import dev.javia.ota.protocol.pkg.Version;
@@ -15,12 +16,14 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,9 +33,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The two calls the packager makes: list the published updates, and publish one. Every refusal becomes a
- * {@link PackagerException} carrying the server's own problem {@code detail}; a broken upload, and a 502/503/504 from
- * a proxy in front of the server, are retried with a growing pause.
+ * The calls the packager makes: the newest published update, the server's size limit, and publishing one. Every
+ * refusal becomes a {@link PackagerException} carrying the server's own problem {@code detail}; a broken upload, and
+ * a 502/503/504 from a proxy in front of the server, are retried with a growing pause.
  */
 final class UpdateServer {
 
@@ -86,8 +89,18 @@ final class UpdateServer {
         }
     }
 
-    List<UpdateView> listUpdates() {
-        HttpRequest request = request(ApiPaths.UPDATES).timeout(LIST_TIMEOUT).GET().build();
+    /**
+     * The newest published update (none on an empty server): the first of the list's first page, which is the newest
+     * version. A server older than the paged list ignores the query and answers every update as an array; the
+     * caller takes the newest of them all the same.
+     */
+    List<UpdateView> newestUpdates() {
+        return updates("?size=1");
+    }
+
+    /** {@code GET /api/v1/updates/} with this query: the page's updates, or every update from an older server. */
+    private List<UpdateView> updates(String query) {
+        HttpRequest request = request(ApiPaths.UPDATES + query).timeout(LIST_TIMEOUT).GET().build();
         HttpResponse<String> response;
         try {
             response = client.send(request, HttpResponse.BodyHandlers.ofString());
@@ -100,12 +113,19 @@ final class UpdateServer {
             throw refusal(response);
         }
         try {
-            return Arrays.asList(JSON.readValue(response.body(), UpdateView[].class));
+            JsonNode answer = JSON.readTree(response.body());
+            if (answer.isArray()) {
+                return Arrays.asList(JSON.treeToValue(answer, UpdateView[].class));
+            }
+            if (answer.path("updates").isArray()) {
+                return JSON.treeToValue(answer, UpdatePage.class).updates();
+            }
         } catch (JacksonException e) {
-            throw new PackagerException(PackagerException.UNAVAILABLE, "the server at " + baseUrl() + " answered "
-                    + ApiPaths.UPDATES + " with something that is not a list of updates: check --server points at "
-                    + "the Javia OTA server");
+            // not the server's list: said below
         }
+        throw new PackagerException(PackagerException.UNAVAILABLE, "the server at " + baseUrl() + " answered "
+                + ApiPaths.UPDATES + " with something that is not a list of updates: check --server points at "
+                + "the Javia OTA server");
     }
 
     UpdateCreated publish(Path zip, Publication publication, UploadProgress progress) {
@@ -156,7 +176,8 @@ final class UpdateServer {
     }
 
     private Optional<UpdateCreated> alreadyPublished(Publication publication) {
-        return listUpdates().stream()
+        // only this version; an older server answers them all, and the filter below picks it out
+        return updates("?version=" + URLEncoder.encode(publication.version(), StandardCharsets.UTF_8)).stream()
                 .filter(view -> publication.version().equals(view.version())
                         && publication.sha256().equals(view.sha256()))
                 .findFirst()

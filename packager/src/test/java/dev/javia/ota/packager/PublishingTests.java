@@ -1,7 +1,9 @@
 package dev.javia.ota.packager;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateCheck;
+import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateView;
 import dev.javia.ota.protocol.pkg.PackageExtractor;
 import dev.javia.ota.protocol.pkg.PackageLimits;
@@ -15,15 +17,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import java.util.zip.ZipFile;
 
@@ -193,6 +198,37 @@ class PublishingTests {
                 .containsExactlyInAnyOrder("v0.0.1", "v1.2.3", "v1.3.0", "v1.3.1", "v2.0.0");
     }
 
+    /** A server from before the paged list answers GET /api/v1/updates/ with an array of every update. */
+    @Test
+    void bumpReadsTheNewestVersionFromAServerOlderThanThePagedList() throws IOException {
+        assertThat(run("v1.4.0", "Four", "scheduled").exitCode()).isZero();
+        assertThat(run("v1.10.2", "Ten", "scheduled").exitCode()).isZero();
+        byte[] array = api.get(ApiPaths.UPDATES, server.adminKey()).json().get("updates").toString()
+                .getBytes(StandardCharsets.UTF_8);
+        List<String> asked = new CopyOnWriteArrayList<>();
+        HttpServer older = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        older.createContext("/", exchange -> {
+            asked.add(exchange.getRequestURI().toString());
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, array.length);
+            exchange.getResponseBody().write(array);
+            exchange.close();
+        });
+        older.start();
+        try {
+            CommandRun.Result result = CommandRun.run(CommandRun.environment(dir,
+                            settings("http://127.0.0.1:" + older.getAddress().getPort())),
+                    "--bump", "patch", "--output", "dist/", "Fix", "scheduled");
+
+            assertThat(result.exitCode()).as(result.toString()).isZero();
+            assertThat(result.err()).contains("newest on the server: v1.10.2; patch bump gives v1.10.3");
+            assertThat(result.out()).contains("built v1.10.3 (not published)");
+            assertThat(asked).containsExactly(ApiPaths.UPDATES + "?size=1");
+        } finally {
+            older.stop(0);
+        }
+    }
+
     @Test
     void targetDevicesLimitsWhoIsScheduled() {
         String kitchen = UUID.randomUUID().toString();
@@ -328,7 +364,7 @@ class PublishingTests {
     }
 
     private static List<UpdateView> updates() {
-        return Arrays.asList(api.get(ApiPaths.UPDATES, server.adminKey()).as(UpdateView[].class));
+        return api.get(ApiPaths.UPDATES, server.adminKey()).as(UpdatePage.class).updates();
     }
 
     private static UpdateView onlyUpdate() {

@@ -197,8 +197,14 @@ class OpenApiContractTests extends ApiTestSupport {
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, null));
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, ADMIN, "Accept", "text/html"));
         check("POST", ApiPaths.CREATE_UPDATE, publish("v1.1.0", "scheduled", "libopus0", null));
-        String updateId = check("GET", ApiPaths.UPDATES, api.get(ApiPaths.UPDATES, ADMIN)).json().get(0).get("id")
-                .asString();
+        String updateId = check("GET", ApiPaths.UPDATES, api.get(ApiPaths.UPDATES, ADMIN)).json().get("updates").get(0)
+                .get("id").asString();
+        String updates = ApiPaths.UPDATES + "?version=v1.1.0&update_type=scheduled&status=pending&page=0&size=9";
+        check("GET", updates, api.get(updates, ADMIN));
+        check("GET", ApiPaths.UPDATES, api.get("/api/v1/updates?status=failed", ADMIN));
+        check("GET", ApiPaths.UPDATES, api.get(ApiPaths.UPDATES + "?size=0", ADMIN));
+        check("GET", ApiPaths.UPDATES, api.get(ApiPaths.UPDATES + "?update_type=whenever", ADMIN));
+        check("GET", ApiPaths.UPDATES, api.get(ApiPaths.UPDATES + "?status=asleep", ADMIN));
         check("POST", ApiPaths.CREATE_UPDATE, publish("v1.1.0", "scheduled", "libopus0", null));
         String create = ApiPaths.CREATE_UPDATE;
         check("POST", create, api.multipart(create, ADMIN, Map.of("version", "v1.2.0")));

@@ -51,7 +51,7 @@ class PublishTests extends ApiTestSupport {
         String id = published("v1.1.0", "urgent");
         api.post(ApiPaths.updateStatus(id), a.token(), Map.of("status", "downloading"));
 
-        var updates = api.get(ApiPaths.UPDATES, ADMIN).json();
+        var updates = api.get(ApiPaths.UPDATES, ADMIN).json().get("updates");
         assertThat(updates.size()).isEqualTo(1);
         var counts = updates.get(0).get("status_counts");
         assertThat(counts.get("pending").asInt()).isEqualTo(1);
@@ -64,7 +64,7 @@ class PublishTests extends ApiTestSupport {
     void listsNewestVersionFirst() {
         published("v1.2.0", "scheduled");
         published("v1.10.0", "scheduled");
-        var updates = api.get(ApiPaths.UPDATES, ADMIN).json();
+        var updates = api.get(ApiPaths.UPDATES, ADMIN).json().get("updates");
         assertThat(updates.get(0).get("version").asText()).isEqualTo("v1.10.0");
         assertThat(updates.get(1).get("version").asText()).isEqualTo("v1.2.0");
     }

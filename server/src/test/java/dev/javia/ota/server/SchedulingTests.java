@@ -112,7 +112,7 @@ class SchedulingTests extends ApiTestSupport {
         assertThat(checkedVersion(idle)).isEqualTo("v1.2.0");
         assertProblem(api.post(ApiPaths.updateStatus(first), idle.token(), Map.of("status", "downloading")), 409,
                 "superseded");
-        var counts = api.get(ApiPaths.UPDATES, ADMIN).json().get(1).get("status_counts");
+        var counts = api.get(ApiPaths.UPDATES, ADMIN).json().get("updates").get(1).get("status_counts");
         assertThat(counts.get("superseded").asInt()).isEqualTo(1);
     }
 

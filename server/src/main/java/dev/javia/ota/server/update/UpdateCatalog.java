@@ -3,10 +3,15 @@ package dev.javia.ota.server.update;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.FailureGroup;
 import dev.javia.ota.protocol.api.UpdateDevicesPage;
+import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.UpdateView;
 import dev.javia.ota.server.device.DeviceRegistry;
 import dev.javia.ota.server.web.ApiException;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Sort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -23,12 +28,17 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * What the operator reads about updates: the list, newest first, and one update, each with how many devices stand in
- * each status; which devices of an update are in a status and why its failures failed; one device's history.
+ * What the operator reads about updates: the list, newest first and a page at a time, and one update, each with how
+ * many devices stand in each status; which devices of an update are in a status and why its failures failed; one
+ * device's history.
  */
 @Service
 @Transactional(readOnly = true)
 class UpdateCatalog {
+
+    /** Newest version first; versions are unique, created_at only settles what a hand-made row could tie. */
+    private static final Sort NEWEST_FIRST = Sort.by(Sort.Direction.DESC, "versionMajor", "versionMinor",
+            "versionPatch", "createdAt");
 
     private final UpdateRepository updates;
     private final JdbcClient jdbc;
@@ -53,13 +63,8 @@ class UpdateCatalog {
     }
 
     UpdateView one(UUID id) {
-        Map<UpdateStatus, Long> counts = emptyCounts();
-        jdbc.sql("select status, count(*) as devices from device_updates where update_id = ? group by status")
-                .param(id)
-                .query(rs -> {
-                    counts.put(UpdateStatus.parse(rs.getString("status")), rs.getLong("devices"));
-                });
-        return find(id).view(counts);
+        Update update = find(id);
+        return update.view(counts(List.of(update)).get(id));
     }
 
     /** The update's devices in {@code status} (all when null), a page at a time, with its failures grouped. */
@@ -126,16 +131,35 @@ class UpdateCatalog {
         return all;
     }
 
-    List<UpdateView> list() {
+    /**
+     * One page of the updates that pass the filters (each applies when not null), the newest version first. The
+     * counts are those of the page's updates alone: the list never reads the rest of the fleet's history.
+     */
+    UpdatePage list(String version, UpdateType type, UpdateStatus status, int page, int size) {
+        Page<Update> found = updates.search(version, type, status, PageRequest.of(page, size, NEWEST_FIRST));
+        Map<UUID, Map<UpdateStatus, Long>> counts = counts(found.getContent());
+        List<UpdateView> views = found.getContent().stream().map(update -> update.view(counts.get(update.id())))
+                .toList();
+        return new UpdatePage(views, page, size, found.getTotalElements(), found.getTotalPages());
+    }
+
+    /** How many devices stand in each status, per update, every status present (0 when none): one grouped query. */
+    private Map<UUID, Map<UpdateStatus, Long>> counts(List<Update> of) {
         Map<UUID, Map<UpdateStatus, Long>> counts = new HashMap<>();
-        jdbc.sql("select update_id, status, count(*) as devices from device_updates group by update_id, status")
+        of.forEach(update -> counts.put(update.id(), emptyCounts()));
+        if (of.isEmpty()) {
+            return counts;
+        }
+        jdbc.sql("""
+                        select update_id, status, count(*) as devices from device_updates
+                        where update_id = any(?::uuid[]) group by update_id, status
+                        """)
+                .param(counts.keySet().toArray(UUID[]::new))
                 .query(rs -> {
-                    counts.computeIfAbsent(rs.getObject("update_id", UUID.class), id -> emptyCounts())
+                    counts.get(rs.getObject("update_id", UUID.class))
                             .put(UpdateStatus.parse(rs.getString("status")), rs.getLong("devices"));
                 });
-        return updates.findAllByOrderByVersionMajorDescVersionMinorDescVersionPatchDesc().stream()
-                .map(update -> update.view(counts.getOrDefault(update.id(), emptyCounts())))
-                .toList();
+        return counts;
     }
 
     private static Map<UpdateStatus, Long> emptyCounts() {

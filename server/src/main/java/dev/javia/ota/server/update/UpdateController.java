@@ -3,7 +3,9 @@ package dev.javia.ota.server.update;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.UpdateCreated;
 import dev.javia.ota.protocol.api.UpdateDevicesPage;
+import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.UpdateView;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.OpenApiDocument;
@@ -96,11 +98,30 @@ class UpdateController {
     }
 
     @GetMapping(path = {"/api/v1/updates", "/api/v1/updates/"}, produces = JSON)
-    @Operation(operationId = "listUpdates", summary = "Every published update, with its devices' statuses",
-            description = "Admin keys only.")
-    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The updates, newest first")
-    List<UpdateView> list() {
-        return catalog.list();
+    @Operation(operationId = "listUpdates",
+            summary = "The published updates, newest version first, a page at a time, with their devices' statuses",
+            description = """
+                    Admin keys only. Paged and filtered like the device list: every filter given must hold, a blank \
+                    one is no filter. `status_counts` says how many of each update's devices stand in each status.""")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "One page of updates")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    UpdatePage list(
+            @RequestParam(required = false) @Parameter(description = "only this version, e.g. v1.2.3") String version,
+            @RequestParam(name = "update_type", required = false) @Parameter(description = "only updates of this type",
+                    schema = @Schema(allowableValues = {"scheduled", "urgent"})) String updateType,
+            @RequestParam(required = false) @Parameter(
+                    description = "only updates with at least one device in this status, e.g. failed",
+                    schema = @Schema(allowableValues = {"pending", "downloading", "installing", "completed",
+                            "failed", "superseded"})) String status,
+            @RequestParam(defaultValue = "0") @Parameter(description = "the page, from 0",
+                    schema = @Schema(type = "integer", format = "int32", minimum = "0", defaultValue = "0")) int page,
+            @RequestParam(defaultValue = "100") @Parameter(description = "updates per page",
+                    schema = @Schema(type = "integer", format = "int32", minimum = "1",
+                            maximum = "" + Paging.MAX_PAGE_SIZE, defaultValue = "100")) int size) {
+        Paging.check(page, size);
+        return catalog.list(version == null || version.isBlank() ? null : version,
+                updateType == null || updateType.isBlank() ? null : parseType(updateType),
+                status == null || status.isBlank() ? null : parseStatus(status), page, size);
     }
 
     @GetMapping(path = "/api/v1/updates/{id}", produces = JSON)
@@ -160,6 +181,14 @@ class UpdateController {
     DeviceUpdateView installNow(@PathVariable @Parameter(description = "the update's id") UUID id,
             @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
         return progress.installNow(id, deviceUuid);
+    }
+
+    private static UpdateType parseType(String type) {
+        try {
+            return UpdateType.parse(type);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
     }
 
     private static UpdateStatus parseStatus(String status) {
