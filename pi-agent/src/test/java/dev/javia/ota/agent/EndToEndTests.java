@@ -9,6 +9,7 @@ import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -47,6 +48,12 @@ class EndToEndTests {
     @BeforeAll
     static void startServer() {
         server = TestServer.start();
+    }
+
+    /** Published versions are the fleet's and only go up: each test starts from a server with none. */
+    @BeforeEach
+    void noUpdatesPublished() {
+        server.jdbcTemplate().execute("truncate device_updates, updates");
     }
 
     @AfterAll
@@ -141,7 +148,6 @@ class EndToEndTests {
             String uuid = agent.session().deviceUuid();
             assertThat(record(uuid).get("update_window").toString())
                     .isEqualTo("{\"start_hour\":4,\"length_minutes\":180,\"source\":\"device\"}");
-            // versions are the fleet's: each test of this server publishes its own
             publish(pi, uuid, "v1.5.0", "libopus0");
             runner.beforeEach(command -> {
                 if (command.argv().contains("apt-get") && command.argv().contains("install")) {

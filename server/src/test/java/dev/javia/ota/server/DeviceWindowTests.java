@@ -193,7 +193,9 @@ class DeviceWindowTests extends ApiTestSupport {
                 400, "update_window.source is not a setting");
         assertProblem(api.patch(path, ADMIN, Map.of("update_window", "03:00")), 400, "update_window");
         assertProblem(api.patch(path, ADMIN, Map.of("update_window", Map.of("start_hour", "three"))), 400,
-                "update_window");
+                "whole number");
+        assertProblem(api.patch(path, ADMIN, Map.of("update_window", Map.of("start_hour", 3.5))), 400,
+                "whole number");
         assertProblem(api.patch(path, ADMIN, Map.of("timezone", "UTC")), 400, "'timezone' cannot be changed");
         assertProblem(api.raw("PATCH", path, ADMIN, "application/json", "[1]"), 400, "JSON object");
         assertProblem(api.patch(path, ADMIN, Map.of("device_name", "x".repeat(101))), 400, "longer than");

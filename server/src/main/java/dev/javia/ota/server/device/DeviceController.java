@@ -98,6 +98,11 @@ class DeviceController {
                     throw ApiException.badRequest("update_window." + field + " is not a setting of the window: send"
                             + " start_hour and, if not the fleet's, length_minutes");
                 }
+                JsonNode value = window.get(field);
+                if (!value.isNull() && !value.isIntegralNumber()) {
+                    throw ApiException.badRequest("update_window." + field + " must be a whole number, not "
+                            + value + (field.equals("start_hour") ? ", e.g. 3 for 03:00" : ", e.g. 120"));
+                }
             }
         }
         try {
