@@ -6,6 +6,7 @@ import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceView;
 import dev.javia.ota.server.web.ApiException;
+import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
 import io.swagger.v3.oas.annotations.Operation;
@@ -140,18 +141,9 @@ class DeviceController {
                     schema = @Schema(type = "integer", format = "int32", minimum = "1", maximum = "" + MAX_PAGE_SIZE,
                             defaultValue = "100")) int size) {
         Paging.check(page, size);
-        DeviceStatus wanted = status == null || status.isBlank() ? null : parseStatus(status);
-        Page<Device> found = devices.search(wanted, version == null || version.isBlank() ? null : version,
+        Page<Device> found = devices.search(Filters.parsed(status, DeviceStatus::parse), Filters.text(version),
                 PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "registeredAt").and(Sort.by("deviceUuid"))));
         return new DevicePage(views.of(found.getContent()), page, size, found.getTotalElements(),
                 found.getTotalPages());
-    }
-
-    private static DeviceStatus parseStatus(String status) {
-        try {
-            return DeviceStatus.parse(status);
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(e.getMessage());
-        }
     }
 }

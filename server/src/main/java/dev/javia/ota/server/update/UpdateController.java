@@ -7,7 +7,7 @@ import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.UpdateView;
-import dev.javia.ota.server.web.ApiException;
+import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
 import io.swagger.v3.oas.annotations.Operation;
@@ -119,9 +119,8 @@ class UpdateController {
                     schema = @Schema(type = "integer", format = "int32", minimum = "1",
                             maximum = "" + Paging.MAX_PAGE_SIZE, defaultValue = "100")) int size) {
         Paging.check(page, size);
-        return catalog.list(version == null || version.isBlank() ? null : version,
-                updateType == null || updateType.isBlank() ? null : parseType(updateType),
-                status == null || status.isBlank() ? null : parseStatus(status), page, size);
+        return catalog.list(Filters.text(version), Filters.parsed(updateType, UpdateType::parse),
+                Filters.parsed(status, UpdateStatus::parse), page, size);
     }
 
     @GetMapping(path = "/api/v1/updates/{id}", produces = JSON)
@@ -154,7 +153,7 @@ class UpdateController {
                     schema = @Schema(type = "integer", format = "int32", minimum = "1",
                             maximum = "" + Paging.MAX_PAGE_SIZE, defaultValue = "100")) int size) {
         Paging.check(page, size);
-        return catalog.devices(id, status == null || status.isBlank() ? null : parseStatus(status), page, size);
+        return catalog.devices(id, Filters.parsed(status, UpdateStatus::parse), page, size);
     }
 
     @GetMapping(path = "/api/v1/devices/{deviceUuid}/updates", produces = JSON)
@@ -181,21 +180,5 @@ class UpdateController {
     DeviceUpdateView installNow(@PathVariable @Parameter(description = "the update's id") UUID id,
             @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
         return progress.installNow(id, deviceUuid);
-    }
-
-    private static UpdateType parseType(String type) {
-        try {
-            return UpdateType.parse(type);
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(e.getMessage());
-        }
-    }
-
-    private static UpdateStatus parseStatus(String status) {
-        try {
-            return UpdateStatus.parse(status);
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(e.getMessage());
-        }
     }
 }
