@@ -330,7 +330,8 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 $registered || { tail -n 30 "$demo/agent.log" | indent >&2; die "the device did not register within 60 s (agent log above)"; }
-field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }
+# the first "name":"value" of a JSON answer: the record's own field, not its current_update's of the same name
+field() { { grep -o "\"$1\":\"[^\"]*\"" || true; } | head -n 1 | sed 's/^"[^"]*":"\(.*\)"$/\1/'; }
 info "registered: $(field device_name <<< "$device_json"), version $(field current_version <<< "$device_json"), $(field status <<< "$device_json")"
 
 # ------------------------------------------------------------------------------------------ 5. publish
