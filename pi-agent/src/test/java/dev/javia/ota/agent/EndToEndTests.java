@@ -34,6 +34,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The whole system in one JVM: the real server (real PostgreSQL, real HTTP), updates published by the real packager
@@ -173,22 +174,12 @@ class EndToEndTests {
 
     /** The device's record once it names {@code step}, or a failure after five seconds of real time. */
     private static JsonNode awaitStep(String uuid, String step) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        JsonNode seen = null;
-        while (System.nanoTime() - deadline < 0) {
-            seen = record(uuid);
-            JsonNode current = seen.get("current_update");
-            if (current != null && !current.isNull() && step.equals(current.get("step").asText(null))) {
-                return seen;
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        throw new AssertionError("the device's record never showed step " + step + "; last seen: " + seen);
+        return await("the device's record showing step " + step).atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> record(uuid), seen -> {
+                    JsonNode current = seen.get("current_update");
+                    return current != null && !current.isNull() && step.equals(current.get("step").asText(null));
+                });
     }
 
     /** GET /api/v1/devices/{uuid} with the admin key, as an operator reads it. */

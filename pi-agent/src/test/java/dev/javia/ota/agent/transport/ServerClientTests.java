@@ -1,7 +1,9 @@
 package dev.javia.ota.agent.transport;
 
+import dev.javia.ota.protocol.api.ApiExamples;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.StatusReport;
+import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -57,6 +59,28 @@ class ServerClientTests {
         assertThat(request.getHeaders().names()).containsExactlyInAnyOrder("X-API-Key", "Content-Type",
                 "Content-Length", "Host", "User-Agent");
         assertThat(request.getHeaders().get("User-Agent")).isEqualTo("javia-agent");
+    }
+
+    /**
+     * The check as a server from before window_ends_at answers it, and as today's does: today's agent reads both
+     * (the field is absent, then null, or a time).
+     */
+    @Test
+    void readsTheCheckOfAnOlderServerAndOfTodays() throws Exception {
+        server.enqueue(json(200, Files.readString(ApiExamples.file("older/check.response.json"))));
+        server.enqueue(json(200, Files.readString(ApiExamples.file("check.response.json"))));
+        server.enqueue(json(200, Files.readString(ApiExamples.file("check-nothing-due.response.json"))));
+
+        UpdateCheck older = client.check("0190f7a4-5b6c-7d8e-9f00-112233445566", "tok");
+        UpdateCheck today = client.check("0190f7a4-5b6c-7d8e-9f00-112233445566", "tok");
+        UpdateCheck nothing = client.check("0190f7a4-5b6c-7d8e-9f00-112233445566", "tok");
+
+        assertThat(older.updateAvailable()).isTrue();
+        assertThat(older.scheduledFor()).isEqualTo(Instant.parse("2026-06-16T09:00:00Z"));
+        assertThat(older.windowEndsAt()).isNull();
+        assertThat(today.windowEndsAt()).isEqualTo(Instant.parse("2026-06-16T12:00:00Z"));
+        assertThat(nothing.updateAvailable()).isFalse();
+        assertThat(nothing.windowEndsAt()).isNull();
     }
 
     @Test
