@@ -100,16 +100,12 @@ public class DeviceRegistry {
             UpdateWindow after = windows.inForce(device);
             log.info("device window set device_uuid={} start_hour={} length_minutes={} source={}",
                     device.deviceUuid(), after.startHour(), after.lengthMinutes(), after.source());
-            if (!sameHours(before, after)) {
+            if (DeviceWindowChanged.moves(before, after)) {
                 events.publishEvent(new DeviceWindowChanged(device.id(), device.deviceUuid(), device.timezone(),
                         before, after));
             }
         }
         return device;
-    }
-
-    private static boolean sameHours(UpdateWindow a, UpdateWindow b) {
-        return a.startHour() == b.startHour() && a.lengthMinutes() == b.lengthMinutes();
     }
 
     public Device changeStatus(String deviceUuid, DeviceStatusChange change) {

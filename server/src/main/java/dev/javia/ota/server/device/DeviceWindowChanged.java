@@ -11,4 +11,9 @@ import java.util.UUID;
  */
 public record DeviceWindowChanged(UUID deviceId, String deviceUuid, String timezone, UpdateWindow before,
         UpdateWindow after) {
+
+    /** Whether the window in force moved: its hours, not where it comes from (a device's hour equal to the fleet's). */
+    static boolean moves(UpdateWindow before, UpdateWindow after) {
+        return before.startHour() != after.startHour() || before.lengthMinutes() != after.lengthMinutes();
+    }
 }

@@ -261,7 +261,7 @@ public class Heartbeats {
         }
 
         boolean changedWindow() {
-            return !windowBefore.equals(window);
+            return DeviceWindowChanged.moves(windowBefore, window);
         }
 
         DeviceWindowChanged windowChange() {
