@@ -182,7 +182,7 @@ final class UpdateServer {
                         && publication.sha256().equals(view.sha256()))
                 .findFirst()
                 .map(view -> new UpdateCreated(view, view.statusCounts() == null ? 0
-                        : (int) view.statusCounts().values().stream().mapToLong(Long::longValue).sum()));
+                        : (int) view.statusCounts().values().stream().mapToLong(Long::longValue).sum(), view.rollout()));
     }
 
     private MultipartForm form(Path zip, Publication publication) {

@@ -53,4 +53,15 @@ public final class ApiPaths {
     public static String updateStatus(Object updateId) {
         return BASE + "/updates/" + updateId + "/status";
     }
+
+    public static final String ROLLOUTS = BASE + "/rollouts";
+
+    public static String rollout(Object rolloutId) {
+        return ROLLOUTS + "/" + rolloutId;
+    }
+
+    /** An operator's action on a rollout: approve, start, pause, resume, advance, cancel, retry-failed, rollback. */
+    public static String rolloutAction(Object rolloutId, String action) {
+        return rollout(rolloutId) + "/" + action;
+    }
 }

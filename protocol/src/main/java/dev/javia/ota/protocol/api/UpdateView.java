@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** An update as the operator sees it, with how many devices are in each status. */
+/**
+ * An update as the operator sees it, with how many devices are in each status and its latest rollout (null for an
+ * update published before rollouts existed).
+ */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateView(
         UUID id,
@@ -21,5 +24,6 @@ public record UpdateView(
         long sizeBytes,
         boolean requiresSystemPackages,
         List<String> systemPackages,
-        Map<UpdateStatus, Long> statusCounts) {
+        Map<UpdateStatus, Long> statusCounts,
+        @Nullable RolloutView rollout) {
 }

@@ -4,6 +4,7 @@ import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.api.UpdateView;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.persistence.StringListJsonConverter;
@@ -76,9 +77,9 @@ public class Update {
                 requiresSystemPackages, systemPackages);
     }
 
-    UpdateView view(Map<UpdateStatus, Long> statusCounts) {
+    UpdateView view(Map<UpdateStatus, Long> statusCounts, RolloutView rollout) {
         return new UpdateView(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes,
-                requiresSystemPackages, systemPackages, statusCounts);
+                requiresSystemPackages, systemPackages, statusCounts, rollout);
     }
 
     public UUID id() {

@@ -64,7 +64,7 @@ class UpdateCatalog {
 
     UpdateView one(UUID id) {
         Update update = find(id);
-        return update.view(counts(List.of(update)).get(id));
+        return update.view(counts(List.of(update)).get(id), null);
     }
 
     /** The update's devices in {@code status} (all when null), a page at a time, with its failures grouped. */
@@ -138,7 +138,7 @@ class UpdateCatalog {
     UpdatePage list(String version, UpdateType type, UpdateStatus status, int page, int size) {
         Page<Update> found = updates.search(version, type, status, PageRequest.of(page, size, NEWEST_FIRST));
         Map<UUID, Map<UpdateStatus, Long>> counts = counts(found.getContent());
-        List<UpdateView> views = found.getContent().stream().map(update -> update.view(counts.get(update.id())))
+        List<UpdateView> views = found.getContent().stream().map(update -> update.view(counts.get(update.id()), null))
                 .toList();
         return new UpdatePage(views, page, size, found.getTotalElements(), found.getTotalPages());
     }

@@ -78,7 +78,8 @@ class UpdatePublisher {
                             form.description(), form.systemPackages(), sha256, size, key, form.targetDevices(),
                             clock.instant()));
                     int scheduled = rollout.schedule(update, form.targetDevices());
-                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) scheduled)), scheduled);
+                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) scheduled), null), scheduled,
+                            null);
                 });
                 log.info("published update version={} type={} sha256={} size_bytes={} files={} scheduled_devices={}",
                         form.version(), form.updateType().wire(), sha256, size, metadata.files().size(),
