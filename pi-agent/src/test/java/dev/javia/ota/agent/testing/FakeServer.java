@@ -100,11 +100,17 @@ public final class FakeServer implements AutoCloseable {
 
     /** Serves {@code zip} as update {@code version} and offers it on the next checks. */
     public UpdateOffer offer(Path zip, String version, UpdateType type, Instant scheduledFor, List<String> packages) {
+        return offer(zip, version, type, scheduledFor, packages, false);
+    }
+
+    /** Serves {@code zip} as {@code version}, offered as the operator's rollback when {@code rollback}. */
+    public UpdateOffer offer(Path zip, String version, UpdateType type, Instant scheduledFor, List<String> packages,
+            boolean rollback) {
         try {
             packageBytes = Files.readAllBytes(zip);
             UUID id = UUID.randomUUID();
             UpdateOffer offer = new UpdateOffer(id, version, type, "test update", ApiPaths.download(id),
-                    Sha256.of(zip), packageBytes.length, !packages.isEmpty(), packages);
+                    Sha256.of(zip), packageBytes.length, !packages.isEmpty(), packages, rollback);
             offer(offer, scheduledFor);
             return offer;
         } catch (IOException e) {

@@ -212,7 +212,8 @@ class UpdateMachineTests {
     private static UpdateOffer withSha(DeviceFixture device, String sha256) {
         UpdateOffer offer = device.server.reports().isEmpty() ? offerOf(device) : null;
         return new UpdateOffer(offer.id(), offer.version(), offer.updateType(), offer.description(),
-                offer.packageUrl(), sha256, offer.sizeBytes(), offer.requiresSystemPackages(), offer.systemPackages());
+                offer.packageUrl(), sha256, offer.sizeBytes(), offer.requiresSystemPackages(), offer.systemPackages(),
+                offer.rollback());
     }
 
     private static UpdateOffer offerOf(DeviceFixture device) {
