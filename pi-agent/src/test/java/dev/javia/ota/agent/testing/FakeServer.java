@@ -77,6 +77,7 @@ public final class FakeServer implements AutoCloseable {
     private volatile CountDownLatch downloadHeld;
     private volatile Integer heartbeatSeconds = 300;
     private volatile Integer checkSeconds = 300;
+    private volatile boolean rollbackField = true;
 
     public FakeServer() {
         server.setDispatcher(new Dispatcher() {
@@ -141,6 +142,11 @@ public final class FakeServer implements AutoCloseable {
     public void intervals(Integer heartbeatSeconds, Integer checkSeconds) {
         this.heartbeatSeconds = heartbeatSeconds;
         this.checkSeconds = checkSeconds;
+    }
+
+    /** Whether offers carry {@code rollback} (default), or leave it out as a server before it does. */
+    public void rollbackField(boolean sent) {
+        this.rollbackField = sent;
     }
 
     public void down(boolean down) {
@@ -284,6 +290,9 @@ public final class FakeServer implements AutoCloseable {
                 current.scheduledFor(), current.status(), seconds == null ? 0 : seconds, current.windowEndsAt()));
         if (seconds == null) {
             answer.remove("check_interval_seconds");
+        }
+        if (!rollbackField && answer.get("update") instanceof ObjectNode update) {
+            update.remove("rollback");
         }
         return answer;
     }
