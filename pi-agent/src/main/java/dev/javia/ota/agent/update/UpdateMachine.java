@@ -111,7 +111,7 @@ public final class UpdateMachine {
      */
     private static UpdateState whereToResume(String state, UpdateJob job) {
         switch (state) {
-            // nothing was touched yet: re-evaluate the schedule
+            // nothing was touched yet: re-evaluate the schedule (resume holds the job to the version rule first)
             case Waiting.NAME:
                 return new Waiting(job);
             // the part file is kept: the download resumes with Range where it broke off
