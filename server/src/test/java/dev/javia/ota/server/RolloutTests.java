@@ -50,6 +50,8 @@ class RolloutTests extends ApiTestSupport {
         assertThat(rollout.get("phases").get(0).get("size").asText()).isEqualTo("100%");
         assertThat(rollout.get("created_by").asText()).isNotBlank();
         assertThat(fleet).allSatisfy(device -> assertThat(offeredVersion(device)).isEqualTo("v1.1.0"));
+        JsonNode offer = api.get(ApiPaths.check(fleet.get(0).uuid()), fleet.get(0).token()).json().get("update");
+        assertThat(offer.get("rollback").asBoolean()).isFalse();
         String updateId = published.json().get("update").get("id").asText();
         assertThat(api.get(ApiPaths.update(updateId), ADMIN).json().get("rollout").get("id").asText())
                 .isEqualTo(rollout.get("id").asText());
@@ -245,6 +247,8 @@ class RolloutTests extends ApiTestSupport {
         assertThat(view(id).get("rolled_back_by").asText()).isEqualTo(rollback.get("id").asText());
         assertThat(offeredVersion(fleet.get(0))).isEqualTo("v1.0.0");
         assertThat(offeredVersion(fleet.get(1))).isEqualTo("v1.0.0");
+        JsonNode offer = api.get(ApiPaths.check(fleet.get(0).uuid()), fleet.get(0).token()).json().get("update");
+        assertThat(offer.get("rollback").asBoolean()).isTrue();
         // the device that was installing finishes the bad version, reports it, and is then rolled back too
         report(fleet.get(2), "installing", null);
         report(fleet.get(2), "completed", null);

@@ -30,4 +30,10 @@ public record UpdateOffer(
         boolean requiresSystemPackages,
         List<String> systemPackages,
         @JsonSetter(nulls = Nulls.AS_EMPTY) boolean rollback) {
+
+    /** This offer as the operator's rollback. */
+    public UpdateOffer asRollback() {
+        return new UpdateOffer(id, version, updateType, description, packageUrl, sha256, sizeBytes,
+                requiresSystemPackages, systemPackages, true);
+    }
 }

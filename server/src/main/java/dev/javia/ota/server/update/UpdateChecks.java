@@ -70,9 +70,10 @@ class UpdateChecks {
         if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
         }
-        UpdateOffer offer = offers.computeIfAbsent(open.get().updateId(),
+        UpdateOffer cached = offers.computeIfAbsent(open.get().updateId(),
                 id -> updates.findById(id).orElseThrow().offer());
         Open due = open.get();
+        UpdateOffer offer = due.rollback() ? cached.asRollback() : cached;
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
                 due.updateId(), due.timezone(), due.window());
         return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds());
