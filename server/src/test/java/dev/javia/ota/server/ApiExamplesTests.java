@@ -25,7 +25,7 @@ class ApiExamplesTests extends ApiTestSupport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Fields whose keys are data, not shape. */
-    private static final Set<String> MAPS = Set.of("metadata", "status_counts");
+    private static final Set<String> MAPS = Set.of("metadata", "status_counts", "details");
 
     @Test
     void everyAnswerHasTheDocumentedShape() throws IOException {
@@ -54,6 +54,7 @@ class ApiExamplesTests extends ApiTestSupport {
         assertShape("devices.response.json", api.get(ApiPaths.DEVICES, ADMIN));
         assertShape("device.response.json", api.get(ApiPaths.device(uuid), ADMIN));
         assertShape("device.response.json", api.patch(ApiPaths.device(uuid), ADMIN, example("device-change.request.json")));
+        assertShape("audit.response.json", api.get(ApiPaths.AUDIT + "?action=device.changed&target_id=" + uuid, ADMIN));
         HttpApi.Response patched = api.patch(ApiPaths.deviceStatus(uuid), token, example("device-status.request.json"));
         assertThat(fields(patched.json())).isEqualTo(fields(example("devices.response.json").get("devices").get(0)));
 

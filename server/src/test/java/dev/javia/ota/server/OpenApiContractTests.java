@@ -280,6 +280,15 @@ class OpenApiContractTests extends ApiTestSupport {
         check("POST", ApiPaths.installNow("nope", uuid), api.post(ApiPaths.installNow("nope", uuid), ADMIN,
                 Map.of()));
 
+        // the audit log of all that
+        check("GET", ApiPaths.AUDIT, api.get(ApiPaths.AUDIT, ADMIN));
+        String audit = ApiPaths.AUDIT + "?actor=admin&action=device.changed&target_type=device&target_id="
+                + other.uuid() + "&since=2026-06-15T00:00:00Z&until=2026-06-16T00:00:00Z&page=0&size=9";
+        check("GET", audit, api.get(audit, ADMIN));
+        check("GET", ApiPaths.AUDIT, api.get(ApiPaths.AUDIT + "?since=yesterday", ADMIN));
+        check("GET", ApiPaths.AUDIT, api.get(ApiPaths.AUDIT, token));
+        check("GET", ApiPaths.AUDIT, api.get(ApiPaths.AUDIT, null));
+
         assertThat(violations).as("answers that differ from the API document").isEmpty();
         for (ApiDocument.Operation operation : document.operations()) {
             assertThat(answered).as("statuses answered by " + operation)

@@ -41,6 +41,7 @@ class ApiExamplesTests {
             "device-change.request.json, DeviceChange",
             "updates.response.json, UpdatePage",
             "update-devices.response.json, UpdateDevicesPage",
+            "audit.response.json, AuditPage",
     })
     void exampleReadsIntoItsRecordAndBack(String file, String type) throws Exception {
         String json = Files.readString(ApiExamples.file(file));
