@@ -7,6 +7,7 @@ import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.UpdateView;
+import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
@@ -92,9 +93,10 @@ class UpdateController {
             @RequestParam(name = "description", required = false) @Parameter(hidden = true) String description,
             @RequestParam("update_type") @Parameter(hidden = true) String updateType,
             @RequestParam(name = "system_packages", required = false) @Parameter(hidden = true) String systemPackages,
-            @RequestParam(name = "target_devices", required = false) @Parameter(hidden = true) String targetDevices) {
+            @RequestParam(name = "target_devices", required = false) @Parameter(hidden = true) String targetDevices,
+            @Parameter(hidden = true) Caller caller) {
         UpdateForm form = UpdateForm.parse(version, description, updateType, systemPackages, targetDevices);
-        return publisher.publish(form, pkg);
+        return publisher.publish(caller, form, pkg);
     }
 
     @GetMapping(path = {"/api/v1/updates", "/api/v1/updates/"}, produces = JSON)
@@ -178,7 +180,8 @@ class UpdateController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
     DeviceUpdateView installNow(@PathVariable @Parameter(description = "the update's id") UUID id,
-            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
-        return progress.installNow(id, deviceUuid);
+            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @Parameter(hidden = true) Caller caller) {
+        return progress.installNow(caller, id, deviceUuid);
     }
 }

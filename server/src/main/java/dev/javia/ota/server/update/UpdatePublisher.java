@@ -10,6 +10,8 @@ import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.audit.AuditLog;
+import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.storage.PackageStore;
 import dev.javia.ota.server.web.ApiException;
 import org.slf4j.Logger;
@@ -25,6 +27,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -46,9 +49,11 @@ class UpdatePublisher {
     private final JdbcClient jdbc;
     private final Clock clock;
     private final PackageLimits limits;
+    private final AuditLog audit;
 
     UpdatePublisher(UpdateRepository updates, Rollout rollout, PackageStore store, TransactionTemplate transaction,
-            JdbcClient jdbc, Clock clock, OtaProperties properties) {
+            JdbcClient jdbc, Clock clock, OtaProperties properties, AuditLog audit) {
+        this.audit = audit;
         this.updates = updates;
         this.rollout = rollout;
         this.store = store;
@@ -58,7 +63,7 @@ class UpdatePublisher {
         this.limits = PackageLimits.defaults().withMaxPackageBytes(properties.maxPackageSize().toBytes());
     }
 
-    UpdateCreated publish(UpdateForm form, MultipartFile upload) {
+    UpdateCreated publish(Caller caller, UpdateForm form, MultipartFile upload) {
         if (upload == null || upload.isEmpty()) {
             throw ApiException.badRequest("the form part 'package' must carry the update ZIP");
         }
@@ -78,6 +83,7 @@ class UpdatePublisher {
                             form.description(), form.systemPackages(), sha256, size, key, form.targetDevices(),
                             clock.instant()));
                     int scheduled = rollout.schedule(update, form.targetDevices());
+                    audit.record(caller, "update.published", "update", id.toString(), published(form, scheduled));
                     return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) scheduled)), scheduled);
                 });
                 log.info("published update version={} type={} sha256={} size_bytes={} files={} scheduled_devices={}",
@@ -97,6 +103,16 @@ class UpdatePublisher {
         } finally {
             deleteQuietly(file);
         }
+    }
+
+    /** What the audit log keeps of a publication: the form's settings (null targets: the whole fleet). */
+    private static Map<String, Object> published(UpdateForm form, int scheduled) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("version", form.version().toString());
+        details.put("update_type", form.updateType().wire());
+        details.put("target_devices", form.targetDevices());
+        details.put("scheduled_devices", scheduled);
+        return details;
     }
 
     private void checkVersionIsNew(UpdateForm form) {
