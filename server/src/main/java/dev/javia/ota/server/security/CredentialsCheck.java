@@ -14,9 +14,9 @@ import java.util.Set;
 
 /**
  * Refuses to start with a missing or weak key, or admin keys whose names are not valid, taken or given twice, and
- * says which variable to set. It runs (registered in
- * {@code META-INF/spring.factories}) once the settings are complete and before any bean exists, so that a refused
- * start has neither connected to the database nor run a migration.
+ * says which variable to set. It runs (registered in {@code META-INF/spring.factories}) once the settings are
+ * complete and before any bean exists, so that a refused start has neither connected to the database nor run a
+ * migration.
  */
 final class CredentialsCheck implements ApplicationListener<ApplicationPreparedEvent> {
 
@@ -59,14 +59,20 @@ final class CredentialsCheck implements ApplicationListener<ApplicationPreparedE
     }
 
     /**
-     * Names that are not valid, taken by the server, or given twice. A name that is not valid is not quoted: the
-     * text before the ':' may be part of a key that holds one.
+     * Names that are not valid, taken by the server, or given twice, and one key under two names (the log could
+     * not tell who used it). A name that is not valid is not quoted: the text before the ':' may be part of a key
+     * that holds one.
      */
     private static List<String> namingProblems(List<AdminKeyEntry> adminKeys) {
         List<String> problems = new ArrayList<>();
         Set<String> seen = new HashSet<>();
+        Set<String> keys = new HashSet<>();
         for (int i = 0; i < adminKeys.size(); i++) {
             AdminKeyEntry entry = adminKeys.get(i);
+            if (!entry.key().isEmpty() && !keys.add(entry.key())) {
+                problems.add("OTA_ADMIN_API_KEY entry " + (i + 1) + " holds the key of an earlier entry: give each"
+                        + " person or script a key of its own, so that the audit log can tell them apart");
+            }
             if (!AdminKeyEntry.NAME.matcher(entry.name()).matches()) {
                 problems.add("OTA_ADMIN_API_KEY entry " + (i + 1) + " has a name (the text before its first ':')"
                         + " that is not 1 to 32 of a-z, 0-9, '.', '_', '-' starting with a letter or digit: write"

@@ -89,6 +89,13 @@ class CredentialsCheckTests {
     }
 
     @Test
+    void oneKeyUnderTwoNamesIsRefused() {
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("alice:" + STRONG_ADMIN,
+                "bob:" + STRONG_ADMIN), STRONG_ENROLLMENT)))
+                .hasMessageContaining("OTA_ADMIN_API_KEY entry 2 holds the key of an earlier entry");
+    }
+
+    @Test
     void theWeakKeyChecksApplyToTheKeyAfterItsName() {
         assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("a-rather-long-name-for-a-key:short"),
                 STRONG_ENROLLMENT))).hasMessageContaining("the OTA_ADMIN_API_KEY named 'a-rather-long-name-for-a-key'"
