@@ -1,5 +1,7 @@
 package dev.javia.ota.packager;
 
+import dev.javia.ota.protocol.api.AdminKeyEntry;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Reader;
@@ -15,8 +17,9 @@ import java.util.Set;
 /**
  * Where to publish and with which admin key. The server URL comes from {@code --server}, else
  * {@code OTA_SERVER_URL}, else {@code server_url} in the config file; the admin key from {@code OTA_ADMIN_API_KEY},
- * else {@code admin_api_key} in the config file. There is deliberately no option for the key: a key on a command
- * line ends up in shell history and in {@code ps}.
+ * else {@code admin_api_key} in the config file (given as one of the server's {@code name:key} entries, only the key
+ * is sent). There is deliberately no option for the key: a key on a command line ends up in shell history and in
+ * {@code ps}.
  *
  * <p>The config file is {@code --config FILE}, else {@code $OTA_PACKAGER_CONFIG}, else
  * {@code $XDG_CONFIG_HOME/javia-ota/packager.properties} ({@code ~/.config/javia-ota/packager.properties}).
@@ -47,7 +50,8 @@ record ServerSettings(URI baseUrl, String adminKey) {
         if (config.getProperty("admin_api_key") != null && environment.variable(ADMIN_KEY_VARIABLE) == null) {
             warnIfOthersCanRead(configFile, err);
         }
-        return new ServerSettings(baseUrl, key);
+        // the server's OTA_ADMIN_API_KEY entries are name:key; an operator may copy one whole: send the key alone
+        return new ServerSettings(baseUrl, AdminKeyEntry.keyOf(key));
     }
 
     private static Path configFile(String configOption, PackagerEnvironment environment) {

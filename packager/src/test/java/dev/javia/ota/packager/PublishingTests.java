@@ -271,6 +271,22 @@ class PublishingTests {
         assertThat(updates()).isEmpty();
     }
 
+    /** An operator may copy a whole entry of the server's OTA_ADMIN_API_KEY: only the key after 'name:' is sent. */
+    @Test
+    void aNamedKeyEntryIsSentAsItsKeyAlone() {
+        Map<String, String> variables = new HashMap<>(settings());
+        variables.put("OTA_ADMIN_API_KEY", "ci-bot:" + server.adminKey());
+
+        CommandRun.Result result = CommandRun.run(CommandRun.environment(dir, variables), "v3.1.4", "Bug fixes",
+                "scheduled");
+
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertThat(updates()).hasSize(1);
+        // the test server's keys are plain: the first is named admin, whatever name the packager was given
+        assertThat(server.jdbcTemplate().queryForList("select actor from audit_log where action = 'update.published'"
+                + " and details->>'version' = 'v3.1.4'", String.class)).containsExactly("admin");
+    }
+
     @Test
     void settingsComeFromTheConfigFileWhenTheEnvironmentHasNone() throws IOException {
         Path config = Files.writeString(dir.resolve("packager.properties"),

@@ -25,7 +25,7 @@ class ApiExamplesTests extends ApiTestSupport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Fields whose keys are data, not shape. */
-    private static final Set<String> MAPS = Set.of("metadata", "status_counts");
+    private static final Set<String> MAPS = Set.of("metadata", "status_counts", "details");
 
     @Test
     void everyAnswerHasTheDocumentedShape() throws IOException {
@@ -54,6 +54,7 @@ class ApiExamplesTests extends ApiTestSupport {
         assertShape("devices.response.json", api.get(ApiPaths.DEVICES, ADMIN));
         assertShape("device.response.json", api.get(ApiPaths.device(uuid), ADMIN));
         assertShape("device.response.json", api.patch(ApiPaths.device(uuid), ADMIN, example("device-change.request.json")));
+        assertShape("audit.response.json", api.get(ApiPaths.AUDIT + "?action=device.changed&target_id=" + uuid, ADMIN));
         HttpApi.Response patched = api.patch(ApiPaths.deviceStatus(uuid), token, example("device-status.request.json"));
         assertThat(fields(patched.json())).isEqualTo(fields(example("devices.response.json").get("devices").get(0)));
 
@@ -69,6 +70,12 @@ class ApiExamplesTests extends ApiTestSupport {
         ObjectNode refused = (ObjectNode) example("status.request.json");
         refused.put("device_uuid", uuid).put("status", "completed");
         assertShape("problem.response.json", api.post(ApiPaths.updateStatus(updateId), token, refused));
+
+        String rolloutId = created.json().get("rollout").get("id").asText();
+        assertShape("rollout.response.json", api.get(ApiPaths.rollout(rolloutId), ADMIN));
+        assertShape("rollouts.response.json", api.get(ApiPaths.ROLLOUTS, ADMIN));
+        assertShape("rollout.response.json", api.post(ApiPaths.rolloutAction(rolloutId, "pause"), ADMIN,
+                example("rollout-action.request.json")));
     }
 
     private static JsonNode example(String file) throws IOException {

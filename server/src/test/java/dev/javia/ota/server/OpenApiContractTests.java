@@ -2,8 +2,10 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.protocol.api.ApiExamples;
 import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.server.testing.ApiDocument;
 import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.testing.TestDatabaseInitializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -30,6 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * lists, and the body is valid for the documented schema, strictly (a field the document lacks fails).
  */
 class OpenApiContractTests extends ApiTestSupport {
+
+    private static final String SECOND_ADMIN = TestDatabaseInitializer.SECOND_ADMIN_KEY;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern SNAKE_CASE = Pattern.compile("^[a-z][a-z0-9]*(_[a-z0-9]+)*$");
@@ -66,7 +70,10 @@ class OpenApiContractTests extends ApiTestSupport {
         JsonNode form = create.requestBodies().get("multipart/form-data");
         assertThat(form.path("properties").propertyNames())
                 .containsExactlyInAnyOrder("package", "version", "description", "update_type", "system_packages",
-                        "target_devices");
+                        "target_devices", "phases", "soak", "require_approval", "success_threshold",
+                        "failure_threshold", "min_finished", "min_sample", "install_timeout", "max_concurrent",
+                        "start_at", "auto_rollback", "target_version", "target_status", "target_timezone",
+                        "target_metadata");
         assertThat(form.path("required").toString()).contains("package", "version", "update_type");
     }
 
@@ -279,6 +286,62 @@ class OpenApiContractTests extends ApiTestSupport {
                 Map.of()));
         check("POST", ApiPaths.installNow("nope", uuid), api.post(ApiPaths.installNow("nope", uuid), ADMIN,
                 Map.of()));
+
+        // rollouts: the list, one, and every action with a success and a refusal
+        check("GET", ApiPaths.ROLLOUTS, api.get(ApiPaths.ROLLOUTS, ADMIN));
+        check("GET", ApiPaths.ROLLOUTS, api.get(ApiPaths.ROLLOUTS + "?state=running&version=v1.1.0&page=0&size=5",
+                ADMIN));
+        check("GET", ApiPaths.ROLLOUTS, api.get(ApiPaths.ROLLOUTS + "?state=bogus", ADMIN));
+        check("GET", ApiPaths.ROLLOUTS, api.get(ApiPaths.ROLLOUTS, token));
+        String first = api.get(ApiPaths.ROLLOUTS + "?version=v1.1.0", ADMIN).json().get("rollouts").get(0).get("id")
+                .asString();
+        String rollout = "/api/v1/rollouts/{id}";
+        check("GET", rollout, api.get(ApiPaths.rollout(first), ADMIN));
+        check("GET", rollout, api.get(ApiPaths.rollout(unknown), ADMIN));
+        check("GET", rollout, api.get(ApiPaths.rollout("nope"), ADMIN));
+        check("POST", rollout + "/pause", api.post(ApiPaths.rolloutAction(first, "pause"), ADMIN,
+                Map.of("reason", "looking at the canary")));
+        check("POST", rollout + "/pause", api.post(ApiPaths.rolloutAction(first, "pause"), ADMIN, Map.of()));
+        check("POST", rollout + "/resume", api.post(ApiPaths.rolloutAction(first, "resume"), ADMIN, Map.of()));
+        check("POST", rollout + "/resume", api.post(ApiPaths.rolloutAction(first, "resume"), ADMIN, Map.of()));
+        check("POST", rollout + "/advance", api.post(ApiPaths.rolloutAction(first, "advance"), ADMIN, Map.of()));
+        check("POST", rollout + "/advance", api.post(ApiPaths.rolloutAction(first, "advance"), ADMIN, Map.of()));
+        check("POST", rollout + "/cancel", api.post(ApiPaths.rolloutAction(first, "cancel"), ADMIN, Map.of()));
+        check("POST", rollout + "/start", api.post(ApiPaths.rolloutAction(first, "start"), ADMIN, Map.of()));
+        Map<String, Object> approval = form("v1.4.0", "urgent", null, other.uuid());
+        approval.put("require_approval", "true");
+        approval.put("package", samplePackage("v1.4.0", UpdateType.URGENT, null));
+        HttpApi.Response held = check("POST", ApiPaths.CREATE_UPDATE, api.multipart(ApiPaths.CREATE_UPDATE, ADMIN,
+                approval));
+        String second = held.json().get("rollout").get("id").asString();
+        String heldUpdate = held.json().get("update").get("id").asString();
+        check("POST", rollout + "/start", api.post(ApiPaths.rolloutAction(second, "start"), ADMIN,
+                Map.of("at", "2026-06-15T13:00:00Z")));
+        check("POST", rollout + "/approve", api.post(ApiPaths.rolloutAction(second, "approve"), ADMIN, Map.of()));
+        check("POST", rollout + "/approve", api.post(ApiPaths.rolloutAction(second, "approve"), SECOND_ADMIN,
+                Map.of()));
+        check("POST", rollout + "/retry-failed", api.post(ApiPaths.rolloutAction(second, "retry-failed"), ADMIN,
+                Map.of()));
+        clock.advance(java.time.Duration.ofHours(1));
+        api.post(ApiPaths.rolloutAction(second, "start"), ADMIN, Map.of());
+        api.post(ApiPaths.updateStatus(heldUpdate), other.token(), Map.of("status", "failed", "error_message",
+                "no space left on device"));
+        check("POST", rollout + "/retry-failed", api.post(ApiPaths.rolloutAction(second, "retry-failed"), ADMIN,
+                Map.of()));
+        check("POST", rollout + "/cancel", api.post(ApiPaths.rolloutAction(second, "cancel"), ADMIN, Map.of()));
+        check("POST", rollout + "/rollback", api.post(ApiPaths.rolloutAction(second, "rollback"), ADMIN,
+                Map.of("to_version", "v0.1.0")));
+        check("POST", rollout + "/rollback", api.post(ApiPaths.rolloutAction(second, "rollback"), ADMIN,
+                Map.of("reason", "the canary failed")));
+
+        // the audit log of all that
+        check("GET", ApiPaths.AUDIT, api.get(ApiPaths.AUDIT, ADMIN));
+        String audit = ApiPaths.AUDIT + "?actor=admin&action=device.changed&target_type=device&target_id="
+                + other.uuid() + "&since=2026-06-15T00:00:00Z&until=2026-06-16T00:00:00Z&page=0&size=9";
+        check("GET", audit, api.get(audit, ADMIN));
+        check("GET", ApiPaths.AUDIT, api.get(ApiPaths.AUDIT + "?since=yesterday", ADMIN));
+        check("GET", ApiPaths.AUDIT, api.get(ApiPaths.AUDIT, token));
+        check("GET", ApiPaths.AUDIT, api.get(ApiPaths.AUDIT, null));
 
         assertThat(violations).as("answers that differ from the API document").isEmpty();
         for (ApiDocument.Operation operation : document.operations()) {

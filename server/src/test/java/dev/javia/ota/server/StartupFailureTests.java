@@ -149,7 +149,24 @@ class StartupFailureTests {
             String report = refusedStart(output, settings);
 
             assertThat(report).contains("The server's keys are missing or weak")
-                    .contains("OTA_ADMIN_API_KEY is too short").doesNotContain("PostgreSQL");
+                    .contains("OTA_ADMIN_API_KEY named 'admin' is too short").doesNotContain("PostgreSQL");
+            assertThat(peer.connections()).as("connections to the database").isZero();
+        }
+    }
+
+    @Test
+    void badlyNamedAdminKeysAreReportedBeforeAnyConnectionToTheDatabase(CapturedOutput output) throws IOException {
+        try (SilentPeer peer = new SilentPeer()) {
+            Map<String, Object> settings = settings(peer);
+            settings.put("ota.admin-api-keys", "alice:" + TestDatabaseInitializer.ADMIN_KEY + ",alice:"
+                    + TestDatabaseInitializer.SECOND_ADMIN_KEY + ",system:test-admin-key-third-4d7a1c9e2b");
+
+            String report = refusedStart(output, settings);
+
+            assertThat(report).contains("The server's keys are missing or weak (or admin keys badly named)")
+                    .contains("OTA_ADMIN_API_KEY names two keys 'alice'")
+                    .contains("OTA_ADMIN_API_KEY entry 3 is named 'system'")
+                    .contains("as a comma-separated list of name:key").doesNotContain("PostgreSQL");
             assertThat(peer.connections()).as("connections to the database").isZero();
         }
     }

@@ -50,6 +50,9 @@ public final class ApiPaths {
         return updateDevices(updateId) + "/" + deviceUuid + "/install-now";
     }
 
+    /** The audit log: who did what, newest first (admin keys only). */
+    public static final String AUDIT = BASE + "/audit";
+
     public static String updateStatus(Object updateId) {
         return BASE + "/updates/" + updateId + "/status";
     }

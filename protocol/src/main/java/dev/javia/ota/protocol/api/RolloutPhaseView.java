@@ -12,8 +12,7 @@ import java.util.Map;
  * @param index          from 0
  * @param size           as the operator gave it: a device count ({@code 1}) or a share of the target ({@code 10%});
  *                       phases are cumulative
- * @param plannedDevices how many devices the phase holds by its size when the rollout was created (late joiners
- *                       come on top)
+ * @param plannedDevices how many devices its size gave it when the rollout was created (late joiners come on top)
  * @param devices        how many devices it holds now
  * @param state          {@code done}, {@code open} or {@code waiting}
  * @param statusCounts   its devices by status: the update statuses, {@code queued} (not offered yet: a later phase,

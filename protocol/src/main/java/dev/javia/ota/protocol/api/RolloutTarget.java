@@ -1,5 +1,6 @@
 package dev.javia.ota.protocol.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -26,6 +27,7 @@ public record RolloutTarget(
 
     public static final RolloutTarget EVERYONE = new RolloutTarget(null, null, null, null, null);
 
+    @JsonIgnore
     public boolean isEveryone() {
         return deviceUuids == null && version == null && status == null && timezone == null
                 && (metadata == null || metadata.isEmpty());

@@ -42,6 +42,10 @@ class ApiExamplesTests {
             "device-change.request.json, DeviceChange",
             "updates.response.json, UpdatePage",
             "update-devices.response.json, UpdateDevicesPage",
+            "audit.response.json, AuditPage",
+            "rollout.response.json, RolloutView",
+            "rollouts.response.json, RolloutPage",
+            "rollout-action.request.json, RolloutAction",
     })
     void exampleReadsIntoItsRecordAndBack(String file, String type) throws Exception {
         String json = Files.readString(ApiExamples.file(file));

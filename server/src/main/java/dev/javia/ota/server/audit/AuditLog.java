@@ -1,9 +1,24 @@
 package dev.javia.ota.server.audit;
 
+import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.security.Caller;
+import jakarta.servlet.http.HttpServletRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
 
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The append-only record of every operator action: who (the admin key's name, or {@code system} for what the rollout
@@ -14,7 +29,17 @@ import java.util.Map;
 public class AuditLog {
 
     /** The actor of actions nobody asked for in a request: the reconciler's pauses, advances and rollbacks. */
-    public static final String SYSTEM = "system";
+    public static final String SYSTEM = Caller.SYSTEM;
+
+    private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
+
+    private final JdbcClient jdbc;
+    private final Clock clock;
+
+    AuditLog(JdbcClient jdbc, Clock clock) {
+        this.jdbc = jdbc;
+        this.clock = clock;
+    }
 
     /**
      * Records an action by the caller of the current request (its address is taken from that request).
@@ -24,12 +49,49 @@ public class AuditLog {
      * @param targetId   which one (a uuid, a version, a device uuid)
      * @param details    what an auditor needs to know beyond that (the reason, the settings given); JSON-serializable
      */
+    @Transactional(propagation = Propagation.REQUIRED)
     public void record(Caller caller, String action, String targetType, String targetId, Map<String, ?> details) {
-        // TODO(audit helper): insert into audit_log in the caller's transaction
+        write(Objects.requireNonNull(caller, "an audited action needs its caller").name(), requestAddress(), action,
+                targetType, targetId, details);
     }
 
     /** Records an action the server took by itself (actor {@link #SYSTEM}, no address). */
+    @Transactional(propagation = Propagation.REQUIRED)
     public void recordSystem(String action, String targetType, String targetId, Map<String, ?> details) {
-        // TODO(audit helper): insert into audit_log in the caller's transaction
+        write(SYSTEM, null, action, targetType, targetId, details);
+    }
+
+    private void write(String actor, String address, String action, String targetType, String targetId,
+            Map<String, ?> details) {
+        Instant at = clock.instant();
+        long id = jdbc.sql("""
+                        insert into audit_log (at, actor, address, action, target_type, target_id, details)
+                        values (?, ?, ?, ?, ?, ?, ?::jsonb) returning id""")
+                .params(Timestamp.from(at), actor, address, Objects.requireNonNull(action, "action"),
+                        Objects.requireNonNull(targetType, "targetType"), targetId,
+                        JsonColumn.write(details == null ? Map.of() : details))
+                .query(Long.class).single();
+        // told once the entry is committed: a line for an action that rolled back would be a false record
+        Runnable line = () -> log.info("audit action={} actor={} target={}/{} address={} id={}", action, actor,
+                targetType, targetId, address, id);
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    line.run();
+                }
+            });
+        } else {
+            line.run();
+        }
+    }
+
+    /** The remote address of the request being handled on this thread, or null outside one (a job). */
+    private static String requestAddress() {
+        if (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes) {
+            HttpServletRequest request = attributes.getRequest();
+            return request.getRemoteAddr();
+        }
+        return null;
     }
 }

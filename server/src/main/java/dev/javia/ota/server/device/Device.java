@@ -77,6 +77,11 @@ public class Device {
         }
     }
 
+    /** Whether a token was issued and is still held (an operator may have cleared it by hand). */
+    boolean holdsToken() {
+        return tokenHash != null;
+    }
+
     /** Hands out a new token; the previous one stops working. Only the hash is kept. */
     String issueToken(Instant now) {
         String token = Secrets.newDeviceToken();
@@ -127,6 +132,10 @@ public class Device {
     void setWindow(UpdateWindow window) {
         this.windowStartHour = window == null ? null : window.startHour();
         this.windowLengthMinutes = window == null ? null : window.lengthMinutes();
+    }
+
+    String deviceName() {
+        return deviceName;
     }
 
     Integer windowStartHour() {

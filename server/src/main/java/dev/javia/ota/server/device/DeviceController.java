@@ -5,6 +5,7 @@ import dev.javia.ota.protocol.api.DevicePage;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceView;
+import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
@@ -78,8 +79,9 @@ class DeviceController {
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     DeviceView change(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
-            @RequestBody(required = false) @Parameter(hidden = true) JsonNode patch) {
-        return views.of(registry.change(deviceUuid, patch, read(patch)));
+            @RequestBody(required = false) @Parameter(hidden = true) JsonNode patch,
+            @Parameter(hidden = true) Caller caller) {
+        return views.of(registry.change(caller, deviceUuid, patch, read(patch)));
     }
 
     private static DeviceChange read(JsonNode patch) {

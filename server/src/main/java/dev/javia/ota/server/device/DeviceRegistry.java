@@ -8,6 +8,8 @@ import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.protocol.api.UpdateWindow;
+import dev.javia.ota.server.audit.AuditLog;
+import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.security.DeviceTokens;
 import dev.javia.ota.server.web.ApiException;
 import org.slf4j.Logger;
@@ -19,6 +21,8 @@ import tools.jackson.databind.JsonNode;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /** Registration and status changes of devices (heartbeats go through {@link Heartbeats}). */
@@ -35,9 +39,11 @@ public class DeviceRegistry {
     private final KnownVersions knownVersions;
     private final DeviceViews views;
     private final InstallWindows windows;
+    private final AuditLog audit;
 
     DeviceRegistry(DeviceRepository devices, DeviceTokens deviceTokens, KnownVersions knownVersions,
-            DeviceViews views, InstallWindows windows, ApplicationEventPublisher events, Clock clock) {
+            DeviceViews views, InstallWindows windows, ApplicationEventPublisher events, Clock clock, AuditLog audit) {
+        this.audit = audit;
         this.devices = devices;
         this.views = views;
         this.windows = windows;
@@ -48,7 +54,7 @@ public class DeviceRegistry {
     }
 
     /** Registers a device, or answers a known one with a fresh token: that is how a lost token is recovered. */
-    public Registered register(RegisterDevice request) {
+    public Registered register(Caller caller, RegisterDevice request) {
         if (request == null) {
             throw ApiException.badRequest("the request needs a JSON body with device_uuid and timezone");
         }
@@ -64,10 +70,13 @@ public class DeviceRegistry {
             device = new Device(UuidCreator.getTimeOrderedEpoch(), uuid, timezone, now);
         }
         String previousVersion = device.currentVersion();
+        boolean replaced = device.holdsToken();
         device.describe(name, timezone, version, metadata);
         device.seen(now, DeviceStatus.ONLINE);
         String token = device.issueToken(now);
         devices.saveAndFlush(device);
+        audit.record(caller, "device.token_issued", "device", uuid,
+                Map.of("registered", created, "replaced_token", replaced));
         deviceTokens.forgetDevice(device.id());
         knownVersions.forget(device.id());
         log.info("device {} device_uuid={} timezone={} version={}", created ? "registered" : "re-registered", uuid,
@@ -82,21 +91,29 @@ public class DeviceRegistry {
      * The operator's change of a device (a JSON merge patch): its name, its window. Answers the device as changed.
      * A changed window moves the device's scheduled updates that have not started ({@link DeviceWindowChanged}).
      */
-    public Device change(String deviceUuid, JsonNode patch, DeviceChange change) {
+    public Device change(Caller caller, String deviceUuid, JsonNode patch, DeviceChange change) {
         if (patch == null || !patch.isObject()) {
             throw ApiException.badRequest("the request needs a JSON object with device_name or update_window, e.g."
                     + " {\"update_window\": {\"start_hour\": 3}}");
         }
         Device device = lock(deviceUuid);
+        Map<String, Object> changed = new LinkedHashMap<>();
         if (patch.has("device_name")) {
             String name = DeviceFields.deviceName(change.deviceName());
+            if (!Objects.equals(name, device.deviceName())) {
+                changed.put("device_name", oldAndNew(device.deviceName(), name));
+            }
             device.rename(name);
             log.info("device renamed device_uuid={} name={}", device.deviceUuid(), name);
         }
         if (patch.has("update_window")) {
             UpdateWindow before = windows.inForce(device);
+            Map<String, Object> operatorsBefore = operatorsWindow(device);
             device.setWindow(change.updateWindow() == null ? null
                     : DeviceFields.window(change.updateWindow(), windows.fleet().lengthMinutes()));
+            if (!Objects.equals(operatorsBefore, operatorsWindow(device))) {
+                changed.put("update_window", oldAndNew(operatorsBefore, operatorsWindow(device)));
+            }
             UpdateWindow after = windows.inForce(device);
             log.info("device window set device_uuid={} start_hour={} length_minutes={} source={}",
                     device.deviceUuid(), after.startHour(), after.lengthMinutes(), after.source());
@@ -105,7 +122,24 @@ public class DeviceRegistry {
                         before, after));
             }
         }
+        // a patch that sets what was already set changed nothing, and records nothing
+        if (!changed.isEmpty()) {
+            audit.record(caller, "device.changed", "device", device.deviceUuid(), changed);
+        }
         return device;
+    }
+
+    /** The operator's own window of the device (not the one in force), as the audit log shows it; null for none. */
+    private static Map<String, Object> operatorsWindow(Device device) {
+        return device.windowStartHour() == null ? null
+                : Map.of("start_hour", device.windowStartHour(), "length_minutes", device.windowLengthMinutes());
+    }
+
+    private static Map<String, Object> oldAndNew(Object old, Object now) {
+        Map<String, Object> change = new LinkedHashMap<>();
+        change.put("old", old);
+        change.put("new", now);
+        return change;
     }
 
     public Device changeStatus(String deviceUuid, DeviceStatusChange change) {

@@ -12,11 +12,12 @@ import org.springframework.security.web.authentication.AuthenticationConverter;
 import org.springframework.stereotype.Component;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * Resolves the {@code X-API-Key} of a request to its {@link Caller}: one of the admin keys, the enrollment key, or
- * a device's token. Keys are compared as SHA-256 hashes in constant time and never logged. A database that does not
+ * Resolves the {@code X-API-Key} of a request to its {@link Caller}: one of the admin keys (named, see
+ * {@link AdminKeys}), the enrollment key, or a device's token. Keys are compared as SHA-256 hashes in constant time and never logged. A database that does not
  * answer while a token is looked up is not a bad key: that failure is thrown on as it is (and answered 503).
  */
 @Component
@@ -24,13 +25,14 @@ class ApiKeys implements AuthenticationConverter, AuthenticationManager {
 
     private static final Logger log = LoggerFactory.getLogger(ApiKeys.class);
 
-    private final List<String> adminKeyHashes;
+    /** The admin keys' names by the hashes of their keys, in the configured order. */
+    private final List<Map.Entry<String, String>> adminKeyHashes;
     private final String enrollmentKeyHash;
     private final DeviceTokens deviceTokens;
 
     ApiKeys(OtaProperties properties, DeviceTokens deviceTokens) {
-        this.adminKeyHashes = properties.adminApiKeys().stream().filter(key -> !key.isBlank()).map(Secrets::hash)
-                .toList();
+        this.adminKeyHashes = AdminKeys.entries(properties.adminApiKeys()).stream()
+                .map(entry -> Map.entry(Secrets.hash(entry.key()), entry.name())).toList();
         this.enrollmentKeyHash = Secrets.hash(properties.enrollmentKey());
         this.deviceTokens = deviceTokens;
     }
@@ -51,12 +53,15 @@ class ApiKeys implements AuthenticationConverter, AuthenticationManager {
 
     private Optional<Caller> find(String key) {
         String hash = Secrets.hash(key);
-        boolean admin = false;
-        for (String adminHash : adminKeyHashes) {
-            admin |= Secrets.sameHash(hash, adminHash);
+        // every hash is compared, whichever matches: the time taken says nothing about which key it was
+        String adminName = null;
+        for (Map.Entry<String, String> admin : adminKeyHashes) {
+            if (Secrets.sameHash(hash, admin.getKey()) && adminName == null) {
+                adminName = admin.getValue();
+            }
         }
-        if (admin) {
-            return Optional.of(Caller.admin());
+        if (adminName != null) {
+            return Optional.of(Caller.admin(adminName));
         }
         if (Secrets.sameHash(hash, enrollmentKeyHash)) {
             return Optional.of(Caller.enrollment());

@@ -8,32 +8,31 @@ import java.util.UUID;
  * The authenticated caller of one request.
  *
  * @param role       what kind of key it presented
+ * @param name       who it is, as the audit log names the actor: the admin key's name ({@code OTA_ADMIN_API_KEY}
+ *                   entries are {@code name:key}), {@value #ENROLLMENT} for the enrollment key, {@code device:<uuid>}
+ *                   for a device token
  * @param deviceId   the device's primary key, for a device token
  * @param deviceUuid the device's UUID7, for a device token
  */
-public record Caller(Role role, UUID deviceId, String deviceUuid) {
+public record Caller(Role role, String name, UUID deviceId, String deviceUuid) {
+
+    /** The actor of what the server does by itself (the audit log's {@code system}); no admin key may take it. */
+    public static final String SYSTEM = "system";
+    /** The name of the enrollment key's caller; no admin key may take it. */
+    public static final String ENROLLMENT = "enrollment";
 
     public enum Role { ADMIN, ENROLLMENT, DEVICE }
 
-    static Caller admin() {
-        return new Caller(Role.ADMIN, null, null);
+    static Caller admin(String keyName) {
+        return new Caller(Role.ADMIN, keyName, null, null);
     }
 
     static Caller enrollment() {
-        return new Caller(Role.ENROLLMENT, null, null);
+        return new Caller(Role.ENROLLMENT, ENROLLMENT, null, null);
     }
 
     static Caller device(UUID deviceId, String deviceUuid) {
-        return new Caller(Role.DEVICE, deviceId, deviceUuid);
-    }
-
-    /** Who the caller is, for the audit log and a rollout's creator and approver. */
-    public String name() {
-        return switch (role) {
-            case ADMIN -> "admin";
-            case ENROLLMENT -> "enrollment";
-            case DEVICE -> "device:" + deviceUuid;
-        };
+        return new Caller(Role.DEVICE, "device:" + deviceUuid, deviceId, deviceUuid);
     }
 
     public boolean isAdmin() {

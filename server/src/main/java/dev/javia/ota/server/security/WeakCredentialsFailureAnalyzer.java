@@ -8,9 +8,10 @@ class WeakCredentialsFailureAnalyzer extends AbstractFailureAnalyzer<WeakCredent
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, WeakCredentialsException cause) {
-        return new FailureAnalysis("The server's keys are missing or weak:\n  - "
+        return new FailureAnalysis("The server's keys are missing or weak (or admin keys badly named):\n  - "
                 + String.join("\n  - ", cause.problems()),
                 "Set OTA_ADMIN_API_KEY and OTA_ENROLLMENT_KEY (in the environment or server/.env) to two different"
-                        + " random keys, e.g. from `openssl rand -hex 32`.", cause);
+                        + " random keys, e.g. from `openssl rand -hex 32`; admin keys as a comma-separated list of name:key"
+                        + " (e.g. alice:KEY1,ci:KEY2) or plain keys.", cause);
     }
 }

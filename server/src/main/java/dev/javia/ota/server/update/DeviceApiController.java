@@ -78,8 +78,9 @@ class DeviceApiController {
             description = "The device, and its token: the token opens only this device's endpoints")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
-    DeviceRegistration register(@RequestBody(required = false) RegisterDevice request) {
-        return registry.register(request).registration();
+    DeviceRegistration register(@RequestBody(required = false) RegisterDevice request,
+            @Parameter(hidden = true) Caller caller) {
+        return registry.register(caller, request).registration();
     }
 
     /** A heartbeat also answers the update check: one request for each device every five minutes does both. */

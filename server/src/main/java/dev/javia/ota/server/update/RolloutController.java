@@ -43,7 +43,7 @@ class RolloutController {
         this.rollouts = rollouts;
     }
 
-    @GetMapping(path = {"/api/v1/rollouts", "/api/v1/rollouts/"}, produces = JSON)
+    @GetMapping(path = "/api/v1/rollouts", produces = JSON)
     @Operation(operationId = "listRollouts", summary = "The rollouts, newest first, a page at a time",
             description = "Admin keys only. Each with its phases, their devices by status, its rules and what"
                     + " happens next.")
@@ -82,7 +82,7 @@ class RolloutController {
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The rollout, approved")
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
-    RolloutView approve(@PathVariable @Parameter(description = ID) UUID id, Caller caller) {
+    RolloutView approve(@PathVariable @Parameter(description = ID) UUID id, @Parameter(hidden = true) Caller caller) {
         return view(rollouts.approve(id, new Rollouts.Actor(caller)));
     }
 
@@ -95,7 +95,7 @@ class RolloutController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
     RolloutView start(@PathVariable @Parameter(description = ID) UUID id,
-            @RequestBody(required = false) RolloutAction action, Caller caller) {
+            @RequestBody(required = false) RolloutAction action, @Parameter(hidden = true) Caller caller) {
         return view(rollouts.start(id, body(action).at(), new Rollouts.Actor(caller)));
     }
 
@@ -108,7 +108,7 @@ class RolloutController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
     RolloutView pause(@PathVariable @Parameter(description = ID) UUID id,
-            @RequestBody(required = false) RolloutAction action, Caller caller) {
+            @RequestBody(required = false) RolloutAction action, @Parameter(hidden = true) Caller caller) {
         return view(rollouts.pause(id, body(action).reason(), new Rollouts.Actor(caller)));
     }
 
@@ -119,7 +119,7 @@ class RolloutController {
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The rollout, running")
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
-    RolloutView resume(@PathVariable @Parameter(description = ID) UUID id, Caller caller) {
+    RolloutView resume(@PathVariable @Parameter(description = ID) UUID id, @Parameter(hidden = true) Caller caller) {
         return view(rollouts.resume(id, new Rollouts.Actor(caller)));
     }
 
@@ -129,7 +129,7 @@ class RolloutController {
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The rollout")
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
-    RolloutView advance(@PathVariable @Parameter(description = ID) UUID id, Caller caller) {
+    RolloutView advance(@PathVariable @Parameter(description = ID) UUID id, @Parameter(hidden = true) Caller caller) {
         return view(rollouts.advance(id, new Rollouts.Actor(caller)));
     }
 
@@ -142,7 +142,7 @@ class RolloutController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
     RolloutView cancel(@PathVariable @Parameter(description = ID) UUID id,
-            @RequestBody(required = false) RolloutAction action, Caller caller) {
+            @RequestBody(required = false) RolloutAction action, @Parameter(hidden = true) Caller caller) {
         return view(rollouts.cancel(id, body(action).reason(), new Rollouts.Actor(caller)));
     }
 
@@ -152,7 +152,7 @@ class RolloutController {
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The rollout")
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
-    RolloutView retryFailed(@PathVariable @Parameter(description = ID) UUID id, Caller caller) {
+    RolloutView retryFailed(@PathVariable @Parameter(description = ID) UUID id, @Parameter(hidden = true) Caller caller) {
         return view(rollouts.retryFailed(id, new Rollouts.Actor(caller)));
     }
 
@@ -170,7 +170,7 @@ class RolloutController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
     RolloutView rollback(@PathVariable @Parameter(description = ID) UUID id,
-            @RequestBody(required = false) RolloutAction action, Caller caller) {
+            @RequestBody(required = false) RolloutAction action, @Parameter(hidden = true) Caller caller) {
         RolloutAction given = body(action);
         return view(rollouts.rollback(id, given.toVersion(), given.reason(), new Rollouts.Actor(caller)));
     }

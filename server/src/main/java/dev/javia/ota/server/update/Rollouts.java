@@ -171,7 +171,10 @@ class Rollouts {
         details.put("devices", devices);
         details.put("rules", rules);
         details.put("target", plan.target());
-        record(actor, "rollout.created", rollout, details);
+        if (kind == RolloutKind.ROLLBACK) {
+            // a release's rollout is part of its publishing, which the publisher records
+            record(actor, "rollout.created", rollout, details);
+        }
         if (state == RolloutState.AWAITING_APPROVAL) {
             notifications.publish(Notifications.Events.APPROVAL_REQUESTED, "Rollout of " + version + " to " + devices
                     + " devices waits for approval by an admin other than " + actor.name() + ".", facts(rollout));
@@ -446,8 +449,10 @@ class Rollouts {
                     : i == rollout.currentPhase() && rollout.state() != RolloutState.AWAITING_APPROVAL
                     && rollout.state() != RolloutState.SCHEDULED && rollout.state() != RolloutState.CANCELLED
                     ? "open" : "waiting";
-            phases.add(new RolloutPhaseView(i, rollout.phases().get(i).size(), rollout.phases().get(i)
-                    .plannedDevices(), phase.devices(), state, phase.categories(), phase.silent(),
+            // stored cumulative, shown per phase
+            long planned = rollout.phases().get(i).plannedDevices()
+                    - (i == 0 ? 0 : rollout.phases().get(i - 1).plannedDevices());
+            phases.add(new RolloutPhaseView(i, rollout.phases().get(i).size(), planned, phase.devices(), state, phase.categories(), phase.silent(),
                     phase.successShare(), phase.failureShare(),
                     i == rollout.currentPhase() ? rollout.phaseStartedAt() : null));
         }

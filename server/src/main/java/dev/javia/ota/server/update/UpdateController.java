@@ -135,7 +135,8 @@ class UpdateController {
             @RequestParam("update_type") @Parameter(hidden = true) String updateType,
             @RequestParam(name = "system_packages", required = false) @Parameter(hidden = true) String systemPackages,
             @RequestParam(name = "target_devices", required = false) @Parameter(hidden = true) String targetDevices,
-            @RequestParam @Parameter(hidden = true) Map<String, String> fields, Caller caller) {
+            @RequestParam @Parameter(hidden = true) Map<String, String> fields,
+            @Parameter(hidden = true) Caller caller) {
         UpdateForm form = UpdateForm.parse(version, description, updateType, systemPackages, targetDevices);
         RolloutPlan plan = RolloutPlan.parse(new RolloutPlan.Fields(fields.get("phases"), fields.get("soak"),
                 fields.get("require_approval"), fields.get("success_threshold"), fields.get("failure_threshold"),
@@ -227,7 +228,8 @@ class UpdateController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
     DeviceUpdateView installNow(@PathVariable @Parameter(description = "the update's id") UUID id,
-            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid) {
-        return progress.installNow(id, deviceUuid);
+            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @Parameter(hidden = true) Caller caller) {
+        return progress.installNow(caller, id, deviceUuid);
     }
 }

@@ -6,6 +6,7 @@ import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.server.audit.AuditLog;
 import dev.javia.ota.server.device.Device;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
@@ -17,6 +18,9 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 
 /** A device's side of an update: its reports on the way, and which packages it may download. */
@@ -30,9 +34,11 @@ class UpdateProgress {
     private final UpdateRepository updates;
     private final DeviceUpdateRepository deviceUpdates;
     private final Clock clock;
+    private final AuditLog audit;
 
     UpdateProgress(DeviceRegistry registry, UpdateRepository updates, DeviceUpdateRepository deviceUpdates,
-            Clock clock) {
+            Clock clock, AuditLog audit) {
+        this.audit = audit;
         this.registry = registry;
         this.updates = updates;
         this.deviceUpdates = deviceUpdates;
@@ -64,15 +70,21 @@ class UpdateProgress {
     }
 
     /** An operator's word: this device installs this pending update at its next check, outside its window. */
-    DeviceUpdateView installNow(UUID updateId, String deviceUuid) {
+    DeviceUpdateView installNow(Caller caller, UUID updateId, String deviceUuid) {
         Update update = updates.findById(updateId).orElseThrow(() -> ApiException.notFound("no update " + updateId
                 + " exists: GET /api/v1/updates/ lists them"));
         Device device = registry.find(deviceUuid);
         DeviceUpdate deviceUpdate = deviceUpdates.findByDeviceIdAndUpdateId(device.id(), updateId)
                 .orElseThrow(() -> ApiException.notFound("update " + update.version() + " is not scheduled for device "
                         + device.deviceUuid()));
+        Instant turnBefore = deviceUpdate.scheduledFor();
         deviceUpdate.installNow(clock.instant());
         log.info("update install-now device_uuid={} version={}", device.deviceUuid(), update.version());
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("update_id", updateId.toString());
+        details.put("version", update.version());
+        details.put("scheduled_for_before", turnBefore == null ? null : turnBefore.toString());
+        audit.record(caller, "device_update.install_now", "device", device.deviceUuid(), details);
         return deviceUpdate.view(device.deviceUuid(), update.version());
     }
 

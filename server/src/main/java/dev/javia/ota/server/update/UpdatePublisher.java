@@ -12,6 +12,7 @@ import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.audit.AuditLog;
 import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.storage.PackageStore;
 import dev.javia.ota.server.web.ApiException;
@@ -28,6 +29,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -50,9 +52,11 @@ class UpdatePublisher {
     private final JdbcClient jdbc;
     private final Clock clock;
     private final PackageLimits limits;
+    private final AuditLog audit;
 
     UpdatePublisher(UpdateRepository updates, Rollouts rollouts, PackageStore store, TransactionTemplate transaction,
-            JdbcClient jdbc, Clock clock, OtaProperties properties) {
+            JdbcClient jdbc, Clock clock, OtaProperties properties, AuditLog audit) {
+        this.audit = audit;
         this.updates = updates;
         this.rollouts = rollouts;
         this.store = store;
@@ -83,6 +87,8 @@ class UpdatePublisher {
                             clock.instant()));
                     Rollouts.Created rollout = rollouts.create(update.id(), update.version(), RolloutKind.RELEASE,
                             plan, new Rollouts.Actor(caller), null);
+                    audit.record(caller, "update.published", "update", id.toString(),
+                            published(form, rollout));
                     RolloutView view = rollouts.views(List.of(rollout.rollout())).get(0);
                     return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) rollout.offered()), view),
                             rollout.offered(), view);
@@ -104,6 +110,21 @@ class UpdatePublisher {
         } finally {
             deleteQuietly(file);
         }
+    }
+
+    /** What the audit log keeps of a publication: the form's settings (null targets: the whole fleet). */
+    private static Map<String, Object> published(UpdateForm form, Rollouts.Created rollout) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("version", form.version().toString());
+        details.put("update_type", form.updateType().wire());
+        details.put("target_devices", form.targetDevices());
+        details.put("scheduled_devices", rollout.offered());
+        details.put("rollout", rollout.rollout().id().toString());
+        details.put("rollout_state", rollout.rollout().state().wire());
+        details.put("phases", rollout.rollout().phases().stream().map(RolloutRow.Phase::size).toList());
+        details.put("rules", rollout.rollout().rules());
+        details.put("target", rollout.rollout().target());
+        return details;
     }
 
     private void checkVersionIsNew(UpdateForm form) {

@@ -15,6 +15,8 @@ class CredentialsCheckTests {
 
     private static final String STRONG_ADMIN = "f3a9c1d7e5b2049a8c6e1f3d5b7a9c0e";
     private static final String STRONG_ENROLLMENT = "0b8d6f4a2c9e7135d3f1a8c6e4b2d097";
+    private static final String STRONG_OTHER = "7c1e9a3f5d2b8046e1a9c3f7d5b2e804";
+    private static final String STRONG_THIRD = "e4b7d1a9c3f5028b6d4e1a7c9f3b5d20";
 
     @Test
     void strongDistinctKeysStart() {
@@ -37,7 +39,7 @@ class CredentialsCheckTests {
     @Test
     void shortAndPlaceholderKeysAreRefused() {
         assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("admin123"), STRONG_ENROLLMENT)))
-                .hasMessageContaining("OTA_ADMIN_API_KEY is too short");
+                .hasMessageContaining("OTA_ADMIN_API_KEY named 'admin' is too short");
         assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN),
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"))).hasMessageContaining("placeholder");
     }
@@ -46,6 +48,62 @@ class CredentialsCheckTests {
     void theEnrollmentKeyMustNotBeAnAdminKey() {
         assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN), STRONG_ADMIN)))
                 .hasMessageContaining("must differ");
+    }
+
+    @Test
+    void namedAndPlainAdminKeysStartTogether() {
+        assertThatCode(() -> CredentialsCheck.verify(properties(List.of("alice:" + STRONG_ADMIN,
+                " ci.bot-2 : " + STRONG_OTHER, STRONG_THIRD), STRONG_ENROLLMENT))).doesNotThrowAnyException();
+    }
+
+    @Test
+    void aNameThatIsNotValidIsRefusedWithoutQuotingIt() {
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("Alice Smith:" + STRONG_ADMIN),
+                STRONG_ENROLLMENT)))
+                .hasMessageContaining("OTA_ADMIN_API_KEY entry 1 has a name (the text before its first ':') that is"
+                        + " not 1 to 32 of a-z, 0-9").hasMessageContaining("alice:KEY")
+                .hasMessageNotContaining("Alice Smith");
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(":" + STRONG_ADMIN), STRONG_ENROLLMENT)))
+                .hasMessageContaining("entry 1 has a name");
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("a".repeat(33) + ":" + STRONG_ADMIN),
+                STRONG_ENROLLMENT))).hasMessageContaining("entry 1 has a name");
+    }
+
+    @Test
+    void theServersOwnNamesAreReserved() {
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("system:" + STRONG_ADMIN),
+                STRONG_ENROLLMENT))).hasMessageContaining("entry 1 is named 'system', which the server keeps for its"
+                        + " own actions in the audit log: choose another name");
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN, "enrollment:"
+                + STRONG_OTHER), STRONG_ENROLLMENT))).hasMessageContaining("entry 2 is named 'enrollment'");
+    }
+
+    @Test
+    void twoKeysOfOneNameAreRefusedIncludingAPositionalOne() {
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("alice:" + STRONG_ADMIN,
+                "alice:" + STRONG_OTHER), STRONG_ENROLLMENT)))
+                .hasMessageContaining("OTA_ADMIN_API_KEY names two keys 'alice': give each key its own name");
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("admin-2:" + STRONG_ADMIN,
+                STRONG_OTHER), STRONG_ENROLLMENT)))
+                .hasMessageContaining("names two keys 'admin-2' (a key given alone is named by its position");
+    }
+
+    @Test
+    void oneKeyUnderTwoNamesIsRefused() {
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("alice:" + STRONG_ADMIN,
+                "bob:" + STRONG_ADMIN), STRONG_ENROLLMENT)))
+                .hasMessageContaining("OTA_ADMIN_API_KEY entry 2 holds the key of an earlier entry");
+    }
+
+    @Test
+    void theWeakKeyChecksApplyToTheKeyAfterItsName() {
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("a-rather-long-name-for-a-key:short"),
+                STRONG_ENROLLMENT))).hasMessageContaining("the OTA_ADMIN_API_KEY named 'a-rather-long-name-for-a-key'"
+                        + " is too short (5 characters)");
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("ci:changeme"), STRONG_ENROLLMENT)))
+                .hasMessageContaining("named 'ci' is too short");
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("ci:" + STRONG_ENROLLMENT),
+                STRONG_ENROLLMENT))).hasMessageContaining("OTA_ENROLLMENT_KEY must differ");
     }
 
     private static OtaProperties properties(List<String> adminKeys, String enrollmentKey) {
