@@ -54,7 +54,7 @@ class EndToEndTests {
     /** Published versions are the fleet's and only go up: each test starts from a server with none. */
     @BeforeEach
     void noUpdatesPublished() {
-        server.jdbcTemplate().execute("truncate device_updates, updates");
+        server.jdbcTemplate().execute("truncate rollout_devices, rollouts, device_updates, updates");
     }
 
     @AfterAll

@@ -2,6 +2,7 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.device.OfflineSweep;
+import dev.javia.ota.server.update.RolloutReconciler;
 import dev.javia.ota.server.web.DatabaseUnavailable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,10 +19,24 @@ class Jobs {
 
     private final OfflineSweep offlineSweep;
     private final Heartbeats heartbeats;
+    private final RolloutReconciler rollouts;
 
-    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats) {
+    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats, RolloutReconciler rollouts) {
         this.offlineSweep = offlineSweep;
         this.heartbeats = heartbeats;
+        this.rollouts = rollouts;
+    }
+
+    @Scheduled(fixedDelayString = "${ota.rollouts.tick-interval:5s}", initialDelayString = "${ota.rollouts.tick-interval:5s}")
+    void reconcileRollouts() {
+        try {
+            rollouts.tick();
+        } catch (RuntimeException e) {
+            if (!DatabaseUnavailable.is(e)) {
+                throw e;
+            }
+            log.info("rollout tick skipped, the database is unavailable");
+        }
     }
 
     @Scheduled(fixedDelayString = "${ota.heartbeat-flush-interval:1s}")

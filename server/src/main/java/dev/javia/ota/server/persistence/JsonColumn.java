@@ -19,6 +19,14 @@ public final class JsonColumn {
         return JSON.writeValueAsString(value);
     }
 
+    public static <T> T read(String json, Class<T> type) {
+        return json == null ? null : JSON.readValue(json, type);
+    }
+
+    public static <T> T read(String json, TypeReference<T> type) {
+        return json == null ? null : JSON.readValue(json, type);
+    }
+
     public static Map<String, Object> readObject(String json) {
         if (json == null || json.isBlank()) {
             return new LinkedHashMap<>();

@@ -27,6 +27,15 @@ public record Caller(Role role, UUID deviceId, String deviceUuid) {
         return new Caller(Role.DEVICE, deviceId, deviceUuid);
     }
 
+    /** Who the caller is, for the audit log and a rollout's creator and approver. */
+    public String name() {
+        return switch (role) {
+            case ADMIN -> "admin";
+            case ENROLLMENT -> "enrollment";
+            case DEVICE -> "device:" + deviceUuid;
+        };
+    }
+
     public boolean isAdmin() {
         return role == Role.ADMIN;
     }

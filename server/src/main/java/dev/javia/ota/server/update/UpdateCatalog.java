@@ -2,6 +2,7 @@ package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.FailureGroup;
+import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.api.UpdateDevicesPage;
 import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateStatus;
@@ -55,16 +56,19 @@ class UpdateCatalog {
     static final int FAILURE_GROUPS = 20;
 
     private final DeviceRegistry registry;
+    private final Rollouts rollouts;
 
-    UpdateCatalog(UpdateRepository updates, JdbcClient jdbc, DeviceRegistry registry) {
+    UpdateCatalog(UpdateRepository updates, JdbcClient jdbc, DeviceRegistry registry, Rollouts rollouts) {
         this.updates = updates;
         this.jdbc = jdbc;
         this.registry = registry;
+        this.rollouts = rollouts;
     }
 
+    /** The update with its devices' statuses and its latest rollout: phases, rules, state, and what comes next. */
     UpdateView one(UUID id) {
         Update update = find(id);
-        return update.view(counts(List.of(update)).get(id), null);
+        return update.view(counts(List.of(update)).get(id), rollouts.latestOf(List.of(id)).get(id));
     }
 
     /** The update's devices in {@code status} (all when null), a page at a time, with its failures grouped. */
@@ -138,8 +142,9 @@ class UpdateCatalog {
     UpdatePage list(String version, UpdateType type, UpdateStatus status, int page, int size) {
         Page<Update> found = updates.search(version, type, status, PageRequest.of(page, size, NEWEST_FIRST));
         Map<UUID, Map<UpdateStatus, Long>> counts = counts(found.getContent());
-        List<UpdateView> views = found.getContent().stream().map(update -> update.view(counts.get(update.id()), null))
-                .toList();
+        Map<UUID, RolloutView> latest = rollouts.latestOf(found.getContent().stream().map(Update::id).toList());
+        List<UpdateView> views = found.getContent().stream()
+                .map(update -> update.view(counts.get(update.id()), latest.get(update.id()))).toList();
         return new UpdatePage(views, page, size, found.getTotalElements(), found.getTotalPages());
     }
 

@@ -7,6 +7,7 @@ import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.UpdateView;
+import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
@@ -31,6 +32,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
 
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -61,8 +63,10 @@ class UpdateController {
     @Operation(operationId = "createUpdate", summary = "Publish an update and schedule it for the fleet",
             description = """
                     Admin keys only. The package is the ZIP that create_update builds; its update_metadata.json \
-                    must agree with the form. The update is scheduled for every registered device (or the \
-                    target_devices) in one statement.""",
+                    must agree with the form. The update goes out in a rollout: to every registered device (or the \
+                    target_devices, or the devices the target_* filters match) in the phases given (none: one \
+                    phase, everyone at once), judged by its rules; its first phase is offered at once unless it \
+                    requires approval or starts later. See GET /api/v1/rollouts/{id}.""",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true,
                     content = @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE,
                             schema = @Schema(type = "object",
@@ -80,7 +84,45 @@ class UpdateController {
                                             example = "libopus0,libopus-dev",
                                             description = "Debian packages, comma-separated")),
                                     @SchemaProperty(name = "target_devices", schema = @Schema(type = "string",
-                                            description = "device UUIDs, comma-separated; none: the whole fleet"))},
+                                            description = "device UUIDs, comma-separated; none: the whole fleet")),
+                                    @SchemaProperty(name = "phases", schema = @Schema(type = "string",
+                                            example = "1,1%,10%,50%,100%", description = "cumulative phases: a"
+                                                    + " device count or a share of the target, ending at 100%;"
+                                                    + " none: one phase")),
+                                    @SchemaProperty(name = "soak", schema = @Schema(type = "string", example = "1h",
+                                            description = "how long each phase runs before it may advance")),
+                                    @SchemaProperty(name = "require_approval", schema = @Schema(type = "boolean",
+                                            description = "nothing starts until another admin approves")),
+                                    @SchemaProperty(name = "success_threshold", schema = @Schema(type = "string",
+                                            example = "95%", description = "installed share a phase needs to"
+                                                    + " advance")),
+                                    @SchemaProperty(name = "failure_threshold", schema = @Schema(type = "string",
+                                            example = "20%", description = "failed and silent share that pauses"
+                                                    + " the rollout")),
+                                    @SchemaProperty(name = "min_finished", schema = @Schema(type = "integer",
+                                            description = "finished devices a phase needs to advance (default 5)")),
+                                    @SchemaProperty(name = "min_sample", schema = @Schema(type = "integer",
+                                            description = "judged devices the failure rule needs (default 5)")),
+                                    @SchemaProperty(name = "install_timeout", schema = @Schema(type = "string",
+                                            example = "2h", description = "a started device silent this long"
+                                                    + " counts as failed")),
+                                    @SchemaProperty(name = "max_concurrent", schema = @Schema(type = "integer",
+                                            description = "at most this many devices offered and not finished at"
+                                                    + " once")),
+                                    @SchemaProperty(name = "start_at", schema = @Schema(type = "string",
+                                            format = "date-time", description = "when the rollout starts")),
+                                    @SchemaProperty(name = "auto_rollback", schema = @Schema(type = "boolean",
+                                            description = "roll the devices back when the failure rule trips")),
+                                    @SchemaProperty(name = "target_version", schema = @Schema(type = "string",
+                                            description = "only devices that run this version")),
+                                    @SchemaProperty(name = "target_status", schema = @Schema(type = "string",
+                                            allowableValues = {"online", "offline", "updating"},
+                                            description = "only devices in this status")),
+                                    @SchemaProperty(name = "target_timezone", schema = @Schema(type = "string",
+                                            description = "only devices in this timezone")),
+                                    @SchemaProperty(name = "target_metadata", schema = @Schema(type = "string",
+                                            example = "model=pi4,room=kitchen",
+                                            description = "only devices whose metadata holds these pairs"))},
                             encoding = @Encoding(name = "package", contentType = ZIP))))
     @ApiResponse(responseCode = "201", useReturnTypeSchema = true,
             description = "Published: the update, and for how many devices it was scheduled")
@@ -92,9 +134,16 @@ class UpdateController {
             @RequestParam(name = "description", required = false) @Parameter(hidden = true) String description,
             @RequestParam("update_type") @Parameter(hidden = true) String updateType,
             @RequestParam(name = "system_packages", required = false) @Parameter(hidden = true) String systemPackages,
-            @RequestParam(name = "target_devices", required = false) @Parameter(hidden = true) String targetDevices) {
+            @RequestParam(name = "target_devices", required = false) @Parameter(hidden = true) String targetDevices,
+            @RequestParam @Parameter(hidden = true) Map<String, String> fields, Caller caller) {
         UpdateForm form = UpdateForm.parse(version, description, updateType, systemPackages, targetDevices);
-        return publisher.publish(form, pkg);
+        RolloutPlan plan = RolloutPlan.parse(new RolloutPlan.Fields(fields.get("phases"), fields.get("soak"),
+                fields.get("require_approval"), fields.get("success_threshold"), fields.get("failure_threshold"),
+                fields.get("min_finished"), fields.get("min_sample"), fields.get("install_timeout"),
+                fields.get("max_concurrent"), fields.get("start_at"), fields.get("auto_rollback"),
+                fields.get("target_version"), fields.get("target_status"), fields.get("target_timezone"),
+                fields.get("target_metadata")), form.targetDevices());
+        return publisher.publish(form, plan, pkg, caller);
     }
 
     @GetMapping(path = {"/api/v1/updates", "/api/v1/updates/"}, produces = JSON)

@@ -1,6 +1,8 @@
 package dev.javia.ota.server.update;
 
 import com.github.f4b6a3.uuid.UuidCreator;
+import dev.javia.ota.protocol.api.RolloutKind;
+import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.api.UpdateCreated;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.pkg.InvalidPackageException;
@@ -10,6 +12,7 @@ import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.storage.PackageStore;
 import dev.javia.ota.server.web.ApiException;
 import org.slf4j.Logger;
@@ -32,7 +35,8 @@ import java.util.UUID;
 
 /**
  * Publishes an update: checks the form and the package (the metadata agrees with the form, the manifest with the
- * files), stores the package, records the update and schedules it, all or nothing.
+ * files), stores the package, records the update and creates its rollout (which offers its first phase), all or
+ * nothing.
  */
 @Service
 class UpdatePublisher {
@@ -40,17 +44,17 @@ class UpdatePublisher {
     private static final Logger log = LoggerFactory.getLogger(UpdatePublisher.class);
 
     private final UpdateRepository updates;
-    private final Rollout rollout;
+    private final Rollouts rollouts;
     private final PackageStore store;
     private final TransactionTemplate transaction;
     private final JdbcClient jdbc;
     private final Clock clock;
     private final PackageLimits limits;
 
-    UpdatePublisher(UpdateRepository updates, Rollout rollout, PackageStore store, TransactionTemplate transaction,
+    UpdatePublisher(UpdateRepository updates, Rollouts rollouts, PackageStore store, TransactionTemplate transaction,
             JdbcClient jdbc, Clock clock, OtaProperties properties) {
         this.updates = updates;
-        this.rollout = rollout;
+        this.rollouts = rollouts;
         this.store = store;
         this.transaction = transaction;
         this.jdbc = jdbc;
@@ -58,7 +62,7 @@ class UpdatePublisher {
         this.limits = PackageLimits.defaults().withMaxPackageBytes(properties.maxPackageSize().toBytes());
     }
 
-    UpdateCreated publish(UpdateForm form, MultipartFile upload) {
+    UpdateCreated publish(UpdateForm form, RolloutPlan plan, MultipartFile upload, Caller caller) {
         if (upload == null || upload.isEmpty()) {
             throw ApiException.badRequest("the form part 'package' must carry the update ZIP");
         }
@@ -77,9 +81,11 @@ class UpdatePublisher {
                     Update update = updates.saveAndFlush(new Update(id, form.version(), form.updateType(),
                             form.description(), form.systemPackages(), sha256, size, key, form.targetDevices(),
                             clock.instant()));
-                    int scheduled = rollout.schedule(update, form.targetDevices());
-                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) scheduled), null), scheduled,
-                            null);
+                    Rollouts.Created rollout = rollouts.create(update.id(), update.version(), RolloutKind.RELEASE,
+                            plan, new Rollouts.Actor(caller), null);
+                    RolloutView view = rollouts.views(List.of(rollout.rollout())).get(0);
+                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) rollout.offered()), view),
+                            rollout.offered(), view);
                 });
                 log.info("published update version={} type={} sha256={} size_bytes={} files={} scheduled_devices={}",
                         form.version(), form.updateType().wire(), sha256, size, metadata.files().size(),
