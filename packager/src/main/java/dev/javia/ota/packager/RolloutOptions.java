@@ -27,6 +27,8 @@ final class RolloutOptions {
     private static final Pattern COUNT = Pattern.compile("\\d+");
     private static final Pattern SHARE = Pattern.compile("(\\d+(?:\\.\\d+)?)%");
     private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
+    /** As the server keeps them: letters, digits, '_', '.', '-'. */
+    private static final Pattern METADATA_KEY = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
     @Option(names = "--phases", paramLabel = "SIZE,...", order = 20,
             description = "the rollout's phases, cumulative: a device count or a share of the target, ending at 100%% "
@@ -117,10 +119,10 @@ final class RolloutOptions {
             fields.put("failure_threshold", checkShare("--failure-threshold", failureThreshold, "5%"));
         }
         if (minFinished != null) {
-            fields.put("min_finished", checkAtLeast("--min-finished", minFinished, 0));
+            fields.put("min_finished", checkAtLeast("--min-finished", minFinished, 1));
         }
         if (minSample != null) {
-            fields.put("min_sample", checkAtLeast("--min-sample", minSample, 0));
+            fields.put("min_sample", checkAtLeast("--min-sample", minSample, 1));
         }
         if (installTimeout != null) {
             fields.put("install_timeout", checkDuration("--install-timeout", installTimeout, true));
@@ -214,10 +216,11 @@ final class RolloutOptions {
             throw PackagerException.badInput(option + ": '" + value + "' is not a share: write it as " + example
                     + " or " + new BigDecimal(example.replace("%", "")).movePointLeft(2).toPlainString());
         }
-        if (share.signum() < 0 || share.compareTo(BigDecimal.ONE) > 0) {
-            throw PackagerException.badInput(option + ": " + value + " is " + (share.signum() < 0 ? "below 0%"
-                    : "above 100%") + ": give a share of the devices between 0% and 100% (e.g. " + example + ")"
-                    + (percent.matches() || share.signum() < 0 ? "" : "; for a percentage, write " + value + "%"));
+        if (share.signum() <= 0 || share.compareTo(BigDecimal.ONE) > 0) {
+            throw PackagerException.badInput(option + ": " + value + " is " + (share.signum() <= 0 ? "not above 0%"
+                    : "above 100%") + ": give a share of the devices above 0% and at most 100% (e.g. " + example
+                    + ")" + (percent.matches() || share.signum() <= 0 ? "" : "; for a percentage, write " + value
+                    + "%"));
         }
         return value;
     }
@@ -289,11 +292,11 @@ final class RolloutOptions {
         for (String raw : text.split(",")) {
             String item = raw.strip();
             int equals = item.indexOf('=');
-            if (equals <= 0 || item.substring(0, equals).isBlank()) {
-                throw PackagerException.badInput("--target-metadata: '" + item + "' is not KEY=VALUE: write e.g. "
-                        + "room=kitchen,hw=pi4");
+            String key = equals < 0 ? "" : item.substring(0, equals).strip();
+            if (!METADATA_KEY.matcher(key).matches()) {
+                throw PackagerException.badInput("--target-metadata: '" + item + "' is not KEY=VALUE with a key of "
+                        + "letters, digits, '_', '.' or '-': write e.g. room=kitchen,hw=pi4");
             }
-            String key = item.substring(0, equals).strip();
             if (pairs.put(key, item.substring(equals + 1).strip()) != null) {
                 throw PackagerException.badInput("--target-metadata: " + key + " is given twice: a device's metadata "
                         + "holds one value per key");

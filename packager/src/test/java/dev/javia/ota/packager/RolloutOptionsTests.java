@@ -69,15 +69,16 @@ class RolloutOptionsTests {
         refusals.put(List.of("--install-timeout", "0s"), "--install-timeout must be longer than 0, not 0s");
         refusals.put(List.of("--install-timeout", "soon"), "--install-timeout: 'soon' is not a duration");
         refusals.put(List.of("--success-threshold", "150%"), "--success-threshold: 150% is above 100%: give a share "
-                + "of the devices between 0% and 100% (e.g. 95%)");
+                + "of the devices above 0% and at most 100% (e.g. 95%)");
         refusals.put(List.of("--success-threshold", "95"), "--success-threshold: 95 is above 100%: give a share of "
-                + "the devices between 0% and 100% (e.g. 95%); for a percentage, write 95%");
+                + "the devices above 0% and at most 100% (e.g. 95%); for a percentage, write 95%");
+        refusals.put(List.of("--success-threshold", "0%"), "--success-threshold: 0% is not above 0%");
         refusals.put(List.of("--failure-threshold", "-5%"), "--failure-threshold: '-5%' is not a share: write it as "
                 + "5% or 0.05");
-        refusals.put(List.of("--failure-threshold", "-0.1"), "--failure-threshold: -0.1 is below 0%");
+        refusals.put(List.of("--failure-threshold", "-0.1"), "--failure-threshold: -0.1 is not above 0%");
         refusals.put(List.of("--failure-threshold", "many"), "--failure-threshold: 'many' is not a share");
-        refusals.put(List.of("--min-finished", "-1"), "--min-finished must be 0 or more, not -1");
-        refusals.put(List.of("--min-sample", "-3"), "--min-sample must be 0 or more, not -3");
+        refusals.put(List.of("--min-finished", "0"), "--min-finished must be 1 or more, not 0");
+        refusals.put(List.of("--min-sample", "-3"), "--min-sample must be 1 or more, not -3");
         refusals.put(List.of("--min-sample", "ten"), "Invalid value for option '--min-sample': 'ten' is not an int");
         refusals.put(List.of("--max-concurrent", "0"), "--max-concurrent must be 1 or more, not 0");
         refusals.put(List.of("--start-at", "tomorrow 2am"), "--start-at: 'tomorrow 2am' is not an ISO-8601 time with "
@@ -90,8 +91,9 @@ class RolloutOptionsTests {
                 + "| updating, not 'asleep'");
         refusals.put(List.of("--target-timezone", "Mars/Olympus"), "--target-timezone: 'Mars/Olympus' is not an IANA "
                 + "timezone: write e.g. Europe/Berlin or America/Los_Angeles");
-        refusals.put(List.of("--target-metadata", "room"), "--target-metadata: 'room' is not KEY=VALUE: write e.g. "
-                + "room=kitchen,hw=pi4");
+        refusals.put(List.of("--target-metadata", "room"), "--target-metadata: 'room' is not KEY=VALUE with a key "
+                + "of letters, digits, '_', '.' or '-': write e.g. room=kitchen,hw=pi4");
+        refusals.put(List.of("--target-metadata", "the room=kitchen"), "'the room=kitchen' is not KEY=VALUE");
         refusals.put(List.of("--target-metadata", "=kitchen"), "--target-metadata: '=kitchen' is not KEY=VALUE");
         refusals.put(List.of("--target-metadata", "room=kitchen,room=hall"), "--target-metadata: room is given twice");
         refusals.put(List.of("--target-devices", "0190f7a4-5b6c-7d8e-9f00-112233445566", "--target-timezone", "UTC"),
