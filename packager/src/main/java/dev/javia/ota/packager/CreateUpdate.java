@@ -183,14 +183,19 @@ public final class CreateUpdate implements Callable<Integer> {
     static CommandLine commandLine(PackagerEnvironment environment) {
         CommandLine commandLine = new CommandLine(new CreateUpdate(environment));
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
-        commandLine.setParameterExceptionHandler((e, args) -> {
+        commandLine.setParameterExceptionHandler(usageErrors("create_update"));
+        return commandLine;
+    }
+
+    /** A command line picocli cannot parse: what is wrong, where the usage is, and exit code 2. */
+    static CommandLine.IParameterExceptionHandler usageErrors(String command) {
+        return (e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("create_update: " + e.getMessage());
-            err.println("Run create_update --help for the usage.");
+            err.println(command + ": " + e.getMessage());
+            err.println("Run " + command + " --help for the usage.");
             err.flush();
             return PackagerException.BAD_INPUT;
-        });
-        return commandLine;
+        };
     }
 
     @Override

@@ -127,13 +127,7 @@ public final class OperatorCommand implements Callable<Integer> {
         }
         commandLine.setUsageHelpWidth(100);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
-        commandLine.setParameterExceptionHandler((e, args) -> {
-            PrintWriter err = e.getCommandLine().getErr();
-            err.println("javia-ota: " + e.getMessage());
-            err.println("Run javia-ota --help for the usage.");
-            err.flush();
-            return PackagerException.BAD_INPUT;
-        });
+        commandLine.setParameterExceptionHandler(CreateUpdate.usageErrors("javia-ota"));
         commandLine.setExecutionExceptionHandler((e, command, parseResult) -> {
             if (!(e instanceof PackagerException)) {
                 throw e;

@@ -12,6 +12,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -53,7 +54,7 @@ final class RolloutOptions {
     String failureThreshold;
 
     @Option(names = "--min-finished", paramLabel = "N", order = 25,
-            description = "how many of a phase's devices must have finished before it advances (e.g. 5)")
+            description = "at least this many of a phase's devices finish before it advances (e.g. 5)")
     Integer minFinished;
 
     @Option(names = "--min-sample", paramLabel = "N", order = 26,
@@ -103,52 +104,28 @@ final class RolloutOptions {
     /** The form fields for the options given, in the contract's names; a value that cannot be right is refused. */
     Map<String, String> formFields() {
         Map<String, String> fields = new LinkedHashMap<>();
-        if (phases != null) {
-            fields.put("phases", checkPhases(phases));
-        }
-        if (soak != null) {
-            fields.put("soak", checkDuration("--soak", soak, false));
-        }
-        if (requireApproval != null) {
-            fields.put("require_approval", requireApproval.toString());
-        }
-        if (successThreshold != null) {
-            fields.put("success_threshold", checkShare("--success-threshold", successThreshold, "95%"));
-        }
-        if (failureThreshold != null) {
-            fields.put("failure_threshold", checkShare("--failure-threshold", failureThreshold, "5%"));
-        }
-        if (minFinished != null) {
-            fields.put("min_finished", checkAtLeast("--min-finished", minFinished, 1));
-        }
-        if (minSample != null) {
-            fields.put("min_sample", checkAtLeast("--min-sample", minSample, 1));
-        }
-        if (installTimeout != null) {
-            fields.put("install_timeout", checkDuration("--install-timeout", installTimeout, true));
-        }
-        if (maxConcurrent != null) {
-            fields.put("max_concurrent", checkAtLeast("--max-concurrent", maxConcurrent, 1));
-        }
-        if (startAt != null) {
-            fields.put("start_at", checkInstant("--start-at", startAt));
-        }
-        if (autoRollback != null) {
-            fields.put("auto_rollback", autoRollback.toString());
-        }
-        if (targetVersion != null) {
-            fields.put("target_version", checkVersion(targetVersion));
-        }
-        if (targetStatus != null) {
-            fields.put("target_status", checkStatus(targetStatus));
-        }
-        if (targetTimezone != null) {
-            fields.put("target_timezone", checkTimezone(targetTimezone));
-        }
-        if (targetMetadata != null) {
-            fields.put("target_metadata", checkMetadata(targetMetadata));
-        }
+        put(fields, "phases", phases, RolloutOptions::checkPhases);
+        put(fields, "soak", soak, text -> checkDuration("--soak", text, false));
+        put(fields, "require_approval", requireApproval, String::valueOf);
+        put(fields, "success_threshold", successThreshold, text -> checkShare("--success-threshold", text, "95%"));
+        put(fields, "failure_threshold", failureThreshold, text -> checkShare("--failure-threshold", text, "5%"));
+        put(fields, "min_finished", minFinished, count -> checkAtLeast("--min-finished", count, 1));
+        put(fields, "min_sample", minSample, count -> checkAtLeast("--min-sample", count, 1));
+        put(fields, "install_timeout", installTimeout, text -> checkDuration("--install-timeout", text, true));
+        put(fields, "max_concurrent", maxConcurrent, count -> checkAtLeast("--max-concurrent", count, 1));
+        put(fields, "start_at", startAt, text -> checkInstant("--start-at", text));
+        put(fields, "auto_rollback", autoRollback, String::valueOf);
+        put(fields, "target_version", targetVersion, RolloutOptions::checkVersion);
+        put(fields, "target_status", targetStatus, RolloutOptions::checkStatus);
+        put(fields, "target_timezone", targetTimezone, RolloutOptions::checkTimezone);
+        put(fields, "target_metadata", targetMetadata, RolloutOptions::checkMetadata);
         return fields;
+    }
+
+    private static <T> void put(Map<String, String> fields, String name, T given, Function<T, String> checked) {
+        if (given != null) {
+            fields.put(name, checked.apply(given));
+        }
     }
 
     /**
