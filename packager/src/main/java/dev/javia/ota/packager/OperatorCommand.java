@@ -193,7 +193,7 @@ public final class OperatorCommand implements Callable<Integer> {
     @Command(name = "rollout", description = "Show one rollout: its state, what happens next, its rules and phases.")
     int rollout(@Parameters(paramLabel = "ID|VERSION", description = "the rollout's id, or a version") String ref) {
         Rollouts rollouts = rollouts();
-        return print(rollouts.get(resolve(rollouts, ref)), null);
+        return print(rollouts.get(resolve(rollouts, ref, err())), null);
     }
 
     @Command(name = "approve",
@@ -256,7 +256,7 @@ public final class OperatorCommand implements Callable<Integer> {
 
     private int act(String ref, String action, RolloutAction body, String done) {
         Rollouts rollouts = rollouts();
-        UUID id = resolve(rollouts, ref);
+        UUID id = resolve(rollouts, ref, err());
         return print(rollouts.act(id, action, body), done);
     }
 
@@ -277,11 +277,11 @@ public final class OperatorCommand implements Callable<Integer> {
     }
 
     /** A version means its newest rollout; anything else must be a rollout's id. */
-    private static UUID resolve(Rollouts rollouts, String ref) {
+    private static UUID resolve(Rollouts rollouts, String ref, PrintWriter err) {
         String text = ref.strip();
         Optional<Version> version = Version.tryParse(text);
         if (version.isPresent()) {
-            return rollouts.newestOf(version.get());
+            return rollouts.newestOf(version.get(), err);
         }
         if (CreateUpdate.UUID_SHAPE.matcher(text).matches()) {
             return UUID.fromString(text.toLowerCase(Locale.ROOT));

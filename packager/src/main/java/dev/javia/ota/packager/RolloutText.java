@@ -69,7 +69,8 @@ final class RolloutText {
         lines.add("rollout " + rollout.id() + "  " + rollout.version() + " (" + rollout.kind().wire() + ")");
         String state = state(rollout.state());
         if (rollout.pausedReason() != null && rollout.state() == RolloutState.PAUSED) {
-            state += ": " + rollout.pausedReason();
+            // "paused: paused by admin" says it twice
+            state += ": " + rollout.pausedReason().replaceFirst("^paused ", "");
         }
         lines.add("  state     " + state);
         lines.add("  next      " + next(rollout, now));
@@ -129,16 +130,20 @@ final class RolloutText {
         return state.wire().replace('_', ' ');
     }
 
+    /** The server's sentence, with when it comes (and how soon, given the time now) unless it says so itself. */
     private static String next(RolloutView rollout, Instant now) {
         if (rollout.nextAt() == null) {
             return rollout.next();
         }
-        String when = " (at " + time(rollout.nextAt());
+        List<String> when = new ArrayList<>();
+        if (!rollout.next().contains(rollout.nextAt().toString())) {
+            when.add("at " + time(rollout.nextAt()));
+        }
         if (now != null) {
             Duration until = Duration.between(now, rollout.nextAt());
-            when += until.isNegative() ? ", due now" : ", in " + Durations.format(until.toSeconds());
+            when.add(until.isNegative() || until.isZero() ? "due now" : "in " + Durations.format(until.toSeconds()));
         }
-        return rollout.next() + when + ")";
+        return when.isEmpty() ? rollout.next() : rollout.next() + " (" + String.join(", ", when) + ")";
     }
 
     private static String target(RolloutTarget target) {
@@ -168,7 +173,7 @@ final class RolloutText {
 
     private static List<String> rules(RolloutRules rules) {
         List<String> parts = new ArrayList<>(List.of(
-                "soak " + Durations.format(rules.soakSeconds()) + " per phase",
+                rules.soakSeconds() == 0 ? "no soak" : "soak " + Durations.format(rules.soakSeconds()) + " per phase",
                 "advance at " + share(rules.successThreshold()) + " installed (" + rules.minFinished()
                         + " finished at least)",
                 "pause at " + share(rules.failureThreshold()) + " failed or silent (judged from " + rules.minSample()

@@ -7,6 +7,7 @@ import dev.javia.ota.protocol.api.RolloutState;
 import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.pkg.Version;
 
+import java.io.PrintWriter;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -55,14 +56,23 @@ final class Rollouts {
         return answer(connection.send(get(ApiPaths.rollout(id))), RolloutView.class, "show rollout " + id);
     }
 
-    /** The newest rollout of this version (an update's latest; a rollback of it is a rollout of the older version). */
-    UUID newestOf(Version version) {
-        List<RolloutView> rollouts = list(null, version, 0, 1).value().rollouts();
-        if (rollouts.isEmpty()) {
+    /**
+     * The newest rollout of this version. A version can have several: its release and, after a newer version was
+     * rolled back to it, that rollback; {@code err} is told which was taken when there is a choice.
+     */
+    UUID newestOf(Version version, PrintWriter err) {
+        RolloutPage page = list(null, version, 0, 1).value();
+        if (page.rollouts().isEmpty()) {
             throw new PackagerException(PackagerException.REFUSED, "no rollout of " + version + " on "
                     + connection.baseUrl() + ": javia-ota rollouts lists them (is " + version + " published?)");
         }
-        return rollouts.get(0).id();
+        RolloutView newest = page.rollouts().get(0);
+        if (page.totalElements() > 1) {
+            err.println(version + " has " + page.totalElements() + " rollouts; taking the newest, " + newest.id() + " ("
+                    + newest.kind().wire() + ", " + newest.state().wire() + "); give an id for another (javia-ota "
+                    + "rollouts --version " + version + ")");
+        }
+        return newest.id();
     }
 
     /**

@@ -100,6 +100,18 @@ class OperatorCommandTests {
     }
 
     @Test
+    void aVersionWithSeveralRolloutsSaysWhichItTook() {
+        server.answer("GET", NEWEST_OF_V140, 200, new RolloutPage(List.of(RolloutFixtures.running()), 0, 1, 2, 2))
+                .answer("POST", ROLLOUT + "/pause", 200, RolloutFixtures.paused("paused by admin"));
+
+        CommandRun.Result result = run("pause", "v1.4.0");
+
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertThat(result.err()).contains("v1.4.0 has 2 rollouts; taking the newest, " + ID + " (release, running); "
+                + "give an id for another (javia-ota rollouts --version v1.4.0)");
+    }
+
+    @Test
     void aVersionWithoutARolloutIsRefusedWithWhereToLook() {
         server.answer("GET", NEWEST_OF_V140, 200, new RolloutPage(List.of(), 0, 1, 0, 0));
         assertFails(run("rollout", "v1.4.0"), 3, "no rollout of v1.4.0 on " + server.url()

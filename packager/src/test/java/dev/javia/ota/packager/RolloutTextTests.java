@@ -77,6 +77,27 @@ class RolloutTextTests {
     }
 
     @Test
+    void aPauseWithoutAReasonDoesNotSayPausedTwice() {
+        assertThat(RolloutText.detail(RolloutFixtures.paused("paused by admin"), false, CREATED))
+                .contains("  state     paused: by admin");
+    }
+
+    @Test
+    void whenTheServersSentenceNamesTheTimeOnlyHowSoonIsAdded() {
+        RolloutView running = RolloutFixtures.running();
+        RolloutView named = new RolloutView(running.id(), running.updateId(), running.version(), running.kind(),
+                running.state(), running.target(), running.currentPhase(), running.phases(), running.rules(),
+                "advances not before its soak ends (" + running.nextAt() + ")", running.nextAt(), null, null,
+                running.createdBy(), running.createdAt(), null, null, null, null, null);
+        assertThat(RolloutText.detail(named, false, CREATED.plusSeconds(7200 - 90)))
+                .contains("  next      advances not before its soak ends (2026-12-02T09:00:00Z) (in 1m 30s)");
+        assertThat(RolloutText.summary(named))
+                .contains("  next     advances not before its soak ends (2026-12-02T09:00:00Z)");
+        assertThat(RolloutText.detail(named, false, CREATED.plusSeconds(7200))).anyMatch(line -> line.endsWith(
+                "(due now)"));
+    }
+
+    @Test
     void aFilteredTargetAndARollbackAreNamed() {
         RolloutView running = RolloutFixtures.running();
         RolloutView rollback = new RolloutView(running.id(), running.updateId(), "v1.3.2", RolloutKind.ROLLBACK,
