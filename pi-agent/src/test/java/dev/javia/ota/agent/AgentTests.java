@@ -58,7 +58,7 @@ class AgentTests {
             assertThat(checks(server)).isZero();
 
             server.offer(new UpdateOffer(UUID.randomUUID(), "v1.1.0", UpdateType.SCHEDULED, "", "/nowhere",
-                    "0".repeat(64), 1, false, List.of()), Instant.parse("2025-06-02T02:00:00Z"));
+                    "0".repeat(64), 1, false, List.of(), false), Instant.parse("2025-06-02T02:00:00Z"));
             clock.advance(Duration.ofSeconds(299));
             agent.tick();
             assertThat(server.heartbeats()).hasSize(1);

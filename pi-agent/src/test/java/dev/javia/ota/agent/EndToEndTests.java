@@ -133,6 +133,50 @@ class EndToEndTests {
     }
 
     /**
+     * The operator's rollback through the real API: the device on the bad release is offered the earlier one as a
+     * rollback, and the real agent installs that lower version (into the release directory it kept from before)
+     * and reports it; the bad release's rollout ends cancelled and names its rollback.
+     */
+    @Test
+    void anOperatorsRollbackIsInstalledByTheAgentAsALowerVersion(@TempDir Path pi) throws IOException {
+        MutableClock clock = new MutableClock(Instant.now());
+        RecordingCommandRunner runner = new RecordingCommandRunner();
+        preinstall(pi, "v1.0.0");
+        try (Agent agent = agent(pi, runner, clock)) {
+            agent.tick();
+            String uuid = agent.session().deviceUuid();
+            publish(pi, uuid, "v1.1.0", "");
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+            publish(pi, uuid, "v1.2.0", "");
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+            assertThat(deviceColumn(uuid, "current_version")).isEqualTo("v1.2.0");
+
+            JsonNode rollouts = JSON.readTree(server.api().get(ApiPaths.ROLLOUTS + "?version=v1.2.0",
+                    server.adminKey()).body());
+            String bad = rollouts.get("rollouts").get(0).get("id").asText();
+            var answer = server.api().post(ApiPaths.rolloutAction(bad, "rollback"), server.adminKey(),
+                    Map.of("reason", "the wake word stopped working"));
+            assertThat(answer.status()).as(answer.toString()).isEqualTo(201);
+            assertThat(JSON.readTree(answer.body()).get("version").asText()).isEqualTo("v1.1.0");
+
+            clock.advance(Duration.ofMinutes(5));
+            agent.tick();
+            assertThat(agent.machine().idle()).isTrue();
+            assertThat(deviceColumn(uuid, "current_version")).isEqualTo("v1.1.0");
+            assertThat(updateStatus(uuid, "v1.1.0")).isEqualTo("completed");
+            JsonNode after = JSON.readTree(server.api().get(ApiPaths.rollout(bad), server.adminKey()).body());
+            assertThat(after.get("state").asText()).isEqualTo("cancelled");
+            assertThat(after.get("rolled_back_by").asText()).isEqualTo(JSON.readTree(answer.body()).get("id")
+                    .asText());
+        }
+        assertThat(Files.readSymbolicLink(pi.resolve("opt/javia/current")).toString()).isEqualTo("releases/v1.1.0");
+        assertThat(Files.readString(pi.resolve("opt/javia/VERSION")).strip()).isEqualTo("v1.1.0");
+        assertThat(Files.readString(pi.resolve("opt/javia/releases/v1.1.0/client.py"))).contains("javia v1.1.0");
+    }
+
+    /**
      * The record an operator reads while the device installs: the agent's heartbeats during apt-get reach the real
      * server and its GET /api/v1/devices/{uuid} shows the step; the device's own DEVICE_UPDATE_HOUR is the window
      * in force once the agent's first heartbeat is answered.

@@ -26,9 +26,11 @@ public final class StateFile {
     /**
      * 1: {@code state}, {@code job}, {@code transitions}, without {@code format_version}. 2: adds
      * {@code format_version}, {@code stops_in_step} and {@code step_progress}. 3: adds {@code job.window_ends_at}
-     * (absent from an older file: read as null, "no window's end", as from a server before it).
+     * (absent from an older file: read as null, "no window's end", as from a server before it). 4: adds
+     * {@code job.offer.rollback}, so that a rollback offered before a power cut is still one after it (absent from an
+     * older file: read as false, a plain update, as from a server before it).
      */
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
 
     /**
      * One persisted moment of the machine. The fields format 2 added are boxed: a file of format 1 lacks them, and

@@ -8,6 +8,7 @@ import dev.javia.ota.protocol.api.UpdateStatus;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 
@@ -35,6 +36,12 @@ public final class UpdateMachine {
     /** Volatile: the heartbeat thread of a running step reads it ({@link #busy}) while the loop's thread advances. */
     private volatile UpdateState current;
     private int transitions;
+    /**
+     * The last offer {@link DowngradeRule} refused in this run of the agent: a server that offers it again (one that
+     * did not record the failed report) is not answered with a refusal at every check. Not persisted: after a
+     * restart a re-offer is refused and reported once more, which the server takes (a repeated report).
+     */
+    private UUID refused;
 
     private UpdateMachine(StateFile stateFile, UpdateContext context, int maxTransitions, Consumer<String> afterSave,
             UpdateState current, int transitions) {
@@ -64,7 +71,13 @@ public final class UpdateMachine {
         UpdateState resumed = whereToResume(snapshot.state(), snapshot.job());
         UpdateMachine machine = new UpdateMachine(stateFile, context, maxTransitions, afterSave, resumed,
                 snapshot.transitions());
-        if (!(resumed instanceof Idle) && !(resumed instanceof Waiting)) {
+        if (resumed instanceof Waiting) {
+            // a job taken before the version rule (an older agent's file) is held to it too, before anything runs
+            UpdateState admitted = machine.admit(resumed.job());
+            if (!(admitted instanceof Waiting)) {
+                machine.moveTo(admitted);
+            }
+        } else if (!(resumed instanceof Idle)) {
             machine.resumeIn(resumed, snapshot);
         }
         return machine;
@@ -98,7 +111,7 @@ public final class UpdateMachine {
      */
     private static UpdateState whereToResume(String state, UpdateJob job) {
         switch (state) {
-            // nothing was touched yet: re-evaluate the schedule
+            // nothing was touched yet: re-evaluate the schedule (resume holds the job to the version rule first)
             case Waiting.NAME:
                 return new Waiting(job);
             // the part file is kept: the download resumes with Range where it broke off
@@ -192,7 +205,8 @@ public final class UpdateMachine {
     /**
      * Takes the answer of an update check. Idle: a new offer starts waiting. Waiting: a newer offer replaces the
      * one in hand, an offer withdrawn (superseded, cancelled) is dropped, and a new turn (the next night's, after a
-     * missed window) replaces the old one. Once the install has started, it finishes first.
+     * missed window) replaces the old one. Once the install has started, it finishes first. A new offer the
+     * {@link DowngradeRule} refuses goes straight to reporting {@code failed}, with nothing downloaded.
      *
      * @param now the wall time, kept as when the offer was first seen
      */
@@ -200,17 +214,18 @@ public final class UpdateMachine {
         UpdateOffer offer = check == null ? null : check.update();
         boolean settled = check != null && check.status() != null && (check.status() == UpdateStatus.COMPLETED
                 || check.status() == UpdateStatus.FAILED || check.status() == UpdateStatus.SUPERSEDED);
-        if (offer != null && settled) {
+        if (offer != null && (settled || offer.id().equals(refused))) {
             offer = null;
         }
         if (current instanceof Idle) {
             if (offer != null) {
                 UpdateJob job = UpdateJob.offered(offer, check.scheduledFor(), check.windowEndsAt(), now);
                 UpdateLog.step(job, "offered (" + (offer.updateType() == null ? "scheduled" : offer.updateType().wire())
+                        + (offer.rollback() ? ", rollback" : "")
                         + (check.scheduledFor() == null ? "" : ", scheduled for " + check.scheduledFor())
                         + (check.windowEndsAt() == null ? "" : ", window ends at " + check.windowEndsAt()) + ")");
                 transitions = 0;
-                moveTo(new Waiting(job));
+                moveTo(admit(job));
             }
             return;
         }
@@ -220,14 +235,30 @@ public final class UpdateMachine {
                 UpdateLog.step(job, "withdrawn by the server before it started");
                 moveTo(new Idle());
             } else if (!offer.id().equals(job.updateId())) {
-                UpdateLog.step(job, "replaced by " + offer.version() + " before it started");
+                UpdateLog.step(job, "replaced by " + offer.version() + (offer.rollback() ? " (rollback)" : "")
+                        + " before it started");
                 transitions = 0;
-                moveTo(new Waiting(UpdateJob.offered(offer, check.scheduledFor(), check.windowEndsAt(), now)));
+                moveTo(admit(UpdateJob.offered(offer, check.scheduledFor(), check.windowEndsAt(), now)));
             } else if (!Objects.equals(check.scheduledFor(), job.scheduledFor())
                     || !Objects.equals(check.windowEndsAt(), job.windowEndsAt())) {
                 moveTo(new Waiting(job.withSchedule(check.scheduledFor(), check.windowEndsAt())));
             }
         }
+    }
+
+    /**
+     * Where a job goes before anything is touched: waiting for its turn, or, when {@link DowngradeRule} refuses its
+     * version, straight to reporting {@code failed}. Not through {@link Failed}: its cleanup deletes
+     * {@code releases/<version>}, which for a refused lower version may be the previous release kept on disk.
+     */
+    private UpdateState admit(UpdateJob job) {
+        Optional<String> refusal = DowngradeRule.refusal(job.offer(), context.root().installedVersion());
+        if (refusal.isEmpty()) {
+            return new Waiting(job);
+        }
+        refused = job.updateId();
+        UpdateLog.warn(job, refusal.get());
+        return new Reporting(job.failedWith(refusal.get()));
     }
 
     /**

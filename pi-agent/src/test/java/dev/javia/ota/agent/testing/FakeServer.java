@@ -77,6 +77,7 @@ public final class FakeServer implements AutoCloseable {
     private volatile CountDownLatch downloadHeld;
     private volatile Integer heartbeatSeconds = 300;
     private volatile Integer checkSeconds = 300;
+    private volatile boolean rollbackField = true;
 
     public FakeServer() {
         server.setDispatcher(new Dispatcher() {
@@ -100,11 +101,17 @@ public final class FakeServer implements AutoCloseable {
 
     /** Serves {@code zip} as update {@code version} and offers it on the next checks. */
     public UpdateOffer offer(Path zip, String version, UpdateType type, Instant scheduledFor, List<String> packages) {
+        return offer(zip, version, type, scheduledFor, packages, false);
+    }
+
+    /** Serves {@code zip} as {@code version}, offered as the operator's rollback when {@code rollback}. */
+    public UpdateOffer offer(Path zip, String version, UpdateType type, Instant scheduledFor, List<String> packages,
+            boolean rollback) {
         try {
             packageBytes = Files.readAllBytes(zip);
             UUID id = UUID.randomUUID();
             UpdateOffer offer = new UpdateOffer(id, version, type, "test update", ApiPaths.download(id),
-                    Sha256.of(zip), packageBytes.length, !packages.isEmpty(), packages);
+                    Sha256.of(zip), packageBytes.length, !packages.isEmpty(), packages, rollback);
             offer(offer, scheduledFor);
             return offer;
         } catch (IOException e) {
@@ -135,6 +142,11 @@ public final class FakeServer implements AutoCloseable {
     public void intervals(Integer heartbeatSeconds, Integer checkSeconds) {
         this.heartbeatSeconds = heartbeatSeconds;
         this.checkSeconds = checkSeconds;
+    }
+
+    /** Whether offers carry {@code rollback} (default), or leave it out as a server before it does. */
+    public void rollbackField(boolean sent) {
+        this.rollbackField = sent;
     }
 
     public void down(boolean down) {
@@ -278,6 +290,9 @@ public final class FakeServer implements AutoCloseable {
                 current.scheduledFor(), current.status(), seconds == null ? 0 : seconds, current.windowEndsAt()));
         if (seconds == null) {
             answer.remove("check_interval_seconds");
+        }
+        if (!rollbackField && answer.get("update") instanceof ObjectNode update) {
+            update.remove("rollback");
         }
         return answer;
     }

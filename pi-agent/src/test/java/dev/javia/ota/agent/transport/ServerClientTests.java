@@ -5,6 +5,7 @@ import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.api.UpdateType;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
@@ -12,6 +13,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
 
 import java.io.IOException;
 import java.net.URI;
@@ -78,9 +81,40 @@ class ServerClientTests {
         assertThat(older.updateAvailable()).isTrue();
         assertThat(older.scheduledFor()).isEqualTo(Instant.parse("2026-06-16T09:00:00Z"));
         assertThat(older.windowEndsAt()).isNull();
+        assertThat(older.update().rollback()).as("no field: a plain update").isFalse();
         assertThat(today.windowEndsAt()).isEqualTo(Instant.parse("2026-06-16T12:00:00Z"));
+        assertThat(today.update().rollback()).isFalse();
         assertThat(nothing.updateAvailable()).isFalse();
         assertThat(nothing.windowEndsAt()).isNull();
+    }
+
+    /** {@code UpdateOffer} as agents before the rollback flag were built with: the same components, no rollback. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record OfferBeforeRollback(UUID id, String version, UpdateType updateType, String description, String packageUrl,
+            String sha256, long sizeBytes, boolean requiresSystemPackages, List<String> systemPackages) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record CheckBeforeRollback(boolean updateAvailable, OfferBeforeRollback update, Instant scheduledFor,
+            UpdateStatus status, int checkIntervalSeconds, Instant windowEndsAt) {
+    }
+
+    /**
+     * The agents in the field read a server's offer of a rollback: the agent's mapper (unchanged by the flag; it has
+     * ignored unknown fields since the agent's first version) reads it into the records as they were before it,
+     * and today's agent reads the flag.
+     */
+    @Test
+    void anAgentBeforeTheRollbackFlagReadsAnOfferOfARollback() throws Exception {
+        String body = Files.readString(ApiExamples.file("check-rollback.response.json"));
+        server.enqueue(json(200, body));
+
+        CheckBeforeRollback before = client.json().readValue(body, CheckBeforeRollback.class);
+        UpdateCheck today = client.check("0190f7a4-5b6c-7d8e-9f00-112233445566", "tok");
+
+        assertThat(before.update().version()).isEqualTo("v1.2.2");
+        assertThat(before.update().sha256()).isEqualTo(today.update().sha256());
+        assertThat(today.update().rollback()).isTrue();
     }
 
     @Test

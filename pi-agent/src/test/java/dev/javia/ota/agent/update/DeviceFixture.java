@@ -91,9 +91,14 @@ final class DeviceFixture implements AutoCloseable {
 
     /** Publishes a sample package (with requirements.txt) as {@code version}, due now. */
     UpdateOffer publish(String version, UpdateType type, List<String> systemPackages) {
+        return publish(version, type, systemPackages, false);
+    }
+
+    /** Publishes a sample package as {@code version}, due now, as the operator's rollback when {@code rollback}. */
+    UpdateOffer publish(String version, UpdateType type, List<String> systemPackages, boolean rollback) {
         try {
             Path zip = PackageBuilder.samplePackage(workDir, Version.parse(version), type, systemPackages);
-            return server.offer(zip, version, type, clock.instant().minusSeconds(60), systemPackages);
+            return server.offer(zip, version, type, clock.instant().minusSeconds(60), systemPackages, rollback);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

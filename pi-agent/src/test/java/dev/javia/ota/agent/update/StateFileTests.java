@@ -34,6 +34,17 @@ class StateFileTests {
             "offered_at":"2025-06-01T12:00:00Z","system_packages":[],"previous_version":null,"outcome":null,\
             "failure":null},"transitions":1,"stops_in_step":0,"step_progress":0}""";
 
+    /**
+     * update-state.json as the agent wrote it before the rollback flag (format 3): the offer has no
+     * {@code rollback}. {@code %s} is the state, then the offer's id, version, URL, SHA-256 and size.
+     */
+    private static final String FORMAT_3 = """
+            {"format_version":3,"state":"%s","job":{"offer":{"id":"%s","version":"%s",\
+            "update_type":"urgent","description":"test update","package_url":"%s","sha256":"%s","size_bytes":%d,\
+            "requires_system_packages":false,"system_packages":[]},"scheduled_for":"2025-06-01T11:59:00Z",\
+            "window_ends_at":null,"offered_at":"2025-06-01T12:00:00Z","system_packages":[],"previous_version":null,\
+            "outcome":null,"failure":null},"transitions":%d,"stops_in_step":0,"step_progress":0}""";
+
     /** The snapshot as an agent of format 1 reads it. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record FormatOneSnapshot(String state, UpdateJob job, int transitions) {
@@ -55,10 +66,7 @@ class StateFileTests {
             assertThat(resumed.stopsInStep()).as("one stop in downloading, counted from a file that had none")
                     .isEqualTo(1);
 
-            device.runToIdle(machine);
-            assertThat(device.server.reportedStatuses()).containsExactly(UpdateStatus.DOWNLOADING,
-                    UpdateStatus.INSTALLING, UpdateStatus.COMPLETED);
-            assertThat(device.currentTarget()).isEqualTo("releases/v1.1.0");
+            assertInstallsV110(device, machine);
         }
     }
 
@@ -102,5 +110,56 @@ class StateFileTests {
             assertThat(old.job().offer().version()).isEqualTo("v1.1.0");
             assertThat(old.transitions()).isEqualTo(3);
         }
+    }
+
+    @Test
+    void anAgentResumesFromAFileOfFormatThreeWithoutTheRollbackFlag(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.URGENT, List.of());
+            writeFormatThree(device, "waiting", offer, 1);
+
+            UpdateMachine machine = device.machine();
+            assertThat(machine.current().name()).as("a higher version passes the version rule").isEqualTo("waiting");
+            assertThat(machine.current().job().offer().rollback()).as("absent: a plain update").isFalse();
+
+            assertInstallsV110(device, machine);
+        }
+    }
+
+    /**
+     * An agent before the version rule took any offer; a lower version it was waiting to install, without the
+     * rollback flag, is held to the rule by the agent of today before anything is downloaded.
+     */
+    @Test
+    void aLowerVersionAnOlderAgentWasWaitingForIsRefusedOnResume(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.installRelease("v1.1.0");
+            UpdateOffer offer = device.publish("v1.0.0", UpdateType.URGENT, List.of());
+            writeFormatThree(device, "waiting", offer, 1);
+
+            UpdateMachine machine = device.machine();
+            assertThat(machine.current().name()).isEqualTo("reporting");
+
+            device.runToIdle(machine);
+            assertThat(device.server.reportedStatuses()).containsExactly(UpdateStatus.FAILED);
+            assertThat(device.server.reports().get(0).errorMessage()).contains("the offer is not a rollback");
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.1.0");
+            assertThat(device.root.release("v1.0.0")).isDirectory();
+        }
+    }
+
+    /** The resumed machine installs v1.1.0 and reports it as any update. */
+    private static void assertInstallsV110(DeviceFixture device, UpdateMachine machine) {
+        device.runToIdle(machine);
+        assertThat(device.server.reportedStatuses()).containsExactly(UpdateStatus.DOWNLOADING,
+                UpdateStatus.INSTALLING, UpdateStatus.COMPLETED);
+        assertThat(device.currentTarget()).isEqualTo("releases/v1.1.0");
+    }
+
+    private static void writeFormatThree(DeviceFixture device, String state, UpdateOffer offer, int transitions)
+            throws IOException {
+        Path file = Files.createDirectories(device.stateDir).resolve(StateFile.NAME);
+        Files.writeString(file, FORMAT_3.formatted(state, offer.id(), offer.version(), offer.packageUrl(),
+                offer.sha256(), offer.sizeBytes(), transitions));
     }
 }

@@ -92,22 +92,30 @@ class UpdateMachineTests {
 
             device.runToIdle(device.machine());
 
-            assertThat(device.chain).as("state chain").containsExactlyElementsOf(scenario.chain());
-            assertThat(device.commandLines().stream().filter(line -> !line.startsWith("systemctl is-active")))
-                    .as("commands").containsExactlyElementsOf(scenario.commands());
-            assertThat(device.server.reportedStatuses()).as("reports").containsExactlyElementsOf(scenario.reports());
-            if (scenario.failureMentions() != null) {
-                StatusReport last = device.server.reports().get(device.server.reports().size() - 1);
-                assertThat(last.errorMessage()).contains(scenario.failureMentions());
-            }
-            assertThat(device.currentTarget()).isEqualTo("releases/" + scenario.endsOn());
-            assertThat(device.versionFile()).isEqualTo(scenario.endsOn());
+            assertRanAsIn(scenario, device);
             assertThat(device.stateDir.resolve("staging")).satisfiesAnyOf(
                     staging -> assertThat(staging).doesNotExist(), staging -> assertThat(staging).isEmptyDirectory());
             if (scenario.endsOn().equals("v1.0.0")) {
                 assertThat(device.root.release("v1.1.0")).doesNotExist();
             }
         }
+    }
+
+    /**
+     * What every scenario table checks after the run: the state chain, the commands (health polls aside), the
+     * reports, the last failure's message, and the release {@code current} and {@code VERSION} name.
+     */
+    static void assertRanAsIn(Scenario scenario, DeviceFixture device) {
+        assertThat(device.chain).as("state chain").containsExactlyElementsOf(scenario.chain());
+        assertThat(device.commandLines().stream().filter(line -> !line.startsWith("systemctl is-active")))
+                .as("commands").containsExactlyElementsOf(scenario.commands());
+        assertThat(device.server.reportedStatuses()).as("reports").containsExactlyElementsOf(scenario.reports());
+        if (scenario.failureMentions() != null) {
+            StatusReport last = device.server.reports().get(device.server.reports().size() - 1);
+            assertThat(last.errorMessage()).contains(scenario.failureMentions());
+        }
+        assertThat(device.currentTarget()).isEqualTo("releases/" + scenario.endsOn());
+        assertThat(device.versionFile()).isEqualTo(scenario.endsOn());
     }
 
     @Test
@@ -212,14 +220,15 @@ class UpdateMachineTests {
     private static UpdateOffer withSha(DeviceFixture device, String sha256) {
         UpdateOffer offer = device.server.reports().isEmpty() ? offerOf(device) : null;
         return new UpdateOffer(offer.id(), offer.version(), offer.updateType(), offer.description(),
-                offer.packageUrl(), sha256, offer.sizeBytes(), offer.requiresSystemPackages(), offer.systemPackages());
+                offer.packageUrl(), sha256, offer.sizeBytes(), offer.requiresSystemPackages(), offer.systemPackages(),
+                offer.rollback());
     }
 
     private static UpdateOffer offerOf(DeviceFixture device) {
         return device.session.check().update();
     }
 
-    private static List<String> concat(List<String> head, String... tail) {
+    static List<String> concat(List<String> head, String... tail) {
         return Stream.concat(head.stream(), Stream.of(tail)).toList();
     }
 }

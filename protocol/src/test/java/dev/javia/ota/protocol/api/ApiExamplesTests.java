@@ -31,6 +31,7 @@ class ApiExamplesTests {
             "heartbeat.response.json, HeartbeatReply",
             "check.response.json, UpdateCheck",
             "check-nothing-due.response.json, UpdateCheck",
+            "check-rollback.response.json, UpdateCheck",
             "device-status.request.json, DeviceStatusChange",
             "status.request.json, StatusReport",
             "status-older-agent.request.json, StatusReport",
@@ -96,5 +97,24 @@ class ApiExamplesTests {
         assertThat(updating.settings().updateHour()).isEqualTo(3);
         assertThat(STRICT.writeValueAsString(older.withSettings(new AgentSettings(null))))
                 .contains("\"settings\":{}");
+    }
+
+    /**
+     * {@code update.rollback} is an addition: a check from an older server has none and its offer is a plain update;
+     * today's server says false for an update and true for the rollback an operator started.
+     */
+    @Test
+    void theRollbackFlagIsAnAddition() throws Exception {
+        UpdateCheck olderServer = STRICT.readValue(
+                Files.readString(ApiExamples.file("older/check.response.json")), UpdateCheck.class);
+        UpdateCheck update = STRICT.readValue(Files.readString(ApiExamples.file("check.response.json")),
+                UpdateCheck.class);
+        UpdateCheck rollback = STRICT.readValue(Files.readString(ApiExamples.file("check-rollback.response.json")),
+                UpdateCheck.class);
+
+        assertThat(olderServer.update().rollback()).isFalse();
+        assertThat(update.update().rollback()).isFalse();
+        assertThat(rollback.update().rollback()).isTrue();
+        assertThat(rollback.update().version()).isEqualTo("v1.2.2");
     }
 }

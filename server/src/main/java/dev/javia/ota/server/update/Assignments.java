@@ -7,6 +7,7 @@ import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.server.device.DeviceReported;
 import dev.javia.ota.server.device.DeviceWindowChanged;
 import dev.javia.ota.server.device.InstallWindows;
+import jakarta.persistence.EntityManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
@@ -40,9 +41,12 @@ class Assignments {
     private final Clock clock;
     private final InstallWindows windows;
     private final InstallTurns turns;
+    private final EntityManager entityManager;
 
-    Assignments(JdbcClient jdbc, Clock clock, InstallWindows windows, InstallTurns turns) {
+    Assignments(JdbcClient jdbc, Clock clock, InstallWindows windows, InstallTurns turns,
+            EntityManager entityManager) {
         this.jdbc = jdbc;
+        this.entityManager = entityManager;
         this.clock = clock;
         this.windows = windows;
         this.turns = turns;
@@ -149,6 +153,8 @@ class Assignments {
     @EventListener
     @Transactional(propagation = Propagation.MANDATORY)
     void onDeviceReported(DeviceReported device) {
+        // the device's new version may still be in the persistence context only; the SQL below reads the row
+        entityManager.flush();
         Optional<Version> running = Version.tryParse(device.currentVersion());
         running.ifPresent(version -> retireInstalled(device.deviceId(), version));
         Optional<RolloutRow> rollback = rollbackFor(device);

@@ -74,7 +74,7 @@ public class Update {
 
     UpdateOffer offer() {
         return new UpdateOffer(id, version, updateType, description, packageUrl, sha256, sizeBytes,
-                requiresSystemPackages, systemPackages);
+                requiresSystemPackages, systemPackages, false);
     }
 
     UpdateView view(Map<UpdateStatus, Long> statusCounts, RolloutView rollout) {

@@ -52,7 +52,7 @@ class UpdateChecks {
         Optional<Open> open = jdbc.sql("""
                 select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
                        d.timezone, d.current_version, d.window_start_hour, d.window_length_minutes,
-                       d.device_update_hour
+                       d.device_update_hour, du.rollback
                 from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
                 where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
                 order by u.version_major desc, u.version_minor desc, u.version_patch desc
@@ -64,29 +64,34 @@ class UpdateChecks {
                         UpdateType.parse(rs.getString("update_type")), Version.parse(rs.getString("version")),
                         rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version"),
                         windows.inForce(Rows.integer(rs, "window_start_hour"),
-                                Rows.integer(rs, "window_length_minutes"), Rows.integer(rs, "device_update_hour"))))
+                                Rows.integer(rs, "window_length_minutes"), Rows.integer(rs, "device_update_hour")),
+                        rs.getBoolean("rollback")))
                 .optional();
         if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
         }
-        UpdateOffer offer = offers.computeIfAbsent(open.get().updateId(),
+        UpdateOffer cached = offers.computeIfAbsent(open.get().updateId(),
                 id -> updates.findById(id).orElseThrow().offer());
         Open due = open.get();
+        UpdateOffer offer = due.rollback() ? cached.asRollback() : cached;
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
                 due.updateId(), due.timezone(), due.window());
         return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds());
     }
 
     private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, Version version,
-            String deviceUuid, String timezone, String deviceVersion, UpdateWindow window) {
+            String deviceUuid, String timezone, String deviceVersion, UpdateWindow window, boolean rollback) {
 
         /**
          * The device already runs this version or a newer one (its version was changed where no scheduler saw it,
-         * e.g. by SQL): offering it would be a downgrade. A device version that does not parse is offered the
-         * update as before: there is nothing to compare it with.
+         * e.g. by SQL): offering it would be a downgrade, unless it is the operator's rollback, which is not offered
+         * only to a device already on its version. A device version that does not parse is offered the update as
+         * before: there is nothing to compare it with.
          */
         boolean isNoUpgrade() {
-            return Version.tryParse(deviceVersion).filter(running -> running.compareTo(version) >= 0).isPresent();
+            return Version.tryParse(deviceVersion)
+                    .filter(running -> rollback ? running.equals(version) : running.compareTo(version) >= 0)
+                    .isPresent();
         }
     }
 }

@@ -1,0 +1,573 @@
+package dev.javia.ota.server;
+
+import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.testing.TestDatabaseInitializer;
+import dev.javia.ota.server.update.RolloutReconciler;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import tools.jackson.databind.JsonNode;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Rollouts through the real HTTP API on real PostgreSQL, with a clock the test sets and agents simulated by their
+ * HTTP calls (check, then status reports); the reconciler's tick is called as its job would.
+ */
+class RolloutTests extends ApiTestSupport {
+
+    static final String SECOND_ADMIN = TestDatabaseInitializer.SECOND_ADMIN_KEY;
+
+    @Autowired
+    RolloutReconciler reconciler;
+
+    @BeforeEach
+    void noAdvisoryLockLeft() {
+        assertThat(reconciler).isNotNull();
+    }
+
+    @Test
+    void withNoRolloutOptionsEveryDeviceIsOfferedTheUpdateAtOnceInOnePhase() {
+        List<TestDevice> fleet = fleet(4, "Europe/Berlin", "America/New_York");
+        HttpApi.Response published = publish("v1.1.0", "urgent");
+        assertThat(published.status()).as(published.toString()).isEqualTo(201);
+        JsonNode rollout = published.json().get("rollout");
+        assertThat(published.json().get("scheduled_devices").asInt()).isEqualTo(4);
+        assertThat(rollout.get("state").asText()).isEqualTo("running");
+        assertThat(rollout.get("phases")).hasSize(1);
+        assertThat(rollout.get("phases").get(0).get("size").asText()).isEqualTo("100%");
+        assertThat(rollout.get("created_by").asText()).isNotBlank();
+        assertThat(fleet).allSatisfy(device -> assertThat(offeredVersion(device)).isEqualTo("v1.1.0"));
+        JsonNode offer = api.get(ApiPaths.check(fleet.get(0).uuid()), fleet.get(0).token()).json().get("update");
+        assertThat(offer.get("rollback").asBoolean()).isFalse();
+        String updateId = published.json().get("update").get("id").asText();
+        assertThat(api.get(ApiPaths.update(updateId), ADMIN).json().get("rollout").get("id").asText())
+                .isEqualTo(rollout.get("id").asText());
+    }
+
+    @Test
+    void aRolloutWhoseDevicesAllSucceedAdvancesPhaseByPhaseAfterItsSoakAndFinishes() {
+        List<TestDevice> fleet = fleet(20, "Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC");
+        JsonNode rollout = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,25%,100%", "soak", "1h",
+                "min_finished", "1"));
+        String id = rollout.get("id").asText();
+        List<String> seen = new ArrayList<>();
+        for (int round = 0; round < 10 && !state(id).equals("finished"); round++) {
+            seen.add(state(id) + "@" + view(id).get("current_phase").asInt());
+            installAllOffered(fleet, "completed");
+            reconciler.tick();
+            clock.advance(Duration.ofMinutes(61));
+            reconciler.tick();
+        }
+        JsonNode done = view(id);
+        assertThat(done.get("state").asText()).isEqualTo("finished");
+        assertThat(seen).containsSubsequence("running@0", "running@1", "running@2");
+        assertThat(done.get("phases").get(0).get("planned_devices").asLong()).isEqualTo(1);
+        assertThat(done.get("phases").get(1).get("planned_devices").asLong()).isEqualTo(5);
+        assertThat(done.get("phases").get(2).get("planned_devices").asLong()).isEqualTo(20);
+        assertThat(done.get("phases").get(2).get("status_counts").get("completed").asLong()).isEqualTo(15);
+        assertThat(fleet).allSatisfy(device -> assertThat(versionOf(device)).isEqualTo("v1.1.0"));
+    }
+
+    @Test
+    void theSoakHoldsAPhaseThatSucceededUntilItEnds() {
+        List<TestDevice> fleet = fleet(4, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%", "soak", "2h")).get("id").asText();
+        installAllOffered(fleet, "completed");
+        reconciler.tick();
+        JsonNode held = view(id);
+        assertThat(held.get("current_phase").asInt()).isZero();
+        assertThat(held.get("next").asText()).contains("soak");
+        assertThat(Instant.parse(held.get("next_at").asText())).isEqualTo(NOON_UTC.plus(Duration.ofHours(2)));
+        clock.advance(Duration.ofHours(2));
+        reconciler.tick();
+        assertThat(view(id).get("current_phase").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void aFailingCanaryPausesTheRolloutWithItsReasonAndNothingNewStarts() {
+        List<TestDevice> fleet = fleet(10, "Europe/Berlin", "America/New_York");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%")).get("id").asText();
+        List<TestDevice> canary = offered(fleet);
+        assertThat(canary).hasSize(1);
+        install(canary.get(0), "failed");
+        RolloutReconciler.Tick tick = reconciler.tick();
+        assertThat(tick.paused()).isEqualTo(1);
+        JsonNode paused = view(id);
+        assertThat(paused.get("state").asText()).isEqualTo("paused");
+        assertThat(paused.get("paused_reason").asText()).contains("failure rule").contains("1 failed");
+        assertThat(paused.get("next").asText()).contains("resume");
+        clock.advance(Duration.ofDays(2));
+        reconciler.tick();
+        assertThat(offered(fleet)).isEmpty();
+        assertThat(state(id)).isEqualTo("paused");
+    }
+
+    @Test
+    void devicesThatStartedAndFellSilentPauseTheRollout() {
+        List<TestDevice> fleet = fleet(6, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "100%", "install_timeout", "1h",
+                "min_sample", "2", "failure_threshold", "30%")).get("id").asText();
+        report(fleet.get(0), "downloading", null);
+        report(fleet.get(1), "downloading", null);
+        install(fleet.get(2), "completed");
+        reconciler.tick();
+        assertThat(state(id)).isEqualTo("running");
+        clock.advance(Duration.ofMinutes(61));
+        reconciler.tick();
+        JsonNode paused = view(id);
+        assertThat(paused.get("state").asText()).isEqualTo("paused");
+        assertThat(paused.get("paused_reason").asText()).contains("2 silent");
+        // devices already installing are not withdrawn: they finish and report
+        report(fleet.get(0), "installing", null);
+        report(fleet.get(0), "completed", null);
+        assertThat(versionOf(fleet.get(0))).isEqualTo("v1.1.0");
+        assertThat(offeredVersion(fleet.get(3))).isNull();
+    }
+
+    @Test
+    void devicesOnlineThatDoNotStartWithinADayOfTheirWindowCountAsSilent() {
+        List<TestDevice> fleet = fleet(3, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("min_sample", "3")).get("id").asText();
+        clock.advance(Duration.ofHours(23));
+        reconciler.tick();
+        assertThat(state(id)).isEqualTo("running");
+        clock.advance(Duration.ofHours(2));
+        for (TestDevice device : fleet) {
+            heartbeat(device);
+        }
+        reconciler.tick();
+        assertThat(view(id).get("paused_reason").asText()).contains("3 silent");
+    }
+
+    @Test
+    void approvalHoldsEverythingUntilASecondAdminApproves() {
+        List<TestDevice> fleet = fleet(3, "UTC");
+        HttpApi.Response published = publishWith("v1.1.0", "urgent", Map.of("require_approval", "true"));
+        assertThat(published.json().get("scheduled_devices").asInt()).isZero();
+        String id = published.json().get("rollout").get("id").asText();
+        assertThat(state(id)).isEqualTo("awaiting_approval");
+        reconciler.tick();
+        assertThat(offered(fleet)).isEmpty();
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "approve"), ADMIN, Map.of()), 403, "another admin");
+        assertThat(state(id)).isEqualTo("awaiting_approval");
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "approve"), fleet.get(0).token(), Map.of()), 403, "");
+        HttpApi.Response approved = api.post(ApiPaths.rolloutAction(id, "approve"), SECOND_ADMIN, Map.of());
+        assertThat(approved.status()).as(approved.toString()).isEqualTo(200);
+        assertThat(approved.json().get("state").asText()).isEqualTo("running");
+        assertThat(approved.json().get("approved_by").asText()).isNotEqualTo(approved.json().get("created_by")
+                .asText());
+        assertThat(offered(fleet)).hasSize(3);
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "approve"), SECOND_ADMIN, Map.of()), 409, "running");
+    }
+
+    @Test
+    void aRolloutStartsAtItsStartTime() {
+        List<TestDevice> fleet = fleet(2, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("start_at", NOON_UTC.plusSeconds(3600).toString()))
+                .get("id").asText();
+        assertThat(state(id)).isEqualTo("scheduled");
+        assertThat(view(id).get("next_at").asText()).isEqualTo(NOON_UTC.plusSeconds(3600).toString());
+        reconciler.tick();
+        assertThat(offered(fleet)).isEmpty();
+        clock.advance(Duration.ofHours(1));
+        assertThat(reconciler.tick().started()).isEqualTo(1);
+        assertThat(offered(fleet)).hasSize(2);
+    }
+
+    @Test
+    void cancellingMidPhaseWithdrawsThePendingDevicesAndLetsStartedOnesFinish() {
+        List<TestDevice> fleet = fleet(5, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of()).get("id").asText();
+        report(fleet.get(0), "downloading", null);
+        HttpApi.Response cancelled = api.post(ApiPaths.rolloutAction(id, "cancel"), ADMIN,
+                Map.of("reason", "wrong build"));
+        assertThat(cancelled.status()).as(cancelled.toString()).isEqualTo(200);
+        assertThat(cancelled.json().get("state").asText()).isEqualTo("cancelled");
+        assertThat(offered(fleet)).extracting(TestDevice::uuid).containsExactly(fleet.get(0).uuid());
+        report(fleet.get(0), "installing", null);
+        report(fleet.get(0), "completed", null);
+        assertThat(versionOf(fleet.get(0))).isEqualTo("v1.1.0");
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "resume"), ADMIN, Map.of()), 409, "cancelled");
+        // a device registering later is not offered a cancelled rollout's update
+        TestDevice late = register("UTC");
+        assertThat(offeredVersion(late)).isNull();
+    }
+
+    @Test
+    void pauseAndResumeWithdrawAndOfferAgainAndTheFailureRuleJudgesOnlyWhatCameAfter() {
+        List<TestDevice> fleet = fleet(6, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("min_sample", "1")).get("id").asText();
+        install(fleet.get(0), "failed");
+        reconciler.tick();
+        assertThat(state(id)).isEqualTo("paused");
+        assertThat(offered(fleet)).isEmpty();
+        clock.advance(Duration.ofMinutes(10));
+        HttpApi.Response resumed = api.post(ApiPaths.rolloutAction(id, "resume"), ADMIN, Map.of());
+        assertThat(resumed.status()).as(resumed.toString()).isEqualTo(200);
+        assertThat(offered(fleet)).hasSize(5);
+        reconciler.tick();
+        assertThat(state(id)).isEqualTo("running");
+        HttpApi.Response retried = api.post(ApiPaths.rolloutAction(id, "retry-failed"), ADMIN, Map.of());
+        assertThat(retried.status()).as(retried.toString()).isEqualTo(200);
+        assertThat(offered(fleet)).hasSize(6);
+        installAllOffered(fleet, "completed");
+        reconciler.tick();
+        assertThat(state(id)).isEqualTo("finished");
+    }
+
+    @Test
+    void anOperatorsRollbackOffersTheEarlierVersionToTheDevicesOnTheBadOne() {
+        List<TestDevice> fleet = fleet(3, "UTC");
+        published("v1.0.0", "urgent");
+        String id = publishRollout("v1.1.0", "urgent", Map.of()).get("id").asText();
+        install(fleet.get(0), "completed");
+        install(fleet.get(1), "completed");
+        report(fleet.get(2), "downloading", null);
+        HttpApi.Response rolledBack = api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN,
+                Map.of("reason", "wake word broken"));
+        assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(201);
+        JsonNode rollback = rolledBack.json();
+        assertThat(rollback.get("kind").asText()).isEqualTo("rollback");
+        assertThat(rollback.get("version").asText()).isEqualTo("v1.0.0");
+        assertThat(rollback.get("rollback_of").asText()).isEqualTo(id);
+        assertThat(view(id).get("state").asText()).isEqualTo("cancelled");
+        assertThat(view(id).get("rolled_back_by").asText()).isEqualTo(rollback.get("id").asText());
+        assertThat(offeredVersion(fleet.get(0))).isEqualTo("v1.0.0");
+        assertThat(offeredVersion(fleet.get(1))).isEqualTo("v1.0.0");
+        JsonNode offer = api.get(ApiPaths.check(fleet.get(0).uuid()), fleet.get(0).token()).json().get("update");
+        assertThat(offer.get("rollback").asBoolean()).isTrue();
+        // the device that was installing finishes the bad version, reports it, and is then rolled back too
+        report(fleet.get(2), "installing", null);
+        report(fleet.get(2), "completed", null);
+        assertThat(offeredVersion(fleet.get(2))).isEqualTo("v1.0.0");
+        installAllOffered(fleet, "completed");
+        assertThat(fleet).allSatisfy(device -> assertThat(versionOf(device)).isEqualTo("v1.0.0"));
+        // back on v1.0.0, no device is offered the rolled-back v1.1.0 again
+        assertThat(offered(fleet)).isEmpty();
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN, Map.of()), 409, "already rolled back");
+    }
+
+    @Test
+    void aRollbackWithNothingBelowOrToAVersionNotBelowIsRefused() {
+        fleet(1, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of()).get("id").asText();
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN, Map.of()), 409,
+                "no published version below");
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN, Map.of("to_version", "v1.2.0")), 400,
+                "not below");
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN, Map.of("to_version", "v0.9.0")), 400,
+                "never published");
+        assertThat(state(id)).isEqualTo("running");
+    }
+
+    @Test
+    void theFailureRuleRollsTheDevicesBackWhenThePolicySaysSo() {
+        List<TestDevice> fleet = fleet(6, "UTC");
+        published("v1.0.0", "urgent");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "2,100%", "auto_rollback", "true",
+                "min_sample", "2", "failure_threshold", "50%")).get("id").asText();
+        List<TestDevice> canary = offered(fleet);
+        assertThat(canary).hasSize(2);
+        install(canary.get(0), "completed");
+        install(canary.get(1), "failed");
+        reconciler.tick();
+        JsonNode bad = view(id);
+        assertThat(bad.get("state").asText()).isEqualTo("cancelled");
+        assertThat(bad.get("rolled_back_by").isNull()).isFalse();
+        JsonNode rollback = view(bad.get("rolled_back_by").asText());
+        assertThat(rollback.get("created_by").asText()).isEqualTo("system");
+        assertThat(offeredVersion(canary.get(0))).isEqualTo("v1.0.0");
+        assertThat(offeredVersion(canary.get(1))).isNull();
+    }
+
+    @Test
+    void devicesThatRegisterLaterJoinTheOpenPhase() {
+        List<TestDevice> fleet = fleet(4, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%", "soak", "1h")).get("id").asText();
+        TestDevice late = register("Europe/Paris");
+        assertThat(offeredVersion(late)).isEqualTo("v1.1.0");
+        assertThat(view(id).get("phases").get(0).get("devices").asLong()).isEqualTo(2);
+        installAllOffered(fleet, "completed");
+        install(late, "completed");
+        clock.advance(Duration.ofHours(1));
+        reconciler.tick();
+        installAllOffered(fleet, "completed");
+        clock.advance(Duration.ofHours(1));
+        reconciler.tick();
+        assertThat(state(id)).isEqualTo("finished");
+        TestDevice afterwards = register("UTC");
+        assertThat(offeredVersion(afterwards)).isEqualTo("v1.1.0");
+    }
+
+    @Test
+    void theConcurrencyCapHoldsAsDevicesFinish() {
+        List<TestDevice> fleet = fleet(7, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("max_concurrent", "3")).get("id").asText();
+        for (int round = 0; round < 5; round++) {
+            List<TestDevice> open = offered(fleet);
+            assertThat(open.size()).isLessThanOrEqualTo(3);
+            if (open.isEmpty()) {
+                break;
+            }
+            install(open.get(0), "completed");
+            reconciler.tick();
+            assertThat(offered(fleet).size()).isLessThanOrEqualTo(3);
+        }
+        while (!offered(fleet).isEmpty()) {
+            installAllOffered(fleet, "completed");
+            reconciler.tick();
+        }
+        assertThat(fleet).allSatisfy(device -> assertThat(versionOf(device)).isEqualTo("v1.1.0"));
+        assertThat(state(id)).isEqualTo("finished");
+    }
+
+    @Test
+    void aScheduledRolloutsPhaseWaitsForItsDevicesNightsToPass() {
+        // noon UTC: the canary in Tokyo is due at its next 02:00 (17:00 UTC); its window ends at 05:00 local
+        List<TestDevice> fleet = fleet(2, "Asia/Tokyo");
+        String id = publishRollout("v1.1.0", "scheduled", Map.of("phases", "1,100%", "min_finished", "1"))
+                .get("id").asText();
+        List<TestDevice> canary = offered(fleet);
+        assertThat(canary).hasSize(1);
+        install(canary.get(0), "completed");
+        TestDevice other = fleet.get(0) == canary.get(0) ? fleet.get(1) : fleet.get(0);
+        assertThat(offeredVersion(other)).isNull();
+        reconciler.tick();
+        JsonNode waiting = view(id);
+        assertThat(waiting.get("current_phase").asInt()).isZero();
+        assertThat(waiting.get("next").asText()).contains("install windows");
+        assertThat(waiting.get("next_at").asText()).isEqualTo("2026-06-15T20:00:00Z");
+        clock.set(Instant.parse("2026-06-15T20:00:00Z"));
+        reconciler.tick();
+        assertThat(view(id).get("current_phase").asInt()).isEqualTo(1);
+        assertThat(offeredVersion(other)).isEqualTo("v1.1.0");
+    }
+
+    @Test
+    void phasesAreSpreadAcrossTimezones() {
+        List<String> zones = List.of("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney");
+        fleet(40, zones.toArray(String[]::new));
+        String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "4,100%")).get("id").asText();
+        List<String> canaryZones = jdbc.queryForList("""
+                select d.timezone from rollout_devices rd join devices d on d.id = rd.device_id
+                where rd.rollout_id = ?::uuid and rd.phase = 0
+                """, String.class, id);
+        assertThat(canaryZones).containsExactlyInAnyOrderElementsOf(zones);
+        // deterministic: the same rollout id and devices give the same phases
+        assertThat(jdbc.queryForObject("select count(*) from rollout_devices where rollout_id = ?::uuid and phase = 1",
+                Long.class, id)).isEqualTo(36);
+    }
+
+    @Test
+    void whileAnotherInstanceHoldsTheLockATickDoesNothing() throws Exception {
+        fleet(2, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("min_sample", "1")).get("id").asText();
+        TestDevice failing = offered(fleetOf(id)).get(0);
+        install(failing, "failed");
+        try (Connection other = Objects.requireNonNull(jdbc.getDataSource()).getConnection();
+                Statement statement = other.createStatement()) {
+            statement.execute("select pg_advisory_lock(" + lockKey() + ")");
+            assertThat(reconciler.tick().ran()).isFalse();
+            assertThat(state(id)).isEqualTo("running");
+            statement.execute("select pg_advisory_unlock(" + lockKey() + ")");
+        }
+        assertThat(reconciler.tick().ran()).isTrue();
+        assertThat(state(id)).isEqualTo("paused");
+    }
+
+    @Test
+    void actionsThatCannotBeAreRefusedWithWhatToDo() {
+        fleet(1, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of()).get("id").asText();
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "resume"), ADMIN, Map.of()), 409, "running");
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "approve"), ADMIN, Map.of()), 409, "running");
+        assertProblem(api.post(ApiPaths.rolloutAction(id, "retry-failed"), ADMIN, Map.of()), 409, "nothing to retry");
+        assertProblem(api.post(ApiPaths.rolloutAction("0190a0a0-0000-7000-8000-000000000000", "pause"), ADMIN,
+                Map.of()), 404, "no rollout");
+        assertProblem(api.post(ApiPaths.rolloutAction("not-a-uuid", "pause"), ADMIN, Map.of()), 400, "");
+        assertProblem(api.raw("POST", ApiPaths.rolloutAction(id, "pause"), ADMIN, "application/json", "{\"reason\":"),
+                400, "");
+        assertThat(state(id)).isEqualTo("running");
+    }
+
+    @Test
+    void badRolloutOptionsAreRefusedAndNothingIsPublished() {
+        fleet(1, "UTC");
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("phases", "10%,5%,100%");
+        bad.put("soak", "forever");
+        bad.put("success_threshold", "120%");
+        bad.put("failure_threshold", "0");
+        bad.put("max_concurrent", "-1");
+        bad.put("start_at", "tomorrow");
+        bad.put("auto_rollback", "maybe");
+        bad.put("target_status", "asleep");
+        bad.put("target_timezone", "Mars/Olympus");
+        bad.put("target_metadata", "=x");
+        for (Map.Entry<String, String> field : bad.entrySet()) {
+            HttpApi.Response refused = publishWith("v1.1.0", "urgent", Map.of(field.getKey(), field.getValue()));
+            assertProblem(refused, 400, field.getKey());
+        }
+        assertProblem(publishWith("v1.1.0", "urgent", Map.of("phases", "1,50%")), 400, "end at 100%");
+        assertThat(jdbc.queryForObject("select count(*) from updates", Long.class)).isZero();
+        assertThat(jdbc.queryForObject("select count(*) from rollouts", Long.class)).isZero();
+    }
+
+    @Test
+    void aTargetFilterReachesOnlyTheMatchingDevicesAndThoseThatJoinLater() {
+        TestDevice berlin = register("Europe/Berlin");
+        TestDevice tokyo = register("Asia/Tokyo");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("target_timezone", "Asia/Tokyo")).get("id").asText();
+        assertThat(offeredVersion(tokyo)).isEqualTo("v1.1.0");
+        assertThat(offeredVersion(berlin)).isNull();
+        assertThat(view(id).get("target").get("timezone").asText()).isEqualTo("Asia/Tokyo");
+        assertThat(offeredVersion(register("Asia/Tokyo"))).isEqualTo("v1.1.0");
+        assertThat(offeredVersion(register("Europe/Berlin"))).isNull();
+    }
+
+    @Test
+    void theListShowsRolloutsNewestFirstAndFilters() {
+        fleet(1, "UTC");
+        publishRollout("v1.1.0", "urgent", Map.of());
+        publishRollout("v1.2.0", "urgent", Map.of("require_approval", "true"));
+        JsonNode page = api.get(ApiPaths.ROLLOUTS, ADMIN).json();
+        assertThat(page.get("rollouts")).hasSize(2);
+        assertThat(page.get("rollouts").get(0).get("version").asText()).isEqualTo("v1.2.0");
+        assertThat(api.get(ApiPaths.ROLLOUTS + "?state=awaiting_approval", ADMIN).json().get("total_elements")
+                .asLong()).isEqualTo(1);
+        assertThat(api.get(ApiPaths.ROLLOUTS + "?version=v1.1.0", ADMIN).json().get("rollouts").get(0)
+                .get("version").asText()).isEqualTo("v1.1.0");
+        assertProblem(api.get(ApiPaths.ROLLOUTS + "?state=sleeping", ADMIN), 400, "state must be one of");
+        assertThat(api.get(ApiPaths.ROLLOUTS, ENROLLMENT).status()).isEqualTo(403);
+    }
+
+    // ---- the simulated fleet
+
+    private List<TestDevice> fleet(int size, String... zones) {
+        List<TestDevice> fleet = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            fleet.add(register(zones[i % zones.length]));
+        }
+        return fleet;
+    }
+
+    private List<TestDevice> fleetOf(String rolloutId) {
+        return jdbc.query("""
+                select d.device_uuid from rollout_devices rd join devices d on d.id = rd.device_id
+                where rd.rollout_id = ?::uuid
+                """, (rs, row) -> rs.getString(1), rolloutId).stream()
+                .map(uuid -> new TestDevice(uuid, tokenOf(uuid))).toList();
+    }
+
+    private final Map<String, String> tokens = new LinkedHashMap<>();
+
+    @Override
+    TestDevice register(String timezone) {
+        TestDevice device = super.register(timezone);
+        tokens.put(device.uuid(), device.token());
+        return device;
+    }
+
+    private String tokenOf(String uuid) {
+        return tokens.get(uuid);
+    }
+
+    private HttpApi.Response publishWith(String version, String type, Map<String, String> options) {
+        Map<String, Object> form = form(version, type, null, null);
+        form.putAll(options);
+        form.put("package", samplePackage(version, UpdateType.parse(type), null));
+        return api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, form);
+    }
+
+    private JsonNode publishRollout(String version, String type, Map<String, String> options) {
+        HttpApi.Response published = publishWith(version, type, options);
+        assertThat(published.status()).as(published.toString()).isEqualTo(201);
+        return published.json().get("rollout");
+    }
+
+    private JsonNode view(String rolloutId) {
+        HttpApi.Response answer = api.get(ApiPaths.rollout(rolloutId), ADMIN);
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+        return answer.json();
+    }
+
+    private String state(String rolloutId) {
+        return view(rolloutId).get("state").asText();
+    }
+
+    /** The version the device's check offers it, or null. */
+    private String offeredVersion(TestDevice device) {
+        JsonNode check = api.get(ApiPaths.check(device.uuid()), device.token()).json();
+        return check.get("update_available").asBoolean() ? check.get("update").get("version").asText() : null;
+    }
+
+    private List<TestDevice> offered(List<TestDevice> fleet) {
+        return fleet.stream().filter(device -> offeredVersion(device) != null).toList();
+    }
+
+    private void installAllOffered(List<TestDevice> fleet, String outcome) {
+        for (TestDevice device : offered(fleet)) {
+            install(device, outcome);
+        }
+    }
+
+    /** What an agent does with its offer: downloading, installing, and the outcome. */
+    private void install(TestDevice device, String outcome) {
+        JsonNode check = api.get(ApiPaths.check(device.uuid()), device.token()).json();
+        assertThat(check.get("update_available").asBoolean()).as("an offer for " + device.uuid()).isTrue();
+        String updateId = check.get("update").get("id").asText();
+        String status = check.get("status").asText();
+        if (status.equals("pending")) {
+            post(updateId, device, "downloading", null);
+        }
+        if (!status.equals("installing")) {
+            post(updateId, device, "installing", null);
+        }
+        post(updateId, device, outcome, outcome.equals("failed") ? "health check failed: wake word engine" : null);
+    }
+
+    private void report(TestDevice device, String status, String error) {
+        JsonNode check = api.get(ApiPaths.check(device.uuid()), device.token()).json();
+        assertThat(check.get("update_available").asBoolean()).as("an offer for " + device.uuid()).isTrue();
+        post(check.get("update").get("id").asText(), device, status, error);
+    }
+
+    private void post(String updateId, TestDevice device, String status, String error) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        if (error != null) {
+            body.put("error_message", error);
+        }
+        HttpApi.Response answer = api.post(ApiPaths.updateStatus(updateId), device.token(), body);
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    }
+
+    private void heartbeat(TestDevice device) {
+        HttpApi.Response answer = api.post(ApiPaths.heartbeat(device.uuid()), device.token(),
+                Map.of("status", "online", "current_version", versionOf(device)));
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    }
+
+    private String versionOf(TestDevice device) {
+        return api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("current_version").asText();
+    }
+
+    private static long lockKey() throws Exception {
+        var field = RolloutReconciler.class.getDeclaredField("LOCK");
+        field.setAccessible(true);
+        return field.getLong(null);
+    }
+}
