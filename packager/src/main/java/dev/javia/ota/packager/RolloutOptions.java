@@ -41,7 +41,8 @@ final class RolloutOptions {
     String soak;
 
     @Option(names = "--require-approval", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
-            order = 22, description = "nothing starts until an admin other than you approves (javia-ota approve VERSION)")
+            order = 22, description = "nothing starts until an admin other than you approves with javia-ota approve "
+                    + "VERSION (e.g. --require-approval; --require-approval=false says no)")
     Boolean requireApproval;
 
     @Option(names = "--success-threshold", paramLabel = "SHARE", order = 23,
@@ -77,7 +78,7 @@ final class RolloutOptions {
 
     @Option(names = "--auto-rollback", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", order = 30,
             description = "when the failure threshold pauses the rollout, take the devices that installed it back "
-                    + "to the version before")
+                    + "to the version before (e.g. --auto-rollback)")
     Boolean autoRollback;
 
     @Option(names = "--target-version", paramLabel = "VERSION", order = 31,

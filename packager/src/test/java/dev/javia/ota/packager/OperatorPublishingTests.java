@@ -122,6 +122,30 @@ class OperatorPublishingTests {
     }
 
     @Test
+    void advanceOpensTheNextPhaseWithoutWaitingForTheRules() {
+        publish(server, "--phases", "1,100%", "--soak", "2d", "v1.2.3");
+
+        CommandRun.Result result = javiaOta(server, "advance", "v1.2.3");
+
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertThat(result.out()).contains("advanced rollout ", "phase 1  1     0/1 installed, 0 failed, 0 silent  done",
+                "phase 2  100%  0/2 installed, 0 failed, 0 silent  open");
+        assertThat(rollout(server, "v1.2.3").currentPhase()).isEqualTo(1);
+    }
+
+    @Test
+    void startRunsAScheduledRolloutNow() {
+        CommandRun.Result published = publish(server, "--phases", "1,100%", "--start-at", "2030-01-01T03:00+01:00",
+                "v1.2.3");
+        assertThat(published.out()).contains("scheduled, phases 1, 100%", "starts at 2030-01-01T02:00:00Z");
+
+        CommandRun.Result started = javiaOta(server, "start", "v1.2.3");
+
+        assertThat(started.exitCode()).as(started.toString()).isZero();
+        assertThat(started.out()).contains("started rollout ", "  state     running");
+    }
+
+    @Test
     void aRefusedTransitionExitsThreeWithWhatToDoInstead() {
         publish(server, "--phases", "1,100%", "v1.2.3");
 
