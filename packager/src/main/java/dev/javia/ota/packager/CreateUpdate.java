@@ -16,6 +16,7 @@ import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +72,14 @@ import java.util.regex.Pattern;
                 "  create_update --bump patch \"Fix the wake word timeout\" scheduled",
                 "  create_update --output dist/ v1.3.1 \"Try the build\" scheduled",
                 "",
+                "Rollouts:",
+                "  Without rollout options every targeted device is offered the update at once. With them:",
+                "    create_update --phases 1,10%%,50%%,100%% --soak 2h --failure-threshold 5%% \\",
+                "        --require-approval v1.4.0 \"New wake word\" scheduled",
+                "  publishes v1.4.0 to one device, then 10%%, 50%% and all of the fleet, each phase running",
+                "  2 h and advancing once enough devices installed it, pausing when 5%% fail; nothing starts",
+                "  until another admin runs: javia-ota approve v1.4.0. javia-ota rollout v1.4.0 shows it.",
+                "",
                 "Server and key:",
                 "  The server URL is --server, else $OTA_SERVER_URL, else server_url in the config file.",
                 "  The admin key is $OTA_ADMIN_API_KEY, else admin_api_key in the config file (never an",
@@ -96,7 +106,7 @@ import java.util.regex.Pattern;
                 "  5  the server could not be reached or failed: nothing was published, try again later"})
 public final class CreateUpdate implements Callable<Integer> {
 
-    private static final Pattern DEVICE_UUID =
+    static final Pattern UUID_SHAPE =
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     @Parameters(arity = "0..4", paramLabel = "ARGUMENTS", hidden = true)
@@ -132,7 +142,14 @@ public final class CreateUpdate implements Callable<Integer> {
             description = "how often a broken upload is tried again (default: ${DEFAULT-VALUE})")
     private int retries;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+    @Option(names = "--json", description = "print the server's answer (the update and its rollout) as JSON on "
+            + "standard output, for scripts; with --output, what was built")
+    private boolean json;
+
+    @Mixin
+    private RolloutOptions rollout;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, order = 99, description = "show this help and exit")
     private boolean help;
 
     @Spec
@@ -166,14 +183,19 @@ public final class CreateUpdate implements Callable<Integer> {
     static CommandLine commandLine(PackagerEnvironment environment) {
         CommandLine commandLine = new CommandLine(new CreateUpdate(environment));
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
-        commandLine.setParameterExceptionHandler((e, args) -> {
+        commandLine.setParameterExceptionHandler(usageErrors("create_update"));
+        return commandLine;
+    }
+
+    /** A command line picocli cannot parse: what is wrong, where the usage is, and exit code 2. */
+    static CommandLine.IParameterExceptionHandler usageErrors(String command) {
+        return (e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("create_update: " + e.getMessage());
-            err.println("Run create_update --help for the usage.");
+            err.println(command + ": " + e.getMessage());
+            err.println("Run " + command + " --help for the usage.");
             err.flush();
             return PackagerException.BAD_INPUT;
-        });
-        return commandLine;
+        };
     }
 
     @Override
@@ -194,6 +216,11 @@ public final class CreateUpdate implements Callable<Integer> {
     private int run(PrintWriter out, PrintWriter err) {
         UpdateRequest request = UpdateRequest.parse(arguments, bump != null);
         List<String> targets = parseTargets(targetDevices);
+        Map<String, String> rolloutFields = rollout.formFields();
+        if (!targets.isEmpty() && rollout.filtersDevices()) {
+            throw PackagerException.badInput("give either --target-devices or a device filter (--target-version, "
+                    + "--target-status, --target-timezone, --target-metadata), not both");
+        }
         if (retries < 0) {
             throw PackagerException.badInput("--retries must be 0 or more, not " + retries);
         }
@@ -202,8 +229,8 @@ public final class CreateUpdate implements Callable<Integer> {
         UpdateServer updateServer = null;
         Version version = request.version();
         if (output == null || bump != null) {
-            updateServer = new UpdateServer(ServerSettings.resolve(server, config, environment, err), environment,
-                    err, retries);
+            updateServer = new UpdateServer(new ServerConnection(ServerSettings.resolve(server, config, environment,
+                    err)), environment, err, retries);
             version = chooseVersion(request.version(), updateServer.newestUpdates(), err);
         }
         if (!files.skipped().isEmpty()) {
@@ -228,6 +255,18 @@ public final class CreateUpdate implements Callable<Integer> {
             err.println("built and checked " + zip.getFileName() + ": " + metadata.files().size() + " files, "
                     + UploadProgress.human(size));
             if (updateServer == null || output != null) {
+                if (!rolloutFields.isEmpty()) {
+                    err.println("the rollout options are checked but not used: --output publishes nothing");
+                }
+                if (json) {
+                    Map<String, Object> built = new LinkedHashMap<>();
+                    built.put("version", version.toString());
+                    built.put("sha256", sha256);
+                    built.put("size_bytes", size);
+                    built.put("file", zip.toString());
+                    out.println(ServerConnection.JSON.writeValueAsString(built));
+                    return 0;
+                }
                 out.println("built " + version + " (not published)");
                 printFacts(out, null, version.toString(), sha256, size);
                 out.println("  file     " + zip);
@@ -242,8 +281,10 @@ public final class CreateUpdate implements Callable<Integer> {
             }
             err.println("publishing to " + updateServer.baseUrl());
             UploadProgress progress = new UploadProgress(err, environment.interactive(), System::nanoTime);
-            UpdateCreated created = updateServer.publish(zip, new UpdateServer.Publication(version.toString(),
-                    request.description(), request.type().wire(), request.systemPackages(), targets, sha256), progress);
+            ServerConnection.Answer<UpdateCreated> answer = updateServer.publish(zip, new UpdateServer.Publication(
+                    version.toString(), request.description(), request.type().wire(), request.systemPackages(), targets,
+                    rolloutFields, sha256), progress);
+            UpdateCreated created = answer.value();
             UpdateView update = created.update();
             if (!sha256.equals(update.sha256())) {
                 throw new PackagerException(PackagerException.UNAVAILABLE, "the server stored " + version
@@ -251,10 +292,22 @@ public final class CreateUpdate implements Callable<Integer> {
                         + ": something between here and the server changed the upload; check the update with GET "
                         + "/api/v1/updates/ before devices install it");
             }
+            if (created.rollout() == null && !rolloutFields.isEmpty()) {
+                err.println("warning: the server answered without a rollout: it is older than rollouts and ignored "
+                        + String.join(", ", rolloutFields.keySet()) + "; " + update.version() + " is offered to "
+                        + "every targeted device at once");
+            }
+            if (json) {
+                out.println(answer.json());
+                return 0;
+            }
             out.println("published " + update.version() + " (" + update.updateType().wire() + "), scheduled for "
                     + created.scheduledDevices() + (created.scheduledDevices() == 1 ? " device" : " devices"));
             printFacts(out, String.valueOf(update.id()), update.version(), update.sha256(), update.sizeBytes());
             out.println("  devices  " + created.scheduledDevices());
+            if (created.rollout() != null) {
+                RolloutText.summary(created.rollout()).forEach(out::println);
+            }
             return 0;
         } catch (IOException e) {
             throw PackagerException.badInput("could not build the package (" + e.getMessage() + "): check that the "
@@ -356,7 +409,7 @@ public final class CreateUpdate implements Callable<Integer> {
             if (uuid.isEmpty()) {
                 continue;
             }
-            if (!DEVICE_UUID.matcher(uuid).matches()) {
+            if (!UUID_SHAPE.matcher(uuid).matches()) {
                 throw PackagerException.badInput("--target-devices: '" + uuid + "' is not a device UUID (e.g. "
                         + "0190f7a4-5b6c-7d8e-9f00-112233445566; see GET /api/v1/devices/)");
             }

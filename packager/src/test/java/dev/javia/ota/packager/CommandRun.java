@@ -8,9 +8,15 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Map;
 
-/** Runs create_update in-process, as an operator would type it, with its own environment, and captures what it says. */
+/**
+ * Runs create_update or javia-ota in-process, as an operator would type it, with its own environment, and captures
+ * what it says.
+ */
 final class CommandRun {
 
     record Result(int exitCode, String out, String err) {
@@ -24,9 +30,17 @@ final class CommandRun {
     }
 
     static Result run(PackagerEnvironment environment, String... args) {
+        return run(CreateUpdate.commandLine(environment), args);
+    }
+
+    /** Runs javia-ota, whose clock says {@code now}. */
+    static Result operator(PackagerEnvironment environment, Instant now, String... args) {
+        return run(OperatorCommand.commandLine(environment, Clock.fixed(now, ZoneOffset.UTC)), args);
+    }
+
+    private static Result run(CommandLine commandLine, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine commandLine = CreateUpdate.commandLine(environment);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         int exitCode = commandLine.execute(args);
@@ -35,7 +49,12 @@ final class CommandRun {
 
     /** An environment rooted in {@code workingDir}: no terminal, no config file, no pause between retries. */
     static PackagerEnvironment environment(Path workingDir, Map<String, String> variables) {
-        return new PackagerEnvironment(variables, workingDir, workingDir.resolve("home"), false, duration -> {
+        return environment(workingDir, variables, false);
+    }
+
+    /** The same, on a terminal when {@code interactive}. */
+    static PackagerEnvironment environment(Path workingDir, Map<String, String> variables, boolean interactive) {
+        return new PackagerEnvironment(variables, workingDir, workingDir.resolve("home"), interactive, duration -> {
         });
     }
 

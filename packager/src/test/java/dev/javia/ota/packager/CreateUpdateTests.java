@@ -52,6 +52,20 @@ class CreateUpdateTests {
     }
 
     @Test
+    void helpDocumentsEveryRolloutOptionWithAnExample() {
+        CommandRun.Result result = CommandRun.run(environment, "--help");
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.err()).as("picocli formats every line").isEmpty();
+        assertThat(result.out()).contains("--phases=SIZE,...", "1,1%,10%,50%,100%", "--soak=DURATION", "90s, 30m",
+                "--require-approval", "javia-ota approve", "--success-threshold=SHARE", "95% or 0.95",
+                "--failure-threshold=SHARE", "--min-finished=N", "--min-sample=N", "--install-timeout=DURATION",
+                "--max-concurrent=N", "--start-at=TIME", "2026-12-03T02:00:00Z", "--auto-rollback",
+                "--target-version=VERSION", "--target-status=STATUS", "--target-timezone=ZONE", "Europe/Berlin",
+                "--target-metadata=KEY=VALUE,...", "room=kitchen", "--json", "Rollouts:");
+        assertThat(result.out().lines()).allMatch(line -> line.length() <= 100);
+    }
+
+    @Test
     void outputBuildsAndChecksThePackageWithoutAServer() throws IOException {
         CommandRun.Result result = CommandRun.run(environment, "--output", "out/update.zip", "v1.3.0",
                 "Add new audio codec", "scheduled", "libopus0,libopus-dev");
