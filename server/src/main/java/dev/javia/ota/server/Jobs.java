@@ -2,6 +2,7 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.device.OfflineSweep;
+import dev.javia.ota.server.notify.WebhookDelivery;
 import dev.javia.ota.server.web.DatabaseUnavailable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,10 +19,12 @@ class Jobs {
 
     private final OfflineSweep offlineSweep;
     private final Heartbeats heartbeats;
+    private final WebhookDelivery webhooks;
 
-    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats) {
+    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats, WebhookDelivery webhooks) {
         this.offlineSweep = offlineSweep;
         this.heartbeats = heartbeats;
+        this.webhooks = webhooks;
     }
 
     @Scheduled(fixedDelayString = "${ota.heartbeat-flush-interval:1s}")
@@ -39,6 +42,19 @@ class Jobs {
             }
             // the outage is logged once where it is noticed; one line here, not a stack trace a minute
             log.info("offline sweep skipped, the database is unavailable");
+        }
+    }
+
+    @Scheduled(fixedDelayString = "${ota.webhooks.delivery-interval:5s}",
+            initialDelayString = "${ota.webhooks.delivery-interval:5s}")
+    void deliverWebhooks() {
+        try {
+            webhooks.tick();
+        } catch (RuntimeException e) {
+            if (!DatabaseUnavailable.is(e)) {
+                throw e;
+            }
+            log.info("webhook delivery skipped, the database is unavailable");
         }
     }
 }

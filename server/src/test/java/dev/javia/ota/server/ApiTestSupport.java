@@ -58,7 +58,7 @@ abstract class ApiTestSupport {
 
     @BeforeEach
     void emptyTablesAndStorageAndSetClock() throws IOException {
-        jdbc.execute("truncate device_updates, updates, devices");
+        jdbc.execute("truncate device_updates, updates, devices, webhook_deliveries, webhooks");
         Path packages = properties.storagePath().resolve("updates");
         if (Files.exists(packages)) {
             try (var files = Files.walk(packages)) {

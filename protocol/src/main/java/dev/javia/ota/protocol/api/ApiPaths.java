@@ -53,4 +53,14 @@ public final class ApiPaths {
     public static String updateStatus(Object updateId) {
         return BASE + "/updates/" + updateId + "/status";
     }
+
+    public static final String WEBHOOKS = BASE + "/webhooks";
+
+    public static String webhook(Object webhookId) {
+        return WEBHOOKS + "/" + webhookId;
+    }
+
+    public static String webhookDeliveries(Object webhookId) {
+        return webhook(webhookId) + "/deliveries";
+    }
 }

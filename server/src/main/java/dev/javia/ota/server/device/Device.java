@@ -161,6 +161,10 @@ public class Device {
         return deviceUuid;
     }
 
+    public String deviceName() {
+        return deviceName;
+    }
+
     public String currentVersion() {
         return currentVersion;
     }
