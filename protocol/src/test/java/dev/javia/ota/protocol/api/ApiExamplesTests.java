@@ -41,6 +41,13 @@ class ApiExamplesTests {
             "device-change.request.json, DeviceChange",
             "updates.response.json, UpdatePage",
             "update-devices.response.json, UpdateDevicesPage",
+            "webhook-create.request.json, WebhookCreate",
+            "webhook-created.response.json, WebhookCreated",
+            "webhooks.response.json, WebhookPage",
+            "webhook.response.json, WebhookView",
+            "webhook-change.request.json, WebhookChange",
+            "webhook-deliveries.response.json, WebhookDeliveryPage",
+            "webhook-event.json, WebhookEvent",
     })
     void exampleReadsIntoItsRecordAndBack(String file, String type) throws Exception {
         String json = Files.readString(ApiExamples.file(file));

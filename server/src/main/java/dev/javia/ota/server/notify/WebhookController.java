@@ -56,7 +56,7 @@ class WebhookController {
         this.webhooks = webhooks;
     }
 
-    @PostMapping(path = {"", "/"}, consumes = JSON, produces = JSON)
+    @PostMapping(consumes = JSON, produces = JSON)
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(operationId = "createWebhook", summary = "Subscribe a URL to the server's events",
             description = """
@@ -73,7 +73,7 @@ class WebhookController {
         return webhooks.create(request);
     }
 
-    @GetMapping(path = {"", "/"}, produces = JSON)
+    @GetMapping(produces = JSON)
     @Operation(operationId = "listWebhooks", summary = "The webhooks, newest first, a page at a time",
             description = "Admin keys only. Secrets are never shown.")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "One page of webhooks")
