@@ -34,27 +34,24 @@ class Jobs {
 
     @Scheduled(fixedDelayString = "${ota.offline-sweep-interval:60s}", initialDelayString = "${ota.offline-sweep-interval:60s}")
     void sweepOffline() {
-        try {
-            offlineSweep.tick();
-        } catch (RuntimeException e) {
-            if (!DatabaseUnavailable.is(e)) {
-                throw e;
-            }
-            // the outage is logged once where it is noticed; one line here, not a stack trace a minute
-            log.info("offline sweep skipped, the database is unavailable");
-        }
+        unlessTheDatabaseIsDown("offline sweep", offlineSweep::tick);
     }
 
     @Scheduled(fixedDelayString = "${ota.webhooks.delivery-interval:5s}",
             initialDelayString = "${ota.webhooks.delivery-interval:5s}")
     void deliverWebhooks() {
+        unlessTheDatabaseIsDown("webhook delivery", webhooks::tick);
+    }
+
+    private static void unlessTheDatabaseIsDown(String job, Runnable run) {
         try {
-            webhooks.tick();
+            run.run();
         } catch (RuntimeException e) {
             if (!DatabaseUnavailable.is(e)) {
                 throw e;
             }
-            log.info("webhook delivery skipped, the database is unavailable");
+            // the outage is logged once where it is noticed; one line here, not a stack trace a minute
+            log.info("{} skipped, the database is unavailable", job);
         }
     }
 }

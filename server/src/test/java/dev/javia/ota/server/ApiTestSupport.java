@@ -128,6 +128,17 @@ abstract class ApiTestSupport {
         return response.json().get("update").get("id").asText();
     }
 
+    /** A device's report on an update, as its agent sends it; {@code error} only when given. */
+    HttpApi.Response report(TestDevice device, String updateId, String status, String error) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("device_uuid", device.uuid());
+        body.put("status", status);
+        if (error != null) {
+            body.put("error_message", error);
+        }
+        return api.post(ApiPaths.updateStatus(updateId), device.token(), body);
+    }
+
     /**
      * A problem detail with this status and a sentence containing {@code detailContains}: no null members, and
      * nothing of the server's insides (Java class names, stack traces, Jackson's or Tomcat's wording).

@@ -351,16 +351,6 @@ class WebhookTests extends ApiTestSupport {
         assertThat(deliveries(id)).as("a new failure after a retry is told").hasSize(2);
     }
 
-    private HttpApi.Response report(TestDevice device, String updateId, String status, String error) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("device_uuid", device.uuid());
-        body.put("status", status);
-        if (error != null) {
-            body.put("error_message", error);
-        }
-        return api.post(ApiPaths.updateStatus(updateId), device.token(), body);
-    }
-
     private HttpApi.Response create(Map<String, Object> body) {
         return api.post(ApiPaths.WEBHOOKS, ADMIN, body);
     }
