@@ -88,7 +88,8 @@ class WebhookAddressTests {
 
             assertThat(receiver.received()).isEmpty();
             String id = server.jdbcTemplate().queryForObject("select id::text from webhooks", String.class);
-            JsonNode logged = api.get(ApiPaths.webhookDeliveries(id), server.adminKey()).json().get("deliveries").get(0);
+            JsonNode logged = api.get(ApiPaths.webhookDeliveries(id), server.adminKey()).json().get("deliveries")
+                    .get(0);
             assertThat(logged.get("status").asString()).isEqualTo("pending");
             assertThat(logged.get("last_error").asString()).contains("resolves to 127.0.0.1");
         }

@@ -187,7 +187,8 @@ class WebhookTests extends ApiTestSupport {
         assertThat(deliveries(everything)).hasSize(1);
         assertThat(deliveries(rollouts)).isEmpty();
         assertThat(deliveries(paused)).isEmpty();
-        assertThat(deliveries(failures).get(0).get("event_id")).isEqualTo(deliveries(everything).get(0).get("event_id"));
+        assertThat(deliveries(failures).get(0).get("event_id"))
+                .isEqualTo(deliveries(everything).get(0).get("event_id"));
         assertThat(receiver.received()).as("publishing never calls the network").isEmpty();
     }
 
@@ -203,7 +204,8 @@ class WebhookTests extends ApiTestSupport {
         WebhookReceiver.Received request = receiver.received().get(0);
         String timestamp = request.header("X-Javia-Timestamp");
         assertThat(timestamp).isEqualTo(Long.toString(NOON_UTC.getEpochSecond()));
-        assertThat(request.header("X-Javia-Signature")).isEqualTo("sha256=" + hmac(SECRET, timestamp + "." + request.body()));
+        assertThat(request.header("X-Javia-Signature"))
+                .isEqualTo("sha256=" + hmac(SECRET, timestamp + "." + request.body()));
         assertThat(request.header("X-Javia-Event")).isEqualTo("rollout.paused");
         assertThat(request.header("Content-Type")).isEqualTo("application/json");
         JsonNode body = JSON.readTree(request.body());
@@ -245,7 +247,8 @@ class WebhookTests extends ApiTestSupport {
         JsonNode second = deliveries(id).get(0);
         assertThat(second.get("attempts").asInt()).isEqualTo(2);
         assertThat(Instant.parse(second.get("next_attempt_at").asString()))
-                .as("the second wait, doubled").isBetween(clock.instant().plusSeconds(30), clock.instant().plusSeconds(60));
+                .as("the second wait, doubled")
+                .isBetween(clock.instant().plusSeconds(30), clock.instant().plusSeconds(60));
 
         clock.advance(Duration.ofMinutes(1));
         delivery.tick();

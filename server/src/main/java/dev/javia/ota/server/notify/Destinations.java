@@ -46,7 +46,8 @@ class Destinations {
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw ApiException.badRequest("url is not a valid URL (" + UnreadableBodies.shown(e.getReason()) + "), " + EXAMPLE);
+            throw ApiException.badRequest("url is not a valid URL (" + UnreadableBodies.shown(e.getReason()) + "), "
+                    + EXAMPLE);
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("https") && !scheme.equals("http")) {
@@ -82,8 +83,8 @@ class Destinations {
         try {
             addresses = InetAddress.getAllByName(host);
         } catch (UnknownHostException e) {
-            return "the host " + UnreadableBodies.shown(host) + " does not resolve: send a URL whose host name resolves to"
-                    + " a public address";
+            return "the host " + UnreadableBodies.shown(host) + " does not resolve: send a URL whose host name"
+                    + " resolves to a public address";
         }
         for (InetAddress address : addresses) {
             if (!isPublic(address)) {

@@ -108,8 +108,8 @@ public class WebhookDelivery {
                               limit 1
                               for update of due skip locked) claimed, webhooks w
                         where d.id = claimed.id and w.id = d.webhook_id
-                        returning d.id, d.webhook_id, d.event_id, d.event_type, d.body::text as body, d.created_at, d.attempts,
-                                  w.url, w.secret
+                        returning d.id, d.webhook_id, d.event_id, d.event_type, d.body::text as body, d.created_at,
+                                  d.attempts, w.url, w.secret
                         """)
                 .param("now", Timestamp.from(now)).param("leaseEnds", Timestamp.from(leaseEnds))
                 .query(WebhookDelivery::claimed).optional().orElse(null);
@@ -254,8 +254,8 @@ public class WebhookDelivery {
                 rs.getInt("attempts"), rs.getString("url"), rs.getString("secret"));
     }
 
-    private record Claimed(UUID id, UUID webhookId, UUID eventId, String event, String body, Instant createdAt, int attempts,
-            String url, String secret) {
+    private record Claimed(UUID id, UUID webhookId, UUID eventId, String event, String body, Instant createdAt,
+            int attempts, String url, String secret) {
     }
 
     private record Outcome(boolean delivered, Integer status, String error) {

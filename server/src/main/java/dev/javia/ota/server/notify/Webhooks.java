@@ -74,8 +74,8 @@ class Webhooks {
                 insert into webhooks (id, url, secret, events, description, enabled, created_at, updated_at)
                 values (:id, :url, :secret, :events, :description, true, :now, :now)
                 """)
-                .param("id", id).param("url", url).param("secret", secret).param("events", events.toArray(String[]::new))
-                .param("description", description).param("now", now)
+                .param("id", id).param("url", url).param("secret", secret)
+                .param("events", events.toArray(String[]::new)).param("description", description).param("now", now)
                 .update();
         log.info("webhook created webhook_id={} events={}", id, events);
         return new WebhookCreated(one(id), secret);
@@ -177,8 +177,9 @@ class Webhooks {
                 return List.of(ALL_EVENTS);
             }
             if (event == null || !Notifications.Events.ALL.contains(event)) {
-                throw ApiException.badRequest("'" + (event == null ? "null" : UnreadableBodies.shown(event)) + "' is not an event"
-                        + " type: send some of " + String.join(", ", Notifications.Events.ALL) + ", or \"*\" for all");
+                throw ApiException.badRequest("'" + (event == null ? "null" : UnreadableBodies.shown(event))
+                        + "' is not an event type: send some of " + String.join(", ", Notifications.Events.ALL)
+                        + ", or \"*\" for all");
             }
             events.add(event);
         }
