@@ -2,6 +2,7 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.device.OfflineSweep;
+import dev.javia.ota.server.notify.WebhookDelivery;
 import dev.javia.ota.server.update.RolloutReconciler;
 import dev.javia.ota.server.web.DatabaseUnavailable;
 import org.slf4j.Logger;
@@ -19,24 +20,14 @@ class Jobs {
 
     private final OfflineSweep offlineSweep;
     private final Heartbeats heartbeats;
+    private final WebhookDelivery webhooks;
     private final RolloutReconciler rollouts;
 
-    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats, RolloutReconciler rollouts) {
+    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats, WebhookDelivery webhooks, RolloutReconciler rollouts) {
         this.offlineSweep = offlineSweep;
         this.heartbeats = heartbeats;
+        this.webhooks = webhooks;
         this.rollouts = rollouts;
-    }
-
-    @Scheduled(fixedDelayString = "${ota.rollouts.tick-interval:5s}", initialDelayString = "${ota.rollouts.tick-interval:5s}")
-    void reconcileRollouts() {
-        try {
-            rollouts.tick();
-        } catch (RuntimeException e) {
-            if (!DatabaseUnavailable.is(e)) {
-                throw e;
-            }
-            log.info("rollout tick skipped, the database is unavailable");
-        }
     }
 
     @Scheduled(fixedDelayString = "${ota.heartbeat-flush-interval:1s}")
@@ -46,14 +37,30 @@ class Jobs {
 
     @Scheduled(fixedDelayString = "${ota.offline-sweep-interval:60s}", initialDelayString = "${ota.offline-sweep-interval:60s}")
     void sweepOffline() {
+        unlessTheDatabaseIsDown("offline sweep", offlineSweep::tick);
+    }
+
+    @Scheduled(fixedDelayString = "${ota.webhooks.delivery-interval:5s}",
+            initialDelayString = "${ota.webhooks.delivery-interval:5s}")
+    void deliverWebhooks() {
+        unlessTheDatabaseIsDown("webhook delivery", webhooks::tick);
+    }
+
+    @Scheduled(fixedDelayString = "${ota.rollouts.tick-interval:5s}",
+            initialDelayString = "${ota.rollouts.tick-interval:5s}")
+    void reconcileRollouts() {
+        unlessTheDatabaseIsDown("rollout tick", rollouts::tick);
+    }
+
+    private static void unlessTheDatabaseIsDown(String job, Runnable run) {
         try {
-            offlineSweep.tick();
+            run.run();
         } catch (RuntimeException e) {
             if (!DatabaseUnavailable.is(e)) {
                 throw e;
             }
             // the outage is logged once where it is noticed; one line here, not a stack trace a minute
-            log.info("offline sweep skipped, the database is unavailable");
+            log.info("{} skipped, the database is unavailable", job);
         }
     }
 }

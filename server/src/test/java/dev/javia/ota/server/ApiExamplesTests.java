@@ -3,8 +3,12 @@ package dev.javia.ota.server;
 import dev.javia.ota.protocol.api.ApiExamples;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.server.notify.Notifications;
+import dev.javia.ota.server.notify.WebhookDelivery;
 import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.testing.WebhookReceiver;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -25,7 +29,12 @@ class ApiExamplesTests extends ApiTestSupport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Fields whose keys are data, not shape. */
-    private static final Set<String> MAPS = Set.of("metadata", "status_counts", "details");
+    private static final Set<String> MAPS = Set.of("metadata", "status_counts", "details", "data");
+
+    @Autowired
+    Notifications notifications;
+    @Autowired
+    WebhookDelivery delivery;
 
     @Test
     void everyAnswerHasTheDocumentedShape() throws IOException {
@@ -76,6 +85,40 @@ class ApiExamplesTests extends ApiTestSupport {
         assertShape("rollouts.response.json", api.get(ApiPaths.ROLLOUTS, ADMIN));
         assertShape("rollout.response.json", api.post(ApiPaths.rolloutAction(rolloutId, "pause"), ADMIN,
                 example("rollout-action.request.json")));
+    }
+
+    @Test
+    void everyWebhookAnswerAndTheDeliveredBodyHaveTheDocumentedShape() throws IOException {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            ObjectNode subscription = (ObjectNode) example("webhook-create.request.json");
+            subscription.put("url", receiver.url());
+            HttpApi.Response created = api.post(ApiPaths.WEBHOOKS, ADMIN, subscription);
+            assertShape("webhook-created.response.json", created);
+            String id = created.json().get("webhook").get("id").asString();
+
+            assertShape("webhooks.response.json", api.get(ApiPaths.WEBHOOKS, ADMIN));
+            assertShape("webhook.response.json", api.get(ApiPaths.webhook(id), ADMIN));
+
+            String uuid = newDeviceUuid();
+            String token = api.register(ENROLLMENT, uuid, "UTC", "v1.0.0");
+            String updateId = published("v1.2.3", "urgent");
+            api.post(ApiPaths.updateStatus(updateId), token, Map.of("status", "downloading"));
+            ObjectNode failed = (ObjectNode) example("status.request.json");
+            failed.put("device_uuid", uuid);
+            api.post(ApiPaths.updateStatus(updateId), token, failed);
+            notifications.publish(Notifications.Events.ROLLOUT_PAUSED, "paused", Map.of());
+            delivery.tick();
+
+            assertShape("webhook-deliveries.response.json", api.get(ApiPaths.webhookDeliveries(id), ADMIN));
+            JsonNode sent = receiver.received().stream().map(request -> JSON.readTree(request.body()))
+                    .filter(body -> body.get("event").asString().equals("device.update_failed")).findFirst()
+                    .orElseThrow();
+            assertSameShape(example("webhook-event.json"), sent, "webhook-event.json");
+            assertThat(fields(sent.get("data"))).isEqualTo(fields(example("webhook-event.json").get("data")));
+
+            assertShape("webhook.response.json", api.patch(ApiPaths.webhook(id), ADMIN,
+                    example("webhook-change.request.json")));
+        }
     }
 
     private static JsonNode example(String file) throws IOException {

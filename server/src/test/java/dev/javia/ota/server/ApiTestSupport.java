@@ -58,7 +58,8 @@ abstract class ApiTestSupport {
 
     @BeforeEach
     void emptyTablesAndStorageAndSetClock() throws IOException {
-        jdbc.execute("truncate rollout_devices, rollouts, device_updates, updates, devices");
+        jdbc.execute("truncate rollout_devices, rollouts, device_updates, updates, devices, webhook_deliveries,"
+                + " webhooks");
         Path packages = properties.storagePath().resolve("updates");
         if (Files.exists(packages)) {
             try (var files = Files.walk(packages)) {
@@ -126,6 +127,17 @@ abstract class ApiTestSupport {
         HttpApi.Response response = publish(version, type);
         assertThat(response.status()).as(response.toString()).isEqualTo(201);
         return response.json().get("update").get("id").asText();
+    }
+
+    /** A device's report on an update, as its agent sends it; {@code error} only when given. */
+    HttpApi.Response report(TestDevice device, String updateId, String status, String error) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("device_uuid", device.uuid());
+        body.put("status", status);
+        if (error != null) {
+            body.put("error_message", error);
+        }
+        return api.post(ApiPaths.updateStatus(updateId), device.token(), body);
     }
 
     /**

@@ -49,6 +49,7 @@ class PathVariantTests extends ApiTestSupport {
     private TestDevice own;
     private TestDevice other;
     private String updateId;
+    private String webhookId;
     private RawHttp raw;
     private final List<String> failures = new ArrayList<>();
     private int requests;
@@ -58,6 +59,8 @@ class PathVariantTests extends ApiTestSupport {
         own = register("UTC");
         other = register("UTC");
         updateId = publish("v1.1.0", "urgent", null, own.uuid()).json().get("update").get("id").asText();
+        webhookId = api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", "http://127.0.0.1:9/hook")).json()
+                .get("webhook").get("id").asText();
         raw = new RawHttp("127.0.0.1", port);
     }
 
@@ -164,7 +167,15 @@ class PathVariantTests extends ApiTestSupport {
                         json("{}")),
                 new Route("GET", ApiPaths.download(updateId), DEVICES, null, null),
                 new Route("POST", ApiPaths.updateStatus(updateId), DEVICES, "application/json",
-                        json("{\"device_uuid\":\"" + own.uuid() + "\",\"status\":\"failed\",\"error_message\":\"x\"}")));
+                        json("{\"device_uuid\":\"" + own.uuid() + "\",\"status\":\"failed\",\"error_message\":\"x\"}")),
+                new Route("POST", ApiPaths.WEBHOOKS, OPERATOR, "application/json",
+                        json("{\"url\":\"http://127.0.0.1:9/hook\"}")),
+                new Route("GET", ApiPaths.WEBHOOKS, OPERATOR, null, null),
+                new Route("GET", ApiPaths.webhook(webhookId), OPERATOR, null, null),
+                new Route("PATCH", ApiPaths.webhook(webhookId), OPERATOR, "application/json",
+                        json("{\"enabled\":false}")),
+                new Route("GET", ApiPaths.webhookDeliveries(webhookId), OPERATOR, null, null),
+                new Route("DELETE", ApiPaths.webhook(webhookId), OPERATOR, null, null));
     }
 
     /** The canonical path and the spellings that must not reach it. */

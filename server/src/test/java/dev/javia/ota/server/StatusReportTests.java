@@ -6,7 +6,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -112,13 +111,7 @@ class StatusReportTests extends ApiTestSupport {
     }
 
     private HttpApi.Response report(String status, String error) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("device_uuid", device.uuid());
-        body.put("status", status);
-        if (error != null) {
-            body.put("error_message", error);
-        }
-        return api.post(ApiPaths.updateStatus(updateId), device.token(), body);
+        return report(device, updateId, status, error);
     }
 
     private String deviceField(String field) {

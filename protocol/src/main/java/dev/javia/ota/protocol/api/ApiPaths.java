@@ -67,4 +67,14 @@ public final class ApiPaths {
     public static String rolloutAction(Object rolloutId, String action) {
         return rollout(rolloutId) + "/" + action;
     }
+
+    public static final String WEBHOOKS = BASE + "/webhooks";
+
+    public static String webhook(Object webhookId) {
+        return WEBHOOKS + "/" + webhookId;
+    }
+
+    public static String webhookDeliveries(Object webhookId) {
+        return webhook(webhookId) + "/deliveries";
+    }
 }

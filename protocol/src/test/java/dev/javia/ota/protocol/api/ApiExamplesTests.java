@@ -46,6 +46,13 @@ class ApiExamplesTests {
             "rollout.response.json, RolloutView",
             "rollouts.response.json, RolloutPage",
             "rollout-action.request.json, RolloutAction",
+            "webhook-create.request.json, WebhookCreate",
+            "webhook-created.response.json, WebhookCreated",
+            "webhooks.response.json, WebhookPage",
+            "webhook.response.json, WebhookView",
+            "webhook-change.request.json, WebhookChange",
+            "webhook-deliveries.response.json, WebhookDeliveryPage",
+            "webhook-event.json, WebhookEvent",
     })
     void exampleReadsIntoItsRecordAndBack(String file, String type) throws Exception {
         String json = Files.readString(ApiExamples.file(file));

@@ -134,10 +134,6 @@ public class Device {
         this.windowLengthMinutes = window == null ? null : window.lengthMinutes();
     }
 
-    String deviceName() {
-        return deviceName;
-    }
-
     Integer windowStartHour() {
         return windowStartHour;
     }
@@ -168,6 +164,10 @@ public class Device {
 
     public String deviceUuid() {
         return deviceUuid;
+    }
+
+    public String deviceName() {
+        return deviceName;
     }
 
     public String currentVersion() {

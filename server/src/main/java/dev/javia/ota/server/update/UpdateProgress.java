@@ -10,6 +10,7 @@ import dev.javia.ota.server.audit.AuditLog;
 import dev.javia.ota.server.device.Device;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
+import dev.javia.ota.server.notify.Notifications;
 import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.ApiException;
 import org.slf4j.Logger;
@@ -33,15 +34,17 @@ class UpdateProgress {
     private final DeviceRegistry registry;
     private final UpdateRepository updates;
     private final DeviceUpdateRepository deviceUpdates;
+    private final Notifications notifications;
     private final Clock clock;
     private final AuditLog audit;
 
     UpdateProgress(DeviceRegistry registry, UpdateRepository updates, DeviceUpdateRepository deviceUpdates,
-            Clock clock, AuditLog audit) {
+            Notifications notifications, Clock clock, AuditLog audit) {
         this.audit = audit;
         this.registry = registry;
         this.updates = updates;
         this.deviceUpdates = deviceUpdates;
+        this.notifications = notifications;
         this.clock = clock;
     }
 
@@ -65,8 +68,25 @@ class UpdateProgress {
             // the row's own transitions keep a completed update completed; the device takes the report's status and
             // version unless it already sent something newer
             registry.reported(device, deviceStatusAfter(report.status(), update), order);
+            if (report.status() == UpdateStatus.FAILED) {
+                // only on the move to failed: the same report sent again changes nothing and tells nobody twice
+                failed(device, update, deviceUpdate.view(deviceUuid, update.version()).errorMessage());
+            }
         }
         return deviceUpdate.view(deviceUuid, update.version());
+    }
+
+    private void failed(Device device, Update update, String error) {
+        String name = device.deviceName() == null || device.deviceName().isBlank() ? device.deviceUuid()
+                : device.deviceName() + " (" + device.deviceUuid() + ")";
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("device_uuid", device.deviceUuid());
+        data.put("device_name", device.deviceName());
+        data.put("update_id", update.id());
+        data.put("version", update.version());
+        data.put("error_message", error);
+        notifications.publish(Notifications.Events.DEVICE_UPDATE_FAILED,
+                "Update " + update.version() + " failed on " + name + ": " + error, data);
     }
 
     /** An operator's word: this device installs this pending update at its next check, outside its window. */

@@ -55,12 +55,13 @@ public class OpenApiDocument {
 
     /**
      * The fields a request body must carry (the server answers 400 without them); the server checks them itself,
-     * in DeviceRegistry and UpdateProgress, so that the 400 says what to send.
+     * in DeviceRegistry, UpdateProgress and Webhooks, so that the 400 says what to send.
      */
     private static final Map<String, List<String>> REQUIRED_IN_REQUESTS = Map.of(
             "RegisterDevice", List.of("device_uuid", "timezone"),
             "DeviceStatusChange", List.of("status"),
-            "StatusReport", List.of("status"));
+            "StatusReport", List.of("status"),
+            "WebhookCreate", List.of("url"));
 
     @Bean
     OpenAPI otaOpenApi() {
@@ -88,7 +89,7 @@ public class OpenApiDocument {
                         .addResponses("Forbidden", problem("""
                                 The key is known but may not call this: the enrollment key only registers, a device \
                                 token opens only its own device's endpoints and downloads."""))
-                        .addResponses("NotFound", problem("No such device or update."))
+                        .addResponses("NotFound", problem("No such device, update or webhook."))
                         .addResponses("NotAcceptable", problem("""
                                 The Accept header excludes what this operation answers (JSON, or the ZIP of a \
                                 download)."""))
@@ -113,7 +114,7 @@ public class OpenApiDocument {
                                 key): register, heartbeat, update check, status reports, download."""),
                         new io.swagger.v3.oas.models.tags.Tag().name(OPERATOR).description("""
                                 What an operator calls with an admin key: the fleet, one device, publishing, one \
-                                update with its devices and failures, install now.""")));
+                                update with its devices and failures, install now, webhooks and their deliveries.""")));
     }
 
     private static Schema<?> problemSchema() {

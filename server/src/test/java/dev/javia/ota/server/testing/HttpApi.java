@@ -52,6 +52,10 @@ public final class HttpApi {
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(json(body))));
     }
 
+    public Response delete(String path, String key) {
+        return send(request(path, key).DELETE());
+    }
+
     /** A multipart/form-data POST: text fields, and files given as Paths. */
     public Response multipart(String path, String key, Map<String, Object> parts) {
         String boundary = "----ota-test-" + UUID.randomUUID();

@@ -68,6 +68,11 @@ public class TestDatabaseInitializer implements ApplicationContextInitializer<Co
         settings.put("ota.storage-path", storage.toString());
         settings.put("ota.jobs.enabled", "false");
         settings.put("ota.heartbeat-batching", "false");
+        // webhook receivers in tests listen on 127.0.0.1, and a hanging one is given up after a second
+        settings.put("ota.webhooks.allow-private-addresses", "true");
+        settings.put("ota.webhooks.request-timeout", "1s");
+        settings.put("ota.webhooks.connect-timeout", "1s");
+        settings.put("ota.webhooks.tick-budget", "5s");
         settings.put("spring.main.banner-mode", "off");
         return settings;
     }
