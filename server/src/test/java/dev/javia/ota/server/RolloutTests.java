@@ -3,7 +3,9 @@ package dev.javia.ota.server;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.notify.WebhookDelivery;
 import dev.javia.ota.server.testing.TestDatabaseInitializer;
+import dev.javia.ota.server.testing.WebhookReceiver;
 import dev.javia.ota.server.update.RolloutReconciler;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,6 +34,8 @@ class RolloutTests extends ApiTestSupport {
 
     @Autowired
     RolloutReconciler reconciler;
+    @Autowired
+    WebhookDelivery webhookDelivery;
 
     @BeforeEach
     void noAdvisoryLockLeft() {
@@ -369,6 +373,52 @@ class RolloutTests extends ApiTestSupport {
         // deterministic: the same rollout id and devices give the same phases
         assertThat(jdbc.queryForObject("select count(*) from rollout_devices where rollout_id = ?::uuid and phase = 1",
                 Long.class, id)).isEqualTo(36);
+    }
+
+    /**
+     * The issue's "done when", from curl's side: a phased rollout that needs approval, its canary failing, the pause,
+     * the operator's approval, resume, cancel and rollback; every step in the audit log, and the webhook told of
+     * each that a person wants to hear of, with the reason, as a sentence.
+     */
+    @Test
+    void everyStepIsInTheAuditLogAndTheWebhookHearsOfTheOnesThatMatter() {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            HttpApi.Response subscribed = api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", receiver.url(),
+                    "events", List.of("*")));
+            assertThat(subscribed.status()).as(subscribed.toString()).isEqualTo(201);
+            List<TestDevice> fleet = fleet(6, "UTC", "Asia/Tokyo");
+            published("v1.0.0", "urgent");
+            String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%", "require_approval", "true"))
+                    .get("id").asText();
+            assertThat(api.post(ApiPaths.rolloutAction(id, "approve"), SECOND_ADMIN, Map.of()).status())
+                    .isEqualTo(200);
+            install(offered(fleet).get(0), "failed");
+            reconciler.tick();
+            assertThat(state(id)).isEqualTo("paused");
+            clock.advance(Duration.ofMinutes(5));
+            assertThat(api.post(ApiPaths.rolloutAction(id, "resume"), ADMIN, Map.of()).status()).isEqualTo(200);
+            assertThat(api.post(ApiPaths.rolloutAction(id, "advance"), ADMIN, Map.of()).status()).isEqualTo(200);
+            assertThat(api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN, Map.of("reason", "bad canary"))
+                    .status()).isEqualTo(201);
+            webhookDelivery.tick();
+
+            List<String> events = receiver.received().stream().map(received -> received.header("X-Javia-Event"))
+                    .toList();
+            assertThat(events).contains("rollout.approval_requested", "device.update_failed", "rollout.paused",
+                    "rollout.phase_advanced", "rollout.cancelled");
+            String pausedBody = receiver.received().stream()
+                    .filter(received -> received.header("X-Javia-Event").equals("rollout.paused")).findFirst()
+                    .orElseThrow().body();
+            assertThat(pausedBody).contains("Rollout of v1.1.0 paused in phase 1: the failure rule tripped");
+
+            JsonNode audit = api.get(ApiPaths.AUDIT + "?target_id=" + id + "&size=50", ADMIN).json().get("entries");
+            List<String> actions = new ArrayList<>();
+            audit.forEach(entry -> actions.add(entry.get("action").asText() + "=" + entry.get("actor").asText()));
+            assertThat(actions).containsExactly("rollout.rolled_back=admin", "rollout.cancelled=admin",
+                    "rollout.phase_advanced=admin", "rollout.resumed=admin", "rollout.paused=system",
+                    "rollout.approved=admin-2");
+            assertThat(audit.get(4).get("details").get("reason").asText()).contains("failure rule");
+        }
     }
 
     @Test
