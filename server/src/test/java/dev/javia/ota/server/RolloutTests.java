@@ -9,6 +9,8 @@ import dev.javia.ota.server.testing.WebhookReceiver;
 import dev.javia.ota.server.update.RolloutReconciler;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
@@ -23,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Rollouts through the real HTTP API on real PostgreSQL, with a clock the test sets and agents simulated by their
@@ -418,6 +421,48 @@ class RolloutTests extends ApiTestSupport {
                     "rollout.phase_advanced=admin", "rollout.resumed=admin", "rollout.paused=system",
                     "rollout.approved=admin-2");
             assertThat(audit.get(4).get("details").get("reason").asText()).contains("failure rule");
+        }
+    }
+
+    /**
+     * A tick is one transaction: cut at any of its writes (the next phase's offers, the webhook's outbox, the audit
+     * entry), it leaves the rollout as it was, and the next tick does the whole step. The cut is a real failure of
+     * PostgreSQL (a trigger that raises), not a mock.
+     */
+    @ParameterizedTest(name = "cut at the insert into {0}")
+    @ValueSource(strings = {"device_updates", "webhook_deliveries", "audit_log"})
+    void aTickCutAtAnyOfItsWritesLeavesTheRolloutAsItWasAndTheNextTickDoesItAll(String table) {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", receiver.url(), "events", List.of("*")));
+            List<TestDevice> fleet = fleet(5, "UTC");
+            String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%", "min_finished", "1"))
+                    .get("id").asText();
+            installAllOffered(fleet, "completed");
+            long auditBefore = jdbc.queryForObject("select count(*) from audit_log", Long.class);
+            long outboxBefore = jdbc.queryForObject("select count(*) from webhook_deliveries", Long.class);
+            jdbc.execute("create function ota_test_cut() returns trigger language plpgsql as $$"
+                    + " begin raise exception 'power cut'; end $$");
+            jdbc.execute("create trigger ota_test_cut before insert on " + table
+                    + " for each statement execute function ota_test_cut()");
+            try {
+                assertThatThrownBy(reconciler::tick).hasMessageContaining("power cut");
+            } finally {
+                jdbc.execute("drop trigger ota_test_cut on " + table);
+                jdbc.execute("drop function ota_test_cut()");
+            }
+            JsonNode unchanged = view(id);
+            assertThat(unchanged.get("current_phase").asInt()).isZero();
+            assertThat(unchanged.get("phases").get(1).get("status_counts").get("queued").asLong()).isEqualTo(4);
+            assertThat(offered(fleet)).isEmpty();
+            assertThat(jdbc.queryForObject("select count(*) from audit_log", Long.class)).isEqualTo(auditBefore);
+            assertThat(jdbc.queryForObject("select count(*) from webhook_deliveries", Long.class))
+                    .isEqualTo(outboxBefore);
+
+            assertThat(reconciler.tick().advanced()).isEqualTo(1);
+            assertThat(view(id).get("current_phase").asInt()).isEqualTo(1);
+            assertThat(offered(fleet)).hasSize(4);
+            assertThat(jdbc.queryForObject("select count(*) from audit_log where action = 'rollout.phase_advanced'"
+                    + " and target_id = ?", Long.class, id)).isEqualTo(1);
         }
     }
 
