@@ -10,7 +10,9 @@ import java.util.UUID;
 
 /**
  * An update as the operator sees it, with how many devices are in each status and its latest rollout (null for an
- * update published before rollouts existed).
+ * update published before rollouts existed). In the update list a finished or cancelled rollout's phases carry
+ * no device counts (empty {@code status_counts}, zero devices): {@code GET /api/v1/updates/{id}} and the rollout's own
+ * page have them.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateView(

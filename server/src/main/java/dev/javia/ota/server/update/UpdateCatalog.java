@@ -68,7 +68,7 @@ class UpdateCatalog {
     /** The update with its devices' statuses and its latest rollout: phases, rules, state, and what comes next. */
     UpdateView one(UUID id) {
         Update update = find(id);
-        return update.view(counts(List.of(update)).get(id), rollouts.latestOf(List.of(id)).get(id));
+        return update.view(counts(List.of(update)).get(id), rollouts.latestOf(List.of(id), true).get(id));
     }
 
     /** The update's devices in {@code status} (all when null), a page at a time, with its failures grouped. */
@@ -142,7 +142,8 @@ class UpdateCatalog {
     UpdatePage list(String version, UpdateType type, UpdateStatus status, int page, int size) {
         Page<Update> found = updates.search(version, type, status, PageRequest.of(page, size, NEWEST_FIRST));
         Map<UUID, Map<UpdateStatus, Long>> counts = counts(found.getContent());
-        Map<UUID, RolloutView> latest = rollouts.latestOf(found.getContent().stream().map(Update::id).toList());
+        Map<UUID, RolloutView> latest = rollouts.latestOf(found.getContent().stream().map(Update::id).toList(),
+                false);
         List<UpdateView> views = found.getContent().stream()
                 .map(update -> update.view(counts.get(update.id()), latest.get(update.id()))).toList();
         return new UpdatePage(views, page, size, found.getTotalElements(), found.getTotalPages());
