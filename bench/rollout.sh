@@ -92,13 +92,6 @@ fleet1="$(copy_ms "$DB" all "$first_update")"
 fleet2="$(copy_ms "$DB" all "$first_update")"
 phase2_rows="$(sql "$DB" -c "select count(*) $phase2")"
 
-# Cancelling the second rollout takes its 100,000 offers back (one UPDATE): timed too, and it leaves no rollout in
-# progress for the tick's baseline.
-log "cancelling the two rollouts"
-cancel_seconds="$(action "${rollouts[1]}" cancel)"
-action "${rollouts[0]}" cancel >/dev/null
-withdrawn="$(count "device_updates where update_id = '$previous' and status = 'superseded'")"
-
 # ---- 2. the reconciler's tick
 # The server jar's classes and libraries, unpacked once per jar, for RolloutTicks.java.
 classes="$BENCH_CACHE/server-classes"
@@ -117,6 +110,17 @@ ticks() {  # ticks OUT WARMUP COUNT [--spring.property=value ...]: ticks, then a
         "$out" "$warmup" "$count" "$@" >>"$WORK/ticks.log" 2>&1 \
         || { tail -40 "$WORK/ticks.log" >&2; die "RolloutTicks failed"; }
 }
+# The first rollout's offers were all superseded by the second's: cancelling it takes none back, and leaves one
+# rollout in progress with all 100,000 devices in its open phase, for a tick of its own.
+action "${rollouts[0]}" cancel >/dev/null
+wait_quiet
+log "ticks with one rollout in progress, $DEVICES devices in its open phase"
+ticks "$WORK/ticks-1.txt" "$WARMUP_TICKS" "$TICKS"
+# Cancelling the second takes its 100,000 offers back (one UPDATE): timed too; it leaves no rollout in progress.
+log "cancelling the second rollout"
+cancel_seconds="$(action "${rollouts[1]}" cancel)"
+withdrawn="$(count "device_updates where update_id = '$previous' and status = 'superseded'")"
+
 wait_quiet
 log "ticks with no rollout in progress"
 ticks "$WORK/ticks-0.txt" "$WARMUP_TICKS" "$TICKS"
@@ -174,12 +178,12 @@ log "three traced ticks: every statement's duration from PostgreSQL's log"
 trace_mark="$(pg_log_mark)"
 ticks "$WORK/ticks-trace.txt" 3 3 "--spring.datasource.hikari.data-source-properties.options=-c log_min_duration_statement=0"
 pg_log_since "$trace_mark" "$DB" >"$WORK/trace.log"
-# Each tick begins with its advisory lock; the ticks' statements (parse, bind and execute summed) by kind, averaged
+# Each tick begins with its advisory lock (its bind: a prepared statement is not parsed again); the ticks' statements (parse, bind and execute summed) by kind, averaged
 # over the last three ticks, and what is left of the tick's time for the server's own work.
 python3 - "$WORK/trace.log" "$WORK/ticks-trace.txt" >"$WORK/trace.md" <<'PY'
 import re, sys
 log, ticks_file = sys.argv[1:]
-entry = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ UTC \[\d+\] \S*\s*LOG:  duration: ([0-9.]+) ms  (?:parse|bind|execute)"
+entry = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ UTC \[\d+\] \S*\s*LOG:  duration: ([0-9.]+) ms  (parse|bind|execute)"
                    r"[^:]*: (.*?)(?=^\d{4}-\d\d-\d\d |\Z)", re.S | re.M)
 kinds = [("the advisory lock", r"pg_try_advisory_xact_lock"),
          ("locking the scheduled and running rollouts (for update)", r"select id from rollouts where state in"),
@@ -190,12 +194,12 @@ kinds = [("the advisory lock", r"pg_try_advisory_xact_lock"),
          ("open offers (capped rollouts)", r"from device_updates\s+where rollout_id = any"),
          ("BEGIN / COMMIT and the rest", r"")]
 ticks, done = [], False
-for ms, text in entry.findall(open(log, encoding="utf-8", errors="replace").read()):
+for ms, step, text in entry.findall(open(log, encoding="utf-8", errors="replace").read()):
     if re.match(r"\s*select 1\s*$", text) and ticks:
         done = True
     if done:
         continue
-    if "pg_try_advisory_xact_lock" in text:
+    if "pg_try_advisory_xact_lock" in text and step == "bind":
         ticks.append({})
     if not ticks:
         continue
@@ -248,14 +252,15 @@ SQL
 
 table="$WORK/table.md"
 python3 - "$WORK/rows" "$copy1" "$copy2" "$sup1" "$ins1" "$mark1" "$sup2" "$ins2" "$mark2" "$fleet1" "$fleet2" \
-    "$phase2_rows" "$cancel_seconds" "$withdrawn" "$WORK/ticks-0.txt" "$WORK/ticks-n.txt" "$ROLLOUTS" "$PER_ROLLOUT" \
+    "$phase2_rows" "$cancel_seconds" "$withdrawn" "$WORK/ticks-0.txt" "$WORK/ticks-n.txt" "$ROLLOUTS" "$PER_ROLLOUT" "$WORK/ticks-1.txt" \
     >"$table" <<'PY'
 import sys
 args = sys.argv[1:]
 rows_file = args[0]
 copy1, copy2, sup1, ins1, mark1, sup2, ins2, mark2, fleet1, fleet2 = (float(a) / 1000 for a in args[1:11])
-phase2_rows, cancel, withdrawn, ticks0, ticksn, rollouts, per = args[11:18]
+phase2_rows, cancel, withdrawn, ticks0, ticksn, rollouts, per, ticks1 = args[11:19]
 copy, fleet = min(copy1, copy2), min(fleet1, fleet2)
+rows_devices = [l.split("|")[5] for l in open(rows_file)][-1]
 insert, supersede, mark = min(ins1, ins2), min(sup1, sup2), min(mark1, mark2)
 n = lambda v: "{:,}".format(int(v))
 
@@ -297,10 +302,12 @@ def pct(values, p):
 
 t0, w0, s0, c0 = read(ticks0)
 tn, wn, sn, cn = read(ticksn)
+t1, w1, s1, c1 = read(ticks1)
 print("| tick (`RolloutReconciler.tick()` in the server's context) | calls | p50 ms | p95 ms | min / max ms | first warm-up "
       "tick ms | ticks that skipped or changed something | p50 against `select 1` / against no rollout |")
 print("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
 for name, t, w, c in ((("**%s rollouts in progress, %s devices each, nothing to change**" % (n(rollouts), per)), tn, wn, cn),
+                      ("one rollout in progress, its open phase %s devices (v1.2.0 after its advance)" % n(rows_devices), t1, w1, c1),
                       ("no rollout in progress", t0, w0, c0)):
     print("| %s | %d | %.1f | %.1f | %.1f / %.1f | %.1f | %d | %.0f× / %.1f× |" % (
         name, len(t), pct(t, 50), pct(t, 95), min(t), max(t), w[0], c, pct(t, 50) / pct(s0, 50), pct(t, 50) / pct(t0, 50)))
