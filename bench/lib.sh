@@ -241,16 +241,79 @@ bench_tool() {
     java -cp "$(printf '%s:' "$cp"/*.jar)" "$BENCH_DIR/BenchTool.java" "$@"
 }
 
-# publish ZIP VERSION TYPE: POST /api/v1/updates/create with the admin key; fails on anything but 201. Sets
-# PUBLISH_SECONDS (curl's total time) and PUBLISHED (the response body). Not in $(...): it sets variables.
+# publish ZIP VERSION TYPE [FIELD=VALUE...]: POST /api/v1/updates/create with the admin key, with the rollout's form
+# fields given (phases=1,100%, soak=30d, ...); fails on anything but 201. Sets PUBLISH_SECONDS (curl's total time)
+# and PUBLISHED (the response body). Not in $(...): it sets variables.
 publish() {
-    local zip="$1" version="$2" type="$3" out
+    local zip="$1" version="$2" type="$3" out field fields=()
+    shift 3
+    for field in "$@"; do fields+=(-F "$field"); done
     out="$(curl -sS -o "$WORK/publish.json" -w '%{http_code} %{time_total}' -H "X-API-Key: $ADMIN_KEY" \
         -F "package=@$zip;type=application/zip" -F "version=$version" -F "description=bench $version" \
-        -F "update_type=$type" "$SERVER_URL/api/v1/updates/create")"
+        -F "update_type=$type" ${fields[@]+"${fields[@]}"} "$SERVER_URL/api/v1/updates/create")"
     [[ "${out%% *}" == 201 ]] || { cat "$WORK/publish.json" >&2; die "publishing $version answered ${out%% *}"; }
     PUBLISH_SECONDS="${out##* }"
     PUBLISHED="$(cat "$WORK/publish.json")"
+}
+
+# copy_ms DB all|no-fk|bare UPDATE_ID [ROWS]: the milliseconds (psql's \timing) of a plain INSERT ... SELECT of
+# pending rows of UPDATE_ID into an empty copy of device_updates: "all" with its indexes, checks, foreign keys,
+# triggers and storage parameters (copied from the catalog, so that the copy follows the schema), "no-fk" without
+# its foreign keys, "bare" without indexes and foreign keys. ROWS: the FROM clause giving the devices as d (default:
+# every device). The least the server's one set-based statement can cost, in the most favourable case (small fresh
+# indexes).
+copy_ms() {
+    local db="$1" mode="$2" update="$3" rows="${4:-from devices d}"
+    sql "$db" <<SQL | awk '/^Time:/ {t = $2} END {print t}'
+drop table if exists bench_baseline;
+create table bench_baseline (like device_updates including defaults including constraints $([[ "$mode" == bare ]] || echo "including indexes"));
+-- What LIKE leaves out, copied from the catalog so that the copy follows the schema: foreign keys, triggers,
+-- storage parameters such as fillfactor.
+do \$\$
+declare r record;
+begin
+    for r in select pg_get_constraintdef(oid) as def from pg_constraint
+              where conrelid = 'device_updates'::regclass and contype = 'f' and '$mode' = 'all' loop
+        execute 'alter table bench_baseline add ' || r.def;
+    end loop;
+    for r in select pg_get_triggerdef(oid) as def from pg_trigger
+              where tgrelid = 'device_updates'::regclass and not tgisinternal loop
+        execute regexp_replace(r.def, ' ON (public\.)?device_updates ', ' ON bench_baseline ');
+    end loop;
+    for r in select unnest(reloptions) as opt from pg_class where oid = 'device_updates'::regclass loop
+        execute 'alter table bench_baseline set (' || r.opt || ')';
+    end loop;
+end
+\$\$;
+\timing on
+insert into bench_baseline (id, device_id, update_id, status, scheduled_for, created_at, updated_at)
+select gen_random_uuid(), d.id, '$update', 'pending', now() + interval '1 day', now(), now() $rows;
+\timing off
+drop table bench_baseline;
+SQL
+}
+
+# in_place_ms DB [ROWS [ROLLOUT [SQL]]]: in device_updates itself, as the bench left it, in a transaction rolled back,
+# the milliseconds of a plain UPDATE that supersedes every pending row and of an INSERT ... SELECT of pending rows of a
+# new update (ROWS: the FROM clause giving the devices as d, default every device; ROLLOUT: their rollout_id), then of
+# each statement of SQL (which may use :'baseline_id'); printed on one line. The least the server's statements cost
+# in that state.
+in_place_ms() {
+    local db="$1" rows="${2:-from devices d}" rollout="${3:-}" more="${4:-}"
+    sql "$db" <<SQL | awk '/^Time:/ {t[++n] = $2} END {for (i = 1; i <= n; i++) printf "%s%s", t[i], (i < n ? " " : "\n")}'
+begin;
+insert into updates (id, version, update_type, package_url, sha256, size_bytes, storage_key,
+                     version_major, version_minor, version_patch)
+values (gen_random_uuid(), 'v99.0.0', 'scheduled', 'baseline', repeat('0', 64), 1, 'baseline', 99, 0, 0)
+returning id as baseline_id \gset
+\timing on
+update device_updates set status = 'superseded', updated_at = now() where status = 'pending' and update_id <> :'baseline_id';
+insert into device_updates (id, device_id, update_id, status, scheduled_for, created_at, updated_at${rollout:+, rollout_id})
+select gen_random_uuid(), d.id, :'baseline_id', 'pending', now() + interval '1 day', now(), now()${rollout:+, '$rollout'} $rows;
+$more
+\timing off
+rollback;
+SQL
 }
 
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)

@@ -74,57 +74,13 @@ done
 # transaction rolled back. The copy is also measured without its foreign keys, and without indexes and foreign keys,
 # to show where a row's cost goes.
 log "baselines: INSERT ... SELECT of $DEVICES rows from psql"
-copy_ms() {  # copy_ms all|no-fk|bare
-    sql "$DB" <<SQL | awk '/^Time:/ {t = $2} END {print t}'
-drop table if exists bench_baseline;
-create table bench_baseline (like device_updates including defaults including constraints $([[ "$1" == bare ]] || echo "including indexes"));
--- What LIKE leaves out, copied from the catalog so that the copy follows the schema: foreign keys, triggers,
--- storage parameters such as fillfactor.
-do \$\$
-declare r record;
-begin
-    for r in select pg_get_constraintdef(oid) as def from pg_constraint
-              where conrelid = 'device_updates'::regclass and contype = 'f' and '$1' = 'all' loop
-        execute 'alter table bench_baseline add ' || r.def;
-    end loop;
-    for r in select pg_get_triggerdef(oid) as def from pg_trigger
-              where tgrelid = 'device_updates'::regclass and not tgisinternal loop
-        execute regexp_replace(r.def, ' ON (public\.)?device_updates ', ' ON bench_baseline ');
-    end loop;
-    for r in select unnest(reloptions) as opt from pg_class where oid = 'device_updates'::regclass loop
-        execute 'alter table bench_baseline set (' || r.opt || ')';
-    end loop;
-end
-\$\$;
-\timing on
-insert into bench_baseline (id, device_id, update_id, status, scheduled_for, created_at, updated_at)
-select gen_random_uuid(), d.id, '$first_id', 'pending', now() + interval '1 day', now(), now() from devices d;
-\timing off
-drop table bench_baseline;
-SQL
-}
-in_place_ms() {  # prints "supersede_ms insert_ms"
-    sql "$DB" <<SQL | awk '/^Time:/ {t[++n] = $2} END {print t[1], t[2]}'
-begin;
-insert into updates (id, version, update_type, package_url, sha256, size_bytes, storage_key,
-                     version_major, version_minor, version_patch)
-values (gen_random_uuid(), 'v99.0.0', 'scheduled', 'baseline', repeat('0', 64), 1, 'baseline', 99, 0, 0)
-returning id as baseline_id \gset
-\timing on
-update device_updates set status = 'superseded', updated_at = now() where status = 'pending' and update_id <> :'baseline_id';
-insert into device_updates (id, device_id, update_id, status, scheduled_for, created_at, updated_at)
-select gen_random_uuid(), d.id, :'baseline_id', 'pending', now() + interval '1 day', now(), now() from devices d;
-\timing off
-rollback;
-SQL
-}
 pg_log_since "$log_mark" "$DB" >"$WORK/slow.log"
-baseline1="$(copy_ms all)"
-baseline2="$(copy_ms all)"
-read -r sup1 ins1 <<<"$(in_place_ms)"
-read -r sup2 ins2 <<<"$(in_place_ms)"
-no_fk="$(copy_ms no-fk)"
-bare="$(copy_ms bare)"
+baseline1="$(copy_ms "$DB" all "$first_id")"
+baseline2="$(copy_ms "$DB" all "$first_id")"
+read -r sup1 ins1 <<<"$(in_place_ms "$DB")"
+read -r sup2 ins2 <<<"$(in_place_ms "$DB")"
+no_fk="$(copy_ms "$DB" no-fk "$first_id")"
+bare="$(copy_ms "$DB" bare "$first_id")"
 
 # Independent display of three zones' rows of the first publication with TZ=... date.
 tzcheck=""
