@@ -22,6 +22,9 @@ import java.nio.file.Path;
  *
  * Writes to OUT one line per call, "tick MS ran started paused advanced finished offered" (the warm-up ones as
  * "warmup-tick"), then "select1 MS"; the database and keys come from the environment, as for the server.
+ * With {@code TICK_CHANGES=K} in the environment, before each tick K running rollouts (in turn) each have one of
+ * their devices' rows rewritten as a status report would (an UPDATE of device_updates, which its trigger queues in
+ * rollout_changes), outside the timed call: the tick must count those K rollouts' open phases again.
  */
 public class RolloutTicks {
 
@@ -38,7 +41,11 @@ public class RolloutTicks {
             RolloutReconciler reconciler = context.getBean(RolloutReconciler.class);
             JdbcClient jdbc = context.getBean(JdbcClient.class);
             TransactionTemplate transaction = context.getBean(TransactionTemplate.class);
+            int changes = Integer.parseInt(System.getenv().getOrDefault("TICK_CHANGES", "0"));
             for (int i = 0; i < warmup + count; i++) {
+                if (changes > 0) {
+                    report(jdbc, transaction, changes, i);
+                }
                 long start = System.nanoTime();
                 RolloutReconciler.Tick tick = reconciler.tick();
                 double ms = (System.nanoTime() - start) / 1e6;
@@ -56,5 +63,22 @@ public class RolloutTicks {
         }
         // the context is closed; a pool's or a scheduler's thread must not keep the JVM alive
         System.exit(0);
+    }
+
+    /** One device row of each of {@code changes} running rollouts, the {@code round}-th slice of them in id order. */
+    private static void report(JdbcClient jdbc, TransactionTemplate transaction, int changes, int round) {
+        int changed = transaction.execute(status -> jdbc.sql("""
+                update device_updates set updated_at = updated_at
+                where id in (select (select du.id from device_updates du where du.rollout_id = r.id limit 1)
+                             from (select id from rollouts where state = 'running' order by id) r
+                             offset ? limit ?)
+                """).param((long) round * changes % Math.max(1, running(jdbc))).param(changes).update());
+        if (changed == 0) {
+            throw new IllegalStateException("no running rollout's device to report");
+        }
+    }
+
+    private static long running(JdbcClient jdbc) {
+        return jdbc.sql("select count(*) from rollouts where state = 'running'").query(Long.class).single();
     }
 }

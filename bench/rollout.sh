@@ -4,13 +4,14 @@
 # phase and offers the update to the other 99,999 devices in one statement; twice, the second superseding 100,000
 # pending rows. Both timed by curl (the server answers after its commit), against psql baselines of the same rows in
 # the same run: INSERT ... SELECT into an empty copy of device_updates (as schedule.sh's) and into device_updates
-# itself, rolled back. (2) The reconciler's tick with 1,000 rollouts in progress (100 devices each, nothing to
-# change) and with none: RolloutTicks.java runs the server's own context (jobs off) over the bench database and
+# itself, rolled back. (2) The reconciler's tick with 1,000 rollouts in progress (100 devices each; nothing changed,
+# then 10 of them changed before each tick, so that it counts those again), with one rollout whose open phase holds
+# all 100,000 devices (unchanged, then changed before each tick), and with none: RolloutTicks.java runs the server's own context (jobs off) over the bench database and
 # calls RolloutReconciler.tick() directly; baseline: a select 1 in a transaction of the same context.
 #
 #   bench/rollout.sh            (after ./mvnw -q -B -ntp -DskipTests package)
 #
-# Settings: DEVICES=100000 ROLLOUTS=1000 PER_ROLLOUT=100 TICKS=20 WARMUP_TICKS=5 README=1 (0: do not touch
+# Settings: DEVICES=100000 ROLLOUTS=1000 PER_ROLLOUT=100 CHANGED=10 TICKS=20 WARMUP_TICKS=5 README=1 (0: do not touch
 # bench/README.md)
 source "$(dirname "$0")/lib.sh"
 
@@ -18,6 +19,7 @@ DEVICES="${DEVICES:-100000}"
 ROLLOUTS="${ROLLOUTS:-1000}"
 PER_ROLLOUT="${PER_ROLLOUT:-100}"
 TICKS="${TICKS:-20}"
+CHANGED="${CHANGED:-10}"
 WARMUP_TICKS="${WARMUP_TICKS:-5}"
 DB=javia_bench_rollout
 ((ROLLOUTS * PER_ROLLOUT <= DEVICES)) || die "ROLLOUTS × PER_ROLLOUT ($((ROLLOUTS * PER_ROLLOUT))) exceeds DEVICES"
@@ -103,7 +105,7 @@ fi
 ticks() {  # ticks OUT WARMUP COUNT [--spring.property=value ...]: ticks, then as many select 1, in the server's context
     local out="$1" warmup="$2" count="$3"
     shift 3
-    env OTA_ADMIN_API_KEY="$ADMIN_KEY" OTA_ENROLLMENT_KEY="$ENROLLMENT_KEY" \
+    env TICK_CHANGES="${TICK_CHANGES:-0}" OTA_ADMIN_API_KEY="$ADMIN_KEY" OTA_ENROLLMENT_KEY="$ENROLLMENT_KEY" \
         SPRING_DATASOURCE_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" SPRING_DATASOURCE_USERNAME="$PGUSER" \
         OTA_STORAGE_PATH="$WORK/server/packages" \
         java -cp "$classes/BOOT-INF/classes:$classes/BOOT-INF/lib/*" "$BENCH_DIR/RolloutTicks.java" \
@@ -116,6 +118,8 @@ action "${rollouts[0]}" cancel >/dev/null
 wait_quiet
 log "ticks with one rollout in progress, $DEVICES devices in its open phase"
 ticks "$WORK/ticks-1.txt" "$WARMUP_TICKS" "$TICKS"
+log "ticks with that rollout's open phase changed before each (one device's row rewritten as a report would)"
+TICK_CHANGES=1 ticks "$WORK/ticks-1c.txt" "$WARMUP_TICKS" "$TICKS"
 # Cancelling the second takes its 100,000 offers back (one UPDATE): timed too; it leaves no rollout in progress.
 log "cancelling the second rollout"
 cancel_seconds="$(action "${rollouts[1]}" cancel)"
@@ -170,6 +174,8 @@ machine_before="$(machine_ticks)" wall_before="$(date +%s.%N)"
 ticks "$WORK/ticks-n.txt" "$WARMUP_TICKS" "$TICKS"
 machine_after="$(machine_ticks)" wall_after="$(date +%s.%N)"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+log "ticks with $CHANGED of the $ROLLOUTS rollouts changed before each"
+TICK_CHANGES="$CHANGED" ticks "$WORK/ticks-nc.txt" "$WARMUP_TICKS" "$TICKS"
 busy="$(awk -v a="$machine_before" -v b="$machine_after" -v s="$wall_before" -v e="$wall_after" -v n="$(nproc)" \
     'BEGIN {printf "%.0f%%", 100 * (b - a) / 100 / (e - s) / n}')"
 # Where a tick's time goes: three more ticks (after as many warm-up) with every statement of the driver's sessions in
@@ -188,7 +194,10 @@ entry = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ UTC \[\d+\] \S*\s*LOG:  duration: 
 kinds = [("the advisory lock", r"pg_try_advisory_xact_lock"),
          ("locking the scheduled and running rollouts (for update)", r"select id from rollouts where state in"),
          ("scheduled rollouts due", r"r\.state = 'scheduled'"),
-         ("the tally (PhaseTally.of)", r"select rd\.rollout_id, rd\.phase"),
+         ("the kept counts that are stale (reading rollout_changes)", r"with changed as \(delete from rollout_changes"),
+         ("counting stale open phases again (PhaseTally.count)", r"insert into rollout_tallies"),
+         ("the kept counts of rollouts no longer running, dropped", r"delete from rollout_tallies"),
+         ("reading the kept counts", r"select \* from rollout_tallies"),
          ("rollouts with devices to offer (top-up)", r"not rd\.offered and rd\.phase <= r\.current_phase"),
          ("running rollouts", r"r\.state = 'running'"),
          ("open offers (capped rollouts)", r"from device_updates\s+where rollout_id = any"),
@@ -222,43 +231,16 @@ for name, _ in kinds:
 print("| all statements / the tick as the driver timed it / the rest (the server: mapping rows, judging, the round "
       "trips) | %.1f / %.1f / %.1f |" % (sql_total, total, total - sql_total))
 PY
-# The statements one tick runs, and what each costs: PostgreSQL's plan of the tally (PhaseTally.of, copied from the
-# code) with its timing, for the same 1,000 rollouts.
-sql "$DB" >"$WORK/tally-plan.txt" <<SQL
-explain (analyze, buffers, timing off, summary on)
-select rd.rollout_id, rd.phase,
-       case when not rd.offered then 'queued' when du.id is null then 'not_needed' else du.status end as category,
-       count(*) as devices,
-       count(*) filter (where du.status in ('downloading', 'installing')
-                          and du.started_at < now() - r.install_timeout_seconds * interval '1 second'
-                        or du.status = 'pending' and d.status <> 'offline'
-                          and du.scheduled_for + interval '1 day'
-                              + case when u.update_type = 'scheduled'
-                                     then coalesce(d.window_length_minutes, 180) * interval '1 minute'
-                                     else interval '0' end < now()) as silent,
-       count(*) filter (where (not rd.offered or du.status = 'pending') and d.status = 'offline') as offline_unstarted,
-       count(*) filter (where du.status = 'failed' and du.completed_at >= r.judged_since) as failed_since,
-       count(*) filter (where du.status = 'completed' and du.completed_at >= r.judged_since) as completed_since,
-       max(du.scheduled_for + coalesce(d.window_length_minutes, 180) * interval '1 minute')
-         filter (where u.update_type = 'scheduled') as windows_end
-from rollouts r
-join updates u on u.id = r.update_id
-join rollout_devices rd on rd.rollout_id = r.id
-join devices d on d.id = rd.device_id
-left join device_updates du on du.device_id = rd.device_id and du.update_id = r.update_id and du.rollout_id = r.id
-where r.id = any(array(select id from rollouts where state = 'running')) and rd.phase = r.current_phase
-group by rd.rollout_id, rd.phase, 3;
-SQL
-
 table="$WORK/table.md"
 python3 - "$WORK/rows" "$copy1" "$copy2" "$sup1" "$ins1" "$mark1" "$sup2" "$ins2" "$mark2" "$fleet1" "$fleet2" \
     "$phase2_rows" "$cancel_seconds" "$withdrawn" "$WORK/ticks-0.txt" "$WORK/ticks-n.txt" "$ROLLOUTS" "$PER_ROLLOUT" "$WORK/ticks-1.txt" \
+    "$WORK/ticks-1c.txt" "$WORK/ticks-nc.txt" "$CHANGED" \
     >"$table" <<'PY'
 import sys
 args = sys.argv[1:]
 rows_file = args[0]
 copy1, copy2, sup1, ins1, mark1, sup2, ins2, mark2, fleet1, fleet2 = (float(a) / 1000 for a in args[1:11])
-phase2_rows, cancel, withdrawn, ticks0, ticksn, rollouts, per, ticks1 = args[11:19]
+phase2_rows, cancel, withdrawn, ticks0, ticksn, rollouts, per, ticks1, ticks1c, ticksnc, changed_n = args[11:22]
 copy, fleet = min(copy1, copy2), min(fleet1, fleet2)
 rows_devices = [l.split("|")[5] for l in open(rows_file)][-1]
 insert, supersede, mark = min(ins1, ins2), min(sup1, sup2), min(mark1, mark2)
@@ -303,11 +285,15 @@ def pct(values, p):
 t0, w0, s0, c0 = read(ticks0)
 tn, wn, sn, cn = read(ticksn)
 t1, w1, s1, c1 = read(ticks1)
+t1c, w1c, _, c1c = read(ticks1c)
+tnc, wnc, _, cnc = read(ticksnc)
 print("| tick (`RolloutReconciler.tick()` in the server's context) | calls | p50 ms | p95 ms | min / max ms | first warm-up "
       "tick ms | ticks that skipped or changed something | p50 against `select 1` / against no rollout |")
 print("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
 for name, t, w, c in ((("**%s rollouts in progress, %s devices each, nothing to change**" % (n(rollouts), per)), tn, wn, cn),
-                      ("one rollout in progress, its open phase %s devices (v1.2.0 after its advance)" % n(rows_devices), t1, w1, c1),
+                      ("%s rollouts in progress, %s of them changed before each tick (counted again)" % (n(rollouts), changed_n), tnc, wnc, cnc),
+                      ("one rollout in progress, its open phase %s devices (v1.2.0 after its advance), nothing changed" % n(rows_devices), t1, w1, c1),
+                      ("the same, its open phase changed before each tick (all %s devices counted again)" % n(rows_devices), t1c, w1c, c1c),
                       ("no rollout in progress", t0, w0, c0)):
     print("| %s | %d | %.1f | %.1f | %.1f / %.1f | %.1f | %d | %.0f× / %.1f× |" % (
         name, len(t), pct(t, 50), pct(t, 95), min(t), max(t), w[0], c, pct(t, 50) / pct(s0, 50), pct(t, 50) / pct(t0, 50)))
@@ -315,7 +301,6 @@ print("| baseline: `select 1` in a transaction, same context | %d | %.2f | %.2f 
     len(s0), pct(s0, 50), pct(s0, 95), min(s0), max(s0)))
 PY
 
-plan_ms="$(awk '/Execution Time/ {print $3}' "$WORK/tally-plan.txt")"
 slow="$(python3 "$BENCH_DIR/pg-log.py" "$WORK/slow.log")"
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance)."
@@ -329,9 +314,6 @@ slow="$(python3 "$BENCH_DIR/pg-log.py" "$WORK/slow.log")"
     echo "the whole machine was $busy busy (of $(nproc) cores) during the tick driver's run (its start-up included)."
     echo
     cat "$table"
-    echo
-    echo "The tally's query (PhaseTally.of, copied into psql, EXPLAIN ANALYZE without per-node timing) over the same"
-    echo "$ROLLOUTS rollouts: ${plan_ms} ms."
     echo
     echo "Three more ticks with every statement of the driver's sessions logged (not in the table above; logging costs"
     echo "time of its own):"

@@ -3,6 +3,7 @@ package dev.javia.ota.server;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.device.OfflineSweep;
 import dev.javia.ota.server.notify.WebhookDelivery;
 import dev.javia.ota.server.testing.TestDatabaseInitializer;
 import dev.javia.ota.server.testing.WebhookReceiver;
@@ -39,6 +40,8 @@ class RolloutTests extends ApiTestSupport {
     RolloutReconciler reconciler;
     @Autowired
     WebhookDelivery webhookDelivery;
+    @Autowired
+    OfflineSweep offlineSweep;
 
     @BeforeEach
     void noAdvisoryLockLeft() {
@@ -157,6 +160,35 @@ class RolloutTests extends ApiTestSupport {
         }
         reconciler.tick();
         assertThat(view(id).get("paused_reason").asText()).contains("3 silent");
+    }
+
+    @Test
+    void aTickCountsAPhaseAgainOnlyWhenItsDevicesChangedAndSeesADeviceThatWentOffline() {
+        List<TestDevice> fleet = fleet(3, "UTC");
+        String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "100%", "success_threshold", "95%",
+                "min_finished", "1")).get("id").asText();
+        install(fleet.get(0), "completed");
+        install(fleet.get(1), "completed");
+        reconciler.tick();
+        assertThat(state(id)).isEqualTo("running");
+        Instant counted = countedAt(id);
+        clock.advance(Duration.ofMinutes(1));
+        reconciler.tick();
+        assertThat(countedAt(id)).as("nothing changed: the kept counts are judged").isEqualTo(counted);
+
+        // the third device goes silent and the sweep marks it offline: a write to devices only
+        clock.advance(Duration.ofMinutes(16));
+        heartbeat(fleet.get(0));
+        heartbeat(fleet.get(1));
+        assertThat(offlineSweep.tick()).isEqualTo(1);
+        reconciler.tick();
+        JsonNode done = view(id);
+        assertThat(done.get("state").asText()).as(done.get("next").asText()).isEqualTo("finished");
+    }
+
+    private Instant countedAt(String rolloutId) {
+        return jdbc.queryForObject("select counted_at from rollout_tallies where rollout_id = ?::uuid",
+                java.sql.Timestamp.class, rolloutId).toInstant();
     }
 
     @Test
@@ -425,12 +457,12 @@ class RolloutTests extends ApiTestSupport {
     }
 
     /**
-     * A tick is one transaction: cut at any of its writes (the next phase's offers, the webhook's outbox, the audit
-     * entry), it leaves the rollout as it was, and the next tick does the whole step. The cut is a real failure of
-     * PostgreSQL (a trigger that raises), not a mock.
+     * A tick is one transaction: cut at any of its writes (the counts it keeps, the next phase's offers, the
+     * webhook's outbox, the audit entry), it leaves the rollout as it was (and the changes it read still queued), and
+     * the next tick does the whole step. The cut is a real failure of PostgreSQL (a trigger that raises), not a mock.
      */
     @ParameterizedTest(name = "cut at the insert into {0}")
-    @ValueSource(strings = {"device_updates", "webhook_deliveries", "audit_log"})
+    @ValueSource(strings = {"rollout_tallies", "device_updates", "webhook_deliveries", "audit_log"})
     void aTickCutAtAnyOfItsWritesLeavesTheRolloutAsItWasAndTheNextTickDoesItAll(String table) {
         try (WebhookReceiver receiver = WebhookReceiver.start()) {
             api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", receiver.url(), "events", List.of("*")));

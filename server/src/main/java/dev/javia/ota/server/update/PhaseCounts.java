@@ -2,7 +2,11 @@ package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.RolloutRules;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -22,6 +26,9 @@ record PhaseCounts(int phase, Map<String, Long> categories, long silent, long of
 
     static final String QUEUED = "queued";
     static final String NOT_NEEDED = "not_needed";
+    /** Every category, as PhaseTally counts them: queued, not needed, and each status of an offer. */
+    static final List<String> CATEGORIES = List.of(QUEUED, NOT_NEEDED, "pending", "downloading", "installing",
+            "completed", "failed", "superseded");
 
     static PhaseCounts empty(int phase) {
         return new PhaseCounts(phase, new TreeMap<>(), 0, 0, 0, 0, null);
@@ -74,13 +81,17 @@ record PhaseCounts(int phase, Map<String, Long> categories, long silent, long of
         return share != null && finished() >= needed && share >= rules.successThreshold();
     }
 
-    PhaseCounts plus(String category, long devices, long silent, long offline, long failed, long completed,
-            Instant windowEnd) {
-        Map<String, Long> merged = new TreeMap<>(categories);
-        merged.merge(category, devices, Long::sum);
-        Instant end = windowsEnd == null || windowEnd != null && windowEnd.isAfter(windowsEnd) ? windowEnd
-                : windowsEnd;
-        return new PhaseCounts(phase, merged, this.silent + silent, offlineUnstarted + offline,
-                failedSince + failed, completedSince + completed, end);
+    /** The columns of a row of PhaseTally's count, or of rollout_tallies: the same names. */
+    static PhaseCounts read(ResultSet rs) throws SQLException {
+        Map<String, Long> categories = new TreeMap<>();
+        for (String category : CATEGORIES) {
+            long devices = rs.getLong(category);
+            if (devices > 0) {
+                categories.put(category, devices);
+            }
+        }
+        Timestamp end = rs.getTimestamp("windows_end");
+        return new PhaseCounts(rs.getInt("phase"), categories, rs.getLong("silent"), rs.getLong("offline_unstarted"),
+                rs.getLong("failed_since"), rs.getLong("completed_since"), end == null ? null : end.toInstant());
     }
 }

@@ -69,7 +69,8 @@ public class RolloutReconciler {
         int advanced = 0;
         int finished = 0;
         for (RolloutRow rollout : running) {
-            RolloutJudge.Judgement judgement = RolloutJudge.judge(rollout, open.get(rollout.id()), now);
+            RolloutJudge.Judgement judgement = RolloutJudge.judge(rollout,
+                    open.getOrDefault(rollout.id(), PhaseCounts.empty(rollout.currentPhase())), now);
             switch (judgement.verdict()) {
                 case PAUSE -> {
                     rollouts.pauseLocked(rollout, judgement.text(), Rollouts.Actor.SYSTEM);

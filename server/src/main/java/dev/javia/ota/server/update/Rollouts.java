@@ -432,7 +432,7 @@ class Rollouts {
                 """).param(updateIds.toArray(UUID[]::new)).query(RolloutRow.MAPPER).list();
         Map<UUID, RolloutView> latest = new LinkedHashMap<>();
         List<RolloutView> views = views(rows, tally.of(rows.stream()
-                .filter(rollout -> counted || !rollout.state().isFinal()).map(RolloutRow::id).toList(), false));
+                .filter(rollout -> counted || !rollout.state().isFinal()).map(RolloutRow::id).toList()));
         for (int i = 0; i < rows.size(); i++) {
             latest.put(rows.get(i).updateId(), views.get(i));
         }
@@ -440,7 +440,7 @@ class Rollouts {
     }
 
     List<RolloutView> views(List<RolloutRow> rows) {
-        return views(rows, tally.of(rows.stream().map(RolloutRow::id).toList(), false));
+        return views(rows, tally.of(rows.stream().map(RolloutRow::id).toList()));
     }
 
     private List<RolloutView> views(List<RolloutRow> rows, Map<UUID, Map<Integer, PhaseCounts>> counts) {
