@@ -8,13 +8,16 @@ import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.testing.HttpApi;
 import dev.javia.ota.server.testing.MutableClock;
 import dev.javia.ota.server.testing.TestDatabaseInitializer;
+import dev.javia.ota.server.testing.TestServer;
 import dev.javia.ota.server.testing.TestServerConfiguration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.ContextConfiguration;
 
@@ -55,6 +58,8 @@ abstract class ApiTestSupport {
 
     @Autowired
     OtaProperties properties;
+    @Autowired
+    Environment environment;
 
     @BeforeEach
     void emptyTablesAndStorageAndSetClock() throws IOException {
@@ -70,6 +75,21 @@ abstract class ApiTestSupport {
         }
         clock.set(NOON_UTC);
         api = new HttpApi("http://127.0.0.1:" + port);
+    }
+
+    /**
+     * Starts a second server instance over this one's database and package directory, on a port of its own, as a
+     * second replica behind a load balancer; {@code overrides} are extra settings. The caller closes it.
+     */
+    ConfigurableApplicationContext startSecondInstance(Map<String, Object> overrides) {
+        Map<String, Object> settings = TestDatabaseInitializer.settings(
+                environment.getProperty("spring.datasource.url"),
+                environment.getProperty("spring.datasource.username"),
+                environment.getProperty("spring.datasource.password", ""), properties.storagePath());
+        settings.put("server.port", "0");
+        settings.putAll(overrides);
+        // the schema is the first server's: the second one only checks it, as a second instance in production
+        return TestServer.run(settings);
     }
 
     static String newDeviceUuid() {

@@ -4,8 +4,6 @@ import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.testing.HttpApi;
 import dev.javia.ota.server.testing.MutableClock;
-import dev.javia.ota.server.testing.TestDatabaseInitializer;
-import dev.javia.ota.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,7 +12,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.core.env.Environment;
 import org.springframework.test.context.TestPropertySource;
 
 import java.time.Duration;
@@ -38,8 +35,6 @@ class MessageOrderTests extends ApiTestSupport {
 
     @Autowired
     Heartbeats heartbeats;
-    @Autowired
-    Environment environment;
 
     /** A second server instance over the same database, with its own batch: steps prefixed "B:" go to it. */
     private static ConfigurableApplicationContext second;
@@ -81,14 +76,7 @@ class MessageOrderTests extends ApiTestSupport {
 
     private ConfigurableApplicationContext secondServer() {
         if (second == null) {
-            Map<String, Object> settings = TestDatabaseInitializer.settings(
-                    environment.getProperty("spring.datasource.url"),
-                    environment.getProperty("spring.datasource.username"),
-                    environment.getProperty("spring.datasource.password", ""), properties.storagePath());
-            settings.put("server.port", "0");
-            settings.put("ota.heartbeat-batching", "true");
-            // the schema is the first server's: the second one only checks it, as a second instance in production
-            second = TestServer.run(settings);
+            second = startSecondInstance(Map.of("ota.heartbeat-batching", "true"));
         }
         second.getBean(MutableClock.class).set(clock.instant());
         return second;
