@@ -38,6 +38,8 @@ class AuditLogTests extends ApiTestSupport {
 
     static final String OPS_BOT_KEY = "test-ops-bot-key-5c2e9a71d3b84f06";
     private static final String THIRD = TestDatabaseInitializer.SECOND_ADMIN_KEY;
+    /** A receiver's URL as Slack makes them: its token is in the path. */
+    private static final String SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXX?channel=ops";
 
     @Autowired
     AuditLog audit;
@@ -174,6 +176,99 @@ class AuditLogTests extends ApiTestSupport {
         assertThat(entry.get("details").get("update_id").asText()).isEqualTo(id);
         assertThat(entry.get("details").get("version").asText()).isEqualTo("v1.1.0");
         assertThat(Instant.parse(entry.get("details").get("scheduled_for_before").asText())).isAfter(NOON_UTC);
+    }
+
+    @Test
+    void aWebhooksCreationEachChangeAndDeletionAreEntriesThatNameItsHostAndNeverItsSecret() {
+        String secret = "a-receivers-secret-0123456789abcdef";
+        String rotated = "a-rotated-secret-fedcba9876543210";
+        HttpApi.Response created = api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", SLACK_URL,
+                "events", List.of("rollout.paused"), "secret", secret, "description", "ops channel"));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String id = created.json().get("webhook").get("id").asText();
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(api.patch(ApiPaths.webhook(id), OPS_BOT_KEY, Map.of("url",
+                "https://relay.example.com/slack/NEWTOKEN", "enabled", false, "events",
+                List.of("rollout.paused"))).status()).isEqualTo(200);
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(api.patch(ApiPaths.webhook(id), THIRD, Map.of("secret", rotated, "events", List.of("*"),
+                "description", "")).status()).isEqualTo(200);
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(api.delete(ApiPaths.webhook(id), ADMIN).status()).isEqualTo(204);
+
+        HttpApi.Response log = api.get(ApiPaths.AUDIT + "?target_id=" + id, ADMIN);
+        List<JsonNode> entries = new ArrayList<>();
+        log.json().get("entries").forEach(entries::add);
+        assertThat(entries).extracting(entry -> entry.get("action").asText() + "=" + entry.get("actor").asText())
+                .containsExactly("webhook.deleted=alice", "webhook.changed=admin-3", "webhook.changed=ops-bot",
+                        "webhook.created=alice");
+        for (JsonNode entry : entries) {
+            assertThat(entry.get("target_type").asText()).isEqualTo("webhook");
+            assertThat(entry.get("address").asText()).isEqualTo("127.0.0.1");
+        }
+        assertThat(entries.get(3).get("at").asText()).isEqualTo("2026-06-15T12:00:00Z");
+        assertThat(entries.get(3).get("details")).isEqualTo(json(
+                "{\"host\":\"hooks.slack.com\",\"events\":[\"rollout.paused\"],\"enabled\":true}"));
+        assertThat(entries.get(2).get("details")).as("the events sent as they were are no change").isEqualTo(json(
+                "{\"host\":\"relay.example.com\",\"events\":[\"rollout.paused\"],\"enabled\":false,\"changed\":"
+                        + "{\"url\":{\"old\":\"hooks.slack.com\",\"new\":\"relay.example.com\"},"
+                        + "\"enabled\":{\"old\":true,\"new\":false}}}"));
+        assertThat(entries.get(1).get("details")).isEqualTo(json(
+                "{\"host\":\"relay.example.com\",\"events\":[\"*\"],\"enabled\":false,\"changed\":"
+                        + "{\"events\":{\"old\":[\"rollout.paused\"],\"new\":[\"*\"]},"
+                        + "\"description\":{\"old\":\"ops channel\",\"new\":null},\"secret\":\"rotated\"}}"));
+        assertThat(entries.get(0).get("at").asText()).isEqualTo("2026-06-15T12:03:00Z");
+        assertThat(entries.get(0).get("details")).isEqualTo(json(
+                "{\"host\":\"relay.example.com\",\"events\":[\"*\"],\"enabled\":false}"));
+        String wholeLog = api.get(ApiPaths.AUDIT + "?size=500", ADMIN).body();
+        assertThat(wholeLog).doesNotContain(secret).doesNotContain(rotated)
+                .as("the URL's path and query may hold the receiver's token")
+                .doesNotContain("XXXX", "NEWTOKEN", "T000", "channel=ops");
+    }
+
+    @Test
+    void aSecretTheServerMadeIsNotInTheLog() {
+        HttpApi.Response created = api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", SLACK_URL));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String id = created.json().get("webhook").get("id").asText();
+        String secret = created.json().get("secret").asText();
+
+        List<JsonNode> entries = entries("?target_type=webhook&target_id=" + id);
+
+        assertThat(entries).hasSize(1);
+        assertThat(entries.get(0).get("details").get("events").toString()).isEqualTo("[\"*\"]");
+        assertThat(api.get(ApiPaths.AUDIT + "?size=500", ADMIN).body()).doesNotContain(secret).doesNotContain("XXXX");
+    }
+
+    @Test
+    void aRefusedOrEmptyWebhookActionLeavesNoEntry() {
+        TestDevice device = register("UTC");
+        HttpApi.Response created = api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", SLACK_URL,
+                "events", List.of("rollout.paused")));
+        String id = created.json().get("webhook").get("id").asText();
+
+        assertThat(api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", "ftp://hooks.example.com/x")).status())
+                .isEqualTo(400);
+        assertThat(api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", SLACK_URL, "events", List.of("device.exploded")))
+                .status()).isEqualTo(400);
+        assertThat(api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", SLACK_URL, "secret", "short")).status())
+                .isEqualTo(400);
+        assertThat(api.post(ApiPaths.WEBHOOKS, device.token(), Map.of("url", SLACK_URL)).status()).isEqualTo(403);
+        assertThat(api.patch(ApiPaths.webhook(id), ADMIN, Map.of("enabled", false, "secret", "tiny")).status())
+                .as("a bad secret after a good change").isEqualTo(400);
+        assertThat(api.patch(ApiPaths.webhook(id), ADMIN, Map.of("created_at", "2020-01-01T00:00:00Z")).status())
+                .isEqualTo(400);
+        assertThat(api.patch(ApiPaths.webhook(id), device.token(), Map.of("enabled", false)).status())
+                .isEqualTo(403);
+        assertThat(api.patch(ApiPaths.webhook(id), ADMIN, Map.of("url", SLACK_URL, "enabled", true)).status())
+                .as("what it already is").isEqualTo(200);
+        assertThat(api.delete(ApiPaths.webhook(newDeviceUuid()), ADMIN).status()).isEqualTo(404);
+        assertThat(api.delete(ApiPaths.webhook(id), device.token()).status()).isEqualTo(403);
+
+        assertThat(entries("?target_type=webhook")).extracting(entry -> entry.get("action").asText() + " "
+                + entry.get("target_id").asText()).containsExactly("webhook.created " + id);
+        assertThat(entries("?target_id=" + id)).hasSize(1);
+        assertThat(api.get(ApiPaths.webhook(id), ADMIN).json().get("enabled").asBoolean()).isTrue();
     }
 
     @Test

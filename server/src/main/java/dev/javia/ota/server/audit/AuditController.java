@@ -34,11 +34,11 @@ class AuditController {
     @Operation(operationId = "listAudit", summary = "The audit log: who did what, newest first, a page at a time",
             description = """
                     Admin keys only. One entry per operator action (publishing, changing a device, install now, a \
-                    device's token issued at registration, rollout actions), each with the actor (the admin key's \
-                    name, `enrollment`, or `system` for what the server did by itself), the caller's address, the \
-                    action, its target and its details. Paged and filtered like the device list: every filter given \
-                    must hold, a blank one is no filter; `since` is inclusive, `until` exclusive. Entries are never \
-                    changed or removed.""")
+                    device's token issued at registration, rollout actions, subscribing, changing or deleting a \
+                    webhook), each with the actor (the admin key's name, `enrollment`, or `system` for what the \
+                    server did by itself), the caller's address, the action, its target and its details. Paged and \
+                    filtered like the device list: every filter given must hold, a blank one is no filter; `since` \
+                    is inclusive, `until` exclusive. Entries are never changed or removed.""")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "One page of the audit log")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     AuditPage list(
@@ -47,7 +47,7 @@ class AuditController {
             @RequestParam(required = false) @Parameter(description = "only this action, e.g. update.published")
             String action,
             @RequestParam(name = "target_type", required = false) @Parameter(
-                    description = "only actions on this kind of thing, e.g. update, device, rollout")
+                    description = "only actions on this kind of thing, e.g. update, device, rollout, webhook")
             String targetType,
             @RequestParam(name = "target_id", required = false) @Parameter(
                     description = "only actions on this one, e.g. a device's uuid or an update's id")

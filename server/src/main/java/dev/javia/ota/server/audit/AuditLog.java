@@ -17,6 +17,7 @@ import org.springframework.web.context.request.ServletRequestAttributes;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -53,6 +54,14 @@ public class AuditLog {
     public void record(Caller caller, String action, String targetType, String targetId, Map<String, ?> details) {
         write(Objects.requireNonNull(caller, "an audited action needs its caller").name(), requestAddress(), action,
                 targetType, targetId, details);
+    }
+
+    /** A changed field as the details of every change show it: {@code {"old": …, "new": …}}. */
+    public static Map<String, Object> oldAndNew(Object old, Object now) {
+        Map<String, Object> change = new LinkedHashMap<>();
+        change.put("old", old);
+        change.put("new", now);
+        return change;
     }
 
     /** Records an action the server took by itself (actor {@link #SYSTEM}, no address). */

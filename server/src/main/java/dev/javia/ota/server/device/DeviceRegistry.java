@@ -101,7 +101,7 @@ public class DeviceRegistry {
         if (patch.has("device_name")) {
             String name = DeviceFields.deviceName(change.deviceName());
             if (!Objects.equals(name, device.deviceName())) {
-                changed.put("device_name", oldAndNew(device.deviceName(), name));
+                changed.put("device_name", AuditLog.oldAndNew(device.deviceName(), name));
             }
             device.rename(name);
             log.info("device renamed device_uuid={} name={}", device.deviceUuid(), name);
@@ -112,7 +112,7 @@ public class DeviceRegistry {
             device.setWindow(change.updateWindow() == null ? null
                     : DeviceFields.window(change.updateWindow(), windows.fleet().lengthMinutes()));
             if (!Objects.equals(operatorsBefore, operatorsWindow(device))) {
-                changed.put("update_window", oldAndNew(operatorsBefore, operatorsWindow(device)));
+                changed.put("update_window", AuditLog.oldAndNew(operatorsBefore, operatorsWindow(device)));
             }
             UpdateWindow after = windows.inForce(device);
             log.info("device window set device_uuid={} start_hour={} length_minutes={} source={}",
@@ -133,13 +133,6 @@ public class DeviceRegistry {
     private static Map<String, Object> operatorsWindow(Device device) {
         return device.windowStartHour() == null ? null
                 : Map.of("start_hour", device.windowStartHour(), "length_minutes", device.windowLengthMinutes());
-    }
-
-    private static Map<String, Object> oldAndNew(Object old, Object now) {
-        Map<String, Object> change = new LinkedHashMap<>();
-        change.put("old", old);
-        change.put("new", now);
-        return change;
     }
 
     public Device changeStatus(String deviceUuid, DeviceStatusChange change) {

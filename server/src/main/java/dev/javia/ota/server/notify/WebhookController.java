@@ -7,6 +7,7 @@ import dev.javia.ota.protocol.api.WebhookCreated;
 import dev.javia.ota.protocol.api.WebhookDeliveryPage;
 import dev.javia.ota.protocol.api.WebhookPage;
 import dev.javia.ota.protocol.api.WebhookView;
+import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
@@ -69,8 +70,9 @@ class WebhookController {
     @ApiResponse(responseCode = "201", useReturnTypeSchema = true,
             description = "Subscribed: the webhook and its secret, shown this once")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
-    WebhookCreated create(@RequestBody(required = false) WebhookCreate request) {
-        return webhooks.create(request);
+    WebhookCreated create(@RequestBody(required = false) WebhookCreate request,
+            @Parameter(hidden = true) Caller caller) {
+        return webhooks.create(caller, request);
     }
 
     @GetMapping(produces = JSON)
@@ -110,7 +112,8 @@ class WebhookController {
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     WebhookView change(@PathVariable @Parameter(description = "the webhook's id") UUID id,
-            @RequestBody(required = false) @Parameter(hidden = true) JsonNode patch) {
+            @RequestBody(required = false) @Parameter(hidden = true) JsonNode patch,
+            @Parameter(hidden = true) Caller caller) {
         if (patch == null || !patch.isObject() || patch.isEmpty()) {
             throw ApiException.badRequest("send a JSON object with the fields to change: some of url, events,"
                     + " enabled, secret, description");
@@ -130,7 +133,7 @@ class WebhookController {
             throw ApiException.badRequest("url, secret and description must be text, events an array of event"
                     + " types such as [\"device.update_failed\"], enabled true or false");
         }
-        return webhooks.change(id, change, present);
+        return webhooks.change(caller, id, change, present);
     }
 
     @DeleteMapping(path = "/{id}")
@@ -140,8 +143,9 @@ class WebhookController {
     @ApiResponse(responseCode = "204", description = "Deleted")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
-    void delete(@PathVariable @Parameter(description = "the webhook's id") UUID id) {
-        webhooks.delete(id);
+    void delete(@PathVariable @Parameter(description = "the webhook's id") UUID id,
+            @Parameter(hidden = true) Caller caller) {
+        webhooks.delete(caller, id);
     }
 
     @GetMapping(path = "/{id}/deliveries", produces = JSON)

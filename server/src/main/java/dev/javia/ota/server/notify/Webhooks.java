@@ -9,7 +9,9 @@ import dev.javia.ota.protocol.api.WebhookDeliveryPage;
 import dev.javia.ota.protocol.api.WebhookDeliveryView;
 import dev.javia.ota.protocol.api.WebhookPage;
 import dev.javia.ota.protocol.api.WebhookView;
+import dev.javia.ota.server.audit.AuditLog;
 import dev.javia.ota.server.persistence.Rows;
+import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.UnreadableBodies;
 import org.slf4j.Logger;
@@ -18,6 +20,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
+import java.net.URI;
 import java.security.SecureRandom;
 import java.sql.Array;
 import java.sql.ResultSet;
@@ -27,14 +30,19 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 
 /**
  * The operator's webhook subscriptions, and what each was sent. The rules of a subscription (which URL, which
- * events, which secret) live here; a secret is answered once, when the server made it, and never read back.
+ * events, which secret) live here; a secret is answered once, when the server made it, and never read back. Each
+ * subscription, change and unsubscription is an entry of the audit log, which names the URL by its host only (a
+ * receiver's token is often in its path or query) and a new secret only as {@code rotated}.
  */
 @Service
 @Transactional
@@ -52,14 +60,16 @@ class Webhooks {
     private final JdbcClient jdbc;
     private final Destinations destinations;
     private final Clock clock;
+    private final AuditLog audit;
 
-    Webhooks(JdbcClient jdbc, Destinations destinations, Clock clock) {
+    Webhooks(JdbcClient jdbc, Destinations destinations, Clock clock, AuditLog audit) {
         this.jdbc = jdbc;
         this.destinations = destinations;
         this.clock = clock;
+        this.audit = audit;
     }
 
-    WebhookCreated create(WebhookCreate request) {
+    WebhookCreated create(Caller caller, WebhookCreate request) {
         if (request == null) {
             throw ApiException.badRequest("send {\"url\": \"https://...\", \"events\": [\"device.update_failed\"]};"
                     + " events and secret are optional");
@@ -77,6 +87,7 @@ class Webhooks {
                 .param("id", id).param("url", url).param("secret", secret)
                 .param("events", events.toArray(String[]::new)).param("description", description).param("now", now)
                 .update();
+        audit.record(caller, "webhook.created", "webhook", id.toString(), audited(host(url), events, true));
         log.info("webhook created webhook_id={} events={}", id, events);
         return new WebhookCreated(one(id), secret);
     }
@@ -98,8 +109,13 @@ class Webhooks {
         return new WebhookPage(found, page, size, total, pages(total, size));
     }
 
-    /** Applies a merge patch whose fields {@code present} names; {@code change} holds their values. */
-    WebhookView change(UUID id, WebhookChange change, Set<String> present) {
+    /**
+     * Applies a merge patch whose fields {@code present} names; {@code change} holds their values. The audit entry
+     * lists the fields it changed; a patch that sets only what was already set records nothing, as for a device. A
+     * secret sent is always a rotation, never compared with the one it replaces: whether an entry appeared would tell
+     * a caller whether a guess was the current secret.
+     */
+    WebhookView change(Caller caller, UUID id, WebhookChange change, Set<String> present) {
         WebhookView before = jdbc.sql("select " + COLUMNS + " from webhooks where id = :id for update")
                 .param("id", id).query(Webhooks::view).optional().orElseThrow(() -> notFound(id));
         String url = present.contains("url") ? destinations.check(required(change.url(), "url")).toString()
@@ -122,15 +138,52 @@ class Webhooks {
             jdbc.sql("update webhooks set secret = :secret where id = :id")
                     .param("id", id).param("secret", secret(required(change.secret(), "secret"))).update();
         }
+        Map<String, Object> changed = new LinkedHashMap<>();
+        if (!url.equals(before.url())) {
+            changed.put("url", AuditLog.oldAndNew(host(before.url()), host(url)));
+        }
+        if (!events.equals(before.events())) {
+            changed.put("events", AuditLog.oldAndNew(before.events(), events));
+        }
+        if (enabled != before.enabled()) {
+            changed.put("enabled", AuditLog.oldAndNew(before.enabled(), enabled));
+        }
+        if (!Objects.equals(description, before.description())) {
+            changed.put("description", AuditLog.oldAndNew(before.description(), description));
+        }
+        if (present.contains("secret")) {
+            changed.put("secret", "rotated");
+        }
+        if (!changed.isEmpty()) {
+            Map<String, Object> details = audited(host(url), events, enabled);
+            details.put("changed", changed);
+            audit.record(caller, "webhook.changed", "webhook", id.toString(), details);
+        }
         log.info("webhook changed webhook_id={} fields={}", id, present);
         return one(id);
     }
 
-    void delete(UUID id) {
-        if (jdbc.sql("delete from webhooks where id = :id").param("id", id).update() == 0) {
-            throw notFound(id);
-        }
+    void delete(Caller caller, UUID id) {
+        Map<String, Object> deleted = jdbc.sql("delete from webhooks where id = :id returning url, events, enabled")
+                .param("id", id)
+                .query((rs, row) -> audited(host(rs.getString("url")), subscribed(rs), rs.getBoolean("enabled")))
+                .optional().orElseThrow(() -> notFound(id));
+        audit.record(caller, "webhook.deleted", "webhook", id.toString(), deleted);
         log.info("webhook deleted webhook_id={}", id);
+    }
+
+    /** What the audit log keeps of a webhook: where it points (the host: the rest may hold a token), what it gets. */
+    private static Map<String, Object> audited(String host, List<String> events, boolean enabled) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("host", host);
+        details.put("events", events);
+        details.put("enabled", enabled);
+        return details;
+    }
+
+    /** The host of a stored URL (checked by {@link Destinations} when it was saved). */
+    private static String host(String url) {
+        return URI.create(url).getHost();
     }
 
     @Transactional(readOnly = true)
@@ -210,10 +263,14 @@ class Webhooks {
     }
 
     private static WebhookView view(ResultSet rs, int row) throws SQLException {
-        Array events = rs.getArray("events");
-        return new WebhookView(rs.getObject("id", UUID.class), rs.getString("url"),
-                List.of((String[]) events.getArray()), rs.getString("description"), rs.getBoolean("enabled"),
+        return new WebhookView(rs.getObject("id", UUID.class), rs.getString("url"), subscribed(rs),
+                rs.getString("description"), rs.getBoolean("enabled"),
                 rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
+    }
+
+    private static List<String> subscribed(ResultSet rs) throws SQLException {
+        Array events = rs.getArray("events");
+        return List.of((String[]) events.getArray());
     }
 
     private static WebhookDeliveryView delivery(ResultSet rs, int row) throws SQLException {
