@@ -36,8 +36,9 @@ create table rollout_tallies (
     windows_end       timestamptz
 );
 
--- A device's status or window counts in every running rollout it is a member of.
-create index rollout_devices_device on rollout_devices (device_id);
+-- A device's status or window counts in every running rollout it is a member of; and its check looks for the open
+-- phases that hold it without having offered it the update yet (their batch has not come: update/Assignments).
+create index rollout_devices_device on rollout_devices (device_id, offered);
 
 -- device_updates and rollout_devices: one statement-level trigger per kind of write, so that offering a phase of
 -- 100,000 devices appends one row per rollout, not 100,000.

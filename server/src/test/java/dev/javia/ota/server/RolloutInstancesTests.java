@@ -22,7 +22,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -62,6 +61,10 @@ class RolloutInstancesTests extends ApiTestSupport {
 
     /** One instance as the load balancer reaches it (its HTTP API) and as its job runs (its own reconciler). */
     private record Instance(String name, HttpApi api, RolloutReconciler reconciler, MutableClock clock) {
+
+        RolloutAgents agents() {
+            return new RolloutAgents(api, ADMIN);
+        }
     }
 
     @BeforeEach
@@ -100,9 +103,9 @@ class RolloutInstancesTests extends ApiTestSupport {
     void whileOneInstanceTicksTheOthersTickSkipsAndThePhaseAdvancesOnce() throws Exception {
         List<TestDevice> fleet = fleet(3);
         String id = publishRollout(Map.of("phases", "1,100%", "min_finished", "1"));
-        List<TestDevice> canary = offered(a, fleet);
+        List<TestDevice> canary = a.agents().offered(fleet);
         assertThat(canary).hasSize(1);
-        install(a, canary.get(0), "completed");
+        a.agents().install(canary.get(0), "completed");
 
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try (Connection operator = Objects.requireNonNull(jdbc.getDataSource()).getConnection()) {
@@ -116,7 +119,7 @@ class RolloutInstancesTests extends ApiTestSupport {
                         "B's tick, which skips rather than wait for A's,");
                 assertThat(skipped.ran()).as("B's tick while A's holds the lock").isFalse();
                 assertThat(held.isDone()).as("A's tick, held by the operator's row").isFalse();
-                assertThat(view(b, id).get("current_phase").asInt()).isZero();
+                assertThat(b.agents().view(id).get("current_phase").asInt()).isZero();
             } finally {
                 operator.rollback();
             }
@@ -129,8 +132,8 @@ class RolloutInstancesTests extends ApiTestSupport {
         RolloutReconciler.Tick after = b.reconciler().tick();
         assertThat(after.ran()).isTrue();
         assertThat(after.advanced()).isZero();
-        assertThat(view(b, id).get("current_phase").asInt()).isEqualTo(1);
-        assertThat(offered(b, fleet)).hasSize(2);
+        assertThat(b.agents().view(id).get("current_phase").asInt()).isEqualTo(1);
+        assertThat(b.agents().offered(fleet)).hasSize(2);
         assertThat(audit(id)).containsExactly("rollout.phase_advanced=system@1");
         assertThat(outbox(id)).containsExactly("rollout.phase_advanced@2");
     }
@@ -158,10 +161,10 @@ class RolloutInstancesTests extends ApiTestSupport {
             start.countDown();
             try {
                 await().atMost(PATIENCE).pollInterval(Duration.ofMillis(10)).until(() -> {
-                    for (TestDevice device : offered(a, fleet)) {
-                        install(a, device, "completed");
+                    for (TestDevice device : a.agents().offered(fleet)) {
+                        a.agents().install(device, "completed");
                     }
-                    return state(a, id).equals("finished") || onA.isDone() || onB.isDone();
+                    return a.agents().state(id).equals("finished") || onA.isDone() || onB.isDone();
                 });
             } finally {
                 finished.set(true);
@@ -173,7 +176,7 @@ class RolloutInstancesTests extends ApiTestSupport {
         }
         String ticks = "A ran " + ran(ticksA) + " of " + ticksA.size() + " ticks, B ran " + ran(ticksB) + " of "
                 + ticksB.size();
-        assertThat(state(a, id)).as(ticks).isEqualTo("finished");
+        assertThat(a.agents().state(id)).as(ticks).isEqualTo("finished");
         assertThat(ran(ticksA)).as(ticks).isPositive();
         assertThat(ran(ticksB)).as(ticks).isPositive();
         // the premise: the two did tick at the same time, and the one that came second skipped
@@ -200,8 +203,8 @@ class RolloutInstancesTests extends ApiTestSupport {
     void aPauseOnOneInstanceHoldsAgainstTheOtherInstancesReconcilerUntilAResumeThere() {
         List<TestDevice> fleet = fleet(3);
         String id = publishRollout(Map.of("phases", "1,100%", "min_finished", "1"));
-        TestDevice canary = offered(a, fleet).get(0);
-        install(a, canary, "completed");
+        TestDevice canary = a.agents().offered(fleet).get(0);
+        a.agents().install(canary, "completed");
 
         HttpApi.Response paused = b.api().post(ApiPaths.rolloutAction(id, "pause"), ADMIN,
                 Map.of("reason", "watching the canary"));
@@ -212,17 +215,17 @@ class RolloutInstancesTests extends ApiTestSupport {
             assertThat(tick.advanced()).isZero();
             advance(Duration.ofHours(1));
         }
-        JsonNode held = view(a, id);
+        JsonNode held = a.agents().view(id);
         assertThat(held.get("state").asText()).isEqualTo("paused");
         assertThat(held.get("current_phase").asInt()).isZero();
         assertThat(held.get("paused_reason").asText()).contains("watching the canary");
-        assertThat(offered(a, fleet)).isEmpty();
+        assertThat(a.agents().offered(fleet)).isEmpty();
 
         HttpApi.Response resumed = b.api().post(ApiPaths.rolloutAction(id, "resume"), ADMIN, Map.of());
         assertThat(resumed.status()).as(resumed.toString()).isEqualTo(200);
         assertThat(a.reconciler().tick().advanced()).isEqualTo(1);
-        assertThat(view(a, id).get("current_phase").asInt()).isEqualTo(1);
-        assertThat(offered(a, fleet)).hasSize(2);
+        assertThat(a.agents().view(id).get("current_phase").asInt()).isEqualTo(1);
+        assertThat(a.agents().offered(fleet)).hasSize(2);
         assertThat(audit(id)).containsExactly("rollout.phase_advanced=system@1", "rollout.resumed=admin@0",
                 "rollout.paused=admin@0");
     }
@@ -240,16 +243,16 @@ class RolloutInstancesTests extends ApiTestSupport {
     void aDeviceReportingToOneInstanceCountsForTheOtherInstancesTick(String outcome, String state, int phase) {
         List<TestDevice> fleet = fleet(4);
         String id = publishRollout(Map.of("phases", "2,100%", "min_finished", "2", "min_sample", "2"));
-        List<TestDevice> canary = offered(a, fleet);
+        List<TestDevice> canary = a.agents().offered(fleet);
         assertThat(canary).hasSize(2);
-        install(a, canary.get(0), "completed");
+        a.agents().install(canary.get(0), "completed");
         RolloutReconciler.Tick waiting = a.reconciler().tick();
         assertThat(waiting.advanced() + waiting.paused()).isZero();
-        assertThat(view(a, id).get("current_phase").asInt()).isZero();
+        assertThat(a.agents().view(id).get("current_phase").asInt()).isZero();
 
-        install(b, canary.get(1), outcome);
+        b.agents().install(canary.get(1), outcome);
         a.reconciler().tick();
-        JsonNode judged = view(a, id);
+        JsonNode judged = a.agents().view(id);
         assertThat(judged.get("state").asText()).isEqualTo(state);
         assertThat(judged.get("current_phase").asInt()).isEqualTo(phase);
         assertThat(judged.get("phases").get(0).get("status_counts").get(outcome).asLong())
@@ -354,7 +357,7 @@ class RolloutInstancesTests extends ApiTestSupport {
         return field.getLong(null);
     }
 
-    // ---- the simulated fleet (as in RolloutTests), through either instance
+    // ---- the simulated fleet, through either instance (RolloutAgents)
 
     private List<TestDevice> fleet(int size) {
         List<TestDevice> fleet = new ArrayList<>();
@@ -374,47 +377,7 @@ class RolloutInstancesTests extends ApiTestSupport {
         return published.json().get("rollout").get("id").asText();
     }
 
-    private static JsonNode view(Instance instance, String rolloutId) {
-        HttpApi.Response answer = instance.api().get(ApiPaths.rollout(rolloutId), ADMIN);
-        assertThat(answer.status()).as(instance.name() + ": " + answer).isEqualTo(200);
-        return answer.json();
-    }
-
-    private static String state(Instance instance, String rolloutId) {
-        return view(instance, rolloutId).get("state").asText();
-    }
-
-    private static List<TestDevice> offered(Instance instance, List<TestDevice> fleet) {
-        return fleet.stream().filter(device -> instance.api().get(ApiPaths.check(device.uuid()), device.token())
-                .json().get("update_available").asBoolean()).toList();
-    }
-
-    /** What an agent does with its offer, every call to this instance: downloading, installing, the outcome. */
-    private static void install(Instance instance, TestDevice device, String outcome) {
-        JsonNode check = instance.api().get(ApiPaths.check(device.uuid()), device.token()).json();
-        assertThat(check.get("update_available").asBoolean()).as("an offer for " + device.uuid()).isTrue();
-        String updateId = check.get("update").get("id").asText();
-        String status = check.get("status").asText();
-        if (status.equals("pending")) {
-            post(instance, updateId, device, "downloading");
-        }
-        if (!status.equals("installing")) {
-            post(instance, updateId, device, "installing");
-        }
-        post(instance, updateId, device, outcome);
-    }
-
-    private static void post(Instance instance, String updateId, TestDevice device, String status) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", status);
-        if (status.equals("failed")) {
-            body.put("error_message", "health check failed: wake word engine");
-        }
-        HttpApi.Response answer = instance.api().post(ApiPaths.updateStatus(updateId), device.token(), body);
-        assertThat(answer.status()).as(instance.name() + ": " + answer).isEqualTo(200);
-    }
-
     private String versionOf(TestDevice device) {
-        return api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("current_version").asText();
+        return a.agents().versionOf(device);
     }
 }

@@ -43,9 +43,11 @@ class RolloutTests extends ApiTestSupport {
     @Autowired
     OfflineSweep offlineSweep;
 
+    private RolloutAgents agents;
+
     @BeforeEach
-    void noAdvisoryLockLeft() {
-        assertThat(reconciler).isNotNull();
+    void agentsOfThisServer() {
+        agents = new RolloutAgents(api, ADMIN);
     }
 
     @Test
@@ -59,7 +61,7 @@ class RolloutTests extends ApiTestSupport {
         assertThat(rollout.get("phases")).hasSize(1);
         assertThat(rollout.get("phases").get(0).get("size").asText()).isEqualTo("100%");
         assertThat(rollout.get("created_by").asText()).isNotBlank();
-        assertThat(fleet).allSatisfy(device -> assertThat(offeredVersion(device)).isEqualTo("v1.1.0"));
+        assertThat(fleet).allSatisfy(device -> assertThat(agents.offeredVersion(device)).isEqualTo("v1.1.0"));
         JsonNode offer = api.get(ApiPaths.check(fleet.get(0).uuid()), fleet.get(0).token()).json().get("update");
         assertThat(offer.get("rollback").asBoolean()).isFalse();
         String updateId = published.json().get("update").get("id").asText();
@@ -74,55 +76,55 @@ class RolloutTests extends ApiTestSupport {
                 "min_finished", "1"));
         String id = rollout.get("id").asText();
         List<String> seen = new ArrayList<>();
-        for (int round = 0; round < 10 && !state(id).equals("finished"); round++) {
-            seen.add(state(id) + "@" + view(id).get("current_phase").asInt());
-            installAllOffered(fleet, "completed");
+        for (int round = 0; round < 10 && !agents.state(id).equals("finished"); round++) {
+            seen.add(agents.state(id) + "@" + agents.view(id).get("current_phase").asInt());
+            agents.installAllOffered(fleet, "completed");
             reconciler.tick();
             clock.advance(Duration.ofMinutes(61));
             reconciler.tick();
         }
-        JsonNode done = view(id);
+        JsonNode done = agents.view(id);
         assertThat(done.get("state").asText()).isEqualTo("finished");
         assertThat(seen).containsSubsequence("running@0", "running@1", "running@2");
         assertThat(done.get("phases").get(0).get("planned_devices").asLong()).isEqualTo(1);
         assertThat(done.get("phases").get(1).get("planned_devices").asLong()).isEqualTo(4);
         assertThat(done.get("phases").get(2).get("planned_devices").asLong()).isEqualTo(15);
         assertThat(done.get("phases").get(2).get("status_counts").get("completed").asLong()).isEqualTo(15);
-        assertThat(fleet).allSatisfy(device -> assertThat(versionOf(device)).isEqualTo("v1.1.0"));
+        assertThat(fleet).allSatisfy(device -> assertThat(agents.versionOf(device)).isEqualTo("v1.1.0"));
     }
 
     @Test
     void theSoakHoldsAPhaseThatSucceededUntilItEnds() {
         List<TestDevice> fleet = fleet(4, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%", "soak", "2h")).get("id").asText();
-        installAllOffered(fleet, "completed");
+        agents.installAllOffered(fleet, "completed");
         reconciler.tick();
-        JsonNode held = view(id);
+        JsonNode held = agents.view(id);
         assertThat(held.get("current_phase").asInt()).isZero();
         assertThat(held.get("next").asText()).contains("soak");
         assertThat(Instant.parse(held.get("next_at").asText())).isEqualTo(NOON_UTC.plus(Duration.ofHours(2)));
         clock.advance(Duration.ofHours(2));
         reconciler.tick();
-        assertThat(view(id).get("current_phase").asInt()).isEqualTo(1);
+        assertThat(agents.view(id).get("current_phase").asInt()).isEqualTo(1);
     }
 
     @Test
     void aFailingCanaryPausesTheRolloutWithItsReasonAndNothingNewStarts() {
         List<TestDevice> fleet = fleet(10, "Europe/Berlin", "America/New_York");
         String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%")).get("id").asText();
-        List<TestDevice> canary = offered(fleet);
+        List<TestDevice> canary = agents.offered(fleet);
         assertThat(canary).hasSize(1);
-        install(canary.get(0), "failed");
+        agents.install(canary.get(0), "failed");
         RolloutReconciler.Tick tick = reconciler.tick();
         assertThat(tick.paused()).isEqualTo(1);
-        JsonNode paused = view(id);
+        JsonNode paused = agents.view(id);
         assertThat(paused.get("state").asText()).isEqualTo("paused");
         assertThat(paused.get("paused_reason").asText()).contains("failure rule").contains("1 failed");
         assertThat(paused.get("next").asText()).contains("resume");
         clock.advance(Duration.ofDays(2));
         reconciler.tick();
-        assertThat(offered(fleet)).isEmpty();
-        assertThat(state(id)).isEqualTo("paused");
+        assertThat(agents.offered(fleet)).isEmpty();
+        assertThat(agents.state(id)).isEqualTo("paused");
     }
 
     @Test
@@ -130,21 +132,21 @@ class RolloutTests extends ApiTestSupport {
         List<TestDevice> fleet = fleet(6, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "100%", "install_timeout", "1h",
                 "min_sample", "2", "failure_threshold", "30%")).get("id").asText();
-        report(fleet.get(0), "downloading", null);
-        report(fleet.get(1), "downloading", null);
-        install(fleet.get(2), "completed");
+        agents.report(fleet.get(0), "downloading", null);
+        agents.report(fleet.get(1), "downloading", null);
+        agents.install(fleet.get(2), "completed");
         reconciler.tick();
-        assertThat(state(id)).isEqualTo("running");
+        assertThat(agents.state(id)).isEqualTo("running");
         clock.advance(Duration.ofMinutes(61));
         reconciler.tick();
-        JsonNode paused = view(id);
+        JsonNode paused = agents.view(id);
         assertThat(paused.get("state").asText()).isEqualTo("paused");
         assertThat(paused.get("paused_reason").asText()).contains("2 silent");
         // devices already installing are not withdrawn: they finish and report
-        report(fleet.get(0), "installing", null);
-        report(fleet.get(0), "completed", null);
-        assertThat(versionOf(fleet.get(0))).isEqualTo("v1.1.0");
-        assertThat(offeredVersion(fleet.get(3))).isNull();
+        agents.report(fleet.get(0), "installing", null);
+        agents.report(fleet.get(0), "completed", null);
+        assertThat(agents.versionOf(fleet.get(0))).isEqualTo("v1.1.0");
+        assertThat(agents.offeredVersion(fleet.get(3))).isNull();
     }
 
     @Test
@@ -153,13 +155,13 @@ class RolloutTests extends ApiTestSupport {
         String id = publishRollout("v1.1.0", "urgent", Map.of("min_sample", "3")).get("id").asText();
         clock.advance(Duration.ofHours(23));
         reconciler.tick();
-        assertThat(state(id)).isEqualTo("running");
+        assertThat(agents.state(id)).isEqualTo("running");
         clock.advance(Duration.ofHours(2));
         for (TestDevice device : fleet) {
-            heartbeat(device);
+            agents.heartbeat(device);
         }
         reconciler.tick();
-        assertThat(view(id).get("paused_reason").asText()).contains("3 silent");
+        assertThat(agents.view(id).get("paused_reason").asText()).contains("3 silent");
     }
 
     @Test
@@ -167,10 +169,10 @@ class RolloutTests extends ApiTestSupport {
         List<TestDevice> fleet = fleet(3, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "100%", "success_threshold", "95%",
                 "min_finished", "1")).get("id").asText();
-        install(fleet.get(0), "completed");
-        install(fleet.get(1), "completed");
+        agents.install(fleet.get(0), "completed");
+        agents.install(fleet.get(1), "completed");
         reconciler.tick();
-        assertThat(state(id)).isEqualTo("running");
+        assertThat(agents.state(id)).isEqualTo("running");
         Instant counted = countedAt(id);
         clock.advance(Duration.ofMinutes(1));
         reconciler.tick();
@@ -178,11 +180,11 @@ class RolloutTests extends ApiTestSupport {
 
         // the third device goes silent and the sweep marks it offline: a write to devices only
         clock.advance(Duration.ofMinutes(16));
-        heartbeat(fleet.get(0));
-        heartbeat(fleet.get(1));
+        agents.heartbeat(fleet.get(0));
+        agents.heartbeat(fleet.get(1));
         assertThat(offlineSweep.tick()).isEqualTo(1);
         reconciler.tick();
-        JsonNode done = view(id);
+        JsonNode done = agents.view(id);
         assertThat(done.get("state").asText()).as(done.get("next").asText()).isEqualTo("finished");
     }
 
@@ -197,18 +199,18 @@ class RolloutTests extends ApiTestSupport {
         HttpApi.Response published = publishWith("v1.1.0", "urgent", Map.of("require_approval", "true"));
         assertThat(published.json().get("scheduled_devices").asInt()).isZero();
         String id = published.json().get("rollout").get("id").asText();
-        assertThat(state(id)).isEqualTo("awaiting_approval");
+        assertThat(agents.state(id)).isEqualTo("awaiting_approval");
         reconciler.tick();
-        assertThat(offered(fleet)).isEmpty();
+        assertThat(agents.offered(fleet)).isEmpty();
         assertProblem(api.post(ApiPaths.rolloutAction(id, "approve"), ADMIN, Map.of()), 403, "another admin");
-        assertThat(state(id)).isEqualTo("awaiting_approval");
+        assertThat(agents.state(id)).isEqualTo("awaiting_approval");
         assertProblem(api.post(ApiPaths.rolloutAction(id, "approve"), fleet.get(0).token(), Map.of()), 403, "");
         HttpApi.Response approved = api.post(ApiPaths.rolloutAction(id, "approve"), SECOND_ADMIN, Map.of());
         assertThat(approved.status()).as(approved.toString()).isEqualTo(200);
         assertThat(approved.json().get("state").asText()).isEqualTo("running");
         assertThat(approved.json().get("approved_by").asText()).isNotEqualTo(approved.json().get("created_by")
                 .asText());
-        assertThat(offered(fleet)).hasSize(3);
+        assertThat(agents.offered(fleet)).hasSize(3);
         assertProblem(api.post(ApiPaths.rolloutAction(id, "approve"), SECOND_ADMIN, Map.of()), 409, "running");
     }
 
@@ -217,54 +219,54 @@ class RolloutTests extends ApiTestSupport {
         List<TestDevice> fleet = fleet(2, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of("start_at", NOON_UTC.plusSeconds(3600).toString()))
                 .get("id").asText();
-        assertThat(state(id)).isEqualTo("scheduled");
-        assertThat(view(id).get("next_at").asText()).isEqualTo(NOON_UTC.plusSeconds(3600).toString());
+        assertThat(agents.state(id)).isEqualTo("scheduled");
+        assertThat(agents.view(id).get("next_at").asText()).isEqualTo(NOON_UTC.plusSeconds(3600).toString());
         reconciler.tick();
-        assertThat(offered(fleet)).isEmpty();
+        assertThat(agents.offered(fleet)).isEmpty();
         clock.advance(Duration.ofHours(1));
         assertThat(reconciler.tick().started()).isEqualTo(1);
-        assertThat(offered(fleet)).hasSize(2);
+        assertThat(agents.offered(fleet)).hasSize(2);
     }
 
     @Test
     void cancellingMidPhaseWithdrawsThePendingDevicesAndLetsStartedOnesFinish() {
         List<TestDevice> fleet = fleet(5, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of()).get("id").asText();
-        report(fleet.get(0), "downloading", null);
+        agents.report(fleet.get(0), "downloading", null);
         HttpApi.Response cancelled = api.post(ApiPaths.rolloutAction(id, "cancel"), ADMIN,
                 Map.of("reason", "wrong build"));
         assertThat(cancelled.status()).as(cancelled.toString()).isEqualTo(200);
         assertThat(cancelled.json().get("state").asText()).isEqualTo("cancelled");
-        assertThat(offered(fleet)).extracting(TestDevice::uuid).containsExactly(fleet.get(0).uuid());
-        report(fleet.get(0), "installing", null);
-        report(fleet.get(0), "completed", null);
-        assertThat(versionOf(fleet.get(0))).isEqualTo("v1.1.0");
+        assertThat(agents.offered(fleet)).extracting(TestDevice::uuid).containsExactly(fleet.get(0).uuid());
+        agents.report(fleet.get(0), "installing", null);
+        agents.report(fleet.get(0), "completed", null);
+        assertThat(agents.versionOf(fleet.get(0))).isEqualTo("v1.1.0");
         assertProblem(api.post(ApiPaths.rolloutAction(id, "resume"), ADMIN, Map.of()), 409, "cancelled");
         // a device registering later is not offered a cancelled rollout's update
         TestDevice late = register("UTC");
-        assertThat(offeredVersion(late)).isNull();
+        assertThat(agents.offeredVersion(late)).isNull();
     }
 
     @Test
     void pauseAndResumeWithdrawAndOfferAgainAndTheFailureRuleJudgesOnlyWhatCameAfter() {
         List<TestDevice> fleet = fleet(6, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of("min_sample", "1")).get("id").asText();
-        install(fleet.get(0), "failed");
+        agents.install(fleet.get(0), "failed");
         reconciler.tick();
-        assertThat(state(id)).isEqualTo("paused");
-        assertThat(offered(fleet)).isEmpty();
+        assertThat(agents.state(id)).isEqualTo("paused");
+        assertThat(agents.offered(fleet)).isEmpty();
         clock.advance(Duration.ofMinutes(10));
         HttpApi.Response resumed = api.post(ApiPaths.rolloutAction(id, "resume"), ADMIN, Map.of());
         assertThat(resumed.status()).as(resumed.toString()).isEqualTo(200);
-        assertThat(offered(fleet)).hasSize(5);
+        assertThat(agents.offered(fleet)).hasSize(5);
         reconciler.tick();
-        assertThat(state(id)).isEqualTo("running");
+        assertThat(agents.state(id)).isEqualTo("running");
         HttpApi.Response retried = api.post(ApiPaths.rolloutAction(id, "retry-failed"), ADMIN, Map.of());
         assertThat(retried.status()).as(retried.toString()).isEqualTo(200);
-        assertThat(offered(fleet)).hasSize(6);
-        installAllOffered(fleet, "completed");
+        assertThat(agents.offered(fleet)).hasSize(6);
+        agents.installAllOffered(fleet, "completed");
         reconciler.tick();
-        assertThat(state(id)).isEqualTo("finished");
+        assertThat(agents.state(id)).isEqualTo("finished");
     }
 
     @Test
@@ -272,9 +274,9 @@ class RolloutTests extends ApiTestSupport {
         List<TestDevice> fleet = fleet(3, "UTC");
         published("v1.0.0", "urgent");
         String id = publishRollout("v1.1.0", "urgent", Map.of()).get("id").asText();
-        install(fleet.get(0), "completed");
-        install(fleet.get(1), "completed");
-        report(fleet.get(2), "downloading", null);
+        agents.install(fleet.get(0), "completed");
+        agents.install(fleet.get(1), "completed");
+        agents.report(fleet.get(2), "downloading", null);
         HttpApi.Response rolledBack = api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN,
                 Map.of("reason", "wake word broken"));
         assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(201);
@@ -282,20 +284,20 @@ class RolloutTests extends ApiTestSupport {
         assertThat(rollback.get("kind").asText()).isEqualTo("rollback");
         assertThat(rollback.get("version").asText()).isEqualTo("v1.0.0");
         assertThat(rollback.get("rollback_of").asText()).isEqualTo(id);
-        assertThat(view(id).get("state").asText()).isEqualTo("cancelled");
-        assertThat(view(id).get("rolled_back_by").asText()).isEqualTo(rollback.get("id").asText());
-        assertThat(offeredVersion(fleet.get(0))).isEqualTo("v1.0.0");
-        assertThat(offeredVersion(fleet.get(1))).isEqualTo("v1.0.0");
+        assertThat(agents.view(id).get("state").asText()).isEqualTo("cancelled");
+        assertThat(agents.view(id).get("rolled_back_by").asText()).isEqualTo(rollback.get("id").asText());
+        assertThat(agents.offeredVersion(fleet.get(0))).isEqualTo("v1.0.0");
+        assertThat(agents.offeredVersion(fleet.get(1))).isEqualTo("v1.0.0");
         JsonNode offer = api.get(ApiPaths.check(fleet.get(0).uuid()), fleet.get(0).token()).json().get("update");
         assertThat(offer.get("rollback").asBoolean()).isTrue();
         // the device that was installing finishes the bad version, reports it, and is then rolled back too
-        report(fleet.get(2), "installing", null);
-        report(fleet.get(2), "completed", null);
-        assertThat(offeredVersion(fleet.get(2))).isEqualTo("v1.0.0");
-        installAllOffered(fleet, "completed");
-        assertThat(fleet).allSatisfy(device -> assertThat(versionOf(device)).isEqualTo("v1.0.0"));
+        agents.report(fleet.get(2), "installing", null);
+        agents.report(fleet.get(2), "completed", null);
+        assertThat(agents.offeredVersion(fleet.get(2))).isEqualTo("v1.0.0");
+        agents.installAllOffered(fleet, "completed");
+        assertThat(fleet).allSatisfy(device -> assertThat(agents.versionOf(device)).isEqualTo("v1.0.0"));
         // back on v1.0.0, no device is offered the rolled-back v1.1.0 again
-        assertThat(offered(fleet)).isEmpty();
+        assertThat(agents.offered(fleet)).isEmpty();
         assertProblem(api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN, Map.of()), 409, "already rolled back");
     }
 
@@ -309,7 +311,7 @@ class RolloutTests extends ApiTestSupport {
                 "not below");
         assertProblem(api.post(ApiPaths.rolloutAction(id, "rollback"), ADMIN, Map.of("to_version", "v0.9.0")), 400,
                 "never published");
-        assertThat(state(id)).isEqualTo("running");
+        assertThat(agents.state(id)).isEqualTo("running");
     }
 
     @Test
@@ -318,18 +320,18 @@ class RolloutTests extends ApiTestSupport {
         published("v1.0.0", "urgent");
         String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "2,100%", "auto_rollback", "true",
                 "min_sample", "2", "failure_threshold", "50%")).get("id").asText();
-        List<TestDevice> canary = offered(fleet);
+        List<TestDevice> canary = agents.offered(fleet);
         assertThat(canary).hasSize(2);
-        install(canary.get(0), "completed");
-        install(canary.get(1), "failed");
+        agents.install(canary.get(0), "completed");
+        agents.install(canary.get(1), "failed");
         reconciler.tick();
-        JsonNode bad = view(id);
+        JsonNode bad = agents.view(id);
         assertThat(bad.get("state").asText()).isEqualTo("cancelled");
         assertThat(bad.get("rolled_back_by").isNull()).isFalse();
-        JsonNode rollback = view(bad.get("rolled_back_by").asText());
+        JsonNode rollback = agents.view(bad.get("rolled_back_by").asText());
         assertThat(rollback.get("created_by").asText()).isEqualTo("system");
-        assertThat(offeredVersion(canary.get(0))).isEqualTo("v1.0.0");
-        assertThat(offeredVersion(canary.get(1))).isNull();
+        assertThat(agents.offeredVersion(canary.get(0))).isEqualTo("v1.0.0");
+        assertThat(agents.offeredVersion(canary.get(1))).isNull();
     }
 
     @Test
@@ -337,18 +339,18 @@ class RolloutTests extends ApiTestSupport {
         List<TestDevice> fleet = fleet(4, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%", "soak", "1h")).get("id").asText();
         TestDevice late = register("Europe/Paris");
-        assertThat(offeredVersion(late)).isEqualTo("v1.1.0");
-        assertThat(view(id).get("phases").get(0).get("devices").asLong()).isEqualTo(2);
-        installAllOffered(fleet, "completed");
-        install(late, "completed");
+        assertThat(agents.offeredVersion(late)).isEqualTo("v1.1.0");
+        assertThat(agents.view(id).get("phases").get(0).get("devices").asLong()).isEqualTo(2);
+        agents.installAllOffered(fleet, "completed");
+        agents.install(late, "completed");
         clock.advance(Duration.ofHours(1));
         reconciler.tick();
-        installAllOffered(fleet, "completed");
+        agents.installAllOffered(fleet, "completed");
         clock.advance(Duration.ofHours(1));
         reconciler.tick();
-        assertThat(state(id)).isEqualTo("finished");
+        assertThat(agents.state(id)).isEqualTo("finished");
         TestDevice afterwards = register("UTC");
-        assertThat(offeredVersion(afterwards)).isEqualTo("v1.1.0");
+        assertThat(agents.offeredVersion(afterwards)).isEqualTo("v1.1.0");
     }
 
     @Test
@@ -356,21 +358,21 @@ class RolloutTests extends ApiTestSupport {
         List<TestDevice> fleet = fleet(7, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of("max_concurrent", "3")).get("id").asText();
         for (int round = 0; round < 5; round++) {
-            List<TestDevice> open = offered(fleet);
+            List<TestDevice> open = agents.offered(fleet);
             assertThat(open.size()).isLessThanOrEqualTo(3);
             if (open.isEmpty()) {
                 break;
             }
-            install(open.get(0), "completed");
+            agents.install(open.get(0), "completed");
             reconciler.tick();
-            assertThat(offered(fleet).size()).isLessThanOrEqualTo(3);
+            assertThat(agents.offered(fleet).size()).isLessThanOrEqualTo(3);
         }
-        while (!offered(fleet).isEmpty()) {
-            installAllOffered(fleet, "completed");
+        while (!agents.offered(fleet).isEmpty()) {
+            agents.installAllOffered(fleet, "completed");
             reconciler.tick();
         }
-        assertThat(fleet).allSatisfy(device -> assertThat(versionOf(device)).isEqualTo("v1.1.0"));
-        assertThat(state(id)).isEqualTo("finished");
+        assertThat(fleet).allSatisfy(device -> assertThat(agents.versionOf(device)).isEqualTo("v1.1.0"));
+        assertThat(agents.state(id)).isEqualTo("finished");
     }
 
     @Test
@@ -379,20 +381,20 @@ class RolloutTests extends ApiTestSupport {
         List<TestDevice> fleet = fleet(2, "Asia/Tokyo");
         String id = publishRollout("v1.1.0", "scheduled", Map.of("phases", "1,100%", "min_finished", "1"))
                 .get("id").asText();
-        List<TestDevice> canary = offered(fleet);
+        List<TestDevice> canary = agents.offered(fleet);
         assertThat(canary).hasSize(1);
-        install(canary.get(0), "completed");
+        agents.install(canary.get(0), "completed");
         TestDevice other = fleet.get(0) == canary.get(0) ? fleet.get(1) : fleet.get(0);
-        assertThat(offeredVersion(other)).isNull();
+        assertThat(agents.offeredVersion(other)).isNull();
         reconciler.tick();
-        JsonNode waiting = view(id);
+        JsonNode waiting = agents.view(id);
         assertThat(waiting.get("current_phase").asInt()).isZero();
         assertThat(waiting.get("next").asText()).contains("install windows");
         assertThat(waiting.get("next_at").asText()).isEqualTo("2026-06-15T20:00:00Z");
         clock.set(Instant.parse("2026-06-15T20:00:00Z"));
         reconciler.tick();
-        assertThat(view(id).get("current_phase").asInt()).isEqualTo(1);
-        assertThat(offeredVersion(other)).isEqualTo("v1.1.0");
+        assertThat(agents.view(id).get("current_phase").asInt()).isEqualTo(1);
+        assertThat(agents.offeredVersion(other)).isEqualTo("v1.1.0");
     }
 
     @Test
@@ -427,9 +429,9 @@ class RolloutTests extends ApiTestSupport {
                     .get("id").asText();
             assertThat(api.post(ApiPaths.rolloutAction(id, "approve"), SECOND_ADMIN, Map.of()).status())
                     .isEqualTo(200);
-            install(offered(fleet).get(0), "failed");
+            agents.install(agents.offered(fleet).get(0), "failed");
             reconciler.tick();
-            assertThat(state(id)).isEqualTo("paused");
+            assertThat(agents.state(id)).isEqualTo("paused");
             clock.advance(Duration.ofMinutes(5));
             assertThat(api.post(ApiPaths.rolloutAction(id, "resume"), ADMIN, Map.of()).status()).isEqualTo(200);
             assertThat(api.post(ApiPaths.rolloutAction(id, "advance"), ADMIN, Map.of()).status()).isEqualTo(200);
@@ -469,7 +471,7 @@ class RolloutTests extends ApiTestSupport {
             List<TestDevice> fleet = fleet(5, "UTC");
             String id = publishRollout("v1.1.0", "urgent", Map.of("phases", "1,100%", "min_finished", "1"))
                     .get("id").asText();
-            installAllOffered(fleet, "completed");
+            agents.installAllOffered(fleet, "completed");
             long auditBefore = jdbc.queryForObject("select count(*) from audit_log", Long.class);
             long outboxBefore = jdbc.queryForObject("select count(*) from webhook_deliveries", Long.class);
             jdbc.execute("create function ota_test_cut() returns trigger language plpgsql as $$"
@@ -482,17 +484,17 @@ class RolloutTests extends ApiTestSupport {
                 jdbc.execute("drop trigger ota_test_cut on " + table);
                 jdbc.execute("drop function ota_test_cut()");
             }
-            JsonNode unchanged = view(id);
+            JsonNode unchanged = agents.view(id);
             assertThat(unchanged.get("current_phase").asInt()).isZero();
             assertThat(unchanged.get("phases").get(1).get("status_counts").get("queued").asLong()).isEqualTo(4);
-            assertThat(offered(fleet)).isEmpty();
+            assertThat(agents.offered(fleet)).isEmpty();
             assertThat(jdbc.queryForObject("select count(*) from audit_log", Long.class)).isEqualTo(auditBefore);
             assertThat(jdbc.queryForObject("select count(*) from webhook_deliveries", Long.class))
                     .isEqualTo(outboxBefore);
 
             assertThat(reconciler.tick().advanced()).isEqualTo(1);
-            assertThat(view(id).get("current_phase").asInt()).isEqualTo(1);
-            assertThat(offered(fleet)).hasSize(4);
+            assertThat(agents.view(id).get("current_phase").asInt()).isEqualTo(1);
+            assertThat(agents.offered(fleet)).hasSize(4);
             assertThat(jdbc.queryForObject("select count(*) from audit_log where action = 'rollout.phase_advanced'"
                     + " and target_id = ?", Long.class, id)).isEqualTo(1);
         }
@@ -502,17 +504,17 @@ class RolloutTests extends ApiTestSupport {
     void whileAnotherInstanceHoldsTheLockATickDoesNothing() throws Exception {
         fleet(2, "UTC");
         String id = publishRollout("v1.1.0", "urgent", Map.of("min_sample", "1")).get("id").asText();
-        TestDevice failing = offered(fleetOf(id)).get(0);
-        install(failing, "failed");
+        TestDevice failing = agents.offered(fleetOf(id)).get(0);
+        agents.install(failing, "failed");
         try (Connection other = Objects.requireNonNull(jdbc.getDataSource()).getConnection();
                 Statement statement = other.createStatement()) {
             statement.execute("select pg_advisory_lock(" + lockKey() + ")");
             assertThat(reconciler.tick().ran()).isFalse();
-            assertThat(state(id)).isEqualTo("running");
+            assertThat(agents.state(id)).isEqualTo("running");
             statement.execute("select pg_advisory_unlock(" + lockKey() + ")");
         }
         assertThat(reconciler.tick().ran()).isTrue();
-        assertThat(state(id)).isEqualTo("paused");
+        assertThat(agents.state(id)).isEqualTo("paused");
     }
 
     @Test
@@ -527,7 +529,7 @@ class RolloutTests extends ApiTestSupport {
         assertProblem(api.post(ApiPaths.rolloutAction("not-a-uuid", "pause"), ADMIN, Map.of()), 400, "");
         assertProblem(api.raw("POST", ApiPaths.rolloutAction(id, "pause"), ADMIN, "application/json", "{\"reason\":"),
                 400, "");
-        assertThat(state(id)).isEqualTo("running");
+        assertThat(agents.state(id)).isEqualTo("running");
     }
 
     @Test
@@ -558,11 +560,11 @@ class RolloutTests extends ApiTestSupport {
         TestDevice berlin = register("Europe/Berlin");
         TestDevice tokyo = register("Asia/Tokyo");
         String id = publishRollout("v1.1.0", "urgent", Map.of("target_timezone", "Asia/Tokyo")).get("id").asText();
-        assertThat(offeredVersion(tokyo)).isEqualTo("v1.1.0");
-        assertThat(offeredVersion(berlin)).isNull();
-        assertThat(view(id).get("target").get("timezone").asText()).isEqualTo("Asia/Tokyo");
-        assertThat(offeredVersion(register("Asia/Tokyo"))).isEqualTo("v1.1.0");
-        assertThat(offeredVersion(register("Europe/Berlin"))).isNull();
+        assertThat(agents.offeredVersion(tokyo)).isEqualTo("v1.1.0");
+        assertThat(agents.offeredVersion(berlin)).isNull();
+        assertThat(agents.view(id).get("target").get("timezone").asText()).isEqualTo("Asia/Tokyo");
+        assertThat(agents.offeredVersion(register("Asia/Tokyo"))).isEqualTo("v1.1.0");
+        assertThat(agents.offeredVersion(register("Europe/Berlin"))).isNull();
     }
 
     @Test
@@ -623,73 +625,6 @@ class RolloutTests extends ApiTestSupport {
         HttpApi.Response published = publishWith(version, type, options);
         assertThat(published.status()).as(published.toString()).isEqualTo(201);
         return published.json().get("rollout");
-    }
-
-    private JsonNode view(String rolloutId) {
-        HttpApi.Response answer = api.get(ApiPaths.rollout(rolloutId), ADMIN);
-        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
-        return answer.json();
-    }
-
-    private String state(String rolloutId) {
-        return view(rolloutId).get("state").asText();
-    }
-
-    /** The version the device's check offers it, or null. */
-    private String offeredVersion(TestDevice device) {
-        JsonNode check = api.get(ApiPaths.check(device.uuid()), device.token()).json();
-        return check.get("update_available").asBoolean() ? check.get("update").get("version").asText() : null;
-    }
-
-    private List<TestDevice> offered(List<TestDevice> fleet) {
-        return fleet.stream().filter(device -> offeredVersion(device) != null).toList();
-    }
-
-    private void installAllOffered(List<TestDevice> fleet, String outcome) {
-        for (TestDevice device : offered(fleet)) {
-            install(device, outcome);
-        }
-    }
-
-    /** What an agent does with its offer: downloading, installing, and the outcome. */
-    private void install(TestDevice device, String outcome) {
-        JsonNode check = api.get(ApiPaths.check(device.uuid()), device.token()).json();
-        assertThat(check.get("update_available").asBoolean()).as("an offer for " + device.uuid()).isTrue();
-        String updateId = check.get("update").get("id").asText();
-        String status = check.get("status").asText();
-        if (status.equals("pending")) {
-            post(updateId, device, "downloading", null);
-        }
-        if (!status.equals("installing")) {
-            post(updateId, device, "installing", null);
-        }
-        post(updateId, device, outcome, outcome.equals("failed") ? "health check failed: wake word engine" : null);
-    }
-
-    private void report(TestDevice device, String status, String error) {
-        JsonNode check = api.get(ApiPaths.check(device.uuid()), device.token()).json();
-        assertThat(check.get("update_available").asBoolean()).as("an offer for " + device.uuid()).isTrue();
-        post(check.get("update").get("id").asText(), device, status, error);
-    }
-
-    private void post(String updateId, TestDevice device, String status, String error) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", status);
-        if (error != null) {
-            body.put("error_message", error);
-        }
-        HttpApi.Response answer = api.post(ApiPaths.updateStatus(updateId), device.token(), body);
-        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
-    }
-
-    private void heartbeat(TestDevice device) {
-        HttpApi.Response answer = api.post(ApiPaths.heartbeat(device.uuid()), device.token(),
-                Map.of("status", "online", "current_version", versionOf(device)));
-        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
-    }
-
-    private String versionOf(TestDevice device) {
-        return api.get(ApiPaths.device(device.uuid()), ADMIN).json().get("current_version").asText();
     }
 
     private static long lockKey() throws Exception {

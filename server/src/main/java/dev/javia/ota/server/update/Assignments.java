@@ -42,14 +42,26 @@ class Assignments {
     private final InstallWindows windows;
     private final InstallTurns turns;
     private final EntityManager entityManager;
+    private final int batch;
 
     Assignments(JdbcClient jdbc, Clock clock, InstallWindows windows, InstallTurns turns,
-            EntityManager entityManager) {
+            EntityManager entityManager, RolloutSettings settings) {
         this.jdbc = jdbc;
+        this.batch = settings.offerBatch();
         this.entityManager = entityManager;
         this.clock = clock;
         this.windows = windows;
         this.turns = turns;
+    }
+
+    /**
+     * The most devices one call offers a phase to when an operator's action or a tick opens it
+     * ({@code ota.rollouts.offer-batch}): a phase of 100,000 devices is offered in batches by the ticks that follow,
+     * and each of its devices that checks before its batch comes is offered the update at its check
+     * ({@link #offerAtCheck}), so that no action holds its transaction for the whole phase's writes.
+     */
+    int batch() {
+        return batch;
     }
 
     /**
@@ -97,7 +109,9 @@ class Assignments {
                     limit ?
                 ), marked as (
                     update rollout_devices rd set offered = true from chosen c
-                    where rd.rollout_id = ? and rd.device_id = c.device_id
+                    -- "not offered" again: of two offers racing for a device (its check, a tick's batch), the
+                    -- second finds it offered once the first commits, and writes nothing
+                    where rd.rollout_id = ? and rd.device_id = c.device_id and not rd.offered
                     returning rd.device_id
                 ), needing as (
                     select d.id, d.timezone, %s as hour from devices d join marked m on m.device_id = d.id
@@ -141,6 +155,21 @@ class Assignments {
                     counts.offered(), counts.superseded(), zones.size());
         }
         return counts.offered();
+    }
+
+    /**
+     * A device checks while it is a member of open phases not offered to it yet (their batch has not come): each
+     * such rollout that still runs, with no concurrency cap (a capped one keeps its turns), is offered to it now, in
+     * id order, each under a shared lock of its row so that a pause or a tick in progress is waited for, not raced.
+     */
+    @Transactional
+    void offerAtCheck(UUID device, List<UUID> rollouts) {
+        for (UUID id : rollouts.stream().sorted().toList()) {
+            jdbc.sql(RolloutRow.SELECT + " where r.id = ? and r.state = 'running' and r.max_concurrent is null"
+                            + " for share of r")
+                    .param(id).query(RolloutRow.MAPPER).optional()
+                    .ifPresent(rollout -> offer(rollout, null, device));
+        }
     }
 
     /**

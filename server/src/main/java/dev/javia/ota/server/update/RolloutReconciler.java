@@ -101,7 +101,10 @@ public class RolloutReconciler {
         return tick;
     }
 
-    /** Offers the running rollouts' open phases to their devices not offered yet, as far as each cap allows. */
+    /**
+     * Offers the running rollouts' open phases to their devices not offered yet, as far as each cap allows and at
+     * most a batch per rollout per tick ({@code ota.rollouts.offer-batch}).
+     */
     private int topUp() {
         List<RolloutRow> waiting = jdbc.sql(RolloutRow.SELECT + """
                 where r.state = 'running' and exists (
@@ -113,8 +116,9 @@ public class RolloutReconciler {
         int offered = 0;
         for (RolloutRow rollout : waiting) {
             Integer cap = rollout.rules().maxConcurrent();
-            Integer room = cap == null ? null : (int) Math.max(0, cap - openOffers.getOrDefault(rollout.id(), 0L));
-            if (room == null || room > 0) {
+            int room = (int) Math.min(assignments.batch(),
+                    cap == null ? Long.MAX_VALUE : Math.max(0, cap - openOffers.getOrDefault(rollout.id(), 0L)));
+            if (room > 0) {
                 offered += assignments.offer(rollout, room, null);
             }
         }

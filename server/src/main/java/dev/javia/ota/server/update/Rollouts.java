@@ -298,13 +298,18 @@ class Rollouts {
         record(actor, "rollout.phase_advanced", rollout, Map.of("phase", next, "why", why));
         RolloutRow advanced = locked(rollout.id());
         int offered = assignments.offer(advanced, capacity(advanced), null);
+        long waiting = jdbc.sql("""
+                select count(*) from rollout_devices where rollout_id = ? and not offered and phase <= ?
+                """).param(rollout.id()).param(next).query(Long.class).single();
         Map<String, Object> data = facts(advanced);
         data.put("offered", offered);
+        data.put("waiting", waiting);
+        String rest = waiting == 0 ? "" : " (" + waiting + " more at their next check or in the next ticks' batches)";
         notifications.publish(Notifications.Events.PHASE_ADVANCED, "Rollout of " + rollout.version()
                 + " advanced to phase " + (next + 1) + " (" + rollout.phases().get(next).size() + "): offered to "
-                + offered + " more devices; " + why + ".", data);
-        log.info("advanced rollout id={} version={} phase={} offered={} why=\"{}\"", rollout.id(), rollout.version(),
-                next, offered, why);
+                + offered + " more devices" + rest + "; " + why + ".", data);
+        log.info("advanced rollout id={} version={} phase={} offered={} waiting={} why=\"{}\"", rollout.id(),
+                rollout.version(), next, offered, waiting, why);
     }
 
     @Transactional
@@ -484,14 +489,17 @@ class Rollouts {
                 .orElseThrow(() -> ApiException.notFound("no rollout " + id + " (see GET /api/v1/rollouts)"));
     }
 
-    /** How many more devices the cap lets the rollout offer the update to now; null: no cap. */
+    /**
+     * How many more devices one call offers the rollout to now: as many as the cap lets, and at most one batch
+     * ({@code ota.rollouts.offer-batch}); the ticks that follow offer the rest.
+     */
     Integer capacity(RolloutRow rollout) {
         Integer cap = rollout.rules().maxConcurrent();
         if (cap == null) {
-            return null;
+            return assignments.batch();
         }
         long open = tally.openOffers(List.of(rollout.id())).getOrDefault(rollout.id(), 0L);
-        return (int) Math.max(0, cap - open);
+        return (int) Math.max(0, Math.min(assignments.batch(), cap - open));
     }
 
     // ---- inner steps
