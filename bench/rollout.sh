@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Rollouts (issue 13) at 100,000 devices: (1) publishing in two phases (phases=1,100%, a long soak: the rollout's
 # 100,000 members and the one-device first phase), then POST /api/v1/rollouts/{id}/advance, which opens the second
-# phase and offers the update to the other 99,999 devices in one statement; twice, the second superseding 100,000
-# pending rows. Both timed by curl (the server answers after its commit), against psql baselines of the same rows in
+# phase and offers the update to its first batch (OTA_ROLLOUT_OFFER_BATCH, 10,000); then a device of the phase outside
+# the batch checks (it is offered the update at that check), and the reconciler's ticks offer the rest, a batch each;
+# twice, the second superseding 100,000 pending rows. Timed by curl (the server answers after its commit) and by the
+# tick driver, against psql baselines of the same rows in
 # the same run: INSERT ... SELECT into an empty copy of device_updates (as schedule.sh's) and into device_updates
 # itself, rolled back. (2) The reconciler's tick with 1,000 rollouts in progress (100 devices each; nothing changed,
 # then 10 of them changed before each tick, so that it counts those again), with one rollout whose open phase holds
-# all 100,000 devices (unchanged, then changed before each tick), and with none: RolloutTicks.java runs the server's own context (jobs off) over the bench database and
-# calls RolloutReconciler.tick() directly; baseline: a select 1 in a transaction of the same context.
+# all 100,000 devices (unchanged, then changed before each tick), and with none: RolloutTicks.java runs the server's
+# own context (jobs off) over the bench database and calls RolloutReconciler.tick() directly; baseline: a select 1 in
+# a transaction of the same context.
 #
 #   bench/rollout.sh            (after ./mvnw -q -B -ntp -DskipTests package)
 #
@@ -50,6 +53,23 @@ action() {
 }
 count() { sql "$DB" -c "select count(*) from $1"; }
 
+# The server jar's classes and libraries, unpacked once per jar, for RolloutTicks.java.
+classes="$BENCH_CACHE/server-classes"
+if [[ ! -f "$classes/.from" || "$(cat "$classes/.from")" != "$(stat -c %Y-%s "$SERVER_JAR")" ]]; then
+    rm -rf "$classes" && mkdir -p "$classes"
+    (cd "$classes" && unzip -q "$SERVER_JAR" 'BOOT-INF/*')
+    stat -c %Y-%s "$SERVER_JAR" >"$classes/.from"
+fi
+tick_driver() {  # tick_driver OUT WARMUP COUNT [--spring.property=value ...]: ticks, then as many select 1, in the server's context
+    local out="$1" warmup="$2" count="$3"
+    shift 3
+    env TICK_CHANGES="${TICK_CHANGES:-0}" OTA_ADMIN_API_KEY="$ADMIN_KEY" OTA_ENROLLMENT_KEY="$ENROLLMENT_KEY" \
+        SPRING_DATASOURCE_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" SPRING_DATASOURCE_USERNAME="$PGUSER" \
+        OTA_STORAGE_PATH="$WORK/server/packages" \
+        java -cp "$classes/BOOT-INF/classes:$classes/BOOT-INF/lib/*" "$BENCH_DIR/RolloutTicks.java" \
+        "$out" "$warmup" "$count" "$@" >>"$WORK/ticks.log" 2>&1 \
+        || { tail -40 "$WORK/ticks.log" >&2; die "RolloutTicks failed"; }
+}
 # ---- 1. publishing in two phases, and advancing to the second
 : >"$WORK/rows"
 log_mark="$(pg_log_mark)"
@@ -67,11 +87,25 @@ for version in v1.1.0 v1.2.0; do
     log "advancing rollout $rollout to its second phase"
     advance_seconds="$(action "$rollout" advance)"
     phase="$(json_field current_phase <<<"$(cat "$WORK/action.json")")"
+    batch="$(count "device_updates where update_id = '$update' and status = 'pending' and rollout_id = '$rollout'")"
+    # a device of the phase whose batch has not come checks at once: offered the update at that check
+    early="$(sql "$DB" -c "select ('x' || right(d.device_uuid::text, 12))::bit(48)::bigint from rollout_devices rd
+                           join devices d on d.id = rd.device_id
+                           where rd.rollout_id = '$rollout' and not rd.offered limit 1")"
+    out="$(curl -sS -o "$WORK/check.json" -w '%{http_code} %{time_total}' -H "X-API-Key: dvt_bench_$early" \
+        "$SERVER_URL/api/v1/devices/$(sql "$DB" -c "select $(bench_uuid_sql "$early")")/updates/check")"
+    [[ "${out%% *}" == 200 && "$(json_field update.version <"$WORK/check.json")" == "$version" ]] \
+        || die "$version: device $early was not offered it at its check: $(cat "$WORK/check.json")"
+    early_seconds="${out##* }"
+    # the ticks that follow offer the rest of the phase, a batch each
+    log "ticks offering the rest of phase 2, a batch each"
+    tick_driver "$WORK/offer-ticks-$version.txt" 0 "$(( (DEVICES + 9999) / 10000 + 1 ))"
+    offer_ticks="$(awk '$1 == "tick" && $8 > 0 {n++; ms += $2} END {printf "%d %.3f", n, ms / 1000}' "$WORK/offer-ticks-$version.txt")"
     pending="$(count "device_updates where update_id = '$update' and status = 'pending' and rollout_id = '$rollout'")"
     superseded="-"
     [[ -z "$previous" ]] || superseded="$(count "device_updates where update_id = '$previous' and status = 'superseded'")"
-    [[ "$phase" == 1 && "$pending" == "$DEVICES" ]] || die "$version: phase $phase, $pending pending after the advance"
-    echo "$version|$PUBLISH_SECONDS|$members|$offered1|$advance_seconds|$pending|$superseded|$pending_before" >>"$WORK/rows"
+    [[ "$phase" == 1 && "$pending" == "$DEVICES" ]] || die "$version: phase $phase, $pending pending after the advance and its ticks"
+    echo "$version|$PUBLISH_SECONDS|$members|$offered1|$advance_seconds|$pending|$superseded|$pending_before|$batch|$early_seconds|$offer_ticks" >>"$WORK/rows"
     previous="$update"
     rollouts+=("$rollout")
     first_rollout="${first_rollout:-$rollout}" first_update="${first_update:-$update}"
@@ -95,31 +129,16 @@ fleet2="$(copy_ms "$DB" all "$first_update")"
 phase2_rows="$(sql "$DB" -c "select count(*) $phase2")"
 
 # ---- 2. the reconciler's tick
-# The server jar's classes and libraries, unpacked once per jar, for RolloutTicks.java.
-classes="$BENCH_CACHE/server-classes"
-if [[ ! -f "$classes/.from" || "$(cat "$classes/.from")" != "$(stat -c %Y-%s "$SERVER_JAR")" ]]; then
-    rm -rf "$classes" && mkdir -p "$classes"
-    (cd "$classes" && unzip -q "$SERVER_JAR" 'BOOT-INF/*')
-    stat -c %Y-%s "$SERVER_JAR" >"$classes/.from"
-fi
-ticks() {  # ticks OUT WARMUP COUNT [--spring.property=value ...]: ticks, then as many select 1, in the server's context
-    local out="$1" warmup="$2" count="$3"
-    shift 3
-    env TICK_CHANGES="${TICK_CHANGES:-0}" OTA_ADMIN_API_KEY="$ADMIN_KEY" OTA_ENROLLMENT_KEY="$ENROLLMENT_KEY" \
-        SPRING_DATASOURCE_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" SPRING_DATASOURCE_USERNAME="$PGUSER" \
-        OTA_STORAGE_PATH="$WORK/server/packages" \
-        java -cp "$classes/BOOT-INF/classes:$classes/BOOT-INF/lib/*" "$BENCH_DIR/RolloutTicks.java" \
-        "$out" "$warmup" "$count" "$@" >>"$WORK/ticks.log" 2>&1 \
-        || { tail -40 "$WORK/ticks.log" >&2; die "RolloutTicks failed"; }
-}
-# The first rollout's offers were all superseded by the second's: cancelling it takes none back, and leaves one
-# rollout in progress with all 100,000 devices in its open phase, for a tick of its own.
-action "${rollouts[0]}" cancel >/dev/null
+# The first rollout's offers were all superseded by the second's: the ticks that offered the second's batches
+# finished it (no device of its open phase needs it any more); if not, cancelling it takes none back. Either way one
+# rollout is left in progress with all 100,000 devices in its open phase, for a tick of its own.
+[[ "$(sql "$DB" -c "select state from rollouts where id = '${rollouts[0]}'")" == finished ]] \
+    || action "${rollouts[0]}" cancel >/dev/null
 wait_quiet
 log "ticks with one rollout in progress, $DEVICES devices in its open phase"
-ticks "$WORK/ticks-1.txt" "$WARMUP_TICKS" "$TICKS"
+tick_driver "$WORK/ticks-1.txt" "$WARMUP_TICKS" "$TICKS"
 log "ticks with that rollout's open phase changed before each (one device's row rewritten as a report would)"
-TICK_CHANGES=1 ticks "$WORK/ticks-1c.txt" "$WARMUP_TICKS" "$TICKS"
+TICK_CHANGES=1 tick_driver "$WORK/ticks-1c.txt" "$WARMUP_TICKS" "$TICKS"
 # Cancelling the second takes its 100,000 offers back (one UPDATE): timed too; it leaves no rollout in progress.
 log "cancelling the second rollout"
 cancel_seconds="$(action "${rollouts[1]}" cancel)"
@@ -127,7 +146,7 @@ withdrawn="$(count "device_updates where update_id = '$previous' and status = 's
 
 wait_quiet
 log "ticks with no rollout in progress"
-ticks "$WORK/ticks-0.txt" "$WARMUP_TICKS" "$TICKS"
+tick_driver "$WORK/ticks-0.txt" "$WARMUP_TICKS" "$TICKS"
 
 # One rollout of PER_ROLLOUT devices published through the API (devices 1..PER_ROLLOUT, one phase, a long soak: every
 # member offered, nothing to judge for 30 days); the others cloned from it with SQL, each with its own update (a
@@ -171,18 +190,18 @@ wait_quiet
 log "ticks with $ROLLOUTS rollouts in progress"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 machine_before="$(machine_ticks)" wall_before="$(date +%s.%N)"
-ticks "$WORK/ticks-n.txt" "$WARMUP_TICKS" "$TICKS"
+tick_driver "$WORK/ticks-n.txt" "$WARMUP_TICKS" "$TICKS"
 machine_after="$(machine_ticks)" wall_after="$(date +%s.%N)"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "ticks with $CHANGED of the $ROLLOUTS rollouts changed before each"
-TICK_CHANGES="$CHANGED" ticks "$WORK/ticks-nc.txt" "$WARMUP_TICKS" "$TICKS"
+TICK_CHANGES="$CHANGED" tick_driver "$WORK/ticks-nc.txt" "$WARMUP_TICKS" "$TICKS"
 busy="$(awk -v a="$machine_before" -v b="$machine_after" -v s="$wall_before" -v e="$wall_after" -v n="$(nproc)" \
     'BEGIN {printf "%.0f%%", 100 * (b - a) / 100 / (e - s) / n}')"
 # Where a tick's time goes: three more ticks (after as many warm-up) with every statement of the driver's sessions in
 # PostgreSQL's log (log_min_duration_statement = 0 for its connections only; this run is not in the figures above).
 log "three traced ticks: every statement's duration from PostgreSQL's log"
 trace_mark="$(pg_log_mark)"
-ticks "$WORK/ticks-trace.txt" 3 3 "--spring.datasource.hikari.data-source-properties.options=-c log_min_duration_statement=0"
+tick_driver "$WORK/ticks-trace.txt" 3 3 "--spring.datasource.hikari.data-source-properties.options=-c log_min_duration_statement=0"
 pg_log_since "$trace_mark" "$DB" >"$WORK/trace.log"
 # Each tick begins with its advisory lock (its bind: a prepared statement is not parsed again); the ticks' statements (parse, bind and execute summed) by kind, averaged
 # over the last three ticks, and what is left of the tick's time for the server's own work.
@@ -249,13 +268,20 @@ n = lambda v: "{:,}".format(int(v))
 print("| step | request to answer (s) | devices | ratio to the copy | ratio in place |")
 print("| --- | ---: | ---: | ---: | ---: |")
 for line in open(rows_file):
-    v, pub, members, offered1, adv, pending, sup, before = line.strip().split("|")
+    v, pub, members, offered1, adv, pending, sup, before, batch, early, offer_ticks = line.strip().split("|")
+    ticks_n, ticks_s = offer_ticks.split()
     print("| publish %s, phases 1,100%% (the rollout's members; phase 1 offered) | %.3f | %s members, %s offered "
           "| %.1f× (every device) | |" % (v, float(pub), n(members), offered1, float(pub) / fleet))
     in_place = insert + mark + (supersede if sup != "-" else 0)
-    what = "" if sup == "-" else ", superseding %s pending rows" % n(sup)
-    print("| **advance %s to phase 2** (offers the other %s%s) | **%.3f** | %s pending | %.1f× | %.1f× |" % (
-        v, n(int(pending) - int(offered1)), what, float(adv), n(pending), float(adv) / copy, float(adv) / in_place))
+    what = "" if sup == "-" else ", superseding their pending rows"
+    print("| **advance %s to phase 2** (opens it to %s devices; offers the first batch%s) | **%.3f** | %s pending "
+          "| %.2f× | %.2f× |" % (v, n(int(pending) - int(offered1)), what, float(adv), n(batch), float(adv) / copy,
+                                  float(adv) / in_place))
+    print("| **a device of phase 2 outside that batch checks at once** (offered the update at its check) | **%.3f** "
+          "| 1 | | |" % float(early))
+    print("| the ticks after it offer the rest of phase 2, a batch each (%s ticks; their time in all)%s | %.3f | "
+          "%s pending | %.1f× | %.1f× |" % (ticks_n, what, float(ticks_s), n(pending), float(ticks_s) / copy,
+                                           float(ticks_s) / in_place))
 print("| cancel v1.2.0 (its %s offers taken back) | %.3f | | | |" % (n(withdrawn), float(cancel)))
 print("| baseline, copy: psql INSERT ... SELECT of phase 2's %s rows into an empty copy (twice) | %.3f / %.3f | | 1.0× | |"
       % (n(phase2_rows), copy1, copy2))
