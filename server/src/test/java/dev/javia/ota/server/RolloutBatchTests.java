@@ -19,7 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A phase larger than one offer batch ({@code ota.rollouts.offer-batch}, two devices here): the action that opens
  * it offers one batch, each tick after it one more, and a device that checks before its batch comes is offered the
- * update at that check, unless the rollout no longer runs or has a concurrency cap (which keeps its turns).
+ * update at that check, unless the rollout no longer runs or has a concurrency cap (which keeps its turns). The check
+ * looks for such phases only while some phase has devices waiting (PendingBatches): right after the advance commits,
+ * it knows.
  */
 @TestPropertySource(properties = "ota.rollouts.offer-batch=2")
 class RolloutBatchTests extends ApiTestSupport {

@@ -43,10 +43,12 @@ class Assignments {
     private final InstallTurns turns;
     private final EntityManager entityManager;
     private final int batch;
+    private final PendingBatches batches;
 
     Assignments(JdbcClient jdbc, Clock clock, InstallWindows windows, InstallTurns turns,
-            EntityManager entityManager, RolloutSettings settings) {
+            EntityManager entityManager, RolloutSettings settings, PendingBatches batches) {
         this.jdbc = jdbc;
+        this.batches = batches;
         this.batch = settings.offerBatch();
         this.entityManager = entityManager;
         this.clock = clock;
@@ -75,6 +77,10 @@ class Assignments {
      */
     @Transactional(propagation = Propagation.MANDATORY)
     int offer(RolloutRow rollout, Integer limit, UUID device) {
+        if (device == null) {
+            // a batch may leave devices of the phase waiting: their checks look for it from now on
+            batches.offering();
+        }
         Instant now = clock.instant();
         // the devices' windows start at the hour in force for each, in its zone: one due time per (zone, hour)
         List<ZoneHour> zones = jdbc.sql("select distinct d.timezone, " + WINDOW_HOUR + " as hour"

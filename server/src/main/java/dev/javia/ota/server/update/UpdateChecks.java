@@ -37,11 +37,13 @@ class UpdateChecks {
     private final InstallWindows windows;
     private final InstallTurns turns;
     private final Assignments assignments;
+    private final PendingBatches batches;
     private final Map<UUID, UpdateOffer> offers = new ConcurrentHashMap<>();
 
     UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties,
-            InstallWindows windows, InstallTurns turns, Assignments assignments) {
+            InstallWindows windows, InstallTurns turns, Assignments assignments, PendingBatches batches) {
         this.jdbc = jdbc;
+        this.batches = batches;
         this.assignments = assignments;
         this.updates = updates;
         this.registry = registry;
@@ -53,11 +55,11 @@ class UpdateChecks {
     UpdateCheck check(Caller caller, String deviceUuid) {
         UUID deviceId = caller.role() == Caller.Role.DEVICE ? caller.deviceId()
                 : registry.find(DeviceFields.deviceUuid(deviceUuid)).id();
-        Found found = find(deviceId);
+        Found found = find(deviceId, batches.any());
         if (!found.waiting().isEmpty()) {
             // members of open phases whose batch has not come yet: offered now, then read as any offer
             assignments.offerAtCheck(deviceId, found.waiting());
-            found = find(deviceId);
+            found = find(deviceId, false);
         }
         Optional<Open> open = found.open();
         if (open.isEmpty() || open.get().isNoUpgrade()) {
@@ -73,15 +75,18 @@ class UpdateChecks {
     }
 
     /**
-     * In one query: the device's open update, and the running rollouts (no cap) whose open phases hold the device
-     * without having offered it the update yet.
+     * In one query: the device's open update, and (when {@code batches}: some phase's batches have not reached all
+     * its devices) the running rollouts (no cap) whose open phases hold the device without having offered it the
+     * update yet.
      */
-    private Found find(UUID deviceId) {
+    private Found find(UUID deviceId, boolean batches) {
         return jdbc.sql("""
                 select w.waiting, o.* from (
-                    select array(select rd.rollout_id from rollout_devices rd join rollouts r on r.id = rd.rollout_id
-                                 where rd.device_id = ? and not rd.offered and rd.phase <= r.current_phase
-                                   and r.state = 'running' and r.max_concurrent is null) as waiting) w
+                    select case when ? then array(
+                                    select rd.rollout_id from rollout_devices rd join rollouts r on r.id = rd.rollout_id
+                                    where rd.device_id = ? and not rd.offered and rd.phase <= r.current_phase
+                                      and r.state = 'running' and r.max_concurrent is null)
+                                else '{}'::uuid[] end as waiting) w
                 left join lateral (
                     select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
                            d.timezone, d.current_version, d.window_start_hour, d.window_length_minutes,
@@ -91,7 +96,7 @@ class UpdateChecks {
                     order by u.version_major desc, u.version_minor desc, u.version_patch desc
                     limit 1) o on true
                 """)
-                .param(deviceId).param(deviceId)
+                .param(batches).param(deviceId).param(deviceId)
                 .query((rs, row) -> new Found(List.of((UUID[]) rs.getArray("waiting").getArray()),
                         rs.getObject("update_id") == null ? Optional.empty() : Optional.of(new Open(
                                 rs.getObject("update_id", UUID.class), UpdateStatus.parse(rs.getString("status")),
