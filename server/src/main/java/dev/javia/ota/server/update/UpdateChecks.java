@@ -24,8 +24,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The device's update check, the second most frequent call of the fleet: one indexed query for the device's open
- * update (and for open phases that hold it but have not offered it the update yet); the offer itself comes from
- * memory, since a published update never changes.
+ * update (and, only while some phase's batches have not reached all its devices, one for the open phases that hold
+ * it without having offered it the update yet); the offer itself comes from memory, since a published update never
+ * changes.
  */
 @Component
 class UpdateChecks {
@@ -55,13 +56,35 @@ class UpdateChecks {
     UpdateCheck check(Caller caller, String deviceUuid) {
         UUID deviceId = caller.role() == Caller.Role.DEVICE ? caller.deviceId()
                 : registry.find(DeviceFields.deviceUuid(deviceUuid)).id();
-        Found found = find(deviceId, batches.any());
-        if (!found.waiting().isEmpty()) {
+        if (batches.any()) {
             // members of open phases whose batch has not come yet: offered now, then read as any offer
-            assignments.offerAtCheck(deviceId, found.waiting());
-            found = find(deviceId, false);
+            List<UUID> waiting = jdbc.sql("""
+                    select rd.rollout_id from rollout_devices rd join rollouts r on r.id = rd.rollout_id
+                    where rd.device_id = ? and not rd.offered and rd.phase <= r.current_phase
+                      and r.state = 'running' and r.max_concurrent is null
+                    """).param(deviceId).query(UUID.class).list();
+            if (!waiting.isEmpty()) {
+                assignments.offerAtCheck(deviceId, waiting);
+            }
         }
-        Optional<Open> open = found.open();
+        Optional<Open> open = jdbc.sql("""
+                select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
+                       d.timezone, d.current_version, d.window_start_hour, d.window_length_minutes,
+                       d.device_update_hour, du.rollback
+                from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
+                where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
+                order by u.version_major desc, u.version_minor desc, u.version_patch desc
+                limit 1
+                """)
+                .param(deviceId)
+                .query((rs, row) -> new Open(rs.getObject("update_id", UUID.class),
+                        UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant(),
+                        UpdateType.parse(rs.getString("update_type")), Version.parse(rs.getString("version")),
+                        rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version"),
+                        windows.inForce(Rows.integer(rs, "window_start_hour"),
+                                Rows.integer(rs, "window_length_minutes"), Rows.integer(rs, "device_update_hour")),
+                        rs.getBoolean("rollback")))
+                .optional();
         if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
         }
@@ -72,46 +95,6 @@ class UpdateChecks {
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
                 due.updateId(), due.timezone(), due.window());
         return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds());
-    }
-
-    /**
-     * In one query: the device's open update, and (when {@code batches}: some phase's batches have not reached all
-     * its devices) the running rollouts (no cap) whose open phases hold the device without having offered it the
-     * update yet.
-     */
-    private Found find(UUID deviceId, boolean batches) {
-        return jdbc.sql("""
-                select w.waiting, o.* from (
-                    select case when ? then array(
-                                    select rd.rollout_id from rollout_devices rd join rollouts r on r.id = rd.rollout_id
-                                    where rd.device_id = ? and not rd.offered and rd.phase <= r.current_phase
-                                      and r.state = 'running' and r.max_concurrent is null)
-                                else '{}'::uuid[] end as waiting) w
-                left join lateral (
-                    select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
-                           d.timezone, d.current_version, d.window_start_hour, d.window_length_minutes,
-                           d.device_update_hour, du.rollback
-                    from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
-                    where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
-                    order by u.version_major desc, u.version_minor desc, u.version_patch desc
-                    limit 1) o on true
-                """)
-                .param(batches).param(deviceId).param(deviceId)
-                .query((rs, row) -> new Found(List.of((UUID[]) rs.getArray("waiting").getArray()),
-                        rs.getObject("update_id") == null ? Optional.empty() : Optional.of(new Open(
-                                rs.getObject("update_id", UUID.class), UpdateStatus.parse(rs.getString("status")),
-                                rs.getTimestamp("scheduled_for").toInstant(),
-                                UpdateType.parse(rs.getString("update_type")), Version.parse(rs.getString("version")),
-                                rs.getString("device_uuid"), rs.getString("timezone"),
-                                rs.getString("current_version"),
-                                windows.inForce(Rows.integer(rs, "window_start_hour"),
-                                        Rows.integer(rs, "window_length_minutes"),
-                                        Rows.integer(rs, "device_update_hour")),
-                                rs.getBoolean("rollback")))))
-                .single();
-    }
-
-    private record Found(List<UUID> waiting, Optional<Open> open) {
     }
 
     private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, Version version,
