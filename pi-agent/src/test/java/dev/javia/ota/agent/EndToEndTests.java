@@ -54,7 +54,8 @@ class EndToEndTests {
     /** Published versions are the fleet's and only go up: each test starts from a server with none. */
     @BeforeEach
     void noUpdatesPublished() {
-        server.jdbcTemplate().execute("truncate rollout_devices, rollouts, device_updates, updates");
+        server.jdbcTemplate().execute(
+                "truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, updates");
     }
 
     @AfterAll
