@@ -13,6 +13,10 @@ import tools.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -82,6 +86,35 @@ class RolloutBatchTests extends ApiTestSupport {
         assertThat(turns).hasSize(3);
         assertThat(turns).allSatisfy(device -> assertThat(agents.offeredVersion(device)).isNull());
         assertThat(agents.offered(others)).hasSize(1);
+    }
+
+    @Test
+    void aPauseWhileDevicesAreOfferedAtTheirChecksLeavesNoOfferOpen() throws Exception {
+        List<TestDevice> fleet = fleet(40);
+        String id = publishRollout(Map.of("phases", "1,100%", "min_finished", "1"));
+        agents.installAllOffered(fleet, "completed");
+        assertThat(api.post(ApiPaths.rolloutAction(id, "advance"), ADMIN, Map.of()).status()).isEqualTo(200);
+        List<TestDevice> waiting = queued(id);
+        assertThat(waiting).hasSize(37);
+        ExecutorService checks = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> calls = new ArrayList<>();
+            for (TestDevice device : waiting) {
+                calls.add(checks.submit(() -> agents.offeredVersion(device)));
+            }
+            HttpApi.Response paused = api.post(ApiPaths.rolloutAction(id, "pause"), ADMIN, Map.of());
+            assertThat(paused.status()).as(paused.toString()).isEqualTo(200);
+            for (Future<?> call : calls) {
+                call.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            checks.shutdownNow();
+        }
+        // whichever checks came before the pause were offered and then withdrawn; none after it was offered
+        assertThat(jdbc.queryForObject("""
+                select count(*) from device_updates where rollout_id = ?::uuid and status = 'pending'
+                """, Long.class, id)).isZero();
+        assertThat(agents.offered(waiting)).isEmpty();
     }
 
     private List<TestDevice> fleet(int size) {
