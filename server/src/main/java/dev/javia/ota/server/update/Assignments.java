@@ -57,13 +57,15 @@ class Assignments {
     }
 
     /**
-     * The most devices one call offers a phase to when an operator's action or a tick opens it
-     * ({@code ota.rollouts.offer-batch}): a phase of 100,000 devices is offered in batches by the ticks that follow,
-     * and each of its devices that checks before its batch comes is offered the update at its check
-     * ({@link #offerAtCheck}), so that no action holds its transaction for the whole phase's writes.
+     * How many devices one call may offer the rollout to now, given how many of its offers are open: as many as its
+     * cap leaves room for, and at most one batch ({@code ota.rollouts.offer-batch}). A phase of 100,000 devices is
+     * offered in batches by the ticks that follow, and each of its devices that checks before its batch comes is
+     * offered the update at its check ({@link #offerAtCheck}), so that no action holds its transaction for the whole
+     * phase's writes.
      */
-    int batch() {
-        return batch;
+    int room(RolloutRow rollout, long openOffers) {
+        Integer cap = rollout.rules().maxConcurrent();
+        return (int) Math.min(batch, cap == null ? Long.MAX_VALUE : Math.max(0, cap - openOffers));
     }
 
     /**

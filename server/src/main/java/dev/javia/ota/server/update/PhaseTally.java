@@ -21,8 +21,8 @@ import java.util.UUID;
 class PhaseTally {
 
     /**
-     * One row per (rollout, phase) with members; the columns are rollout_tallies' own. {@code ?1} now, {@code ?2}
-     * the fleet's window length; the caller appends its {@code where}.
+     * One row per (rollout, phase) with members; the columns are rollout_tallies' own. Parameters {@code :now} and
+     * {@code :fleet} (the fleet's window length); the caller appends its {@code where} and {@code group by}.
      */
     private static final String COUNT = """
             select rd.rollout_id, rd.phase,

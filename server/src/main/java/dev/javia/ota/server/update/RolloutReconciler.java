@@ -115,9 +115,7 @@ public class RolloutReconciler {
                 .filter(rollout -> rollout.rules().maxConcurrent() != null).map(RolloutRow::id).toList());
         int offered = 0;
         for (RolloutRow rollout : waiting) {
-            Integer cap = rollout.rules().maxConcurrent();
-            int room = (int) Math.min(assignments.batch(),
-                    cap == null ? Long.MAX_VALUE : Math.max(0, cap - openOffers.getOrDefault(rollout.id(), 0L)));
+            int room = assignments.room(rollout, openOffers.getOrDefault(rollout.id(), 0L));
             if (room > 0) {
                 offered += assignments.offer(rollout, room, null);
             }

@@ -494,12 +494,9 @@ class Rollouts {
      * ({@code ota.rollouts.offer-batch}); the ticks that follow offer the rest.
      */
     Integer capacity(RolloutRow rollout) {
-        Integer cap = rollout.rules().maxConcurrent();
-        if (cap == null) {
-            return assignments.batch();
-        }
-        long open = tally.openOffers(List.of(rollout.id())).getOrDefault(rollout.id(), 0L);
-        return (int) Math.max(0, Math.min(assignments.batch(), cap - open));
+        long open = rollout.rules().maxConcurrent() == null ? 0
+                : tally.openOffers(List.of(rollout.id())).getOrDefault(rollout.id(), 0L);
+        return assignments.room(rollout, open);
     }
 
     // ---- inner steps
