@@ -2,9 +2,10 @@
 """What PostgreSQL logged about a bench database (pg_log_since's output), as a markdown table: statements logged
 with their duration (log_min_duration_statement), lock waits (log_lock_waits) and autovacuum or autoanalyze runs.
 
-    pg-log.py LOG [WINDOWS]
+    pg-log.py [--by-statement] LOG [WINDOWS]
 
 WINDOWS names the scenario each line fell in: "name start end" a line, start and end in epoch seconds.
+--by-statement: one row per statement (as shortened) instead of per entry: how many times, total and longest ms.
 Prints nothing when LOG holds none of these."""
 import datetime
 import re
@@ -34,10 +35,13 @@ def event(body):
 
 
 def main():
-    text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+    args = sys.argv[1:]
+    by_statement = "--by-statement" in args
+    args = [a for a in args if a != "--by-statement"]
+    text = open(args[0], encoding="utf-8", errors="replace").read()
     windows = []
-    if len(sys.argv) > 2:
-        for line in open(sys.argv[2]):
+    if len(args) > 1:
+        for line in open(args[1]):
             name, start, end = line.split()
             windows.append((name, float(start), float(end)))
     rows = []
@@ -49,6 +53,16 @@ def main():
         during = next((name for name, start, end in windows if start <= stamp.timestamp() <= end), "")
         rows.append((stamp.strftime("%H:%M:%S.%f")[:-3], during, found[0], found[1]))
     if not rows:
+        return
+    if by_statement:
+        kinds = {}
+        for stamp, during, ms, what in rows:
+            first, count, total, longest = kinds.get(what, (stamp, 0, 0.0, 0.0))
+            kinds[what] = (first, count + 1, total + ms, max(longest, ms))
+        print("| first (UTC) | times | total ms | longest ms | what |")
+        print("| --- | ---: | ---: | ---: | --- |")
+        for what, (first, count, total, longest) in kinds.items():
+            print("| %s | %d | %.0f | %.0f | %s |" % (first, count, total, longest, what))
         return
     print("| time (UTC) |%s ms | what |" % (" during |" if windows else ""))
     print("| --- |%s ---: | --- |" % (" --- |" if windows else ""))

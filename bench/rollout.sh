@@ -327,7 +327,7 @@ print("| baseline: `select 1` in a transaction, same context | %d | %.2f | %.2f 
     len(s0), pct(s0, 50), pct(s0, 95), min(s0), max(s0)))
 PY
 
-slow="$(python3 "$BENCH_DIR/pg-log.py" "$WORK/slow.log")"
+slow="$(python3 "$BENCH_DIR/pg-log.py" --by-statement "$WORK/slow.log")"
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance)."
     echo
@@ -347,7 +347,8 @@ slow="$(python3 "$BENCH_DIR/pg-log.py" "$WORK/slow.log")"
     cat "$WORK/trace.md"
     if [[ -n "$slow" ]]; then
         echo
-        echo "The server's statements over 100 ms during the publications and advances (PostgreSQL's log, this database only):"
+        echo "The server's statements over 100 ms during the publications, advances and the ticks that offered the rest"
+        echo "(PostgreSQL's log, this database only), by statement:"
         echo
         echo "$slow"
     fi
