@@ -7,6 +7,8 @@ public final class ApiPaths {
     public static final String BASE = "/api/v1";
     public static final String REGISTER = BASE + "/devices/register";
     public static final String DEVICES = BASE + "/devices/";
+    /** Anonymous: a challenge for a device bound to a key, which it signs to register again. */
+    public static final String CHALLENGE = BASE + "/devices/challenge";
 
     private ApiPaths() {
     }
@@ -25,6 +27,11 @@ public final class ApiPaths {
 
     public static String deviceUpdates(String deviceUuid) {
         return device(deviceUuid) + "/updates";
+    }
+
+    /** Admin keys: forget the key bound to a device (a lost or replaced SD card), audit-logged. */
+    public static String resetDeviceKey(String deviceUuid) {
+        return device(deviceUuid) + "/reset-key";
     }
 
     public static String deviceStatus(String deviceUuid) {

@@ -2,6 +2,8 @@ package dev.javia.ota.protocol.api;
 
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
+import dev.javia.ota.protocol.trust.PublisherSignature;
+import dev.javia.ota.protocol.trust.RollbackStatement;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -17,6 +19,12 @@ import java.util.UUID;
  *                 Read as "empty when absent or null" because Jackson 3 refuses a missing primitive by default
  *                 ({@code FAIL_ON_NULL_FOR_PRIMITIVES}): without it a strict reader would refuse an older server's
  *                 offer.
+ * @param signature          the publisher's signature of the package ({@code .sig}): the agent verifies it against
+ *                           its pinned keys before it unpacks anything. Null when the package was published unsigned
+ *                           (or by a server before signatures; an agent before them ignores it).
+ * @param rollbackStatement  with {@code rollback}: the publisher's signed statement that this version may replace the
+ *                           device's; an agent with pinned keys installs a lower version only with one. Null
+ *                           otherwise, and from a server before statements.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateOffer(
@@ -29,11 +37,21 @@ public record UpdateOffer(
         long sizeBytes,
         boolean requiresSystemPackages,
         List<String> systemPackages,
-        @JsonSetter(nulls = Nulls.AS_EMPTY) boolean rollback) {
+        @JsonSetter(nulls = Nulls.AS_EMPTY) boolean rollback,
+        PublisherSignature signature,
+        RollbackStatement.Signed rollbackStatement) {
 
-    /** This offer as the operator's rollback. */
-    public UpdateOffer asRollback() {
+    /** An offer without a signature or a statement, as a server before them made it. */
+    public UpdateOffer(UUID id, String version, UpdateType updateType, String description, String packageUrl,
+                       String sha256, long sizeBytes, boolean requiresSystemPackages, List<String> systemPackages,
+                       boolean rollback) {
+        this(id, version, updateType, description, packageUrl, sha256, sizeBytes, requiresSystemPackages,
+                systemPackages, rollback, null, null);
+    }
+
+    /** This offer as the operator's rollback, with the publisher's statement (null when none was signed). */
+    public UpdateOffer asRollback(RollbackStatement.Signed statement) {
         return new UpdateOffer(id, version, updateType, description, packageUrl, sha256, sizeBytes,
-                requiresSystemPackages, systemPackages, true);
+                requiresSystemPackages, systemPackages, true, signature, statement);
     }
 }

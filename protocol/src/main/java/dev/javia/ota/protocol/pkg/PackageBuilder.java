@@ -1,6 +1,7 @@
 package dev.javia.ota.protocol.pkg;
 
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.trust.PublisherKeySet;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,6 +46,16 @@ public final class PackageBuilder {
     public static UpdateMetadata build(Path sourceDir, Version version, UpdateType type, String description,
                                        List<String> systemPackages, Instant createdAt, OutputStream out)
             throws IOException {
+        return build(sourceDir, version, type, description, systemPackages, createdAt, null, out);
+    }
+
+    /** As the other {@code build}, with the key set the package hands agents ({@code null}: none). */
+    public static UpdateMetadata build(Path sourceDir, Version version, UpdateType type, String description,
+                                       List<String> systemPackages, Instant createdAt, PublisherKeySet publisherKeys,
+                                       OutputStream out) throws IOException {
+        if (publisherKeys != null) {
+            publisherKeys.parsed();
+        }
         Objects.requireNonNull(version, "version");
         Objects.requireNonNull(type, "update type");
         Objects.requireNonNull(createdAt, "createdAt");
@@ -78,7 +89,7 @@ public final class PackageBuilder {
                         file.executable() ? ManifestEntry.EXECUTABLE : ManifestEntry.REGULAR));
             }
             UpdateMetadata metadata = new UpdateMetadata(PackageLayout.FORMAT_VERSION, version.toString(), type,
-                    description, createdAt, !packages.isEmpty(), packages, manifest);
+                    description, createdAt, !packages.isEmpty(), packages, manifest, publisherKeys);
             zip.putNextEntry(entry(PackageLayout.METADATA));
             metadata.writeTo(zip);
             zip.closeEntry();
@@ -94,13 +105,21 @@ public final class PackageBuilder {
     public static UpdateMetadata buildFile(Path sourceDir, Version version, UpdateType type, String description,
                                            List<String> systemPackages, Instant createdAt, Path zipFile)
             throws IOException {
+        return buildFile(sourceDir, version, type, description, systemPackages, createdAt, null, zipFile);
+    }
+
+    /** As the other {@code buildFile}, with the key set the package hands agents ({@code null}: none). */
+    public static UpdateMetadata buildFile(Path sourceDir, Version version, UpdateType type, String description,
+                                           List<String> systemPackages, Instant createdAt,
+                                           PublisherKeySet publisherKeys, Path zipFile) throws IOException {
         Path dir = zipFile.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path temp = Files.createTempFile(dir, ".update-", ".zip.tmp");
         try {
             UpdateMetadata metadata;
             try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temp), 64 * 1024)) {
-                metadata = build(sourceDir, version, type, description, systemPackages, createdAt, out);
+                metadata = build(sourceDir, version, type, description, systemPackages, createdAt, publisherKeys,
+                        out);
             }
             Files.move(temp, zipFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return metadata;

@@ -39,9 +39,14 @@ public final class PackageExtractor {
      *                                  the {@link IOException}, e.g. a full disk); nothing written remains
      */
     public static UpdateMetadata extract(Path zip, Path targetDir, PackageLimits limits) {
+        return extract(zip, targetDir, limits, PackageTrust.none());
+    }
+
+    /** As {@link #extract(Path, Path, PackageLimits)}; nothing is written unless {@code trust} verifies the package. */
+    public static UpdateMetadata extract(Path zip, Path targetDir, PackageLimits limits, PackageTrust trust) {
         boolean created = prepareTarget(targetDir);
         Release release = new Release(targetDir);
-        try (PackageReader reader = PackageReader.open(zip, limits)) {
+        try (PackageReader reader = PackageReader.open(zip, limits, trust)) {
             for (String directory : reader.directories()) {
                 release.directory(directory);
             }

@@ -37,7 +37,15 @@ public final class PackageInspector {
      *                                 {@link IOException})
      */
     public static UpdateMetadata inspect(Path zip, PackageLimits limits) {
-        try (PackageReader reader = PackageReader.open(zip, limits)) {
+        return inspect(zip, limits, PackageTrust.none());
+    }
+
+    /**
+     * As {@link #inspect(Path, PackageLimits)}, and refuses a package that {@code trust} does not verify, before its
+     * metadata is parsed.
+     */
+    public static UpdateMetadata inspect(Path zip, PackageLimits limits, PackageTrust trust) {
+        try (PackageReader reader = PackageReader.open(zip, limits, trust)) {
             reader.readFiles((entry, content) -> content.transferTo(OutputStream.nullOutputStream()));
             return reader.metadata();
         } catch (IOException e) {

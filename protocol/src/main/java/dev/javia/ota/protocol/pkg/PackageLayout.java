@@ -15,6 +15,16 @@ public final class PackageLayout {
     private PackageLayout() {
     }
 
+    /**
+     * The detached signature's file beside a package: {@code update_v1.2.3.zip.sig}, a
+     * {@link dev.javia.ota.protocol.trust.PublisherSignature} in JSON. It lives outside the ZIP because agents of
+     * format 1 refuse any top-level entry but {@link #APP_DIR} and {@link #METADATA}; and a signature cannot be part of
+     * what it signs.
+     */
+    public static String signatureFileName(Version version) {
+        return fileName(version) + ".sig";
+    }
+
     /** The file name an update is uploaded and stored under, e.g. {@code update_v1.2.3.zip}. */
     public static String fileName(Version version) {
         return "update_" + version + ".zip";

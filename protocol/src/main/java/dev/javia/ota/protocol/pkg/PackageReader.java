@@ -42,19 +42,30 @@ final class PackageReader implements Closeable {
     }
 
     private final FileChannel channel;
+    private final String metadataSha256;
     private final UpdateMetadata metadata;
     private final Map<ManifestEntry, ZipDirectory.Entry> files;
     private final List<String> directories;
 
-    private PackageReader(FileChannel channel, UpdateMetadata metadata, Map<ManifestEntry, ZipDirectory.Entry> files,
-                          List<String> directories) {
+    private PackageReader(FileChannel channel, String metadataSha256, UpdateMetadata metadata,
+                          Map<ManifestEntry, ZipDirectory.Entry> files, List<String> directories) {
         this.channel = channel;
+        this.metadataSha256 = metadataSha256;
         this.metadata = metadata;
         this.files = files;
         this.directories = directories;
     }
 
     static PackageReader open(Path zip, PackageLimits limits) throws IOException {
+        return open(zip, limits, PackageTrust.none());
+    }
+
+    /**
+     * As {@link #open(Path, PackageLimits)}, and {@code trust} checks the SHA-256 of {@code update_metadata.json}
+     * (the signed message) before its JSON is parsed: an untrusted package is refused before any of its content is
+     * interpreted.
+     */
+    static PackageReader open(Path zip, PackageLimits limits, PackageTrust trust) throws IOException {
         if (!Files.isRegularFile(zip)) {
             throw new InvalidPackageException("package file '" + zip + "' does not exist or is not a file: "
                     + "give the path of the update_vX.Y.Z.zip that create_update built");
@@ -86,10 +97,12 @@ final class PackageReader implements Closeable {
                 throw new InvalidPackageException("the package has no " + PackageLayout.METADATA
                         + ": build it with create_update");
             }
+            String metadataSha256 = metadataSha256(channel, metadataEntry, limits);
+            trust.check(metadataSha256);
             UpdateMetadata metadata = readMetadata(channel, metadataEntry, limits);
             checkMetadata(metadata);
             Map<ManifestEntry, ZipDirectory.Entry> files = matchManifest(metadata, fileEntries, limits);
-            return new PackageReader(channel, metadata, files, directories);
+            return new PackageReader(channel, metadataSha256, metadata, files, directories);
         } catch (RuntimeException | IOException e) {
             channel.close();
             throw e;
@@ -98,6 +111,11 @@ final class PackageReader implements Closeable {
 
     UpdateMetadata metadata() {
         return metadata;
+    }
+
+    /** The SHA-256 of {@code update_metadata.json}'s bytes: what a package signature signs. */
+    String metadataSha256() {
+        return metadataSha256;
     }
 
     /** Directories the ZIP lists on their own, relative to {@code pi_client/} ({@code ""} for pi_client/ itself). */
@@ -197,12 +215,29 @@ final class PackageReader implements Closeable {
         }
     }
 
-    private static UpdateMetadata readMetadata(FileChannel channel, ZipDirectory.Entry entry, PackageLimits limits)
+    private static String metadataSha256(FileChannel channel, ZipDirectory.Entry entry, PackageLimits limits)
             throws IOException {
+        checkMetadataSize(entry, limits);
+        java.security.MessageDigest digest = Sha256.newDigest();
+        byte[] buffer = new byte[16 * 1024];
+        try (EntryStream json = new EntryStream(channel, entry)) {
+            for (int n; (n = json.read(buffer)) != -1; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return Sha256.hex(digest);
+    }
+
+    private static void checkMetadataSize(ZipDirectory.Entry entry, PackageLimits limits) {
         if (entry.size() > limits.maxMetadataBytes()) {
             throw new InvalidPackageException(PackageLayout.METADATA + " is " + entry.size() + " bytes, more than "
                     + "the limit of " + limits.maxMetadataBytes() + ": rebuild the package with create_update");
         }
+    }
+
+    private static UpdateMetadata readMetadata(FileChannel channel, ZipDirectory.Entry entry, PackageLimits limits)
+            throws IOException {
+        checkMetadataSize(entry, limits);
         try (EntryStream json = new EntryStream(channel, entry)) {
             UpdateMetadata metadata = PackageJson.read(json, limits);
             json.readToEnd();

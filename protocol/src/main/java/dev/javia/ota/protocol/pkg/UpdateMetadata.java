@@ -1,6 +1,8 @@
 package dev.javia.ota.protocol.pkg;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.trust.PublisherKeySet;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -13,6 +15,9 @@ import java.util.List;
  * {@code update_metadata.json}: what the update is and a manifest of every file under {@code pi_client/}.
  * Fields are only ever added: agents in the field read packages built by newer packagers, and unknown fields are
  * ignored. {@code format_version} changes only when an old reader could no longer install a package safely.
+ *
+ * @param publisherKeys the publisher keys agents trust once this package's signature verified (key rotation);
+ *                      null for "no change". Added with signatures: an agent before them ignores it.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateMetadata(
@@ -23,7 +28,8 @@ public record UpdateMetadata(
         Instant createdAt,
         boolean requiresSystemPackages,
         List<String> systemPackages,
-        List<ManifestEntry> files) {
+        List<ManifestEntry> files,
+        @JsonInclude(JsonInclude.Include.NON_NULL) PublisherKeySet publisherKeys) {
 
     /** The longest description the server keeps; the packager refuses a longer one before it builds anything. */
     public static final int MAX_DESCRIPTION_LENGTH = 2000;
@@ -31,6 +37,14 @@ public record UpdateMetadata(
     public UpdateMetadata {
         systemPackages = systemPackages == null ? List.of() : List.copyOf(systemPackages);
         files = files == null ? List.of() : List.copyOf(files);
+    }
+
+    /** Metadata that names no publisher keys. */
+    public UpdateMetadata(int formatVersion, String version, UpdateType updateType, String description,
+                          Instant createdAt, boolean requiresSystemPackages, List<String> systemPackages,
+                          List<ManifestEntry> files) {
+        this(formatVersion, version, updateType, description, createdAt, requiresSystemPackages, systemPackages, files,
+                null);
     }
 
     /** The parsed {@link #version()}; only call on metadata that {@link PackageInspector} accepted. */

@@ -91,7 +91,7 @@ class UpdateChecks {
         UpdateOffer cached = offers.computeIfAbsent(open.get().updateId(),
                 id -> updates.findById(id).orElseThrow().offer());
         Open due = open.get();
-        UpdateOffer offer = due.rollback() ? cached.asRollback() : cached;
+        UpdateOffer offer = due.rollback() ? cached.asRollback(null) : cached;
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
                 due.updateId(), due.timezone(), due.window());
         return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds());
