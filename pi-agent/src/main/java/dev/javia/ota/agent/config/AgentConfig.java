@@ -15,6 +15,7 @@ import java.util.OptionalInt;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.regex.Pattern;
+import dev.javia.ota.protocol.trust.PublisherKeys;
 
 /**
  * Every setting of the agent, checked. The names are the seed's ({@code SERVER_URL}, {@code API_KEY},
@@ -25,6 +26,10 @@ import java.util.regex.Pattern;
  * @param deviceUpdateHour {@code DEVICE_UPDATE_HOUR}: the local hour this device's nightly install window opens, told
  *                         to the server (which applies it unless an operator set the device's window); empty leaves
  *                         the window to the server
+ * @param publisherKeys    {@code OTA_PUBLISHER_KEYS}: the publisher keys pinned here ({@code ed25519:BASE64}, comma
+ *                         separated); once there is one, only packages signed by a trusted key are installed
+ * @param serverCaFile     {@code SERVER_CA_FILE}: a PEM file of the CA (or CAs) the server's TLS certificate must
+ *                         chain to, instead of the system's; null for the system's trust store
  */
 public record AgentConfig(
         URI serverUrl,
@@ -60,7 +65,9 @@ public record AgentConfig(
         Duration httpTimeout,
         Duration clockSkew,
         long maxPackageBytes,
-        Level logLevel) {
+        Level logLevel,
+        PublisherKeys publisherKeys,
+        Path serverCaFile) {
 
     public static final String ENV_FILE = "ENV_FILE";
     private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.@\\\\-]+");
@@ -116,12 +123,15 @@ public record AgentConfig(
         long maxPackage = s.optional("MAX_PACKAGE_MB", text -> integer(1, 65_536).apply(text) * 1024L * 1024L,
                 512L * 1024 * 1024);
         Level level = s.optional("LOG_LEVEL", AgentConfig::level, Level.INFO);
+        PublisherKeys publisherKeys = s.optional("OTA_PUBLISHER_KEYS",
+                AgentConfig::publisherKeys, PublisherKeys.none());
+        Path serverCa = s.optional("SERVER_CA_FILE", AgentConfig::path, null);
         s.throwIfInvalid();
         return new AgentConfig(serverUrl, key, zone, name, installDir, stateDir, uuidFile, tokenFile, service,
                 heartbeat, check, tick, urgentIdle, scheduledIdle, installHour, updateHour, pin, debounce, alsaDir,
                 streams.contains("playback"), streams.contains("capture"), socket, sessionTimeout, healthCheck,
                 aptTimeout, pipTimeout, commandTimeout, lockTimeout, viaSystemdRun, maxTransitions, httpTimeout,
-                clockSkew, maxPackage, level);
+                clockSkew, maxPackage, level, publisherKeys, serverCa);
     }
 
     /** The settings an operator checks first, for the start-up log line; never the key. */
@@ -147,6 +157,10 @@ public record AgentConfig(
         } catch (InvalidPathException e) {
             throw new IllegalArgumentException("is not a path: " + e.getMessage());
         }
+    }
+
+    private static PublisherKeys publisherKeys(String text) {
+        return PublisherKeys.parse(List.of(text.split(",")));
     }
 
     private static String unitName(String text) {
