@@ -29,6 +29,11 @@ Settings (option, else environment, else the value from an earlier run, else a q
   --app-user USER           APP_USER         the user the voice-assistant app runs as; default: $SUDO_USER, else pi
   --service-name UNIT       SERVICE_NAME     the unit the agent restarts after an update; default
                                              voice-assistant-client (then the example unit is installed)
+  --publisher-key-file F    OTA_PUBLISHER_KEYS  the publisher's .pub file(s) (create_update.sh keygen), comma
+                                             separated: once pinned, the agent installs only packages signed by
+                                             one of them, and a lower version only with a signed rollback
+  --server-ca-file F        SERVER_CA_FILE   the CA (PEM) the server's TLS certificate must chain to, copied to
+                                             /etc/javia-agent/server-ca.pem; default: the system's CAs
   --agent-jar FILE          the agent to install; default: pi-agent.jar next to this script or in its parent
                             directory, else pi-agent/target/pi-agent.jar of this checkout
 
@@ -73,7 +78,7 @@ root=/
 interactive=auto
 start=true
 opt_server_url="" opt_key_file="" opt_timezone="" opt_device_name="" opt_gpio="" opt_app_user="" opt_service=""
-opt_jar=""
+opt_jar="" opt_publisher_keys="" opt_ca_file=""
 gpio_given=false
 need_value() { [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
@@ -88,6 +93,8 @@ while [[ $# -gt 0 ]]; do
     --app-user) need_value "$@"; opt_app_user="$2"; shift 2 ;;
     --service-name) need_value "$@"; opt_service="$2"; shift 2 ;;
     --agent-jar) need_value "$@"; opt_jar="$2"; shift 2 ;;
+    --publisher-key-file) need_value "$@"; opt_publisher_keys="$2"; shift 2 ;;
+    --server-ca-file) need_value "$@"; opt_ca_file="$2"; shift 2 ;;
     --root) need_value "$@"; root="$2"; shift 2 ;;
     -y|--non-interactive) interactive=no; shift ;;
     --no-start) start=false; shift ;;
@@ -192,6 +199,32 @@ fi
 if [[ -z "$app_user" ]]; then
   app_user="${SUDO_USER:-pi}"
   [[ "$app_user" == root ]] && app_user=pi
+fi
+
+publisher_keys="${OTA_PUBLISHER_KEYS:-${previous[OTA_PUBLISHER_KEYS]:-}}"
+if [[ -n "$opt_publisher_keys" ]]; then
+  publisher_keys=""
+  IFS=',' read -r -a pub_files <<< "$opt_publisher_keys"
+  for pub in "${pub_files[@]}"; do
+    [[ -r "$pub" ]] || die "cannot read the publisher key file $pub (the .pub file that create_update.sh keygen wrote)"
+    publisher_keys+="${publisher_keys:+,}$(head -n 1 "$pub" | tr -d '[:space:]')"
+  done
+fi
+publisher_keys="$(printf '%s' "$publisher_keys" | tr -d '[:space:]')"
+if [[ -n "$publisher_keys" ]]; then
+  IFS=',' read -r -a pub_keys <<< "$publisher_keys"
+  for pub in "${pub_keys[@]}"; do
+    [[ "$pub" =~ ^ed25519:[A-Za-z0-9+/]{43}=$ ]] \
+      || die "'${pub:0:20}...' is not a publisher public key: one is a line ed25519:BASE64 (the .pub file of create_update.sh keygen)"
+  done
+fi
+CA_FILE=/etc/javia-agent/server-ca.pem
+server_ca="${SERVER_CA_FILE:-${previous[SERVER_CA_FILE]:-}}"
+if [[ -n "$opt_ca_file" ]]; then
+  [[ -r "$opt_ca_file" ]] || die "cannot read the CA file $opt_ca_file"
+  grep -q -- '-----BEGIN CERTIFICATE-----' "$opt_ca_file" \
+    || die "$opt_ca_file holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA's certificate in PEM"
+  server_ca="$CA_FILE"
 fi
 
 # ---------------------------------------------------------------- local checks (nothing installed yet)
@@ -355,6 +388,8 @@ fi
   say "DEVICE_UUID_FILE=$UUID_FILE"
   say "SERVICE_NAME=$service"
   say "GPIO_BUTTON_PIN=$gpio"
+  [[ -n "$publisher_keys" ]] && say "OTA_PUBLISHER_KEYS=$publisher_keys"
+  [[ -n "$server_ca" ]] && say "SERVER_CA_FILE=$server_ca"
   say "# apt-get runs in its own transient unit, so that restarting the agent never interrupts dpkg."
   say "APT_VIA_SYSTEMD_RUN=true"
   say "$KEEP_LINE"
@@ -362,6 +397,7 @@ fi
     awk -v keep="$KEEP_LINE" 'mine { print } $0 == keep { mine = 1 }' "$R$CONFIG"
   fi
 } > "$scratch/agent.env"
+if [[ -n "$opt_ca_file" ]] && put_file "$opt_ca_file" "$CA_FILE" 644; then agent_changed=true; fi
 if put_file "$scratch/agent.env" "$CONFIG" 600; then agent_changed=true; fi
 
 { say "$MARKER"; cat "$here/systemd/$AGENT_UNIT"; } > "$scratch/$AGENT_UNIT"

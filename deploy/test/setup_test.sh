@@ -282,6 +282,42 @@ test_unknown_timezone_is_refused() {
   assert_contains "$out" "time zone 'Mars/Olympus' is unknown"
 }
 
+test_publisher_keys_and_the_server_ca_are_pinned() {
+  new_case
+  java_17
+  local k1="ed25519:$(head -c 32 /dev/urandom | base64 -w0)" k2="ed25519:$(head -c 32 /dev/urandom | base64 -w0)"
+  echo "$k1" > "$case_dir/old.pub"
+  echo "$k2" > "$case_dir/new.pub"
+  printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' > "$case_dir/ca.pem"
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi \
+    --publisher-key-file "$case_dir/old.pub,$case_dir/new.pub" --server-ca-file "$case_dir/ca.pem"
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  local config; config="$(cat "$root/etc/javia-agent/agent.env")"
+  assert_contains "$config" $'\nOTA_PUBLISHER_KEYS='"$k1,$k2"$'\n' "agent.env"
+  assert_contains "$config" $'\nSERVER_CA_FILE=/etc/javia-agent/server-ca.pem\n' "agent.env"
+  cmp -s "$case_dir/ca.pem" "$root/etc/javia-agent/server-ca.pem" || fail "the CA was not copied"
+  assert_mode "$root/etc/javia-agent/server-ca.pem" 644
+  # a second run without the options keeps what the first pinned
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  assert_contains "$(cat "$root/etc/javia-agent/agent.env")" "OTA_PUBLISHER_KEYS=$k1,$k2" "agent.env, second run"
+}
+
+test_a_file_that_is_not_a_publisher_key_is_refused() {
+  new_case
+  java_17
+  echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA" > "$case_dir/wrong.pub"
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi \
+    --publisher-key-file "$case_dir/wrong.pub"
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "is not a publisher public key"
+  [[ ! -e "$root/etc/javia-agent/agent.env" ]] || fail "agent.env was written despite the refusal"
+  echo "not a certificate" > "$case_dir/ca.pem"
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi --server-ca-file "$case_dir/ca.pem"
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "holds no PEM certificate"
+}
+
 test_timezone_is_detected_from_the_target() {
   new_case
   java_17
