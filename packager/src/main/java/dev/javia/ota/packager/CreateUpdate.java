@@ -248,8 +248,14 @@ public final class CreateUpdate implements Callable<Integer> {
             this.environment = environment;
             addSubcommand("keygen", new KeygenCommand(environment));
             addSubcommand("sign", new SignCommand(environment));
-            addSubcommand("rollout", OperatorCommand.commandLine(environment, clock));
-            addSubcommand("device", new DeviceCommand(environment));
+            CommandLine rollout = OperatorCommand.commandLine(environment, clock);
+            rollout.getCommandSpec().name("rollout");
+            addSubcommand("rollout", rollout);
+            CommandLine device = new CommandLine(new DeviceCommand(environment));
+            device.setUsageHelpWidth(100);
+            device.getSubcommands().values().forEach(command -> command.getCommandSpec().usageMessage()
+                    .sortOptions(false));
+            addSubcommand("device", device);
             configure(this);
         }
 
@@ -419,9 +425,6 @@ public final class CreateUpdate implements Callable<Integer> {
         }
         UpdateMetadata metadata = inspect(zip);
         Version version = Version.parse(metadata.version());
-        UpdateServer updateServer = new UpdateServer(new ServerConnection(ServerSettings.resolve(server, config,
-                environment, err)), environment, err, retries);
-        chooseVersion(version, updateServer.newestUpdates(), err);
         Path signatureFile = PublisherKeyFiles.signatureFile(zip);
         PublisherSignature signature;
         try {
@@ -436,6 +439,10 @@ public final class CreateUpdate implements Callable<Integer> {
                         + "server with publisher keys refuses it; sign it with create_update.sh sign " + zip
                         + " --sign-key FILE)");
             }
+            // the signature is settled before the server is asked anything: a bad .sig is the operator's to fix
+            UpdateServer updateServer = new UpdateServer(new ServerConnection(ServerSettings.resolve(server, config,
+                    environment, err)), environment, err, retries);
+            chooseVersion(version, updateServer.newestUpdates(), err);
             return publish(out, err, updateServer, zip, new UpdateServer.Publication(version.toString(),
                     metadata.description(), metadata.updateType().wire(), metadata.systemPackages(), targets,
                     rolloutFields, Sha256.of(zip), signature == null ? null

@@ -69,13 +69,11 @@ final class KeygenCommand implements Callable<Integer> {
         print.println("  " + files.publicText());
         print.println();
         print.println("Next:");
-        print.println("  1. the server trusts it: add the line above to OTA_PUBLISHER_KEYS (comma-separated) and "
-                + "restart it;");
-        print.println("     from then on it refuses unsigned packages");
-        print.println("  2. every device trusts it: the same line in OTA_PUBLISHER_KEYS of the agent's .env (devices "
-                + "that");
-        print.println("     already trust another key learn this one from an update signed by that key: "
-                + "--publisher-keys)");
+        print.println("  1. the server trusts it: add the line above to its OTA_PUBLISHER_KEYS (comma-separated)");
+        print.println("     and restart it; from then on it refuses unsigned packages");
+        print.println("  2. every device trusts it: the same line in OTA_PUBLISHER_KEYS of the agent's .env");
+        print.println("     (devices that trust another key already learn this one from an update signed by");
+        print.println("     that key: create_update --publisher-keys ... --key-serial N)");
         print.println("  3. publish signed: create_update --sign-key " + files.privateFile()
                 + " VERSION \"DESCRIPTION\" scheduled");
         print.println("     (or OTA_SIGN_KEY=" + files.privateFile() + ", or sign_key=... in the config file)");

@@ -295,9 +295,9 @@ class SigningTests {
         CommandRun.Result sign = CommandRun.run(environment, "sign", "--help");
         assertThat(sign.out()).contains("ZIP", "--sign-key=FILE", "create_update --package");
         CommandRun.Result rollback = CommandRun.run(environment, "rollout", "rollback", "--help");
-        assertThat(rollback.out()).contains("--to=VERSION", "--sign-key=FILE", "--reason=TEXT", "statement");
+        assertThat(rollback.out()).contains("create_update rollout rollback", "--to=VERSION", "--sign-key=FILE", "--reason=TEXT", "statement");
         CommandRun.Result reset = CommandRun.run(environment, "device", "reset-key", "--help");
-        assertThat(reset.out()).contains("UUID", "--reason=TEXT", "enrollment key", "device.key_reset");
+        assertThat(reset.out()).contains("create_update device reset-key", "UUID", "--reason=TEXT", "enrollment key", "device.key_reset");
         for (CommandRun.Result result : List.of(main, keygen, sign, rollback, reset)) {
             assertThat(result.exitCode()).as(result.toString()).isZero();
             assertThat(result.out().lines()).allMatch(line -> line.length() <= 100);
