@@ -10,10 +10,15 @@ import dev.javia.ota.protocol.pkg.PackageBuilder;
 import dev.javia.ota.protocol.pkg.PackageInspector;
 import dev.javia.ota.protocol.pkg.PackageLayout;
 import dev.javia.ota.protocol.pkg.PackageLimits;
+import dev.javia.ota.protocol.pkg.PackageSignatures;
+import dev.javia.ota.protocol.pkg.PackageTrust;
 import dev.javia.ota.protocol.pkg.PackageSource;
 import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.PublisherKeySet;
+import dev.javia.ota.protocol.trust.PublisherKeys;
+import dev.javia.ota.protocol.trust.PublisherSignature;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,6 +31,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -46,7 +52,9 @@ import java.util.regex.Pattern;
         usageHelpAutoWidth = true,
         customSynopsis = {
                 "create_update [OPTIONS] VERSION DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]",
-                "       create_update [OPTIONS] --bump KIND [auto] DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]"},
+                "       create_update [OPTIONS] --bump KIND [auto] DESCRIPTION scheduled|urgent [SYSTEM_PACKAGES]",
+                "       create_update [OPTIONS] --package ZIP",
+                "       create_update keygen|sign|rollout|device ...   (create_update COMMAND --help)"},
         description = {
                 "",
                 "Builds an update package from the application files (pi_client/), checks it the way the server "
@@ -79,6 +87,21 @@ import java.util.regex.Pattern;
                 "  publishes v1.4.0 to one device, then 10%%, 50%% and all of the fleet, each phase running",
                 "  2 h and advancing once enough devices installed it, pausing when 5%% fail; nothing starts",
                 "  until another admin runs: javia-ota approve v1.4.0. javia-ota rollout v1.4.0 shows it.",
+                "",
+                "Signing (publisher keys):",
+                "  create_update keygen [--out DIR] [--name NAME]",
+                "      makes NAME.key (private, 0600) and NAME.pub (the line for OTA_PUBLISHER_KEYS)",
+                "  create_update --sign-key publisher.key v1.2.3 \"Bug fixes\" scheduled",
+                "      signs the package and uploads update_v1.2.3.zip.sig with it (OTA_SIGN_KEY=FILE or",
+                "      sign_key=FILE in the config file do the same)",
+                "  create_update sign dist/update_v1.2.3.zip --sign-key publisher.key",
+                "      signs a package built with --output; create_update --package ZIP then publishes it",
+                "  create_update --sign-key old.key --publisher-keys old.pub,new.pub --key-serial 2 ...",
+                "      rotates keys: devices that install it trust old and new from then on",
+                "  create_update rollout rollback ID --to v1.3.2 --sign-key publisher.key [--reason TEXT]",
+                "      rolls back with a signed statement (rollout COMMAND is javia-ota COMMAND)",
+                "  create_update device reset-key UUID [--reason TEXT]",
+                "      forgets a device's key (a re-imaged Pi) so that it can register again",
                 "",
                 "Server and key:",
                 "  The server URL is --server, else $OTA_SERVER_URL, else server_url in the config file.",
@@ -146,6 +169,27 @@ public final class CreateUpdate implements Callable<Integer> {
             + "standard output, for scripts; with --output, what was built")
     private boolean json;
 
+    @Option(names = "--sign-key", paramLabel = "FILE",
+            description = "sign the package with this publisher key (the .key file of create_update keygen, mode "
+                    + "0600) and write update_vX.Y.Z.zip.sig beside it (default: $" + ServerSettings.SIGN_KEY_VARIABLE
+                    + ", then sign_key in the config file; none: unsigned)")
+    private String signKey;
+
+    @Option(names = "--publisher-keys", paramLabel = "FILE,...",
+            description = "key rotation: the .pub files of every key devices are to trust once they installed this "
+                    + "(signed) package; needs --key-serial")
+    private String publisherKeys;
+
+    @Option(names = "--key-serial", paramLabel = "N",
+            description = "the key set's serial: 1 for the first, then one more than the last published (devices "
+                    + "take only a higher one)")
+    private Long keySerial;
+
+    @Option(names = "--package", paramLabel = "ZIP",
+            description = "publish this package built before with --output instead of building one; its .sig "
+                    + "beside it goes along (leave VERSION, DESCRIPTION and the type out: they are in the package)")
+    private String packageFile;
+
     @Mixin
     private RolloutOptions rollout;
 
@@ -181,9 +225,64 @@ public final class CreateUpdate implements Callable<Integer> {
 
     /** The command with its error handling, ready for {@code execute}; tests set its out and err. */
     static CommandLine commandLine(PackagerEnvironment environment) {
-        CommandLine commandLine = new CommandLine(new CreateUpdate(environment));
+        return commandLine(environment, Clock.systemUTC());
+    }
+
+    /**
+     * The same, with the publisher's commands beside the build: keygen, sign, rollout (javia-ota's commands, for
+     * the signed rollback) and device; {@code clock} dates rollback statements.
+     */
+    static CommandLine commandLine(PackagerEnvironment environment, Clock clock) {
+        return new FirstWordCommands(environment, clock);
+    }
+
+    /**
+     * create_update's own arguments are free text (a description may well be "sign" or "device"), so a publisher
+     * command is recognised only as the first word; anything else is a build, parsed without the commands.
+     */
+    private static final class FirstWordCommands extends CommandLine {
+        private final PackagerEnvironment environment;
+
+        FirstWordCommands(PackagerEnvironment environment, Clock clock) {
+            super(new CreateUpdate(environment));
+            this.environment = environment;
+            addSubcommand("keygen", new KeygenCommand(environment));
+            addSubcommand("sign", new SignCommand(environment));
+            CommandLine rollout = OperatorCommand.commandLine(environment, clock);
+            rollout.getCommandSpec().name("rollout");
+            addSubcommand("rollout", rollout);
+            CommandLine device = new CommandLine(new DeviceCommand(environment));
+            device.setUsageHelpWidth(100);
+            device.getSubcommands().values().forEach(command -> command.getCommandSpec().usageMessage()
+                    .sortOptions(false));
+            addSubcommand("device", device);
+            configure(this);
+        }
+
+        @Override
+        public int execute(String... args) {
+            if (args.length > 0 && getSubcommands().containsKey(args[0])) {
+                return super.execute(args);
+            }
+            CommandLine build = configure(new CommandLine(new CreateUpdate(environment)));
+            build.setOut(getOut());
+            build.setErr(getErr());
+            return build.execute(args);
+        }
+    }
+
+    private static CommandLine configure(CommandLine commandLine) {
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.setParameterExceptionHandler(usageErrors("create_update"));
+        commandLine.setExecutionExceptionHandler((e, command, parseResult) -> {
+            if (!(e instanceof PackagerException)) {
+                throw e;
+            }
+            PrintWriter err = command.getErr();
+            err.println("create_update: " + e.getMessage());
+            err.flush();
+            return ((PackagerException) e).exitCode();
+        });
         return commandLine;
     }
 
@@ -214,7 +313,10 @@ public final class CreateUpdate implements Callable<Integer> {
     }
 
     private int run(PrintWriter out, PrintWriter err) {
-        UpdateRequest request = UpdateRequest.parse(arguments, bump != null);
+        if (packageFile != null) {
+            refuseWithPackage();
+        }
+        UpdateRequest request = packageFile == null ? UpdateRequest.parse(arguments, bump != null) : null;
         List<String> targets = parseTargets(targetDevices);
         Map<String, String> rolloutFields = rollout.formFields();
         if (!targets.isEmpty() && rollout.filtersDevices()) {
@@ -223,6 +325,15 @@ public final class CreateUpdate implements Callable<Integer> {
         }
         if (retries < 0) {
             throw PackagerException.badInput("--retries must be 0 or more, not " + retries);
+        }
+        // the key is read and checked before anything is built: a bad key file should not cost a build
+        PublisherKeyFiles.SigningKey signingKey = ServerSettings.signingKey(signKey, config, environment);
+        PublisherKeySet keySet = keySet(signingKey, err);
+        if (signingKey != null) {
+            err.println("signing with publisher key " + signingKey.keyId() + " (" + signingKey.file() + ")");
+        }
+        if (packageFile != null) {
+            return publishExisting(out, err, environment.resolve(packageFile), signingKey, targets, rolloutFields);
         }
         Path sourceDir = environment.resolve(source == null ? "pi_client" : source);
         PackageSource files = scan(sourceDir);
@@ -249,11 +360,19 @@ public final class CreateUpdate implements Callable<Integer> {
                         || Files.isDirectory(target);
                 zip = directory ? target.resolve(PackageLayout.fileName(version)) : target;
             }
-            UpdateMetadata metadata = build(sourceDir, files, version, request, zip);
+            UpdateMetadata metadata = build(sourceDir, files, version, request, keySet, zip);
+            PublisherSignature signature = null;
+            Path signatureFile = PublisherKeyFiles.signatureFile(zip);
+            if (signingKey != null) {
+                signature = signAndWrite(zip, signingKey, version);
+            } else if (Files.deleteIfExists(signatureFile)) {
+                // it signed an earlier build under this name; beside the new one it would only be refused later
+                err.println("removed " + signatureFile + ": it signed an earlier build of " + zip.getFileName());
+            }
             String sha256 = Sha256.of(zip);
             long size = Files.size(zip);
             err.println("built and checked " + zip.getFileName() + ": " + metadata.files().size() + " files, "
-                    + UploadProgress.human(size));
+                    + UploadProgress.human(size) + (signature == null ? "" : ", signed"));
             if (updateServer == null || output != null) {
                 if (!rolloutFields.isEmpty()) {
                     err.println("the rollout options are checked but not used: --output publishes nothing");
@@ -264,57 +383,198 @@ public final class CreateUpdate implements Callable<Integer> {
                     built.put("sha256", sha256);
                     built.put("size_bytes", size);
                     built.put("file", zip.toString());
+                    if (signature != null) {
+                        built.put("signature_file", signatureFile.toString());
+                        built.put("signed_by", signature.keyId());
+                    }
+                    if (keySet != null) {
+                        built.put("publisher_keys", keySet);
+                    }
                     out.println(ServerConnection.JSON.writeValueAsString(built));
                     return 0;
                 }
                 out.println("built " + version + " (not published)");
                 printFacts(out, null, version.toString(), sha256, size);
                 out.println("  file     " + zip);
+                if (signature != null) {
+                    out.println("  signed   by " + signature.keyId() + " (" + signatureFile + ")");
+                }
                 return 0;
             }
-            OptionalLong limit = updateServer.maxPackageBytes();
-            if (limit.isPresent() && size > limit.getAsLong()) {
-                throw new PackagerException(PackagerException.REFUSED, "the package (" + UploadProgress.human(size)
-                        + ") is larger than the server's limit of " + UploadProgress.human(limit.getAsLong())
-                        + ": leave large files out of the update, or raise the server's OTA_MAX_PACKAGE_SIZE;"
-                        + " nothing was uploaded");
-            }
-            err.println("publishing to " + updateServer.baseUrl());
-            UploadProgress progress = new UploadProgress(err, environment.interactive(), System::nanoTime);
-            ServerConnection.Answer<UpdateCreated> answer = updateServer.publish(zip, new UpdateServer.Publication(
-                    version.toString(), request.description(), request.type().wire(), request.systemPackages(), targets,
-                    rolloutFields, sha256), progress);
-            UpdateCreated created = answer.value();
-            UpdateView update = created.update();
-            if (!sha256.equals(update.sha256())) {
-                throw new PackagerException(PackagerException.UNAVAILABLE, "the server stored " + version
-                        + " with SHA-256 " + update.sha256() + " but the package built here has " + sha256
-                        + ": something between here and the server changed the upload; check the update with GET "
-                        + "/api/v1/updates/ before devices install it");
-            }
-            if (created.rollout() == null && !rolloutFields.isEmpty()) {
-                err.println("warning: the server answered without a rollout: it is older than rollouts and ignored "
-                        + String.join(", ", rolloutFields.keySet()) + "; " + update.version() + " is offered to "
-                        + "every targeted device at once");
-            }
-            if (json) {
-                out.println(answer.json());
-                return 0;
-            }
-            out.println("published " + update.version() + " (" + update.updateType().wire() + "), scheduled for "
-                    + created.scheduledDevices() + (created.scheduledDevices() == 1 ? " device" : " devices"));
-            printFacts(out, String.valueOf(update.id()), update.version(), update.sha256(), update.sizeBytes());
-            out.println("  devices  " + created.scheduledDevices());
-            if (created.rollout() != null) {
-                RolloutText.summary(created.rollout()).forEach(out::println);
-            }
-            return 0;
+            return publish(out, err, updateServer, zip, new UpdateServer.Publication(version.toString(),
+                    request.description(), request.type().wire(), request.systemPackages(), targets, rolloutFields,
+                    sha256, signature == null ? null : ServerConnection.JSON.writeValueAsString(signature)), size);
         } catch (IOException e) {
             throw PackagerException.badInput("could not build the package (" + e.getMessage() + "): check that the "
                     + "source files are readable and the output directory is writable");
         } finally {
             deleteQuietly(scratch);
         }
+    }
+
+    /**
+     * {@code --package}: publishes a package built before (with {@code --output}), e.g. signed since on another
+     * machine with {@code create_update.sh sign}. Its {@code .sig} beside it goes along; {@code --sign-key} signs it
+     * here instead (and writes the {@code .sig}).
+     */
+    private int publishExisting(PrintWriter out, PrintWriter err, Path zip, PublisherKeyFiles.SigningKey signingKey,
+                                List<String> targets, Map<String, String> rolloutFields) {
+        if (!Files.isRegularFile(zip)) {
+            throw PackagerException.badInput("--package: " + zip + " is not a file: build one with create_update "
+                    + "--output dist/ VERSION \"DESCRIPTION\" scheduled");
+        }
+        UpdateMetadata metadata = inspect(zip);
+        Version version = Version.parse(metadata.version());
+        Path signatureFile = PublisherKeyFiles.signatureFile(zip);
+        PublisherSignature signature;
+        try {
+            if (signingKey != null) {
+                signature = signAndWrite(zip, signingKey, version);
+            } else if (Files.exists(signatureFile)) {
+                signature = PublisherKeyFiles.readSignature(signatureFile);
+                err.println("sending the signature in " + signatureFile + " (key " + signature.keyId() + ")");
+            } else {
+                signature = null;
+                err.println("note: no " + signatureFile.getFileName() + " beside the package: it goes unsigned (a "
+                        + "server with publisher keys refuses it; sign it with create_update.sh sign " + zip
+                        + " --sign-key FILE)");
+            }
+            // the signature is settled before the server is asked anything: a bad .sig is the operator's to fix
+            UpdateServer updateServer = new UpdateServer(new ServerConnection(ServerSettings.resolve(server, config,
+                    environment, err)), environment, err, retries);
+            chooseVersion(version, updateServer.newestUpdates(), err);
+            return publish(out, err, updateServer, zip, new UpdateServer.Publication(version.toString(),
+                    metadata.description(), metadata.updateType().wire(), metadata.systemPackages(), targets,
+                    rolloutFields, Sha256.of(zip), signature == null ? null
+                    : ServerConnection.JSON.writeValueAsString(signature)), Files.size(zip));
+        } catch (IOException e) {
+            throw PackagerException.badInput("could not read " + zip + " or write its signature (" + e.getMessage()
+                    + ")");
+        }
+    }
+
+    private void refuseWithPackage() {
+        if (!arguments.isEmpty()) {
+            throw PackagerException.badInput("--package publishes the package as it was built: its version, "
+                    + "description, type and system packages come from its update_metadata.json; leave out "
+                    + String.join(" ", arguments));
+        }
+        Map<String, Object> buildOptions = new LinkedHashMap<>();
+        buildOptions.put("--source", source);
+        buildOptions.put("--output", output);
+        buildOptions.put("--bump", bump);
+        buildOptions.put("--publisher-keys", publisherKeys);
+        buildOptions.put("--key-serial", keySerial);
+        buildOptions.forEach((name, value) -> {
+            if (value != null) {
+                throw PackagerException.badInput("--package publishes a package built before, and " + name
+                        + " belongs to the build: " + (name.equals("--publisher-keys") || name.equals("--key-serial")
+                        ? "the key set is inside the signed metadata, so build the package again with it"
+                        : "leave it out"));
+            }
+        });
+    }
+
+    /**
+     * {@code --publisher-keys} with {@code --key-serial}: the key set agents trust once they verified this package.
+     * An agent takes a set only from a package whose signature it verified, so a set in an unsigned package would
+     * only look like a rotation: refused.
+     */
+    private PublisherKeySet keySet(PublisherKeyFiles.SigningKey signingKey, PrintWriter err) {
+        if (publisherKeys == null && keySerial == null) {
+            return null;
+        }
+        if (publisherKeys == null || keySerial == null) {
+            throw PackagerException.badInput(publisherKeys == null
+                    ? "--key-serial needs --publisher-keys FILE[,FILE...]: the .pub files of every key devices are "
+                    + "to trust from now on"
+                    : "--publisher-keys needs --key-serial N: 1 for the first set, then one more than the last set "
+                    + "published (agents take only a higher serial)");
+        }
+        if (signingKey == null) {
+            throw PackagerException.badInput("--publisher-keys needs a signing key (--sign-key FILE or "
+                    + ServerSettings.SIGN_KEY_VARIABLE + "): agents take a key set only from a package whose "
+                    + "signature they verified");
+        }
+        PublisherKeySet set = PublisherKeyFiles.readKeySet(publisherKeys, keySerial, environment);
+        String ids = String.join(", ", PublisherKeys.parse(set.keys()).ids());
+        if (!set.keys().contains(signingKey.publicText())) {
+            err.println("warning: the key set (serial " + set.serial() + ": " + ids + ") leaves out the signing key "
+                    + signingKey.keyId() + ": devices that install this package stop trusting it, and refuse "
+                    + "every later package it signs. That is right only when retiring a compromised key; otherwise "
+                    + "add " + signingKey.file().getFileName().toString().replaceAll("\\.key$", ".pub")
+                    + " to --publisher-keys");
+        } else {
+            err.println("devices that install this package will trust the key set serial " + set.serial() + ": "
+                    + ids);
+        }
+        return set;
+    }
+
+    private PublisherSignature signAndWrite(Path zip, PublisherKeyFiles.SigningKey signingKey, Version version)
+            throws IOException {
+        PublisherSignature signature = sign(zip, signingKey, version);
+        PublisherKeyFiles.writeSignature(zip, signature);
+        return signature;
+    }
+
+    /** Signs, then checks the signature the way the server and the agent will, with the signer's public key. */
+    static PublisherSignature sign(Path zip, PublisherKeyFiles.SigningKey signingKey, Version version) {
+        try {
+            PublisherSignature signature = PackageSignatures.sign(zip, signingKey.privateKey(),
+                    PackageLimits.defaults());
+            PackageInspector.inspect(zip, PackageLimits.defaults(), PackageTrust.of(signingKey.trusted(), signature,
+                    "package " + version));
+            return signature;
+        } catch (InvalidPackageException e) {
+            throw PackagerException.badInput("cannot sign " + zip + ": " + e.getMessage());
+        }
+    }
+
+    private int publish(PrintWriter out, PrintWriter err, UpdateServer updateServer, Path zip,
+                        UpdateServer.Publication publication, long size) {
+        String version = publication.version();
+        String sha256 = publication.sha256();
+        Map<String, String> rolloutFields = publication.rolloutFields();
+        OptionalLong limit = updateServer.maxPackageBytes();
+        if (limit.isPresent() && size > limit.getAsLong()) {
+            throw new PackagerException(PackagerException.REFUSED, "the package (" + UploadProgress.human(size)
+                    + ") is larger than the server's limit of " + UploadProgress.human(limit.getAsLong())
+                    + ": leave large files out of the update, or raise the server's OTA_MAX_PACKAGE_SIZE;"
+                    + " nothing was uploaded");
+        }
+        err.println("publishing to " + updateServer.baseUrl());
+        UploadProgress progress = new UploadProgress(err, environment.interactive(), System::nanoTime);
+        ServerConnection.Answer<UpdateCreated> answer = updateServer.publish(zip, publication, progress);
+        UpdateCreated created = answer.value();
+        UpdateView update = created.update();
+        if (!sha256.equals(update.sha256())) {
+            throw new PackagerException(PackagerException.UNAVAILABLE, "the server stored " + version
+                    + " with SHA-256 " + update.sha256() + " but the package built here has " + sha256
+                    + ": something between here and the server changed the upload; check the update with GET "
+                    + "/api/v1/updates/ before devices install it");
+        }
+        if (created.rollout() == null && !rolloutFields.isEmpty()) {
+            err.println("warning: the server answered without a rollout: it is older than rollouts and ignored "
+                    + String.join(", ", rolloutFields.keySet()) + "; " + update.version() + " is offered to "
+                    + "every targeted device at once");
+        }
+        if (json) {
+            out.println(answer.json());
+            return 0;
+        }
+        out.println("published " + update.version() + " (" + update.updateType().wire() + "), scheduled for "
+                + created.scheduledDevices() + (created.scheduledDevices() == 1 ? " device" : " devices"));
+        printFacts(out, String.valueOf(update.id()), update.version(), update.sha256(), update.sizeBytes());
+        out.println("  devices  " + created.scheduledDevices());
+        if (publication.signature() != null) {
+            out.println("  signed   by " + ServerConnection.JSON.readValue(publication.signature(),
+                    PublisherSignature.class).keyId());
+        }
+        if (created.rollout() != null) {
+            RolloutText.summary(created.rollout()).forEach(out::println);
+        }
+        return 0;
     }
 
     private static void printFacts(PrintWriter out, String id, String version, String sha256, long size) {
@@ -338,10 +598,10 @@ public final class CreateUpdate implements Callable<Integer> {
     }
 
     private UpdateMetadata build(Path sourceDir, PackageSource files, Version version, UpdateRequest request,
-                                 Path zip) throws IOException {
+                                 PublisherKeySet keySet, Path zip) throws IOException {
         try {
             PackageBuilder.buildFile(sourceDir, version, request.type(), request.description(),
-                    request.systemPackages(), createdAt(files), zip);
+                    request.systemPackages(), createdAt(files), keySet, zip);
         } catch (IllegalArgumentException e) {
             throw PackagerException.badInput(e.getMessage());
         }
@@ -350,6 +610,15 @@ public final class CreateUpdate implements Callable<Integer> {
         } catch (InvalidPackageException e) {
             throw PackagerException.badInput("the package built from " + sourceDir + " fails its own check: "
                     + e.getMessage());
+        }
+    }
+
+    private static UpdateMetadata inspect(Path zip) {
+        try {
+            return PackageInspector.inspect(zip, PackageLimits.defaults());
+        } catch (InvalidPackageException e) {
+            throw PackagerException.badInput("--package: " + zip + " is not a package the server and the devices "
+                    + "accept: " + e.getMessage());
         }
     }
 

@@ -5,6 +5,7 @@ import dev.javia.ota.protocol.api.RolloutPage;
 import dev.javia.ota.protocol.api.RolloutState;
 import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.RollbackStatement;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -242,16 +243,49 @@ public final class OperatorCommand implements Callable<Integer> {
     }
 
     @Command(name = "rollback",
-            description = "Take the devices that installed this rollout's version back to an older one: a new "
-                    + "rollback rollout, which this prints.")
+            description = {"Take the devices that installed this rollout's version back to an older one: a new "
+                    + "rollback rollout, which this prints.",
+                    "With a signing key (--sign-key, $" + ServerSettings.SIGN_KEY_VARIABLE + " or sign_key in the "
+                            + "config file) it sends the publisher's signed rollback statement, which a server and "
+                            + "devices with publisher keys require: devices never go back a version without it. "
+                            + "The statement names the rollout, --to and the rollout's version, so --to is then "
+                            + "required."})
     int rollback(@Parameters(paramLabel = "ID|VERSION", description = "the rollout's id, or a version") String ref,
                  @Option(names = "--to", paramLabel = "VERSION",
-                         description = "the published version to go back to (default: the newest below it)")
+                         description = "the published version to go back to (default: the newest below it; "
+                                 + "required when signing)")
                  String to,
                  @Option(names = "--reason", paramLabel = "TEXT", description = "why, kept with both rollouts")
-                 String reason) {
-        String target = to == null ? null : version("--to", to).toString();
-        return act(ref, "rollback", new RolloutAction(reason, null, target), "rolling back with");
+                 String reason,
+                 @Option(names = "--sign-key", paramLabel = "FILE",
+                         description = "sign the rollback statement with this publisher key (the .key file of "
+                                 + "create_update keygen)")
+                 String signKey) {
+        Version target = to == null ? null : version("--to", to);
+        PublisherKeyFiles.SigningKey key = ServerSettings.signingKey(signKey, config, environment);
+        if (key == null) {
+            return act(ref, "rollback", new RolloutAction(reason, null, target == null ? null : target.toString()),
+                    "rolling back with");
+        }
+        if (target == null) {
+            throw PackagerException.badInput("a signed rollback needs --to VERSION: the statement names the version "
+                    + "devices go back to, and the server checks it against the one it rolls back to (javia-ota "
+                    + "rollouts, or GET /api/v1/updates/, lists the published versions)");
+        }
+        Rollouts rollouts = rollouts();
+        UUID id = resolve(rollouts, ref, err());
+        RolloutView rollout = rollouts.get(id).value();
+        Version replaced = version("the rollout's version", rollout.version());
+        if (!replaced.isNewerThan(target)) {
+            throw PackagerException.badInput("--to " + target + " is not older than " + replaced + ", the version of "
+                    + "rollout " + id + ": a rollback goes back to an older version");
+        }
+        RollbackStatement statement = RollbackStatement.of(id, target, List.of(replaced), clock.instant());
+        RollbackStatement.Signed signed = statement.sign(key.privateKey());
+        err().println("signed rollback statement " + statement.statementId() + " with publisher key " + key.keyId()
+                + ": rollout " + id + ", " + replaced + " -> " + target);
+        return print(rollouts.act(id, "rollback", new Rollouts.SignedRollback(reason, target.toString(), signed)),
+                "rolling back with");
     }
 
     private int act(String ref, String action, RolloutAction body, String done) {

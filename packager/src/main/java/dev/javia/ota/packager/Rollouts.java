@@ -6,6 +6,9 @@ import dev.javia.ota.protocol.api.RolloutPage;
 import dev.javia.ota.protocol.api.RolloutState;
 import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.RollbackStatement;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
 
 import java.io.PrintWriter;
 import java.net.URLEncoder;
@@ -79,13 +82,21 @@ final class Rollouts {
      * {@code POST /api/v1/rollouts/{id}/{action}}; the answer is the rollout after it, or for {@code rollback} the new
      * rollback rollout.
      */
-    ServerConnection.Answer<RolloutView> act(UUID id, String action, RolloutAction body) {
+    ServerConnection.Answer<RolloutView> act(UUID id, String action, Object body) {
         HttpRequest request = connection.request(ApiPaths.rolloutAction(id, action))
                 .timeout(ServerConnection.CALL_TIMEOUT)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
                 .build();
         return answer(connection.send(request), RolloutView.class, action + " rollout " + id);
+    }
+
+    /**
+     * The body of a signed rollback: {@link RolloutAction}'s {@code reason} and {@code to_version} and the publisher's
+     * {@code statement}. A server without publisher keys that predates statements ignores the field.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record SignedRollback(String reason, String toVersion, RollbackStatement.Signed statement) {
     }
 
     private HttpRequest get(String path) {

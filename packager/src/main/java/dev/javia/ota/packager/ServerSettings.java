@@ -30,6 +30,37 @@ record ServerSettings(URI baseUrl, String adminKey) {
     static final String ADMIN_KEY_VARIABLE = "OTA_ADMIN_API_KEY";
     static final String CONFIG_VARIABLE = "OTA_PACKAGER_CONFIG";
     static final String DEFAULT_CONFIG = "~/.config/javia-ota/packager.properties";
+    static final String SIGN_KEY_VARIABLE = "OTA_SIGN_KEY";
+
+    /**
+     * The publisher key that signs, read and checked: {@code --sign-key FILE}, else {@code $OTA_SIGN_KEY} (a file
+     * name, never the key itself), else {@code sign_key} in the config file; null when none is named. Unlike the
+     * server settings this needs no server: a package built with {@code --output} is signed too.
+     */
+    static PublisherKeyFiles.SigningKey signingKey(String signKeyOption, String configOption,
+                                                   PackagerEnvironment environment) {
+        if (signKeyOption != null) {
+            return PublisherKeyFiles.readSigningKey(expandHome(signKeyOption, environment), "--sign-key");
+        }
+        String fromVariable = environment.variable(SIGN_KEY_VARIABLE);
+        if (fromVariable != null) {
+            return PublisherKeyFiles.readSigningKey(expandHome(fromVariable, environment), SIGN_KEY_VARIABLE);
+        }
+        Path configFile = configFile(configOption, environment);
+        Properties config = load(configFile, configOption != null || environment.variable(CONFIG_VARIABLE) != null);
+        String fromConfig = firstOf(config.getProperty("sign_key"));
+        if (fromConfig != null) {
+            return PublisherKeyFiles.readSigningKey(expandHome(fromConfig, environment), "sign_key in " + configFile);
+        }
+        return null;
+    }
+
+    private static Path expandHome(String path, PackagerEnvironment environment) {
+        if (path.equals("~") || path.startsWith("~/")) {
+            return environment.home().resolve(path.substring(Math.min(2, path.length()))).normalize();
+        }
+        return environment.resolve(path);
+    }
 
     static ServerSettings resolve(String serverOption, String configOption, PackagerEnvironment environment,
                                   PrintWriter err) {

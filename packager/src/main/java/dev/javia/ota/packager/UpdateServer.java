@@ -40,10 +40,12 @@ final class UpdateServer {
 
     /**
      * What is published besides the file; {@code rolloutFields} are the rollout's form fields (phases, soak, target
-     * filter, ...), only those the operator gave.
+     * filter, ...), only those the operator gave; {@code signature} is the package's {@code .sig} (the
+     * PublisherSignature JSON), null for an unsigned package.
      */
     record Publication(String version, String description, String updateType, List<String> systemPackages,
-                       List<String> targetDevices, Map<String, String> rolloutFields, String sha256) {
+                       List<String> targetDevices, Map<String, String> rolloutFields, String sha256,
+                       String signature) {
     }
 
     private final ServerConnection connection;
@@ -179,6 +181,9 @@ final class UpdateServer {
             form.field("target_devices", String.join(",", publication.targetDevices()));
         }
         publication.rolloutFields().forEach(form::field);
+        if (publication.signature() != null) {
+            form.field("signature", publication.signature());
+        }
         try {
             return form.file("package", PackageLayout.fileName(Version.parse(publication.version())),
                     "application/zip", zip);

@@ -33,6 +33,11 @@ final class CommandRun {
         return run(CreateUpdate.commandLine(environment), args);
     }
 
+    /** Runs create_update (with its keygen, sign, rollout and device commands), whose clock says {@code now}. */
+    static Result run(PackagerEnvironment environment, Instant now, String... args) {
+        return run(CreateUpdate.commandLine(environment, Clock.fixed(now, ZoneOffset.UTC)), args);
+    }
+
     /** Runs javia-ota, whose clock says {@code now}. */
     static Result operator(PackagerEnvironment environment, Instant now, String... args) {
         return run(OperatorCommand.commandLine(environment, Clock.fixed(now, ZoneOffset.UTC)), args);
