@@ -1,9 +1,11 @@
 package dev.javia.ota.server;
 
+import dev.javia.ota.protocol.api.ApiExamples;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.protocol.trust.Ed25519Keys;
 import dev.javia.ota.protocol.trust.PublisherKeys;
+import dev.javia.ota.protocol.trust.PublisherSignature;
 import dev.javia.ota.protocol.trust.RollbackStatement;
 import dev.javia.ota.server.notify.WebhookDelivery;
 import dev.javia.ota.server.testing.HttpApi;
@@ -13,12 +15,18 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
 
 import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,7 +55,7 @@ class SignedRollbackTests extends PublisherKeysTestSupport {
     }
 
     @Test
-    void aRollbackWithTheStatementIsOfferedWithItAndTheAgentCanVerifyIt() {
+    void aRollbackWithTheStatementIsOfferedWithItAndTheAgentCanVerifyIt() throws IOException {
         String id = publishSigned("v1.1.0", Map.of());
         agents.installAllOffered(fleet, "completed");
         RollbackStatement.Signed statement = statement(UUID.fromString(id), "v1.0.0", List.of("v1.1.0"), PUBLISHER);
@@ -63,7 +71,7 @@ class SignedRollbackTests extends PublisherKeysTestSupport {
             // what an agent with the pinned keys does with it: the text is byte for byte what was signed
             RollbackStatement.Signed offered = new RollbackStatement.Signed(
                     offer.get("rollback_statement").get("statement").asText(),
-                    new dev.javia.ota.protocol.trust.PublisherSignature(
+                    new PublisherSignature(
                             offer.get("rollback_statement").get("signature").get("key_id").asText(),
                             offer.get("rollback_statement").get("signature").get("signature").asText()));
             RollbackStatement verified = offered.verify(PublisherKeys.parse(List.of(
@@ -71,6 +79,14 @@ class SignedRollbackTests extends PublisherKeysTestSupport {
             assertThat(verified.rolloutId()).isEqualTo(UUID.fromString(id));
             assertThat(verified.targetVersion()).isEqualTo("v1.0.0");
         }
+        JsonNode check = api.get(ApiPaths.check(fleet.get(0).uuid()), fleet.get(0).token()).json();
+        JsonNode documented = JsonMapper.builder().build().readTree(
+                Files.readString(ApiExamples.file(
+                        "check-signed-rollback.response.json")));
+        assertThat(fieldsOf(check.get("update"))).as("the documented offer's fields")
+                .isEqualTo(fieldsOf(documented.get("update")));
+        assertThat(fieldsOf(check.get("update").get("rollback_statement")))
+                .isEqualTo(fieldsOf(documented.get("update").get("rollback_statement")));
         JsonNode audit = api.get(ApiPaths.AUDIT + "?action=rollout.rolled_back&target_id=" + id, ADMIN).json();
         JsonNode details = audit.get("entries").get(0).get("details");
         assertThat(details.get("statement_id").asText())
@@ -184,6 +200,10 @@ class SignedRollbackTests extends PublisherKeysTestSupport {
             assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(201);
             assertThat(agents.offeredVersion(canary.get(0))).isEqualTo("v1.0.0");
         }
+    }
+
+    private static Set<String> fieldsOf(JsonNode node) {
+        return new TreeSet<>(node.propertyNames());
     }
 
     private static RollbackStatement.Signed statement(UUID rollout, String target, List<String> replaces,
