@@ -1,6 +1,7 @@
 package dev.javia.ota.server;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
@@ -30,6 +31,13 @@ import java.util.List;
  * @param tokenCacheTtl    how long a resolved token is trusted without asking the database again (several check-in
  *                         intervals, or most calls miss); a renewed token is forgotten at once on the server that
  *                         renewed it, within this time on the others
+ * @param publisherKeys    the publishers' Ed25519 public keys ({@code ed25519:BASE64}, the lines of the {@code .pub}
+ *                         files {@code create_update.sh keygen} writes): an upload's signature and a rollback's
+ *                         statement must verify against one of them. Several, so that a key can be rotated; none:
+ *                         packages are trusted by their checksum alone, as before signatures
+ * @param requireSignedPackages whether an unsigned upload is refused; null (not set): yes when any publisher key is
+ *                         configured. Checked at the start ({@code update.PublisherTrust}): set without keys, or a key
+ *                         that does not read, stops it
  */
 @ConfigurationProperties("ota")
 public record OtaProperties(
@@ -46,13 +54,27 @@ public record OtaProperties(
         @DefaultValue("true") boolean heartbeatBatching,
         @DefaultValue("1s") Duration heartbeatFlushInterval,
         @DefaultValue("1000000") int tokenCacheSize,
-        @DefaultValue("30m") Duration tokenCacheTtl) {
+        @DefaultValue("30m") Duration tokenCacheTtl,
+        List<String> publisherKeys,
+        Boolean requireSignedPackages) {
 
+    @ConstructorBinding
     public OtaProperties {
+        publisherKeys = publisherKeys == null ? List.of() : List.copyOf(publisherKeys);
         if (heartbeatFlushInterval.isNegative() || heartbeatFlushInterval.isZero()) {
             throw new IllegalArgumentException("ota.heartbeat-flush-interval must be positive, e.g. 1s;"
                     + " set ota.heartbeat-batching=false to write each heartbeat at once");
         }
+    }
+
+    /** Settings without publisher keys, as before signatures. */
+    public OtaProperties(List<String> adminApiKeys, String enrollmentKey, Path storagePath, DataSize maxPackageSize,
+            DataSize maxJsonBody, Duration heartbeatInterval, Duration checkInterval, int missedHeartbeats,
+            int scheduledHour, Duration installWindow, boolean heartbeatBatching, Duration heartbeatFlushInterval,
+            int tokenCacheSize, Duration tokenCacheTtl) {
+        this(adminApiKeys, enrollmentKey, storagePath, maxPackageSize, maxJsonBody, heartbeatInterval, checkInterval,
+                missedHeartbeats, scheduledHour, installWindow, heartbeatBatching, heartbeatFlushInterval,
+                tokenCacheSize, tokenCacheTtl, List.of(), null);
     }
 
     public Duration offlineAfter() {

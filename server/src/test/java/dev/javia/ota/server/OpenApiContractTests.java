@@ -69,7 +69,7 @@ class OpenApiContractTests extends ApiTestSupport {
         assertThat(create.parameters()).as("the form is the body, not the query").isEmpty();
         JsonNode form = create.requestBodies().get("multipart/form-data");
         assertThat(form.path("properties").propertyNames())
-                .containsExactlyInAnyOrder("package", "version", "description", "update_type", "system_packages",
+                .containsExactlyInAnyOrder("package", "signature", "version", "description", "update_type", "system_packages",
                         "target_devices", "phases", "soak", "require_approval", "success_threshold",
                         "failure_threshold", "min_finished", "min_sample", "install_timeout", "max_concurrent",
                         "start_at", "auto_rollback", "target_version", "target_status", "target_timezone",

@@ -38,8 +38,8 @@ public record UpdateOffer(
         boolean requiresSystemPackages,
         List<String> systemPackages,
         @JsonSetter(nulls = Nulls.AS_EMPTY) boolean rollback,
-        PublisherSignature signature,
-        RollbackStatement.Signed rollbackStatement) {
+        @Nullable PublisherSignature signature,
+        @Nullable RollbackStatement.Signed rollbackStatement) {
 
     /** An offer without a signature or a statement, as a server before them made it. */
     public UpdateOffer(UUID id, String version, UpdateType updateType, String description, String packageUrl,

@@ -13,6 +13,9 @@ import java.util.UUID;
  * update published before rollouts existed). In the update list a finished or cancelled rollout's phases carry
  * no device counts (empty {@code status_counts}, zero devices): {@code GET /api/v1/updates/{id}} and the rollout's own
  * page have them.
+ *
+ * @param signedBy the id of the publisher key that signed the package ({@code key_id} of its {@code .sig}); null
+ *                 when it was published unsigned
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateView(
@@ -27,5 +30,14 @@ public record UpdateView(
         boolean requiresSystemPackages,
         List<String> systemPackages,
         Map<UpdateStatus, Long> statusCounts,
-        @Nullable RolloutView rollout) {
+        @Nullable RolloutView rollout,
+        @Nullable String signedBy) {
+
+    /** An update without a signer, as a server before signatures showed it. */
+    public UpdateView(UUID id, String version, Instant createdAt, UpdateType updateType, String description,
+                      String packageUrl, String sha256, long sizeBytes, boolean requiresSystemPackages,
+                      List<String> systemPackages, Map<UpdateStatus, Long> statusCounts, RolloutView rollout) {
+        this(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes, requiresSystemPackages,
+                systemPackages, statusCounts, rollout, null);
+    }
 }

@@ -68,6 +68,24 @@ public record RollbackStatement(int formatVersion, UUID statementId, UUID rollou
             }
             keys.verify(SignaturePurpose.ROLLBACK, statement.getBytes(java.nio.charset.StandardCharsets.UTF_8),
                     signature, "the rollback statement");
+            return read();
+        }
+
+        /**
+         * The statement as written, checked for its shape but not for its signature: for a verifier that has no
+         * keys to verify it with (a server without {@code OTA_PUBLISHER_KEYS} keeps it for the agents that have).
+         *
+         * @throws UntrustedException when it is too long, comes without a signature, or is not a statement
+         */
+        public RollbackStatement read() {
+            if (statement == null || statement.length() > MAX_STATEMENT_CHARS) {
+                throw new UntrustedException("the rollback statement is missing or longer than "
+                        + MAX_STATEMENT_CHARS + " characters: sign a new one with create_update.sh rollout rollback");
+            }
+            if (signature == null || signature.keyId() == null || signature.signature() == null) {
+                throw new UntrustedException("the rollback statement has no signature (key_id and signature): sign"
+                        + " it with create_update.sh rollout rollback ... --sign-key KEY");
+            }
             RollbackStatement parsed;
             try {
                 parsed = PackageJson.mapper().readValue(statement, RollbackStatement.class);

@@ -32,6 +32,7 @@ class ApiExamplesTests {
             "check.response.json, UpdateCheck",
             "check-nothing-due.response.json, UpdateCheck",
             "check-rollback.response.json, UpdateCheck",
+            "check-signed-rollback.response.json, UpdateCheck",
             "device-status.request.json, DeviceStatusChange",
             "status.request.json, StatusReport",
             "status-older-agent.request.json, StatusReport",

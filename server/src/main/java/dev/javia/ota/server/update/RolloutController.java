@@ -163,8 +163,12 @@ class RolloutController {
                     Admin keys only. The release is cancelled if it still runs, and a new rollback rollout offers \
                     the earlier version (`to_version`, else the newest published below) at once to every device \
                     that runs the bad version or is installing it; devices that report the bad version later join \
-                    it. The only way a device is offered a lower version: the offer says `rollback: true`. Answers \
-                    the new rollback rollout.""")
+                    it. The only way a device is offered a lower version: the offer says `rollback: true` and carries \
+                    the `statement` given here as its `rollback_statement`. When the server has publisher keys \
+                    (OTA_PUBLISHER_KEYS) the statement is required: signed by one of them, naming this rollout, the \
+                    version rolled back to and the version it replaces, and never used before \
+                    (`create_update.sh rollout rollback ID --to vX --sign-key KEY` signs and sends it). Answers the \
+                    new rollback rollout.""")
     @ApiResponse(responseCode = "201", useReturnTypeSchema = true, description = "The rollback rollout")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
@@ -172,7 +176,8 @@ class RolloutController {
     RolloutView rollback(@PathVariable @Parameter(description = ID) UUID id,
             @RequestBody(required = false) RolloutAction action, @Parameter(hidden = true) Caller caller) {
         RolloutAction given = body(action);
-        return view(rollouts.rollback(id, given.toVersion(), given.reason(), new Rollouts.Actor(caller)));
+        return view(rollouts.rollback(id, given.toVersion(), given.reason(), given.statement(),
+                new Rollouts.Actor(caller)));
     }
 
     private RolloutView view(RolloutRow rollout) {

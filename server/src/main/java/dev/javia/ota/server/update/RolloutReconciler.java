@@ -14,7 +14,8 @@ import java.util.UUID;
 
 /**
  * Applies the rollouts' rules by itself: starts the scheduled ones whose time has come, pauses a running one whose
- * open phase fails (and rolls it back when its policy says so), advances one whose phase succeeded, and tops up the
+ * open phase fails (and rolls it back when its policy says so, unless a rollback needs the publisher's signed
+ * statement: the pause then says how to sign one), advances one whose phase succeeded, and tops up the
  * offers of open phases (new phases, resumed rollouts, the concurrency cap as devices finish). One tick is one
  * transaction under a PostgreSQL advisory lock, so that of several server instances only one judges at a time; the
  * others skip their tick. Every step it takes is in the audit log as {@code system}.
@@ -73,10 +74,18 @@ public class RolloutReconciler {
                     open.getOrDefault(rollout.id(), PhaseCounts.empty(rollout.currentPhase())), now);
             switch (judgement.verdict()) {
                 case PAUSE -> {
-                    rollouts.pauseLocked(rollout, judgement.text(), Rollouts.Actor.SYSTEM);
-                    if (rollout.rules().autoRollback() && !rollout.isRollback()) {
-                        rollouts.rollbackLocked(rollouts.locked(rollout.id()), null,
-                                "the rollout's policy rolls back when its failure rule trips", Rollouts.Actor.SYSTEM);
+                    boolean rollBack = rollout.rules().autoRollback() && !rollout.isRollback();
+                    if (rollBack && !rollouts.rollsBackUnsigned()) {
+                        // only the publisher can sign the statement a rollback needs: the operator is told how
+                        rollouts.pauseLocked(rollout, judgement.text() + "; "
+                                + rollouts.signedRollbackInstruction(rollout), Rollouts.Actor.SYSTEM);
+                    } else {
+                        rollouts.pauseLocked(rollout, judgement.text(), Rollouts.Actor.SYSTEM);
+                        if (rollBack) {
+                            rollouts.rollbackLocked(rollouts.locked(rollout.id()), null,
+                                    "the rollout's policy rolls back when its failure rule trips", null,
+                                    Rollouts.Actor.SYSTEM);
+                        }
                     }
                     paused++;
                 }

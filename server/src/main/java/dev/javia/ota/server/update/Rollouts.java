@@ -9,6 +9,8 @@ import dev.javia.ota.protocol.api.RolloutState;
 import dev.javia.ota.protocol.api.RolloutTarget;
 import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.RollbackStatement;
+import dev.javia.ota.protocol.trust.UntrustedException;
 import dev.javia.ota.server.audit.AuditLog;
 import dev.javia.ota.server.notify.Notifications;
 import dev.javia.ota.server.persistence.JsonColumn;
@@ -16,6 +18,7 @@ import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.ApiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
@@ -50,9 +53,11 @@ class Rollouts {
     private final AuditLog audit;
     private final Notifications notifications;
     private final boolean approverMustDiffer;
+    private final PublisherTrust trust;
 
     Rollouts(JdbcClient jdbc, Clock clock, Assignments assignments, PhaseTally tally, AuditLog audit,
-            Notifications notifications, RolloutSettings settings) {
+            Notifications notifications, RolloutSettings settings, PublisherTrust trust) {
+        this.trust = trust;
         this.jdbc = jdbc;
         this.clock = clock;
         this.assignments = assignments;
@@ -368,10 +373,11 @@ class Rollouts {
     /**
      * Rolls a release back: it is cancelled (if it still runs), and a rollback rollout offers an earlier published
      * version to every device that runs the bad one or is installing it, at once. The only way a device is offered
-     * a version below the one it runs.
+     * a version below the one it runs. With publisher keys it takes the publisher's signed statement for this very
+     * rollback ({@link #checkStatement}), which every offer of the rollback carries to the agents.
      */
     @Transactional
-    RolloutRow rollback(UUID id, String toVersion, String reason, Actor actor) {
+    RolloutRow rollback(UUID id, String toVersion, String reason, RollbackStatement.Signed statement, Actor actor) {
         RolloutRow rollout = locked(id);
         if (rollout.isRollback()) {
             throw ApiException.conflict("this rollout is itself a rollback: publish a fixed version instead, or roll"
@@ -380,13 +386,15 @@ class Rollouts {
         if (rollout.rolledBackBy() != null) {
             throw ApiException.conflict("this rollout was already rolled back by rollout " + rollout.rolledBackBy());
         }
-        return rollbackLocked(rollout, toVersion, reason, actor);
+        return rollbackLocked(rollout, toVersion, reason, statement, actor);
     }
 
     @Transactional(propagation = Propagation.MANDATORY)
-    RolloutRow rollbackLocked(RolloutRow rollout, String toVersion, String reason, Actor actor) {
+    RolloutRow rollbackLocked(RolloutRow rollout, String toVersion, String reason, RollbackStatement.Signed statement,
+            Actor actor) {
         Version bad = Version.parse(rollout.version());
         Target earlier = toVersion == null ? earlierThan(bad) : named(toVersion, bad);
+        RollbackStatement word = checkStatement(rollout, earlier, statement);
         String why = (reason == null || reason.isBlank() ? "rolled back" : reason.trim()) + " (" + actor.name() + ")";
         if (!rollout.state().isFinal()) {
             cancelLocked(rollout, "rolled back to " + earlier.version() + ": " + why, actor);
@@ -397,13 +405,101 @@ class Rollouts {
                 .installTimeoutSeconds(), null, false, false),
                 new RolloutTarget(null, rollout.version(), null, null, null), null);
         Created created = create(earlier.id(), earlier.version(), RolloutKind.ROLLBACK, plan, actor, rollout.id());
+        if (word != null) {
+            // in the transaction that made the offers: no check can read them before the statement is there
+            try {
+                jdbc.sql("update rollouts set rollback_statement = ?, rollback_statement_id = ? where id = ?")
+                        .param(JsonColumn.write(statement)).param(word.statementId()).param(created.rollout().id())
+                        .update();
+            } catch (DuplicateKeyException e) {
+                throw statementUsed(word, rollout, earlier);
+            }
+        }
         jdbc.sql("update rollouts set rolled_back_by = ?, updated_at = ? where id = ?")
                 .param(created.rollout().id()).param(Timestamp.from(clock.instant())).param(rollout.id()).update();
-        record(actor, "rollout.rolled_back", rollout, Map.of("to_version", earlier.version(), "reason", why,
-                "rollback", created.rollout().id().toString(), "devices", created.offered()));
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("to_version", earlier.version());
+        details.put("reason", why);
+        details.put("rollback", created.rollout().id().toString());
+        details.put("devices", created.offered());
+        if (word != null) {
+            details.put("statement_id", word.statementId().toString());
+            details.put("signed_by", statement.signature().keyId());
+        }
+        record(actor, "rollout.rolled_back", rollout, details);
         log.info("rolled back rollout id={} version={} to={} rollback={} offered={}", rollout.id(), rollout.version(),
                 earlier.version(), created.rollout().id(), created.offered());
         return created.rollout();
+    }
+
+    /**
+     * Whether the reconciler may roll back by itself: not when the server has publisher keys, since only the
+     * publisher can sign the statement a rollback then needs.
+     */
+    boolean rollsBackUnsigned() {
+        return !trust.hasKeys();
+    }
+
+    /** What the operator is to run instead of the reconciler's rollback: the signing command, or why there is none. */
+    String signedRollbackInstruction(RolloutRow rollout) {
+        Version bad = Version.parse(rollout.version());
+        return earlierVersion(bad).map(target -> "its policy rolls it back, but this server has publisher keys"
+                        + " (OTA_PUBLISHER_KEYS), so a rollback needs the publisher's signed statement: roll it back with "
+                        + signCommand(rollout, target.version()))
+                .orElse("its policy rolls it back, but there is no published version below " + bad
+                        + " to go back to: publish a fixed version above it");
+    }
+
+    /**
+     * The publisher's statement for this rollback, checked: required with publisher keys and verified against them;
+     * without keys optional, and only read for its shape (the agents with pinned keys verify it). Either way it must
+     * name this rollout, the version it goes to and the version it leaves, and must not have served before.
+     */
+    private RollbackStatement checkStatement(RolloutRow rollout, Target earlier, RollbackStatement.Signed signed) {
+        String sign = "sign one with " + signCommand(rollout, earlier.version());
+        if (signed == null) {
+            if (trust.hasKeys()) {
+                throw ApiException.badRequest("this server has publisher keys (OTA_PUBLISHER_KEYS): a rollback needs"
+                        + " the publisher's signed statement that devices may go back from " + rollout.version()
+                        + " to " + earlier.version() + "; " + sign + " (it sends the statement)");
+            }
+            return null;
+        }
+        RollbackStatement statement;
+        try {
+            statement = trust.hasKeys() ? signed.verify(trust.keys()) : signed.read();
+        } catch (UntrustedException e) {
+            throw ApiException.badRequest(e.getMessage() + " (" + sign + ")");
+        }
+        if (!rollout.id().equals(statement.rolloutId())) {
+            throw ApiException.badRequest("the rollback statement is for rollout " + statement.rolloutId() + ", not "
+                    + rollout.id() + ": a statement rolls back only the rollout it names; " + sign);
+        }
+        if (!Version.parse(statement.targetVersion()).equals(Version.parse(earlier.version()))) {
+            throw ApiException.badRequest("the rollback statement says target_version " + statement.targetVersion()
+                    + " but this rollback goes to " + earlier.version() + ": give to_version "
+                    + statement.targetVersion() + ", or " + sign);
+        }
+        Version bad = Version.parse(rollout.version());
+        if (statement.replaces().stream().map(Version::parse).noneMatch(bad::equals)) {
+            throw ApiException.badRequest("the rollback statement replaces " + statement.replaces() + ", not "
+                    + rollout.version() + ", the version this rollout rolls back: " + sign);
+        }
+        if (jdbc.sql("select exists (select 1 from rollouts where rollback_statement_id = ?)")
+                .param(statement.statementId()).query(Boolean.class).single()) {
+            throw statementUsed(statement, rollout, earlier);
+        }
+        return statement;
+    }
+
+    private static ApiException statementUsed(RollbackStatement statement, RolloutRow rollout, Target earlier) {
+        return ApiException.conflict("the rollback statement " + statement.statementId() + " was already used for a"
+                + " rollback: each statement serves once, so that an old one cannot be replayed; sign a new one with "
+                + signCommand(rollout, earlier.version()));
+    }
+
+    private static String signCommand(RolloutRow rollout, String target) {
+        return "create_update.sh rollout rollback " + rollout.id() + " --to " + target + " --sign-key KEY";
     }
 
     // ---- reading
@@ -579,14 +675,17 @@ class Rollouts {
     }
 
     private Target earlierThan(Version bad) {
+        return earlierVersion(bad).orElseThrow(() -> ApiException.conflict("there is no published version below " + bad + " to go back"
+                        + " to: publish a fixed version above it instead"));
+    }
+
+    private Optional<Target> earlierVersion(Version bad) {
         return jdbc.sql("""
                 select id, version from updates
                 where (version_major, version_minor, version_patch) < (?, ?, ?)
                 order by version_major desc, version_minor desc, version_patch desc limit 1
                 """).param(bad.major()).param(bad.minor()).param(bad.patch())
-                .query((rs, row) -> new Target(rs.getObject("id", UUID.class), rs.getString("version"))).optional()
-                .orElseThrow(() -> ApiException.conflict("there is no published version below " + bad + " to go back"
-                        + " to: publish a fixed version above it instead"));
+                .query((rs, row) -> new Target(rs.getObject("id", UUID.class), rs.getString("version"))).optional();
     }
 
     private Target named(String text, Version bad) {

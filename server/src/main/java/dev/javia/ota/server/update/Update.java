@@ -7,6 +7,8 @@ import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.api.UpdateView;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.PublisherSignature;
+import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.persistence.StringListJsonConverter;
 import jakarta.persistence.Column;
 import jakarta.persistence.Convert;
@@ -40,6 +42,7 @@ public class Update {
     private List<String> systemPackages;
     private String sha256;
     private long sizeBytes;
+    /** The publisher's signature of the package (a {@link PublisherSignature}'s JSON); null when unsigned. */
     private String signature;
     private String storageKey;
     private int versionMajor;
@@ -54,7 +57,8 @@ public class Update {
     }
 
     Update(UUID id, Version version, UpdateType type, String description, List<String> systemPackages,
-            String sha256, long sizeBytes, String storageKey, List<String> targetDevices, Instant now) {
+            String sha256, long sizeBytes, PublisherSignature signature, String storageKey, List<String> targetDevices,
+            Instant now) {
         this.id = id;
         this.version = version.toString();
         this.versionMajor = version.major();
@@ -68,18 +72,24 @@ public class Update {
         this.requiresSystemPackages = !systemPackages.isEmpty();
         this.sha256 = sha256;
         this.sizeBytes = sizeBytes;
+        this.signature = signature == null ? null : JsonColumn.write(signature);
         this.storageKey = storageKey;
         this.targetDevices = targetDevices == null ? null : List.copyOf(targetDevices);
     }
 
     UpdateOffer offer() {
         return new UpdateOffer(id, version, updateType, description, packageUrl, sha256, sizeBytes,
-                requiresSystemPackages, systemPackages, false);
+                requiresSystemPackages, systemPackages, false, signature(), null);
     }
 
     UpdateView view(Map<UpdateStatus, Long> statusCounts, RolloutView rollout) {
         return new UpdateView(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes,
-                requiresSystemPackages, systemPackages, statusCounts, rollout);
+                requiresSystemPackages, systemPackages, statusCounts, rollout,
+                signature == null ? null : signature().keyId());
+    }
+
+    private PublisherSignature signature() {
+        return JsonColumn.read(signature, PublisherSignature.class);
     }
 
     public UUID id() {

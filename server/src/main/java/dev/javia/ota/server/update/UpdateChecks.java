@@ -6,10 +6,12 @@ import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.RollbackStatement;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
 import dev.javia.ota.server.device.InstallWindows;
+import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.persistence.Rows;
 import dev.javia.ota.server.security.Caller;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -26,7 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * The device's update check, the second most frequent call of the fleet: one indexed query for the device's open
  * update (and, only while some phase's batches have not reached all its devices, one for the open phases that hold
  * it without having offered it the update yet); the offer itself comes from memory, since a published update never
- * changes.
+ * changes, and so does a rollback's statement, which its rollout keeps from the transaction that made it.
  */
 @Component
 class UpdateChecks {
@@ -40,6 +42,8 @@ class UpdateChecks {
     private final Assignments assignments;
     private final PendingBatches batches;
     private final Map<UUID, UpdateOffer> offers = new ConcurrentHashMap<>();
+    /** The statement of each rollback rollout a device was offered, by rollout (empty: made without one). */
+    private final Map<UUID, Optional<RollbackStatement.Signed>> statements = new ConcurrentHashMap<>();
 
     UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties,
             InstallWindows windows, InstallTurns turns, Assignments assignments, PendingBatches batches) {
@@ -70,7 +74,7 @@ class UpdateChecks {
         Optional<Open> open = jdbc.sql("""
                 select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
                        d.timezone, d.current_version, d.window_start_hour, d.window_length_minutes,
-                       d.device_update_hour, du.rollback
+                       d.device_update_hour, du.rollback, du.rollout_id
                 from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
                 where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
                 order by u.version_major desc, u.version_minor desc, u.version_patch desc
@@ -83,7 +87,7 @@ class UpdateChecks {
                         rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version"),
                         windows.inForce(Rows.integer(rs, "window_start_hour"),
                                 Rows.integer(rs, "window_length_minutes"), Rows.integer(rs, "device_update_hour")),
-                        rs.getBoolean("rollback")))
+                        rs.getBoolean("rollback"), rs.getObject("rollout_id", UUID.class)))
                 .optional();
         if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds);
@@ -91,14 +95,25 @@ class UpdateChecks {
         UpdateOffer cached = offers.computeIfAbsent(open.get().updateId(),
                 id -> updates.findById(id).orElseThrow().offer());
         Open due = open.get();
-        UpdateOffer offer = due.rollback() ? cached.asRollback(null) : cached;
+        UpdateOffer offer = due.rollback() ? cached.asRollback(statement(due.rolloutId())) : cached;
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
                 due.updateId(), due.timezone(), due.window());
         return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds());
     }
 
+    /** The publisher's statement of the rollback rollout that made this offer: its own, never another's. */
+    private RollbackStatement.Signed statement(UUID rolloutId) {
+        if (rolloutId == null) {
+            return null;
+        }
+        return statements.computeIfAbsent(rolloutId, id -> jdbc.sql(
+                        "select rollback_statement from rollouts where id = ?").param(id).query(String.class).optional()
+                .map(json -> JsonColumn.read(json, RollbackStatement.Signed.class))).orElse(null);
+    }
+
     private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, Version version,
-            String deviceUuid, String timezone, String deviceVersion, UpdateWindow window, boolean rollback) {
+            String deviceUuid, String timezone, String deviceVersion, UpdateWindow window, boolean rollback,
+            UUID rolloutId) {
 
         /**
          * The device already runs this version or a newer one (its version was changed where no scheduler saw it,

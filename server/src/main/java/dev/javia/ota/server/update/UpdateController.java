@@ -8,6 +8,7 @@ import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.UpdateView;
 import dev.javia.ota.server.security.Caller;
+import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
@@ -31,6 +32,9 @@ import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -74,6 +78,11 @@ class UpdateController {
                             schemaProperties = {
                                     @SchemaProperty(name = "package", schema = @Schema(type = "string",
                                             format = "binary", description = "the update ZIP")),
+                                    @SchemaProperty(name = "signature", schema = @Schema(type = "string",
+                                            description = "the package's .sig file (JSON: key_id, signature) as"
+                                                    + " create_update --sign-key writes it; required when the server"
+                                                    + " requires signed packages, refused when it has no publisher"
+                                                    + " keys")),
                                     @SchemaProperty(name = "version", schema = @Schema(type = "string",
                                             example = "v1.2.3", description = "vMAJOR.MINOR.PATCH, above the newest")),
                                     @SchemaProperty(name = "description", schema = @Schema(type = "string",
@@ -123,13 +132,15 @@ class UpdateController {
                                     @SchemaProperty(name = "target_metadata", schema = @Schema(type = "string",
                                             example = "model=pi4,room=kitchen",
                                             description = "only devices whose metadata holds these pairs"))},
-                            encoding = @Encoding(name = "package", contentType = ZIP))))
+                            encoding = {@Encoding(name = "package", contentType = ZIP),
+                                    @Encoding(name = "signature", contentType = JSON)})))
     @ApiResponse(responseCode = "201", useReturnTypeSchema = true,
             description = "Published: the update, and for how many devices it was scheduled")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
     @ApiResponse(responseCode = "413", ref = OpenApiDocument.PAYLOAD_TOO_LARGE)
     UpdateCreated create(@RequestPart("package") @Parameter(hidden = true) MultipartFile pkg,
+            @RequestPart(name = "signature", required = false) @Parameter(hidden = true) MultipartFile signatureFile,
             @RequestParam("version") @Parameter(hidden = true) String version,
             @RequestParam(name = "description", required = false) @Parameter(hidden = true) String description,
             @RequestParam("update_type") @Parameter(hidden = true) String updateType,
@@ -144,7 +155,23 @@ class UpdateController {
                 fields.get("max_concurrent"), fields.get("start_at"), fields.get("auto_rollback"),
                 fields.get("target_version"), fields.get("target_status"), fields.get("target_timezone"),
                 fields.get("target_metadata")), form.targetDevices());
-        return publisher.publish(form, plan, pkg, caller);
+        return publisher.publish(form, plan, pkg, signatureText(signatureFile, fields.get("signature")), caller);
+    }
+
+    /** The signature as a file part (curl -F signature=@update_v1.2.3.zip.sig) or as a text field. */
+    private static String signatureText(MultipartFile file, String field) {
+        if (file == null) {
+            return field;
+        }
+        if (file.getSize() > UpdatePublisher.MAX_SIGNATURE_CHARS) {
+            throw ApiException.badRequest("the signature is longer than " + UpdatePublisher.MAX_SIGNATURE_CHARS
+                    + " bytes: send the package's .sig file as create_update --sign-key writes it");
+        }
+        try {
+            return new String(file.getBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read the signature part", e);
+        }
     }
 
     @GetMapping(path = {"/api/v1/updates", "/api/v1/updates/"}, produces = JSON)

@@ -7,10 +7,12 @@ import dev.javia.ota.protocol.api.UpdateCreated;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.pkg.InvalidPackageException;
 import dev.javia.ota.protocol.pkg.PackageInspector;
+import dev.javia.ota.protocol.pkg.PackageJson;
 import dev.javia.ota.protocol.pkg.PackageLimits;
 import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.PublisherSignature;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.audit.AuditLog;
 import dev.javia.ota.server.security.Caller;
@@ -23,6 +25,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.multipart.MultipartFile;
+import tools.jackson.core.JacksonException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,14 +39,16 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * Publishes an update: checks the form and the package (the metadata agrees with the form, the manifest with the
- * files), stores the package, records the update and creates its rollout (which offers its first phase), all or
- * nothing.
+ * Publishes an update: checks the form and the package (the publisher's signature over its metadata, the metadata
+ * agrees with the form, the manifest with the files), stores the package, records the update and creates its
+ * rollout (which offers its first phase), all or nothing.
  */
 @Service
 class UpdatePublisher {
 
     private static final Logger log = LoggerFactory.getLogger(UpdatePublisher.class);
+    /** A {@code .sig} file is about 130 characters; this bounds what is parsed. */
+    static final int MAX_SIGNATURE_CHARS = 4096;
 
     private final UpdateRepository updates;
     private final Rollouts rollouts;
@@ -53,10 +58,12 @@ class UpdatePublisher {
     private final Clock clock;
     private final PackageLimits limits;
     private final AuditLog audit;
+    private final PublisherTrust trust;
 
     UpdatePublisher(UpdateRepository updates, Rollouts rollouts, PackageStore store, TransactionTemplate transaction,
-            JdbcClient jdbc, Clock clock, OtaProperties properties, AuditLog audit) {
+            JdbcClient jdbc, Clock clock, OtaProperties properties, AuditLog audit, PublisherTrust trust) {
         this.audit = audit;
+        this.trust = trust;
         this.updates = updates;
         this.rollouts = rollouts;
         this.store = store;
@@ -66,15 +73,20 @@ class UpdatePublisher {
         this.limits = PackageLimits.defaults().withMaxPackageBytes(properties.maxPackageSize().toBytes());
     }
 
-    UpdateCreated publish(UpdateForm form, RolloutPlan plan, MultipartFile upload, Caller caller) {
+    /**
+     * @param signatureText the upload's {@code signature} (the JSON of the package's {@code .sig}), null for none
+     */
+    UpdateCreated publish(UpdateForm form, RolloutPlan plan, MultipartFile upload, String signatureText,
+            Caller caller) {
         if (upload == null || upload.isEmpty()) {
             throw ApiException.badRequest("the form part 'package' must carry the update ZIP");
         }
+        PublisherSignature signature = signature(signatureText, form);
         checkVersionIsNew(form);
         checkTargetsExist(form.targetDevices());
         Path file = receive(upload);
         try {
-            UpdateMetadata metadata = inspect(file, form);
+            UpdateMetadata metadata = inspect(file, form, signature);
             String sha256 = Sha256.of(file);
             long size = Files.size(file);
             UUID id = UuidCreator.getTimeOrderedEpoch();
@@ -83,18 +95,19 @@ class UpdatePublisher {
             try {
                 UpdateCreated created = transaction.execute(status -> {
                     Update update = updates.saveAndFlush(new Update(id, form.version(), form.updateType(),
-                            form.description(), form.systemPackages(), sha256, size, key, form.targetDevices(),
-                            clock.instant()));
+                            form.description(), form.systemPackages(), sha256, size, signature, key,
+                            form.targetDevices(), clock.instant()));
                     Rollouts.Created rollout = rollouts.create(update.id(), update.version(), RolloutKind.RELEASE,
                             plan, new Rollouts.Actor(caller), null);
                     audit.record(caller, "update.published", "update", id.toString(),
-                            published(form, rollout));
+                            published(form, rollout, signature));
                     RolloutView view = rollouts.views(List.of(rollout.rollout())).get(0);
                     return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) rollout.offered()), view),
                             rollout.offered(), view);
                 });
-                log.info("published update version={} type={} sha256={} size_bytes={} files={} scheduled_devices={}",
-                        form.version(), form.updateType().wire(), sha256, size, metadata.files().size(),
+                log.info("published update version={} type={} sha256={} size_bytes={} files={} signed_by={}"
+                                + " scheduled_devices={}", form.version(), form.updateType().wire(), sha256, size,
+                        metadata.files().size(), signature == null ? "none" : signature.keyId(),
                         Objects.requireNonNull(created).scheduledDevices());
                 return created;
             } catch (RuntimeException e) {
@@ -113,10 +126,12 @@ class UpdatePublisher {
     }
 
     /** What the audit log keeps of a publication: the form's settings (null targets: the whole fleet). */
-    private static Map<String, Object> published(UpdateForm form, Rollouts.Created rollout) {
+    private static Map<String, Object> published(UpdateForm form, Rollouts.Created rollout,
+            PublisherSignature signature) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("version", form.version().toString());
         details.put("update_type", form.updateType().wire());
+        details.put("signed_by", signature == null ? null : signature.keyId());
         details.put("target_devices", form.targetDevices());
         details.put("scheduled_devices", rollout.offered());
         details.put("rollout", rollout.rollout().id().toString());
@@ -163,10 +178,41 @@ class UpdatePublisher {
         }
     }
 
-    private UpdateMetadata inspect(Path file, UpdateForm form) {
+    /**
+     * The upload's signature, read; refused when it is not the JSON of a {@code .sig}, or when this server has no key
+     * to verify it with (stored unverified, it would vouch for nothing).
+     */
+    private PublisherSignature signature(String text, UpdateForm form) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        if (!trust.hasKeys()) {
+            throw ApiException.badRequest("the upload carries a signature, but this server has no publisher keys to"
+                    + " verify it with: configure OTA_PUBLISHER_KEYS with the signing key's .pub line (and restart"
+                    + " the server), or publish without the signature");
+        }
+        String hint = ": send the package's .sig file (update_" + form.version() + ".zip.sig) as written by"
+                + " create_update --sign-key, {\"key_id\": \"...\", \"signature\": \"...\"}";
+        if (text.length() > MAX_SIGNATURE_CHARS) {
+            throw ApiException.badRequest("the signature is longer than " + MAX_SIGNATURE_CHARS + " characters" + hint);
+        }
+        PublisherSignature signature;
+        try {
+            signature = PackageJson.mapper().readValue(text, PublisherSignature.class);
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("the signature is not the JSON of a signature file" + hint);
+        }
+        if (signature == null || signature.keyId() == null || signature.keyId().isBlank()
+                || signature.signature() == null || signature.signature().isBlank()) {
+            throw ApiException.badRequest("the signature needs both key_id and signature" + hint);
+        }
+        return signature;
+    }
+
+    private UpdateMetadata inspect(Path file, UpdateForm form, PublisherSignature signature) {
         UpdateMetadata metadata;
         try {
-            metadata = PackageInspector.inspect(file, limits);
+            metadata = PackageInspector.inspect(file, limits, trust.forUpload(signature, "package " + form.version()));
         } catch (InvalidPackageException e) {
             throw ApiException.badRequest("the package was refused: " + e.getMessage());
         }
