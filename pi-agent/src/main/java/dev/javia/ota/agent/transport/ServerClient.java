@@ -47,7 +47,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The device's side of the REST API, one method per call, over one shared okhttp client with explicit timeouts.
+ * The device's side of the REST API, one method per call, over one shared okhttp client with explicit timeouts
+ * (and, for origins other than the server's, its twin with the system's trust store). Redirects are followed here,
+ * by hand, so that {@code X-API-Key} stays with the server's origin.
  * Each call is made once: retrying is the caller's decision (it knows whether to back off or to give up). Safe for
  * concurrent use (the loop and the heartbeat thread of a running step): okhttp clients and Jackson mappers are, and
  * this class keeps no other state.
