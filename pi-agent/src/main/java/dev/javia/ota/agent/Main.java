@@ -110,14 +110,16 @@ public final class Main {
         DeviceIdentity identity = DeviceIdentity.load(config.uuidFile(), config.tokenFile());
         InstallRoot root = new InstallRoot(config.installDir());
         ClockTrust clockTrust = new ClockTrust(runner, clock, nanoTime, config.clockSkew());
-        ServerClient client = new ServerClient(config.serverUrl(), config.httpTimeout(), clockTrust::serverDate);
+        ServerClient client = new ServerClient(config.serverUrl(), config.httpTimeout(), clockTrust::serverDate,
+                config.serverCaFile());
         Map<String, Object> facts = DeviceFacts.collect(Path.of("/"));
         String deviceName = config.deviceName() != null ? config.deviceName()
                 : DeviceFacts.hostname().orElse(null);
         Supplier<RegisterDevice> registration = () -> new RegisterDevice(identity.uuid(), deviceName,
                 config.timezone().getId(), root.installedVersion().orElse(null), facts);
         DeviceSession session = new DeviceSession(client, identity, config.enrollmentKey(), registration);
-        LOG.info("device " + identity.uuid());
+        LOG.info("device " + identity.uuid() + ", device key " + identity.key().keyId()
+                + (config.serverCaFile() != null ? ", server CA pinned from " + config.serverCaFile() : ""));
 
         ActivityTracker tracker = new ActivityTracker(nanoTime, config.sessionTimeout());
         if (config.gpioButtonPin().isPresent()) {

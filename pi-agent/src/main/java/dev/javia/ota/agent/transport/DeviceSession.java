@@ -1,6 +1,8 @@
 package dev.javia.ota.agent.transport;
 
 import dev.javia.ota.agent.identity.DeviceIdentity;
+import dev.javia.ota.agent.identity.DeviceKey;
+import dev.javia.ota.protocol.api.DeviceChallenge;
 import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.Heartbeat;
@@ -11,6 +13,7 @@ import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateCheck;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -20,7 +23,10 @@ import java.util.logging.Logger;
 
 /**
  * The device's calls with its token attached. Registers when there is no token yet, and once more when the server
- * answers 401 (the token was lost on the server or replaced): same UUID, enrollment key, fresh token.
+ * answers 401 (the token was lost on the server or replaced): same UUID, fresh token. Each registration carries the
+ * device's public key and first asks the server for a challenge: a uuid the server has bound to a key registers
+ * only with this key's signature over it (no enrollment key needed); one without a key bound (404: also a new
+ * device, or an older server) registers with the enrollment key, and binds the key.
  * <p>
  * Safe for concurrent use: the loop and the heartbeat thread of a running step call it at once. The client is
  * (one okhttp client, one Jackson mapper); registering is serialized, and a 401 registers again only when the
@@ -131,25 +137,51 @@ public final class DeviceSession {
         if (kept != null && !kept.equals(refused)) {
             return kept;
         }
-        LOG.warning("device token refused (" + why.getMessage() + "); registering again with the enrollment key");
+        LOG.warning("device token refused (" + why.getMessage() + "); registering again");
         return register();
     }
 
     private String register() {
-        RegisterDevice device = registration.get();
+        RegisterDevice facts = registration.get();
+        String uuid = identity.uuid();
+        DeviceKey key = identity.key();
+        // asked every time, also without a token file: a Pi that lost it but whose key is bound must prove itself
+        Optional<DeviceChallenge> challenge = client.challenge(uuid);
+        String proof = challenge.map(c -> key.prove(uuid, c.challenge())).orElse(null);
+        RegisterDevice device = new RegisterDevice(uuid, facts.deviceName(), facts.timezone(),
+                facts.currentVersion(), facts.metadata(), key.publicKeyText(),
+                challenge.map(DeviceChallenge::challenge).orElse(null), proof);
         DeviceRegistration answer;
         try {
             answer = client.register(device, enrollmentKey);
         } catch (ServerRejectedException e) {
-            if (e.unauthorized() || e.status() == 403) {
-                throw new ServerRejectedException(e.status(), "registration refused: check API_KEY (the enrollment "
-                        + "key set on the server): " + e.getMessage());
-            }
-            throw e;
+            throw refused(e, proof != null, key);
         }
         identity.saveToken(answer.deviceToken());
-        LOG.info("registered device " + identity.uuid() + " (version " + device.currentVersion() + ", timezone "
-                + device.timezone() + ")");
+        LOG.info("registered device " + uuid + " (version " + device.currentVersion() + ", timezone "
+                + device.timezone() + ", device key " + key.keyId() + (proof != null ? ", proved" : "") + ")");
         return answer.deviceToken();
+    }
+
+    /**
+     * What the operator is told (the agent logs it, with the server's problem detail, and tries again with
+     * backoff). A refused proof, or a key other than the one the server holds (409), is not mended by trying
+     * again: this Pi's key file was replaced or lost, and only an operator's reset lets it bind its key.
+     */
+    private ServerRejectedException refused(ServerRejectedException e, boolean proved, DeviceKey key) {
+        String uuid = identity.uuid();
+        String reset = "if this Pi's device key was lost or replaced, an operator resets it with "
+                + "'create_update.sh device reset-key " + uuid + "', and the agent binds its key (" + key.keyId()
+                + ") at its next registration";
+        if (e.conflict() || (proved && (e.unauthorized() || e.status() == 403))) {
+            return new ServerRejectedException(e.status(), "registration " + (proved ? "with this device's proof " : "")
+                    + "refused: the server holds another key for device " + uuid + " (" + e.getMessage() + "); "
+                    + reset);
+        }
+        if (e.unauthorized() || e.status() == 403) {
+            return new ServerRejectedException(e.status(), "registration refused: check API_KEY (the enrollment "
+                    + "key set on the server): " + e.getMessage());
+        }
+        return e;
     }
 }

@@ -2,6 +2,8 @@ package dev.javia.ota.agent.transport;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.ChallengeRequest;
+import dev.javia.ota.protocol.api.DeviceChallenge;
 import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.Heartbeat;
@@ -23,6 +25,7 @@ import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -34,6 +37,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -42,7 +47,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The device's side of the REST API, one method per call, over one shared okhttp client with explicit timeouts.
+ * The device's side of the REST API, one method per call, over one shared okhttp client with explicit timeouts
+ * (and, for origins other than the server's, its twin with the system's trust store). Redirects are followed here,
+ * by hand, so that {@code X-API-Key} stays with the server's origin.
  * Each call is made once: retrying is the caller's decision (it knows whether to back off or to give up). Safe for
  * concurrent use (the loop and the heartbeat thread of a running step): okhttp clients and Jackson mappers are, and
  * this class keeps no other state.
@@ -51,10 +58,21 @@ public final class ServerClient {
 
     private static final MediaType JSON = MediaType.get("application/json");
     static final String USER_AGENT = "javia-agent";
+    static final int MAX_REDIRECTS = 5;
+    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
     private final HttpUrl base;
+    /** For the server's own origin: with {@code SERVER_CA_FILE}, it trusts only that file's CAs. */
     private final OkHttpClient http;
+    /**
+     * For any other origin (a package store a download is sent or redirected to): the system's trust store, since
+     * the server's CA need not have signed a store's certificate, and what comes from there is checked by its
+     * SHA-256 from the server's offer (and its publisher signature), not by where it came from. Never carries the
+     * device's key.
+     */
+    private final OkHttpClient foreign;
+    private final ServerTrust trust;
     private final JsonMapper json;
     private final Consumer<Instant> serverDates;
 
@@ -65,7 +83,21 @@ public final class ServerClient {
 
     /** @param serverDates told the {@code Date} of every answer of the server's API, as it arrives (clock trust) */
     public ServerClient(URI serverUrl, Duration timeout, Consumer<Instant> serverDates) {
-        this(serverUrl, new OkHttpClient.Builder()
+        this(serverUrl, timeout, serverDates, null);
+    }
+
+    /**
+     * @param serverCaFile {@code SERVER_CA_FILE}: a PEM file of the CAs the server's certificate must chain to, or
+     *                     null for the system's trust store
+     * @throws IllegalStateException when {@code serverCaFile} is missing, unreadable or holds no PEM certificate
+     */
+    public ServerClient(URI serverUrl, Duration timeout, Consumer<Instant> serverDates, Path serverCaFile) {
+        this(serverUrl, clientBuilder(timeout).build(), serverDates,
+                serverCaFile == null ? null : ServerTrust.load(serverCaFile));
+    }
+
+    private static OkHttpClient.Builder clientBuilder(Duration timeout) {
+        return new OkHttpClient.Builder()
                 .connectTimeout(Duration.ofSeconds(Math.min(10, timeout.toSeconds())))
                 .readTimeout(timeout)
                 .writeTimeout(timeout)
@@ -73,8 +105,7 @@ public final class ServerClient {
                 // A device talks in short bursts five minutes apart: it closes its connection two seconds after a
                 // burst, so the server keeps no idle connection (and no TIME_WAIT) for each of a million devices.
                 .connectionPool(new ConnectionPool(1, 2, TimeUnit.SECONDS))
-                .addNetworkInterceptor(ServerClient::leanHeaders)
-                .build(), serverDates);
+                .addNetworkInterceptor(ServerClient::leanHeaders);
     }
 
     ServerClient(URI serverUrl, OkHttpClient http) {
@@ -83,10 +114,19 @@ public final class ServerClient {
     }
 
     ServerClient(URI serverUrl, OkHttpClient http, Consumer<Instant> serverDates) {
+        this(serverUrl, http, serverDates, null);
+    }
+
+    private ServerClient(URI serverUrl, OkHttpClient http, Consumer<Instant> serverDates, ServerTrust trust) {
         this.serverDates = serverDates;
         String text = serverUrl.toString();
         this.base = HttpUrl.get(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
-        this.http = http;
+        this.trust = trust;
+        // Redirects are followed by hand (send): okhttp's own would carry X-API-Key to wherever a redirect points
+        // (it drops only Authorization when the host changes).
+        this.foreign = http.newBuilder().followRedirects(false).followSslRedirects(false).build();
+        this.http = trust == null ? foreign
+                : foreign.newBuilder().sslSocketFactory(trust.socketFactory(), trust.trustManager()).build();
         // an answer without a number the agent knows (an older server's reply without an interval) reads as 0,
         // "not said", instead of failing the whole call
         this.json = JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -112,8 +152,33 @@ public final class ServerClient {
         return json;
     }
 
+    /** @param enrollmentKey sent when given; a registration with a device proof needs none (token renewal) */
     public DeviceRegistration register(RegisterDevice device, String enrollmentKey) {
         return call(post(ApiPaths.REGISTER, device), enrollmentKey, DeviceRegistration.class);
+    }
+
+    /**
+     * Asks for a challenge for this device to sign before it registers again, without any key (the device has
+     * none the server would take: its token is what it is renewing).
+     *
+     * @return empty when the server has none to give: 404 (the uuid is unknown or has no key bound), or an older
+     *         server's answer to a path it does not know (401 for an anonymous call under {@code /devices/}, 404,
+     *         405); then the device registers with the enrollment key, as before device keys
+     */
+    public Optional<DeviceChallenge> challenge(String deviceUuid) {
+        DeviceChallenge challenge;
+        try {
+            challenge = call(post(ApiPaths.CHALLENGE, new ChallengeRequest(deviceUuid)), null, DeviceChallenge.class);
+        } catch (ServerRejectedException e) {
+            if (e.gone() || e.unauthorized() || e.status() == 405) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+        if (challenge.challenge() == null || challenge.challenge().isBlank()) {
+            throw new ServerUnavailableException("POST " + ApiPaths.CHALLENGE + " answered without a challenge", null);
+        }
+        return Optional.of(challenge);
     }
 
     public HeartbeatReply heartbeat(String deviceUuid, Heartbeat heartbeat, String token) {
@@ -158,7 +223,7 @@ public final class ServerClient {
                 request.header("If-Range", "\"" + sha256 + "\"");
             }
         }
-        try (Response response = http.newCall(request.build()).execute()) {
+        try (Response response = send(request.build())) {
             long start;
             if (response.code() == 206) {
                 start = rangeStart(response.header("Content-Range"));
@@ -179,7 +244,7 @@ public final class ServerClient {
             return append(response.body(), part, start, expectedSize + 1, progress);
         } catch (IOException e) {
             throw new ServerUnavailableException("download from " + url.host() + " broke off after " + size(part)
-                    + " bytes: " + e.getMessage(), e);
+                    + " bytes: " + describe(e), e);
         }
     }
 
@@ -195,6 +260,62 @@ public final class ServerClient {
             throw new ServerRejectedException(0, "package_url '" + packageUrl + "' is not a URL or a path");
         }
         return resolved;
+    }
+
+    /**
+     * Sends {@code request} and follows up to {@value #MAX_REDIRECTS} redirects by hand, as a browser would
+     * (307/308 keep the method and body; 301/302/303 turn a POST into a GET). {@code X-API-Key} is dropped as soon as
+     * a redirect leaves the server's origin (scheme, host and port) and is not put back, so neither the enrollment
+     * key nor a device token reaches a package store, a CDN, or whoever took over a DNS name. A redirect from HTTPS
+     * to HTTP is refused: the rest of the exchange would be readable and changeable on the way.
+     *
+     * @return the first answer that is not a redirect (or a redirect without {@code Location}), for the caller to
+     *         read and close
+     */
+    private Response send(Request request) throws IOException {
+        Request current = request;
+        for (int redirects = 0; ; redirects++) {
+            Response response = clientFor(current.url()).newCall(current).execute();
+            int code = response.code();
+            String location = response.header("Location");
+            if (!REDIRECTS.contains(code) || location == null) {
+                return response;
+            }
+            response.close();
+            String what = current.method() + " " + shown(current.url());
+            HttpUrl next = current.url().resolve(location);
+            if (next == null) {
+                throw new ServerRejectedException(code, what + " was redirected to '" + location + "', not a URL");
+            }
+            if (redirects >= MAX_REDIRECTS) {
+                throw new ServerRejectedException(code, what + " was redirected more than " + MAX_REDIRECTS
+                        + " times (last to " + shown(next) + "): check the server's or the store's redirects");
+            }
+            if (current.isHttps() && !next.isHttps()) {
+                throw new ServerRejectedException(code, what + " was redirected from HTTPS to " + shown(next)
+                        + ": refused, the download would travel unprotected; serve it over HTTPS");
+            }
+            Request.Builder following = current.newBuilder().url(next);
+            if (!sameOrigin(next)) {
+                following.removeHeader(ApiPaths.API_KEY_HEADER);
+            }
+            boolean keepsMethod = code == 307 || code == 308 || current.method().equals("GET")
+                    || current.method().equals("HEAD");
+            if (!keepsMethod) {
+                following.get().removeHeader("Content-Type").removeHeader("Content-Length");
+            }
+            current = following.build();
+        }
+    }
+
+    /** {@code url} for a log line: without its query, which for a presigned store URL is a credential. */
+    private static String shown(HttpUrl url) {
+        return url.newBuilder().username("").password("").query(null).build().toString();
+    }
+
+    /** The server's own origin gets the client that trusts {@code SERVER_CA_FILE}; any other the system's store. */
+    private OkHttpClient clientFor(HttpUrl url) {
+        return sameOrigin(url) ? http : foreign;
     }
 
     private boolean sameOrigin(HttpUrl url) {
@@ -249,12 +370,16 @@ public final class ServerClient {
         return base.newBuilder().encodedPath(base.encodedPath().replaceAll("/$", "") + path).build();
     }
 
+    /** @param key the {@code X-API-Key} to send, or null for none */
     private <T> T call(Request.Builder request, String key, Class<T> type) {
-        Request built = request.header(ApiPaths.API_KEY_HEADER, key).build();
+        if (key != null && !key.isBlank()) {
+            request.header(ApiPaths.API_KEY_HEADER, key);
+        }
+        Request built = request.build();
         String what = built.method() + " " + built.url().encodedPath();
-        try (Response response = http.newCall(built).execute()) {
+        try (Response response = send(built)) {
             // only the API's answers: a package may come from a CDN, whose clock is not the server's
-            Date date = response.headers().getDate("Date");
+            Date date = sameOrigin(response.request().url()) ? response.headers().getDate("Date") : null;
             if (date != null) {
                 serverDates.accept(date.toInstant());
             }
@@ -318,8 +443,16 @@ public final class ServerClient {
         return text.length() > 200 ? text.substring(0, 200) + "..." : text.strip();
     }
 
-    private static String describe(IOException e) {
-        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
+    private String describe(IOException e) {
+        String text = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
+        if (!(e instanceof SSLException)) {
+            return text;
+        }
+        return text + (trust != null
+                ? " (the server's TLS certificate does not chain to a CA in SERVER_CA_FILE " + trust.file()
+                        + ", or does not name " + base.host() + ")"
+                : " (the system's trust store does not accept the server's TLS certificate, or it does not name "
+                        + base.host() + ": set SERVER_CA_FILE to the server's CA certificate)");
     }
 
     private static long size(Path file) {

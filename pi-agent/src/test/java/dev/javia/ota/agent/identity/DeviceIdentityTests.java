@@ -27,11 +27,12 @@ class DeviceIdentityTests {
     }
 
     @Test
-    void writesTheUuidFileAtomicallyLeavingNoTemporaryFile(@TempDir Path home) throws IOException {
+    void writesTheUuidAndKeyFilesAtomicallyLeavingNoTemporaryFile(@TempDir Path home) throws IOException {
         DeviceIdentity.load(home.resolve(".javia_device_uuid"), home.resolve(".javia_device_token"));
 
         try (var files = Files.list(home)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly(".javia_device_uuid");
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder(".javia_device_uuid", "device-key.pem");
         }
     }
 
