@@ -1,5 +1,6 @@
 package dev.javia.ota.protocol.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -22,9 +23,9 @@ public record RegisterDevice(
         String timezone,
         String currentVersion,
         Map<String, Object> metadata,
-        String publicKey,
-        String challenge,
-        String signature) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) String publicKey,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String challenge,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String signature) {
 
     /** A registration without a device key, as agents before device keys send it. */
     public RegisterDevice(String deviceUuid, String deviceName, String timezone, String currentVersion,
