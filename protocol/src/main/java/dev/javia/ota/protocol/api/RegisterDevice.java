@@ -23,9 +23,9 @@ public record RegisterDevice(
         String timezone,
         String currentVersion,
         Map<String, Object> metadata,
-        @JsonInclude(JsonInclude.Include.NON_NULL) String publicKey,
-        @JsonInclude(JsonInclude.Include.NON_NULL) String challenge,
-        @JsonInclude(JsonInclude.Include.NON_NULL) String signature) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String publicKey,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String challenge,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String signature) {
 
     /** A registration without a device key, as agents before device keys send it. */
     public RegisterDevice(String deviceUuid, String deviceName, String timezone, String currentVersion,

@@ -1,6 +1,5 @@
 package dev.javia.ota.protocol.api;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
 import dev.javia.ota.protocol.trust.PublisherSignature;
@@ -26,7 +25,7 @@ import java.util.UUID;
  * @param rollbackStatement  with {@code rollback}: the publisher's signed statement that this version may replace the
  *                           device's; an agent with pinned keys installs a lower version only with one. Null
  *                           otherwise, and from a server before statements.
- * <p>Both are left out when null, so that an unsigned offer reads as it did before them.
+ * <p>Both are {@link Nullable}: an answer carries every field, so an unsigned offer says {@code null}.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateOffer(
@@ -40,8 +39,8 @@ public record UpdateOffer(
         boolean requiresSystemPackages,
         List<String> systemPackages,
         @JsonSetter(nulls = Nulls.AS_EMPTY) boolean rollback,
-        @JsonInclude(JsonInclude.Include.NON_NULL) PublisherSignature signature,
-        @JsonInclude(JsonInclude.Include.NON_NULL) RollbackStatement.Signed rollbackStatement) {
+        @Nullable PublisherSignature signature,
+        @Nullable RollbackStatement.Signed rollbackStatement) {
 
     /** An offer without a signature or a statement, as a server before them made it. */
     public UpdateOffer(UUID id, String version, UpdateType updateType, String description, String packageUrl,
