@@ -24,10 +24,12 @@ import dev.javia.ota.agent.transport.ServerClient;
 import dev.javia.ota.agent.update.ClockTrust;
 import dev.javia.ota.agent.update.InstallPolicy;
 import dev.javia.ota.agent.update.InstallRoot;
+import dev.javia.ota.agent.update.PublisherTrust;
 import dev.javia.ota.agent.update.StateFile;
 import dev.javia.ota.agent.update.StatusOutbox;
 import dev.javia.ota.agent.update.UpdateContext;
 import dev.javia.ota.agent.update.UpdateMachine;
+import dev.javia.ota.agent.update.UsedStatements;
 import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.protocol.pkg.PackageLimits;
@@ -139,7 +141,12 @@ public final class Main {
                 config.serviceName(), config.healthCheck(), clock, nanoTime, sleeper,
                 PackageLimits.defaults().withMaxPackageBytes(config.maxPackageBytes()),
                 new InstallPolicy(config.timezone(), config.fallbackInstallHour(), config.scheduledIdle(), config.urgentIdle()),
-                tracker::idleFor, clockTrust, notifier::watchdog);
+                tracker::idleFor, clockTrust, notifier::watchdog,
+                PublisherTrust.open(config.stateDir(), config.publisherKeys(), client.json()),
+                UsedStatements.open(config.stateDir(), client.json()));
+        LOG.info("publisher keys: " + (context.trust().keys().isEmpty()
+                ? "none pinned (OTA_PUBLISHER_KEYS is empty): packages are not verified"
+                : context.trust().keys().describe() + " (serial " + context.trust().serial() + ")"));
         UpdateMachine machine = UpdateMachine.resume(new StateFile(config.stateDir(), client.json()), context,
                 config.maxStateTransitions());
         LOG.info("installed version " + root.installedVersion().orElse("(none)") + ", update state "

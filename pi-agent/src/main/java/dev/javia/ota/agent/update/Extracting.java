@@ -6,7 +6,8 @@ import dev.javia.ota.protocol.pkg.PackageExtractor;
 /**
  * Reports {@code installing} and unpacks the package into {@code releases/.<version>.partial}, then renames it to
  * {@code releases/<version>}: a release directory is whole or absent. The extractor refuses {@code ..}, absolute
- * paths, links and oversized content. Remembers which release {@code current} pointed at, for a rollback.
+ * paths, links and oversized content, and, with publisher keys, a package their signature does not cover.
+ * Remembers which release {@code current} pointed at, for a rollback.
  */
 final class Extracting extends UpdateState {
 
@@ -29,7 +30,9 @@ final class Extracting extends UpdateState {
         UpdateJob withPrevious = job.withPreviousVersion(root.currentRelease().orElse(null));
         root.discard(version);
         UpdateLog.step(job, "extracting into " + root.release(version));
-        PackageExtractor.extract(context.download(job), root.partial(version), context.limits());
+        // verified again, as read: the file on disk may have changed since verifying (a resume, another writer)
+        PackageExtractor.extract(context.download(job), root.partial(version), context.limits(),
+                context.packageTrust(job));
         root.publish(version);
         return new InstallingSystemPackages(withPrevious);
     }

@@ -28,9 +28,12 @@ public final class StateFile {
      * {@code format_version}, {@code stops_in_step} and {@code step_progress}. 3: adds {@code job.window_ends_at}
      * (absent from an older file: read as null, "no window's end", as from a server before it). 4: adds
      * {@code job.offer.rollback}, so that a rollback offered before a power cut is still one after it (absent from an
-     * older file: read as false, a plain update, as from a server before it).
+     * older file: read as false, a plain update, as from a server before it). 5: the offer may carry
+     * {@code job.offer.signature} and {@code job.offer.rollback_statement} (issue 14), left out when null (absent from
+     * an older file: read as null, an unsigned offer, as from a server before signatures; with publisher keys pinned
+     * such a job is refused in verifying, as an unsigned offer from the server would be).
      */
-    static final int FORMAT_VERSION = 4;
+    static final int FORMAT_VERSION = 5;
 
     /**
      * One persisted moment of the machine. The fields format 2 added are boxed: a file of format 1 lacks them, and

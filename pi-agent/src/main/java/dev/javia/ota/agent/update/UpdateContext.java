@@ -8,6 +8,7 @@ import dev.javia.ota.agent.transport.DeviceSession;
 import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.pkg.PackageLimits;
+import dev.javia.ota.protocol.pkg.PackageTrust;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -25,6 +26,8 @@ import java.util.function.Supplier;
  * @param idleFor     the activity tracker's answer
  * @param clockTrust  whether the wall clock may decide anything yet
  * @param alive       called while a long step makes progress (feeds the systemd watchdog)
+ * @param trust       the publisher keys in force (none pinned: packages are not verified, as before signatures)
+ * @param statements  the rollback statements this device installed, so that none takes it back twice
  */
 public record UpdateContext(
         DeviceSession session,
@@ -43,7 +46,14 @@ public record UpdateContext(
         InstallPolicy policy,
         Supplier<Duration> idleFor,
         ClockTrust clockTrust,
-        Runnable alive) {
+        Runnable alive,
+        PublisherTrust trust,
+        UsedStatements statements) {
+
+    /** How a package of {@code job} must be signed to be read at all: by a key in force, when there are any. */
+    PackageTrust packageTrust(UpdateJob job) {
+        return PackageTrust.of(trust.keys(), job.offer().signature(), "package " + job.version());
+    }
 
     Path download(UpdateJob job) {
         return staging.resolve(job.updateId() + ".zip");

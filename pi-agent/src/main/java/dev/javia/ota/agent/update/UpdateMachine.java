@@ -252,7 +252,8 @@ public final class UpdateMachine {
      * {@code releases/<version>}, which for a refused lower version may be the previous release kept on disk.
      */
     private UpdateState admit(UpdateJob job) {
-        Optional<String> refusal = DowngradeRule.refusal(job.offer(), context.root().installedVersion());
+        Optional<String> refusal = DowngradeRule.refusal(job.offer(), context.root().installedVersion(),
+                context.trust().keys(), context.statements()::contains);
         if (refusal.isEmpty()) {
             return new Waiting(job);
         }

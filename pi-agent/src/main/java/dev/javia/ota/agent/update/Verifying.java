@@ -4,6 +4,8 @@ import dev.javia.ota.protocol.pkg.PackageInspector;
 import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.PublisherKeySet;
+import dev.javia.ota.protocol.trust.PublisherKeys;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,12 +14,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * Checks the downloaded file against the check's size and SHA-256, then the package itself (structure, metadata,
- * manifest, limits), before a single file is unpacked. A mismatch is fatal: the file is deleted and the failure
- * reported.
+ * Checks the downloaded file against the check's size and SHA-256, then the package itself (with publisher keys,
+ * its signature first; then structure, metadata, manifest, limits), before a single file is unpacked; with publisher
+ * keys, a downgrade's rollback statement again. A mismatch is fatal: the file is deleted and the failure reported.
+ * A verified package's newer key set is taken here ({@link #learnKeys}).
  */
 final class Verifying extends UpdateState {
 
@@ -52,10 +56,33 @@ final class Verifying extends UpdateState {
             return onFailure("checksum mismatch: package SHA-256 is " + sha256 + ", the server announced "
                     + (expected.isEmpty() ? "none" : expected) + "; it was deleted and is downloaded again on a retry");
         }
-        UpdateMetadata metadata = PackageInspector.inspect(part, context.limits());
+        PublisherKeys keys = context.trust().keys();
+        // with publisher keys, the signature is checked over update_metadata.json before its JSON is parsed, and
+        // its manifest then covers every file: nothing the publisher did not sign is read further
+        UpdateMetadata metadata = PackageInspector.inspect(part, context.limits(), context.packageTrust(job));
+        Optional<String> refusal = learnKeys(context, keys, metadata);
+        if (refusal.isPresent()) {
+            return onFailure(refusal.get());
+        }
         if (!version.equals(metadata.version())) {
             return onFailure("package holds " + metadata.version() + ", the server offered " + version
                     + "; republish the right package");
+        }
+        if (!keys.isEmpty()) {
+            // checked when offered, and again here against the keys in force now (as a resume here would) and the
+            // signed metadata's version (equal to the offer's, above). The id is not held against this job: it may
+            // have recorded it before a power cut, and every other offer met the used ids when it was admitted
+            DowngradeRule.Decision decision = DowngradeRule.decide(job.offer(), context.root().installedVersion(),
+                    context.trust().keys(), id -> false);
+            if (decision.refusalReason().isPresent()) {
+                return onFailure(decision.refusalReason().get());
+            }
+            if (decision.statement() != null) {
+                // before the install goes past verification: once extracting starts, the statement is spent
+                context.statements().record(decision.statement().statementId());
+                UpdateLog.step(job, "rollback statement " + decision.statement().statementId() + " verified: "
+                        + decision.statement().targetVersion() + " replaces " + decision.statement().replaces());
+            }
         }
         Set<String> packages = new LinkedHashSet<>(job.offer().systemPackages() == null ? List.of()
                 : job.offer().systemPackages());
@@ -63,5 +90,45 @@ final class Verifying extends UpdateState {
         UpdateLog.step(job, "verified: " + size + " bytes, sha256 " + sha256 + ", " + metadata.files().size()
                 + " files" + (packages.isEmpty() ? "" : ", system packages " + packages));
         return new Extracting(job.withSystemPackages(List.copyOf(packages)));
+    }
+
+    /**
+     * Takes the package's {@code publisher_keys} when its serial is above the one held. Here, at verification, and
+     * not once the install completed: the set is the publisher's word as soon as the signature verified, whatever
+     * this device then makes of the install (an apt failure, a health check that fails, a switch back). Learning
+     * only from a completed install would leave a device whose install failed on the old keys, and once the
+     * publisher retires them it could never verify an update again. An older package (a rollback, a replay) carries
+     * a lower serial and changes nothing.
+     *
+     * @return why the package is refused: a set that does not list the key that signed it (after learning it the
+     *         device would refuse this very package when it extracts it, or resumes), or a malformed one
+     */
+    private Optional<String> learnKeys(UpdateContext context, PublisherKeys keys, UpdateMetadata metadata) {
+        PublisherKeySet offered = metadata.publisherKeys();
+        if (keys.isEmpty() || offered == null) {
+            return Optional.empty();
+        }
+        PublisherKeys named;
+        try {
+            named = offered.parsed();
+        } catch (IllegalArgumentException e) {
+            return Optional.of("the package's publisher_keys is not a key set (" + e.getMessage() + "); republish "
+                    + "it with create_update --publisher-keys FILE[,FILE] --key-serial N");
+        }
+        String signer = job.offer().signature().keyId();
+        if (!named.contains(signer)) {
+            return Optional.of("the package is signed by key " + signer + ", but its publisher_keys (serial "
+                    + offered.serial() + ") does not list that key; republish it signed by a key of the set, or with "
+                    + "the signing key in the set");
+        }
+        long before = context.trust().serial();
+        if (context.trust().learn(offered)) {
+            UpdateLog.step(job, "publisher keys: serial " + before + " -> " + offered.serial() + ", trusting "
+                    + named.describe());
+        } else if (offered.serial() < before) {
+            UpdateLog.step(job, "publisher keys of serial " + offered.serial() + " ignored: serial " + before
+                    + " is in force");
+        }
+        return Optional.empty();
     }
 }

@@ -16,13 +16,19 @@ import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.pkg.PackageBuilder;
 import dev.javia.ota.protocol.pkg.PackageLimits;
+import dev.javia.ota.protocol.pkg.PackageSignatures;
 import dev.javia.ota.protocol.pkg.Version;
+import dev.javia.ota.protocol.trust.PublisherKeySet;
+import dev.javia.ota.protocol.trust.PublisherKeys;
+import dev.javia.ota.protocol.trust.PublisherSignature;
+import dev.javia.ota.protocol.trust.RollbackStatement;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -61,6 +67,8 @@ final class DeviceFixture implements AutoCloseable {
     Duration healthCheck = Duration.ofSeconds(30);
     Duration idle = Duration.ofHours(2);
     int maxTransitions = 50;
+    /** The keys in the device's OTA_PUBLISHER_KEYS: none by default, as before signatures. */
+    PublisherKeys pinned = PublisherKeys.none();
 
     DeviceFixture(Path dir) {
         installDir = dir.resolve("opt/javia");
@@ -104,6 +112,39 @@ final class DeviceFixture implements AutoCloseable {
         }
     }
 
+    /**
+     * Publishes a sample package as {@code version}, due now, built with {@code keySet} in its metadata (null: none),
+     * signed by {@code key} (null: unsigned), as a rollback when {@code rollback}, with {@code statement} (null:
+     * none).
+     */
+    UpdateOffer publishSigned(String version, PrivateKey key, PublisherKeySet keySet, boolean rollback,
+            RollbackStatement.Signed statement) {
+        try {
+            Version v = Version.parse(version);
+            Path zip = PackageBuilder.samplePackage(workDir, v, UpdateType.URGENT, List.of());
+            if (keySet != null) {
+                PackageBuilder.buildFile(workDir.resolve("source-" + version), v, UpdateType.URGENT,
+                        "sample update " + version, List.of(), Instant.parse("2025-01-01T00:00:00Z"), keySet, zip);
+            }
+            return serve(zip, version, key == null ? null : PackageSignatures.sign(zip, key, PackageLimits.defaults()),
+                    rollback, statement);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Serves {@code zip} as {@code version}, due now, with the signature and statement given (each may be null). */
+    UpdateOffer serve(Path zip, String version, PublisherSignature signature, boolean rollback,
+            RollbackStatement.Signed statement) {
+        Instant due = clock.instant().minusSeconds(60);
+        UpdateOffer plain = server.offer(zip, version, UpdateType.URGENT, due, List.of(), rollback);
+        UpdateOffer offer = new UpdateOffer(plain.id(), plain.version(), plain.updateType(), plain.description(),
+                plain.packageUrl(), plain.sha256(), plain.sizeBytes(), plain.requiresSystemPackages(),
+                plain.systemPackages(), rollback, signature, statement);
+        server.offer(offer, due);
+        return offer;
+    }
+
     /** Synchronized, as on a Pi whose NTP has answered; tests of the stale boot clock replace it. */
     ClockTrust clockTrust = new ClockTrust(command -> CommandResult.ok("yes\n"), clock, clock::nanoTime,
             Duration.ofMinutes(5));
@@ -116,7 +157,7 @@ final class DeviceFixture implements AutoCloseable {
                 clock.sleeper(),
                 PackageLimits.defaults(), new InstallPolicy(ZoneOffset.UTC, 2, Duration.ofMinutes(5),
                 Duration.ofHours(1)), () -> idle, clockTrust, () -> {
-        });
+        }, PublisherTrust.open(stateDir, pinned, client.json()), UsedStatements.open(stateDir, client.json()));
     }
 
     /** A new machine on this device's disk, as the agent builds it at start. */

@@ -3,6 +3,8 @@ package dev.javia.ota.agent.update;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.trust.Ed25519Keys;
+import dev.javia.ota.protocol.trust.RollbackStatement;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.PropertyNamingStrategies;
@@ -11,11 +13,15 @@ import tools.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The state file only gains fields: agents of either side of a change read each other's files. */
+/**
+ * The state file only gains fields: agents of either side of a change read each other's files, of any format older
+ * or newer than their own.
+ */
 class StateFileTests {
 
     /** update-state.json as the agent wrote it before issue 11 (format 1): no format_version, no stop count. */
@@ -44,6 +50,29 @@ class StateFileTests {
             "requires_system_packages":false,"system_packages":[]},"scheduled_for":"2025-06-01T11:59:00Z",\
             "window_ends_at":null,"offered_at":"2025-06-01T12:00:00Z","system_packages":[],"previous_version":null,\
             "outcome":null,"failure":null},"transitions":%d,"stops_in_step":0,"step_progress":0}""";
+
+    /**
+     * update-state.json as the agent wrote it before signatures (format 4): the offer has {@code rollback} but no
+     * {@code signature} or {@code rollback_statement}. {@code %s} as in {@link #FORMAT_3}.
+     */
+    private static final String FORMAT_4 = """
+            {"format_version":4,"state":"%s","job":{"offer":{"id":"%s","version":"%s",\
+            "update_type":"urgent","description":"test update","package_url":"%s","sha256":"%s","size_bytes":%d,\
+            "requires_system_packages":false,"system_packages":[],"rollback":false},\
+            "scheduled_for":"2025-06-01T11:59:00Z","offered_at":"2025-06-01T12:00:00Z","system_packages":[],\
+            "previous_version":"v1.0.0"},"transitions":%d,"stops_in_step":0,"step_progress":0}""";
+
+    /**
+     * update-state.json as a newer agent might write it (format 9): fields this agent does not know at every level,
+     * which it ignores. {@code %s} as in {@link #FORMAT_3}.
+     */
+    private static final String FORMAT_9 = """
+            {"format_version":9,"state":"%s","boot_id":"3f1c","job":{"offer":{"id":"%s","version":"%s",\
+            "update_type":"urgent","description":"test update","package_url":"%s","sha256":"%s","size_bytes":%d,\
+            "requires_system_packages":false,"system_packages":[],"rollback":false,\
+            "delta":{"from":"v1.0.0","sha256":"00"},"mirrors":["https://cdn.example/a.zip"]},\
+            "scheduled_for":"2025-06-01T11:59:00Z","offered_at":"2025-06-01T12:00:00Z","system_packages":[],\
+            "attempt":{"number":2}},"transitions":%d,"stops_in_step":0,"step_progress":0,"watchdog":{"misses":0}}""";
 
     /** The snapshot as an agent of format 1 reads it. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -148,6 +177,75 @@ class StateFileTests {
         }
     }
 
+    @Test
+    void anAgentResumesFromAFileOfFormatFourWithoutSignatureFields(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.URGENT, List.of());
+            write(device, FORMAT_4, "downloading", offer, 2);
+
+            UpdateMachine machine = device.machine();
+            assertThat(machine.current().name()).isEqualTo("downloading");
+            assertThat(machine.current().job().offer().signature()).as("absent: an unsigned offer").isNull();
+            assertThat(machine.current().job().offer().rollbackStatement()).isNull();
+
+            device.runToIdle(machine);
+            assertThat(device.server.reportedStatuses()).containsExactly(UpdateStatus.DOWNLOADING,
+                    UpdateStatus.INSTALLING, UpdateStatus.COMPLETED);
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.1.0");
+        }
+    }
+
+    /** Keys pinned since the job was taken: the unsigned job is refused in verifying, as an unsigned offer is. */
+    @Test
+    void aFormatFourJobIsHeldToKeysPinnedSince(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.URGENT, List.of());
+            write(device, FORMAT_4, "waiting", offer, 1);
+            device.pinned = SignedPackageTests.keysOf(Ed25519Keys.generate());
+
+            device.runToIdle(device.machine());
+
+            assertThat(device.server.reportedStatuses()).containsExactly(UpdateStatus.DOWNLOADING, UpdateStatus.FAILED);
+            assertThat(device.server.reports().get(1).errorMessage()).contains("package v1.1.0 is not signed");
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+        }
+    }
+
+    @Test
+    void anAgentResumesFromAFileOfANewerFormatWithFieldsItDoesNotKnow(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.URGENT, List.of());
+            write(device, FORMAT_9, "waiting", offer, 1);
+
+            StateFile.Snapshot snapshot = new StateFile(device.stateDir, device.client.json()).load().orElseThrow();
+            assertThat(snapshot.formatVersion()).isEqualTo(9);
+            assertThat(snapshot.job().offer().id()).isEqualTo(offer.id());
+
+            UpdateMachine machine = device.machine();
+            assertThat(machine.current().name()).isEqualTo("waiting");
+            assertInstallsV110(device, machine);
+        }
+    }
+
+    /** Format 5: the offer's signature and rollback statement survive a restart byte for byte. */
+    @Test
+    void theSignatureAndTheStatementAreKept(@TempDir Path dir) {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            KeyPair key = Ed25519Keys.generate();
+            RollbackStatement.Signed statement = RollbackStatementTests.statement(key,
+                    "v1.0.0", "v1.1.0");
+            UpdateOffer offer = device.publishSigned("v1.0.0", key.getPrivate(), null, true, statement);
+            StateFile file = new StateFile(device.stateDir, device.client.json());
+            file.save(new StateFile.Snapshot("waiting", UpdateJob.offered(offer, null, null,
+                    device.clock.instant()), 1, 0, 0));
+
+            UpdateOffer read = file.load().orElseThrow().job().offer();
+
+            assertThat(read).isEqualTo(offer);
+            assertThat(read.rollbackStatement().statement()).isEqualTo(statement.statement());
+        }
+    }
+
     /** The resumed machine installs v1.1.0 and reports it as any update. */
     private static void assertInstallsV110(DeviceFixture device, UpdateMachine machine) {
         device.runToIdle(machine);
@@ -158,8 +256,13 @@ class StateFileTests {
 
     private static void writeFormatThree(DeviceFixture device, String state, UpdateOffer offer, int transitions)
             throws IOException {
+        write(device, FORMAT_3, state, offer, transitions);
+    }
+
+    private static void write(DeviceFixture device, String format, String state, UpdateOffer offer, int transitions)
+            throws IOException {
         Path file = Files.createDirectories(device.stateDir).resolve(StateFile.NAME);
-        Files.writeString(file, FORMAT_3.formatted(state, offer.id(), offer.version(), offer.packageUrl(),
+        Files.writeString(file, format.formatted(state, offer.id(), offer.version(), offer.packageUrl(),
                 offer.sha256(), offer.sizeBytes(), transitions));
     }
 }

@@ -25,6 +25,7 @@ import java.util.UUID;
  * @param rollbackStatement  with {@code rollback}: the publisher's signed statement that this version may replace the
  *                           device's; an agent with pinned keys installs a lower version only with one. Null
  *                           otherwise, and from a server before statements.
+ * <p>Both are {@link Nullable}: an answer carries every field, so an unsigned offer says {@code null}.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateOffer(
