@@ -3,6 +3,8 @@ package dev.javia.ota.server;
 import dev.javia.ota.protocol.api.ApiExamples;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.trust.DeviceProof;
+import dev.javia.ota.protocol.trust.Ed25519Keys;
 import dev.javia.ota.server.notify.Notifications;
 import dev.javia.ota.server.notify.WebhookDelivery;
 import dev.javia.ota.server.testing.HttpApi;
@@ -15,6 +17,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.security.KeyPair;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -79,6 +82,27 @@ class ApiExamplesTests extends ApiTestSupport {
         ObjectNode refused = (ObjectNode) example("status.request.json");
         refused.put("device_uuid", uuid).put("status", "completed");
         assertShape("problem.response.json", api.post(ApiPaths.updateStatus(updateId), token, refused));
+
+        // a device bound to a key (register.request.json binds the example's key; this device binds a key of its own,
+        // so that it can sign): its challenge, its registration with a proof, the operator's reset of its key
+        KeyPair key = Ed25519Keys.generate();
+        String bound = newDeviceUuid();
+        ObjectNode binding = (ObjectNode) example("register.request.json");
+        binding.put("device_uuid", bound).put("public_key", Ed25519Keys.text(key.getPublic()));
+        assertShape("register.response.json", api.post(ApiPaths.REGISTER, ENROLLMENT, binding));
+        ObjectNode asking = (ObjectNode) example("challenge.request.json");
+        asking.put("device_uuid", bound);
+        HttpApi.Response challenge = api.post(ApiPaths.CHALLENGE, null, asking);
+        assertShape("challenge.response.json", challenge);
+        ObjectNode proving = (ObjectNode) example("register-proved.request.json");
+        String issued = challenge.json().get("challenge").asText();
+        proving.put("device_uuid", bound).put("public_key", Ed25519Keys.text(key.getPublic()))
+                .put("challenge", issued).put("signature", DeviceProof.sign(key.getPrivate(), bound, issued));
+        HttpApi.Response proved = api.post(ApiPaths.REGISTER, null, proving);
+        assertThat(proved.status()).as(proved.toString()).isEqualTo(201);
+        assertShape("register.response.json", proved);
+        assertShape("device.response.json", api.post(ApiPaths.resetDeviceKey(bound), ADMIN,
+                example("device-reset-key.request.json")));
 
         String rolloutId = created.json().get("rollout").get("id").asText();
         assertShape("rollout.response.json", api.get(ApiPaths.rollout(rolloutId), ADMIN));

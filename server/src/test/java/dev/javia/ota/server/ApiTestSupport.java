@@ -64,7 +64,7 @@ abstract class ApiTestSupport {
     @BeforeEach
     void emptyTablesAndStorageAndSetClock() throws IOException {
         jdbc.execute("truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, updates,"
-                + " devices, webhook_deliveries, webhooks");
+                + " device_challenges, devices, webhook_deliveries, webhooks");
         Path packages = properties.storagePath().resolve("updates");
         if (Files.exists(packages)) {
             try (var files = Files.walk(packages)) {

@@ -148,6 +148,11 @@ class PathVariantTests extends ApiTestSupport {
                 new Route("GET", "/actuator/info", PUBLIC, null, null),
                 new Route("GET", "/v3/api-docs", PUBLIC, null, null),
                 new Route("POST", ApiPaths.REGISTER, REGISTRATION, "application/json", null),
+                // anyone may ask; for a device without a key the answer is 404, so nothing gets through
+                new Route("POST", ApiPaths.CHALLENGE, PUBLIC, "application/json",
+                        json("{\"device_uuid\":\"" + own.uuid() + "\"}")),
+                // the other device's: its own token on its own reset is refused, and an admin's would revoke it
+                new Route("POST", ApiPaths.resetDeviceKey(other.uuid()), OPERATOR, "application/json", json("{}")),
                 new Route("GET", ApiPaths.DEVICES, OPERATOR, null, null),
                 new Route("GET", ApiPaths.BASE + "/devices", OPERATOR, null, null),
                 new Route("GET", device, OWN_DEVICE, null, null),

@@ -9,7 +9,9 @@ import java.util.UUID;
 
 /**
  * A device as the server knows it. {@code update_window} is the nightly window in force for it and where that
- * comes from; {@code current_update} its open update or the last one that ended (null before its first).
+ * comes from; {@code current_update} its open update or the last one that ended (null before its first);
+ * {@code key_id} the id of the Ed25519 key bound to the device's uuid (null while none is bound: the device has not
+ * registered with a key since keys came, or an operator reset it).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record DeviceView(
@@ -23,5 +25,14 @@ public record DeviceView(
         DeviceStatus status,
         Map<String, Object> metadata,
         UpdateWindow updateWindow,
-        @Nullable CurrentUpdate currentUpdate) {
+        @Nullable CurrentUpdate currentUpdate,
+        @Nullable String keyId) {
+
+    /** A device without a bound key, as views before device keys were made. */
+    public DeviceView(UUID id, String deviceUuid, String deviceName, Instant registeredAt, Instant lastSeen,
+                      String currentVersion, String timezone, DeviceStatus status, Map<String, Object> metadata,
+                      UpdateWindow updateWindow, CurrentUpdate currentUpdate) {
+        this(id, deviceUuid, deviceName, registeredAt, lastSeen, currentVersion, timezone, status, metadata,
+                updateWindow, currentUpdate, null);
+    }
 }

@@ -25,6 +25,10 @@ class ApiExamplesTests {
     @CsvSource({
             "register.request.json, RegisterDevice",
             "register.response.json, DeviceRegistration",
+            "register-proved.request.json, RegisterDevice",
+            "challenge.request.json, ChallengeRequest",
+            "challenge.response.json, DeviceChallenge",
+            "device-reset-key.request.json, DeviceKeyReset",
             "heartbeat.request.json, Heartbeat",
             "heartbeat-older-agent.request.json, Heartbeat",
             "heartbeat-updating.request.json, Heartbeat",

@@ -5,6 +5,7 @@ import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceView;
 import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.UpdateWindow;
+import dev.javia.ota.protocol.trust.Ed25519Keys;
 import dev.javia.ota.server.persistence.MapJsonConverter;
 import dev.javia.ota.server.security.Secrets;
 import jakarta.persistence.Column;
@@ -48,6 +49,7 @@ public class Device {
     private Integer deviceUpdateHour;
     private String updateStep;
     private Integer updateProgress;
+    private String publicKey;
 
     protected Device() {
     }
@@ -90,6 +92,31 @@ public class Device {
         return token;
     }
 
+    /** The device's own public key ({@code ed25519:BASE64}), or null while none is bound. */
+    String publicKey() {
+        return publicKey;
+    }
+
+    /** Binds the device's key to its uuid: from now on registering it again needs that key's proof. */
+    void bindKey(String publicKey) {
+        this.publicKey = publicKey;
+    }
+
+    /**
+     * The operator's reset of a device whose key is lost: the key is unbound and the token revoked, so that the
+     * next registration (with the enrollment key) binds a new key, and nothing holding the old token goes on.
+     */
+    void resetKey() {
+        this.publicKey = null;
+        this.tokenHash = null;
+        this.tokenIssuedAt = null;
+    }
+
+    /** The bound key's id (as the audit log and the API show it), or null. */
+    String keyId() {
+        return publicKey == null ? null : Ed25519Keys.keyId(Ed25519Keys.publicKey(publicKey));
+    }
+
     void seen(Instant now, DeviceStatus reported) {
         this.lastSeen = now;
         this.status = reported == DeviceStatus.UPDATING ? DeviceStatus.UPDATING : DeviceStatus.ONLINE;
@@ -120,7 +147,7 @@ public class Device {
     /** The record as the API shows it, with the window in force and the current update (see {@link DeviceViews}). */
     DeviceView view(UpdateWindow window, CurrentUpdate currentUpdate) {
         return new DeviceView(id, deviceUuid, deviceName, registeredAt, lastSeen, currentVersion, timezone, status,
-                metadata, window, currentUpdate);
+                metadata, window, currentUpdate, keyId());
     }
 
     /** The operator's name for the device; it outlasts the name the device registers with until it sends another. */

@@ -4,6 +4,7 @@ import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.MessageOrder;
 import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.protocol.api.WindowSetting;
+import dev.javia.ota.protocol.trust.Ed25519Keys;
 import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.UnreadableBodies;
@@ -35,6 +36,22 @@ public final class DeviceFields {
                     + " not '" + text + "'");
         }
         return text.trim().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * A device's public key in its canonical text ({@code ed25519:BASE64}), or null when none was sent; a 400 that
+     * says what a key looks like for anything else.
+     */
+    static String publicKey(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Ed25519Keys.text(Ed25519Keys.publicKey(text));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("public_key must be the device's Ed25519 public key, as the agent derives it"
+                    + " from its device-key.pem (ed25519: and the Base64 of 32 bytes): " + e.getMessage());
+        }
     }
 
     static String timezone(String text) {

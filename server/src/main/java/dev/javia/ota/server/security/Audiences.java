@@ -23,9 +23,15 @@ final class Audiences {
     private static final AuthorizationDecision GRANTED = new AuthorizationDecision(true);
     private static final AuthorizationDecision ANONYMOUS = new AuthorizationDecision(false);
 
-    /** Registration: the enrollment key's one route, and admins. */
-    static final AuthorizationManager<RequestAuthorizationContext> REGISTRATION = of(Caller.Role.ADMIN,
+    private static final AuthorizationManager<RequestAuthorizationContext> ENROLLING = of(Caller.Role.ADMIN,
             Caller.Role.ENROLLMENT);
+    /**
+     * Registration: the enrollment key's one route, and admins; and requests without a key, since a device bound to
+     * a key registers with its key's proof in the body instead. Only the registration can read that proof, so it
+     * refuses a request without a key that has none (401, as here). A device token does not register.
+     */
+    static final AuthorizationManager<RequestAuthorizationContext> REGISTRATION = (authentication, context) ->
+            caller(authentication) == null ? GRANTED : ENROLLING.authorize(authentication, context);
     /** An update's download and status report: admins, and devices (whether it is theirs is checked with the data). */
     static final AuthorizationManager<RequestAuthorizationContext> DEVICES = of(Caller.Role.ADMIN, Caller.Role.DEVICE);
     /** Everything else: admins only. */

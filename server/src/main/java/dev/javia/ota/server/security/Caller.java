@@ -31,7 +31,8 @@ public record Caller(Role role, String name, UUID deviceId, String deviceUuid) {
         return new Caller(Role.ENROLLMENT, ENROLLMENT, null, null);
     }
 
-    static Caller device(UUID deviceId, String deviceUuid) {
+    /** A device: by its token, or by its key's signature over a challenge (registration). */
+    public static Caller device(UUID deviceId, String deviceUuid) {
         return new Caller(Role.DEVICE, "device:" + deviceUuid, deviceId, deviceUuid);
     }
 

@@ -31,6 +31,10 @@ class CallerResolver implements WebMvcConfigurer, HandlerMethodArgumentResolver 
             NativeWebRequest request, WebDataBinderFactory binderFactory) {
         Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
         if (authentication == null || !(authentication.getPrincipal() instanceof Caller caller)) {
+            if (parameter.isOptional()) {
+                // a @Nullable caller: a route the rules open to requests without a key (registration with a proof)
+                return null;
+            }
             // a route that takes a caller but is public: the rules in SecurityConfiguration must list it
             throw new IllegalStateException("no authenticated caller for a route that needs one");
         }

@@ -9,6 +9,7 @@ import org.springframework.context.ApplicationListener;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -102,6 +103,34 @@ final class CredentialsCheck implements ApplicationListener<ApplicationPreparedE
         if (PLACEHOLDERS.contains(key.toLowerCase()) || key.chars().distinct().count() < 8) {
             return Optional.of("looks like a placeholder: use a random key, e.g. `openssl rand -hex 32`");
         }
+        if (repeats(key)) {
+            return Optional.of("is one short piece repeated (like changeme-changeme-changeme): its length adds nothing"
+                    + " a guesser has to try; use a random key, e.g. `openssl rand -hex 32`");
+        }
         return Optional.empty();
+    }
+
+    /**
+     * Whether the key, without its separators and case, is a unit written at least twice over (and perhaps the start
+     * of it once more): {@code changeme-changeme-changeme}, {@code abcabcabcabc}, {@code Secret_SECRET_secret}. A
+     * random key repeats itself with a chance far below any attacker's.
+     */
+    static boolean repeats(String key) {
+        String letters = key.toLowerCase(Locale.ROOT).replaceAll("[^\\p{Alnum}]", "");
+        int n = letters.length();
+        if (n < 2) {
+            return n < key.length(); // nothing but separators around at most one character
+        }
+        // the shortest period, from the prefix function: the longest proper prefix that is also a suffix
+        int[] border = new int[n];
+        for (int i = 1; i < n; i++) {
+            int k = border[i - 1];
+            while (k > 0 && letters.charAt(i) != letters.charAt(k)) {
+                k = border[k - 1];
+            }
+            border[i] = letters.charAt(i) == letters.charAt(k) ? k + 1 : 0;
+        }
+        int period = n - border[n - 1];
+        return period * 2 <= n;
     }
 }

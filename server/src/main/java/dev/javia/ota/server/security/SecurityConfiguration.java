@@ -27,7 +27,8 @@ import java.io.IOException;
 
 /**
  * Who may call what, on Spring Security: deny by default. Every route needs a key unless it is listed as public
- * (health, info and the API document); each group of routes names the kinds of key it admits ({@link Audiences});
+ * (health, info and the API document; a device's challenge; a registration, which then needs its device's proof,
+ * see {@link Audiences#REGISTRATION}); each group of routes names the kinds of key it admits ({@link Audiences});
  * anything not listed is for admins. Before any of that, the firewall ({@link CanonicalFirewall}) refuses paths
  * that are not in canonical form, so that no spelling of a path reaches a controller the rules did not see.
  */
@@ -63,7 +64,13 @@ class SecurityConfiguration {
                         // the error page only renders the status of a request that was already let in or refused
                         .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
                         .requestMatchers(PUBLIC).permitAll()
+                        // a challenge is worth something only to the holder of the device's key: no key needed
+                        .requestMatchers(HttpMethod.POST, ApiPaths.CHALLENGE).permitAll()
                         .requestMatchers(HttpMethod.POST, ApiPaths.REGISTER).access(Audiences.REGISTRATION)
+                        // resetting a device's key is the operator's; the device's own token must not open it
+                        .requestMatchers(ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}/reset-key",
+                                ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}/reset-key/")
+                        .access(Audiences.OPERATORS)
                         .requestMatchers(ApiPaths.BASE + "/devices", ApiPaths.DEVICES).access(Audiences.OPERATORS)
                         // renaming a device or setting its window is the operator's decision, not the device's
                         .requestMatchers(HttpMethod.PATCH, ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}",

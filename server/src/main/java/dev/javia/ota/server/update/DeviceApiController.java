@@ -21,6 +21,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import org.jspecify.annotations.Nullable;
 import org.springframework.core.io.Resource;
 import org.springframework.http.CacheControl;
 import org.springframework.http.ContentDisposition;
@@ -72,14 +73,18 @@ class DeviceApiController {
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(operationId = "registerDevice", summary = "Register a device, or give a known one a new token",
             description = """
-                    The agent calls it at first start with the enrollment key (an admin key works too). A device \
-                    that registers again keeps its records and gets a new token; its old token stops working.""")
+                    The agent calls it at first start with the enrollment key (an admin key works too), giving its \
+                    public_key, which is then bound to the uuid. A device that registers again keeps its records and \
+                    gets a new token; its old token stops working on every server instance. A uuid bound to a key \
+                    registers again only with that key's proof (challenge from POST /api/v1/devices/challenge, and \
+                    signature), and then needs no X-API-Key; without the proof it is refused (403), and with another \
+                    public_key too (409: an operator resets the device's key first).""")
     @ApiResponse(responseCode = "201", useReturnTypeSchema = true,
             description = "The device, and its token: the token opens only this device's endpoints")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
     DeviceRegistration register(@RequestBody(required = false) RegisterDevice request,
-            @Parameter(hidden = true) Caller caller) {
+            @Parameter(hidden = true) @Nullable Caller caller) {
         return registry.register(caller, request).registration();
     }
 

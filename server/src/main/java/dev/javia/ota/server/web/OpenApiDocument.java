@@ -59,6 +59,7 @@ public class OpenApiDocument {
      */
     private static final Map<String, List<String>> REQUIRED_IN_REQUESTS = Map.of(
             "RegisterDevice", List.of("device_uuid", "timezone"),
+            "ChallengeRequest", List.of("device_uuid"),
             "DeviceStatusChange", List.of("status"),
             "StatusReport", List.of("status"),
             "WebhookCreate", List.of("url"));
@@ -88,7 +89,8 @@ public class OpenApiDocument {
                                 registers again with the enrollment key."""))
                         .addResponses("Forbidden", problem("""
                                 The key is known but may not call this: the enrollment key only registers, a device \
-                                token opens only its own device's endpoints and downloads."""))
+                                token opens only its own device's endpoints and downloads. A device bound to a key \
+                                registers again only with that key's proof."""))
                         .addResponses("NotFound", problem("No such device, update or webhook."))
                         .addResponses("NotAcceptable", problem("""
                                 The Accept header excludes what this operation answers (JSON, or the ZIP of a \

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -42,6 +43,44 @@ class CredentialsCheckTests {
                 .hasMessageContaining("OTA_ADMIN_API_KEY named 'admin' is too short");
         assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN),
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"))).hasMessageContaining("placeholder");
+    }
+
+    /** Issue 14: {@code changeme-changeme-changeme} passed the length and variety checks. */
+    @Test
+    void aShortPieceRepeatedIsRefusedWithOrWithoutSeparators() {
+        for (String repeated : List.of("changeme-changeme-changeme", "changemechangemechangeme",
+                "ChangeMe_CHANGEME.changeme", "abcdefghabcdefghabcdefgh", "abcdefgh-abcdefgh-abcdefgh-abcd",
+                "0123456789-0123456789-01234", "s3cr3t-K3y!s3cr3t-K3y!s3cr3t-K3y!", "qwertyuiop qwertyuiop qwertyuiop")) {
+            assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN), repeated)))
+                    .as(repeated).hasMessageContaining("OTA_ENROLLMENT_KEY ").hasMessageContaining("use a random key");
+            assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of("alice:" + repeated),
+                    STRONG_ENROLLMENT))).as(repeated).hasMessageContaining("OTA_ADMIN_API_KEY named 'alice' ")
+                    .hasMessageContaining("use a random key");
+            assertThat(CredentialsCheck.repeats(repeated)).as(repeated).isTrue();
+        }
+        // the one accepted before: long enough, and with its '-' eight different characters
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN),
+                "changeme-changeme-changeme"))).hasMessageContaining("OTA_ENROLLMENT_KEY is one short piece repeated");
+    }
+
+    @Test
+    void randomKeysAreNotRepeats() {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        for (int i = 0; i < 2_000; i++) {
+            byte[] bytes = new byte[16 + random.nextInt(32)];
+            random.nextBytes(bytes);
+            String hex = java.util.HexFormat.of().formatHex(bytes);
+            String base64 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+            assertThat(CredentialsCheck.repeats(hex)).as(hex).isFalse();
+            assertThat(CredentialsCheck.repeats(base64)).as(base64).isFalse();
+        }
+        // a key that merely contains a repeat, or words with separators, is not one piece over again
+        for (String fine : List.of(STRONG_ADMIN, STRONG_ENROLLMENT, "test-admin-key-3f9c2a7b5d1e8f40",
+                "changeme-changeme-" + STRONG_OTHER, "correct-horse-battery-staple-42")) {
+            assertThat(CredentialsCheck.repeats(fine)).as(fine).isFalse();
+        }
+        assertThatCode(() -> CredentialsCheck.verify(properties(List.of("alice:" + STRONG_ADMIN),
+                "correct-horse-battery-staple-42"))).doesNotThrowAnyException();
     }
 
     @Test
