@@ -499,9 +499,11 @@ public final class CreateUpdate implements Callable<Integer> {
         PublisherKeySet set = PublisherKeyFiles.readKeySet(publisherKeys, keySerial, environment);
         String ids = String.join(", ", PublisherKeys.parse(set.keys()).ids());
         if (!set.keys().contains(signingKey.publicText())) {
-            err.println("warning: the key set (serial " + set.serial() + ": " + ids + ") leaves out the signing key "
-                    + signingKey.keyId() + ": devices that install this package stop trusting it, and refuse "
-                    + "every later package it signs. That is right only when retiring a compromised key; otherwise "
+            // agents refuse such a package (its own set would not trust the key that signed it, so it could not be
+            // checked again while it is extracted): retire a key by signing with one the set keeps
+            throw PackagerException.badInput("the key set (serial " + set.serial() + ": " + ids + ") leaves out the "
+                    + "signing key " + signingKey.keyId() + ", and agents refuse a package whose own key set does not "
+                    + "trust the key that signed it: to retire this key, sign with a key the set keeps; otherwise "
                     + "add " + signingKey.file().getFileName().toString().replaceAll("\\.key$", ".pub")
                     + " to --publisher-keys");
         } else {
