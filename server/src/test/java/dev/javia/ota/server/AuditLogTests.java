@@ -285,8 +285,10 @@ class AuditLogTests extends ApiTestSupport {
             assertThat(entry.get("target_type").asText()).isEqualTo("device");
             assertThat(entry.get("target_id").asText()).isEqualTo(device.uuid());
         }
-        assertThat(issued.get(0).get("details")).isEqualTo(json("{\"registered\":false,\"replaced_token\":true}"));
-        assertThat(issued.get(1).get("details")).isEqualTo(json("{\"registered\":true,\"replaced_token\":false}"));
+        assertThat(issued.get(0).get("details")).isEqualTo(json("{\"registered\":false,\"replaced_token\":true,"
+                + "\"key_bound\":false,\"proved\":false}"));
+        assertThat(issued.get(1).get("details")).isEqualTo(json("{\"registered\":true,\"replaced_token\":false,"
+                + "\"key_bound\":false,\"proved\":false}"));
     }
 
     @Test

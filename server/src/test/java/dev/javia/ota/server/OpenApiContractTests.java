@@ -80,7 +80,7 @@ class OpenApiContractTests extends ApiTestSupport {
     /** Issue 12: the document says who each operation is for, and what it does; one entry per operation. */
     @Test
     void everyOperationSaysWhoItIsForAndWhatItDoes() {
-        Set<String> device = Set.of("registerDevice", "sendHeartbeat", "checkForUpdate", "reportUpdateStatus",
+        Set<String> device = Set.of("registerDevice", "challengeDevice", "sendHeartbeat", "checkForUpdate", "reportUpdateStatus",
                 "downloadUpdate");
         List<String> ids = new ArrayList<>();
         document.json().path("paths").properties().forEach(path -> path.getValue().properties().forEach(method -> {
@@ -293,6 +293,17 @@ class OpenApiContractTests extends ApiTestSupport {
                 Map.of()));
         check("POST", ApiPaths.installNow("nope", uuid), api.post(ApiPaths.installNow("nope", uuid), ADMIN,
                 Map.of()));
+
+        // a device's key: bound at registration, a challenge (and a refusal for an unbound device), the reset
+        java.security.KeyPair key = dev.javia.ota.protocol.trust.Ed25519Keys.generate();
+        String keyed = newDeviceUuid();
+        check("POST", ApiPaths.REGISTER, api.post(ApiPaths.REGISTER, ENROLLMENT, Map.of("device_uuid", keyed,
+                "timezone", "UTC", "public_key", dev.javia.ota.protocol.trust.Ed25519Keys.text(key.getPublic()))));
+        check("POST", ApiPaths.CHALLENGE, api.post(ApiPaths.CHALLENGE, null, Map.of("device_uuid", keyed)));
+        check("POST", ApiPaths.CHALLENGE, api.post(ApiPaths.CHALLENGE, null, Map.of("device_uuid", unknown)));
+        String resetKey = "/api/v1/devices/{deviceUuid}/reset-key";
+        check("POST", resetKey, api.post(ApiPaths.resetDeviceKey(keyed), ADMIN, Map.of("reason", "new SD card")));
+        check("POST", resetKey, api.post(ApiPaths.resetDeviceKey(unknown), ADMIN, Map.of()));
 
         // rollouts: the list, one, and every action with a success and a refusal
         check("GET", ApiPaths.ROLLOUTS, api.get(ApiPaths.ROLLOUTS, ADMIN));

@@ -1,5 +1,6 @@
 package dev.javia.ota.server.security;
 
+import dev.javia.ota.server.web.DatabaseUnavailable;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.javia.ota.server.OtaProperties;
@@ -52,7 +53,18 @@ public class DeviceTokens {
 
     Optional<Caller> find(String tokenHash) {
         if (!listening) {
-            return lookUp(tokenHash);
+            try {
+                return lookUp(tokenHash);
+            } catch (RuntimeException e) {
+                // The database does not answer: no revocation can commit where this instance cannot read it, and a
+                // listener is down then for that very reason. What was cached before is all there is to know, and
+                // it keeps a device's heartbeat seen through the outage (written when it ends).
+                Caller cached = DatabaseUnavailable.is(e) ? known.getIfPresent(tokenHash) : null;
+                if (cached == null) {
+                    throw e;
+                }
+                return Optional.of(cached);
+            }
         }
         Caller cached = known.getIfPresent(tokenHash);
         if (cached != null) {
