@@ -250,32 +250,11 @@ class EndToEndTests {
 
     private static Agent agent(Path pi, RecordingCommandRunner runner, MutableClock clock, Map<String, String> more,
             Duration pulse) {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("SERVER_URL", server.baseUrl());
-        env.put("API_KEY", server.enrollmentKey());
-        env.put("DEVICE_TIMEZONE", "Europe/Berlin");
-        env.put("INSTALL_DIR", pi.resolve("opt/javia").toString());
-        env.put("STATE_DIR", pi.resolve("var/lib/javia-agent").toString());
-        env.put("DEVICE_UUID_FILE", pi.resolve("home/pi/.javia_device_uuid").toString());
-        env.put("GPIO_BUTTON_PIN", "");
-        env.put("ALSA_STREAMS", "none");
-        env.put("URGENT_IDLE_MINUTES", "0");
-        env.put("HEALTH_CHECK_SECONDS", "4");
-        env.putAll(more);
-        AgentConfig config = AgentConfig.from(env, pi.resolve("home/pi"));
-        return Main.assemble(config, runner, new SystemdNotifier(runner, Map.of("NOTIFY_SOCKET", "/run/test")),
-                clock, clock::nanoTime, clock.sleeper(), () -> {
-                    throw new IllegalStateException("no GPIO here");
-                }, pulse == null ? config.tick() : pulse);
+        return EndToEndPi.agent(server, pi, runner, clock, more, pulse);
     }
 
-    /** What setup.sh leaves: one release, current pointing at it, VERSION. */
     private static void preinstall(Path pi, String version) throws IOException {
-        Path root = pi.resolve("opt/javia");
-        Files.createDirectories(root.resolve("releases/" + version));
-        Files.writeString(root.resolve("releases/" + version + "/client.py"), "print('old')\n");
-        Files.createSymbolicLink(root.resolve("current"), Path.of("releases", version));
-        Files.writeString(root.resolve("VERSION"), version + "\n");
+        EndToEndPi.preinstall(pi, version);
     }
 
     /**
@@ -302,15 +281,10 @@ class EndToEndTests {
     }
 
     private static String updateStatus(String deviceUuid, String version) {
-        return server.jdbcTemplate().queryForObject("""
-                select du.status from device_updates du
-                join devices d on d.id = du.device_id join updates u on u.id = du.update_id
-                where d.device_uuid = ? and u.version = ?
-                """, String.class, deviceUuid, version);
+        return EndToEndPi.updateColumn(server, deviceUuid, version, "status");
     }
 
     private static String deviceColumn(String deviceUuid, String column) {
-        return server.jdbcTemplate().queryForObject("select " + column + " from devices where device_uuid = ?",
-                String.class, deviceUuid);
+        return EndToEndPi.deviceColumn(server, deviceUuid, column);
     }
 }
