@@ -15,10 +15,12 @@ Runs Javia OTA end to end on this machine, with nothing outside this checkout ch
   2. makes sure PostgreSQL answers (the server in SPRING_DATASOURCE_URL, else the local one on port 5432, which it
      starts with pg_ctlcluster when it is down) and creates a database of its own in it, with a new name each run
      (javia_ota_demo_<time>_<random>), which it drops when it stops;
-  3. starts the server on a free loopback port with throwaway keys, storing packages in .demo/packages;
-  4. provisions a sandboxed Raspberry Pi under .demo/pi with deploy/setup.sh (the Pi runs v1.0.0) and starts its
-     agent there: no root, and systemctl, apt-get and pip are recording stand-ins (deploy/sandbox/bin);
-  5. publishes v1.1.0 (urgent, needs the apt package libopus0) with packager/create_update.sh;
+  3. makes a publisher key pair (create_update.sh keygen, in .demo/keys) and starts the server on a free loopback
+     port with throwaway keys and that publisher key, storing packages in .demo/packages;
+  4. provisions a sandboxed Raspberry Pi under .demo/pi with deploy/setup.sh (the Pi runs v1.0.0, and pins the
+     publisher key) and starts its agent there: no root, and systemctl, apt-get and pip are recording stand-ins
+     (deploy/sandbox/bin);
+  5. publishes v1.1.0 (urgent, needs the apt package libopus0), signed, with packager/create_update.sh;
   6. polls the server and prints each change until the device reports completed on v1.1.0,
      then prints the curl commands to look around, and keeps everything running until Ctrl-C.
 
@@ -245,6 +247,12 @@ else
 fi
 url="http://127.0.0.1:$port"
 mkdir -p "$demo/packages"
+# The publisher's key pair: the server accepts, and the Pi installs, only what it signs (docs/security.md)
+rm -rf "$demo/keys"
+packager/create_update.sh keygen --out "$demo/keys" --name publisher > "$demo/keygen.log" 2>&1 \
+  || { cat "$demo/keygen.log" >&2; die "create_update.sh keygen failed (above)"; }
+publisher_key="$(head -n 1 "$demo/keys/publisher.pub")"
+OTA_PUBLISHER_KEYS="$publisher_key" \
 OTA_ADMIN_API_KEY="$admin_key" OTA_ENROLLMENT_KEY="$enrollment_key" \
   SPRING_DATASOURCE_URL="$demo_url" SPRING_DATASOURCE_USERNAME="$db_user" \
   SPRING_DATASOURCE_PASSWORD="${SPRING_DATASOURCE_PASSWORD:-}" \
@@ -298,7 +306,7 @@ timezone="$(cat /etc/timezone 2>/dev/null || true)"
 [[ -n "$timezone" && -f "/usr/share/zoneinfo/$timezone" ]] || timezone=UTC
 PATH="$sandbox_path" API_KEY="$enrollment_key" bash deploy/setup.sh --root "$pi" --non-interactive \
   --server-url "$url" --timezone "$timezone" --device-name demo-pi --app-user pi --agent-jar "$agent_jar" \
-  < /dev/null 2>&1 | indent || die "deploy/setup.sh failed (above)"
+  --publisher-key-file "$demo/keys/publisher.pub" < /dev/null 2>&1 | indent || die "deploy/setup.sh failed (above)"
 device_uuid="$(tr -d '[:space:]' < "$pi/root/.javia_device_uuid")"
 info "(setup.sh's hints above are for a real Pi; here the demo starts the agent itself)"
 echo "export DEVICE_UUID=$device_uuid" >> "$demo/demo.env"
@@ -335,7 +343,7 @@ field() { { grep -o "\"$1\":\"[^\"]*\"" || true; } | head -n 1 | sed 's/^"[^"]*"
 info "registered: $(field device_name <<< "$device_json"), version $(field current_version <<< "$device_json"), $(field status <<< "$device_json")"
 
 # ------------------------------------------------------------------------------------------ 5. publish
-step "5/6 Publishing v1.1.0 with packager/create_update.sh (urgent, needs libopus0)"
+step "5/6 Publishing v1.1.0, signed, with packager/create_update.sh (urgent, needs libopus0)"
 app="$demo/app/pi_client"
 mkdir -p "$app"
 cat > "$app/client.py" <<'EOF'
@@ -343,7 +351,8 @@ print("Javia voice assistant v1.1.0: hello, and a friendlier greeting")
 EOF
 echo "# the voice assistant's Python dependencies (installed into the release's own venv)" > "$app/requirements.txt"
 OTA_SERVER_URL="$url" OTA_ADMIN_API_KEY="$admin_key" \
-  packager/create_update.sh --source "$app" v1.1.0 "Demo: a friendlier greeting" urgent "libopus0" 2>&1 | indent \
+  packager/create_update.sh --sign-key "$demo/keys/publisher.key" --source "$app" v1.1.0 \
+  "Demo: a friendlier greeting" urgent "libopus0" 2>&1 | indent \
   || die "create_update.sh failed (above)"
 
 # ------------------------------------------------------------------------------------------ 6. watch
@@ -406,7 +415,7 @@ Look around (the key is this run's admin key; every value is also in .demo/demo.
     curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/devices/
     curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/updates/
     curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/devices/\$DEVICE_UUID/updates/check
-    packager/create_update.sh --source .demo/app/pi_client v1.2.0 "Another one" urgent   # the agent installs it too
+    packager/create_update.sh --sign-key .demo/keys/publisher.key --source .demo/app/pi_client v1.2.0 "Another one" urgent   # the agent installs it too
 
     API docs:  $url/swagger-ui.html  (Authorize with the admin key)   OpenAPI: $url/v3/api-docs
     Logs:      .demo/server.log  .demo/agent.log

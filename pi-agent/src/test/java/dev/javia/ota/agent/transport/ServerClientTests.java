@@ -203,6 +203,19 @@ class ServerClientTests {
         assertThat(request.getHeaders().get("X-API-Key")).isEqualTo("tok");
     }
 
+    /** Endless data (TUF): a server or mirror that sends more than it announced fills no disk. */
+    @Test
+    void stopsOneBytePastTheAnnouncedSize(@TempDir Path dir) throws Exception {
+        Path part = dir.resolve("pkg.zip");
+        server.enqueue(new MockResponse.Builder().code(200).body("x".repeat(1_000_000)).build());
+
+        long got = client.download("/api/v1/updates/42/download", "abc", 1000, part, "tok", bytes -> {
+        });
+
+        assertThat(got).isEqualTo(1001);
+        assertThat(Files.size(part)).isEqualTo(1001);
+    }
+
     @Test
     void startsAgainWhenTheServerSendsTheWholeFile(@TempDir Path dir) throws Exception {
         Path part = Files.write(dir.resolve("pkg.zip"), "stale".getBytes());
