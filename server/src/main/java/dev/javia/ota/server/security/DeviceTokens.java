@@ -3,6 +3,7 @@ package dev.javia.ota.server.security;
 import dev.javia.ota.server.web.DatabaseUnavailable;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.javia.ota.server.OtaProperties;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -43,12 +44,20 @@ public class DeviceTokens {
         this.known = Caffeine.newBuilder()
                 .maximumSize(properties.tokenCacheSize())
                 .expireAfterWrite(properties.tokenCacheTtl())
-                .<String, Caller>removalListener((hash, caller, cause) -> {
-                    if (hash != null && caller != null) {
-                        hashByDevice.remove(caller.deviceId(), hash);
-                    }
-                })
+                .removalListener(this::removed)
                 .build();
+    }
+
+    /**
+     * Caffeine calls this later, on another thread: by then the same token may be cached again (after an expiry), or
+     * its entry was only replaced (two lookups at once). Dropping its index entry then would leave a cached token
+     * that no revocation finds, so the index entry goes only when the cache no longer holds the token.
+     */
+    private void removed(String hash, Caller caller, RemovalCause cause) {
+        if (hash != null && caller != null && cause != RemovalCause.REPLACED) {
+            hashByDevice.computeIfPresent(caller.deviceId(), (device, held) ->
+                    held.equals(hash) && known.getIfPresent(hash) == null ? null : held);
+        }
     }
 
     Optional<Caller> find(String tokenHash) {
@@ -79,11 +88,12 @@ public class DeviceTokens {
             synchronized (writes) {
                 // an eviction since the lookup may concern this very token (its commit raced the query)
                 if (listening && evictions == before) {
+                    // the entry first, then its index: a late removal listener sees the entry and keeps the index
+                    known.put(tokenHash, caller);
                     String previous = hashByDevice.put(caller.deviceId(), tokenHash);
                     if (previous != null && !previous.equals(tokenHash)) {
                         known.invalidate(previous);
                     }
-                    known.put(tokenHash, caller);
                 }
             }
         });
