@@ -53,8 +53,8 @@ class TokenRevocationTests extends ApiTestSupport {
             listenerLink = DatabaseProxy.to(database.getHost(), database.getPort());
             String listenerUrl = "jdbc:postgresql://127.0.0.1:" + listenerLink.port() + database.getRawPath()
                     + (database.getRawQuery() == null ? "" : "?" + database.getRawQuery());
-            second = startSecondInstance(Map.of("ota.token-listener.url", listenerUrl,
-                    "ota.token-listener.reconnect-interval", "100ms"));
+            second = startSecondInstance(Map.of("ota.db-listen.url", listenerUrl,
+                    "ota.db-listen.reconnect-interval", "100ms"));
         }
         listenerLink.restore();
         a = api;

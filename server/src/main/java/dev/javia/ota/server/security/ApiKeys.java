@@ -51,8 +51,24 @@ class ApiKeys implements AuthenticationConverter, AuthenticationManager {
                 .orElseThrow(() -> new BadCredentialsException("unknown key"));
     }
 
-    private Optional<Caller> find(String key) {
-        String hash = Secrets.hash(key);
+    /**
+     * The admin a dashboard sign-in's key belongs to, with the hash its session keeps to be checked on every page
+     * ({@link #isAdminKeyHash}); empty for any other key, the enrollment key and device tokens included.
+     */
+    Optional<DashboardAuthentication> signIn(String key) {
+        if (key == null || key.isBlank()) {
+            return Optional.empty();
+        }
+        String hash = Secrets.hash(key.trim());
+        return adminName(hash).map(name -> new DashboardAuthentication(Caller.admin(name), hash));
+    }
+
+    /** Whether an admin key with this hash is configured now: a session whose key was removed ends. */
+    boolean isAdminKeyHash(String hash) {
+        return hash != null && adminName(hash).isPresent();
+    }
+
+    private Optional<String> adminName(String hash) {
         // every hash is compared, whichever matches: the time taken says nothing about which key it was
         String adminName = null;
         for (Map.Entry<String, String> admin : adminKeyHashes) {
@@ -60,8 +76,14 @@ class ApiKeys implements AuthenticationConverter, AuthenticationManager {
                 adminName = admin.getValue();
             }
         }
-        if (adminName != null) {
-            return Optional.of(Caller.admin(adminName));
+        return Optional.ofNullable(adminName);
+    }
+
+    private Optional<Caller> find(String key) {
+        String hash = Secrets.hash(key);
+        Optional<String> adminName = adminName(hash);
+        if (adminName.isPresent()) {
+            return Optional.of(Caller.admin(adminName.get()));
         }
         if (Secrets.sameHash(hash, enrollmentKeyHash)) {
             return Optional.of(Caller.enrollment());

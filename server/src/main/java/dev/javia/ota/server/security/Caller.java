@@ -2,6 +2,7 @@ package dev.javia.ota.server.security;
 
 import dev.javia.ota.server.web.ApiException;
 
+import java.io.Serializable;
 import java.util.UUID;
 
 /**
@@ -14,7 +15,10 @@ import java.util.UUID;
  * @param deviceId   the device's primary key, for a device token
  * @param deviceUuid the device's UUID7, for a device token
  */
-public record Caller(Role role, String name, UUID deviceId, String deviceUuid) {
+public record Caller(Role role, String name, UUID deviceId, String deviceUuid) implements Serializable {
+
+    /** A dashboard session keeps its caller in PostgreSQL, serialized: the form is fixed across versions. */
+    private static final long serialVersionUID = 1L;
 
     /** The actor of what the server does by itself (the audit log's {@code system}); no admin key may take it. */
     public static final String SYSTEM = "system";

@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A token replaced or revoked on any server instance must stop working on every instance at once, not when
  * its cache entry expires: the instance that changes it sends a notification in the same transaction
- * ({@link #revoked}), and every instance's {@link TokenListener} evicts the device on receiving it. The cache is
+ * ({@link #revoked}), and every instance's {@link TokenChannel} evicts the device on receiving it. The cache is
  * only as good as that listener: while it is not listening (at start, after its connection broke) no entry is
  * read or written and every token is looked up, and when it listens again the cache starts empty, since the
  * notifications sent in between are lost.

@@ -1,4 +1,4 @@
-package dev.javia.ota.server.security;
+package dev.javia.ota.server.events;
 
 import com.zaxxer.hikari.HikariDataSource;
 import org.postgresql.PGConnection;
@@ -13,32 +13,35 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * Listens, on a connection of its own, for the device tokens another instance (or this one) revoked
- * ({@link DeviceTokens#revoked}), and evicts them from this instance's cache. The connection is outside the pool:
- * a pooled connection is handed to whoever asks next, and LISTEN lives only as long as its session. A daemon
- * thread, started with the context and stopped before the pool closes; while its connection is down it opens it
- * again every {@link TokenListenerSettings#reconnectInterval()}, and {@link DeviceTokens} caches nothing.
+ * Listens, on a connection of its own, on every {@link Channel} of the server, and hands each notification to its
+ * channel. The connection is outside the pool: a pooled connection is handed to whoever asks next, and LISTEN lives
+ * only as long as its session. A daemon thread, started with the context and stopped before the pool closes; while
+ * its connection is down it opens it again every {@link ListenSettings#reconnectInterval()}, and each channel is told
+ * ({@link Channel#notListening()}, then {@link Channel#listening()} once it is back).
  */
 @Component
-class TokenListener implements SmartLifecycle {
+class DatabaseListener implements SmartLifecycle {
 
-    private static final Logger log = LoggerFactory.getLogger(TokenListener.class);
+    private static final Logger log = LoggerFactory.getLogger(DatabaseListener.class);
     /** How long one wait for notifications lasts: how soon a stop or a due check is noticed. */
     private static final int WAIT_MILLIS = 500;
 
-    private final DeviceTokens tokens;
+    private final Map<String, Channel> channels;
     private final DataSource dataSource;
-    private final TokenListenerSettings settings;
+    private final ListenSettings settings;
     private volatile boolean running;
     private volatile Thread thread;
     private volatile Connection connection;
 
-    TokenListener(DeviceTokens tokens, DataSource dataSource, TokenListenerSettings settings) {
-        this.tokens = tokens;
+    DatabaseListener(List<Channel> channels, DataSource dataSource, ListenSettings settings) {
+        this.channels = channels.stream().collect(Collectors.toUnmodifiableMap(Channel::name, Function.identity()));
         this.dataSource = dataSource;
         this.settings = settings;
     }
@@ -49,7 +52,7 @@ class TokenListener implements SmartLifecycle {
             return;
         }
         running = true;
-        Thread listener = new Thread(this::run, "token-listener");
+        Thread listener = new Thread(this::run, "db-listener");
         listener.setDaemon(true);
         thread = listener;
         listener.start();
@@ -70,7 +73,7 @@ class TokenListener implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        tokens.notListening();
+        channels.values().forEach(Channel::notListening);
     }
 
     @Override
@@ -84,23 +87,27 @@ class TokenListener implements SmartLifecycle {
             try (Connection listening = open()) {
                 connection = listening;
                 try (Statement statement = listening.createStatement()) {
-                    statement.execute("LISTEN " + DeviceTokens.CHANNEL);
+                    for (String channel : channels.keySet()) {
+                        // names are the server's own constants, never input
+                        statement.execute("LISTEN " + channel);
+                    }
                 }
-                tokens.listening();
+                channels.values().forEach(Channel::listening);
                 if (wasDown) {
-                    log.info("token listener listening again: the token cache starts empty");
+                    log.info("database listener listening again on {}: what was missed is read again",
+                            channels.keySet());
                     wasDown = false;
                 }
                 receive(listening);
             } catch (SQLException | RuntimeException e) {
-                tokens.notListening();
+                channels.values().forEach(Channel::notListening);
                 if (!running) {
                     break;
                 }
                 if (!wasDown) {
-                    // told once per outage; the cache is bypassed until the listener is back
-                    log.warn("token listener lost its connection, every device token is looked up until it is back:"
-                            + " {}", e.getMessage());
+                    // told once per outage: meanwhile every device token is looked up and the dashboard is not live
+                    log.warn("database listener lost its connection, device tokens are looked up and the dashboard"
+                            + " is not live until it is back: {}", e.getMessage());
                     wasDown = true;
                 }
                 pause();
@@ -110,7 +117,7 @@ class TokenListener implements SmartLifecycle {
         }
     }
 
-    /** Evicts what each notification names, until the connection breaks or the listener stops. */
+    /** Hands each notification to its channel, until the connection breaks or the listener stops. */
     private void receive(Connection listening) throws SQLException {
         PGConnection postgres = listening.unwrap(PGConnection.class);
         long checkNanos = settings.checkInterval().toNanos();
@@ -120,7 +127,10 @@ class TokenListener implements SmartLifecycle {
             if (notifications != null && notifications.length > 0) {
                 lastWord = System.nanoTime();
                 for (PGNotification notification : notifications) {
-                    evict(notification.getParameter());
+                    Channel channel = channels.get(notification.getName());
+                    if (channel != null) {
+                        channel.received(notification.getParameter());
+                    }
                 }
             } else if (System.nanoTime() - lastWord > checkNanos) {
                 // a partition says nothing: only a statement (bounded by the socket timeout) finds it
@@ -132,21 +142,9 @@ class TokenListener implements SmartLifecycle {
         }
     }
 
-    private void evict(String payload) {
-        UUID deviceId;
-        try {
-            deviceId = UUID.fromString(payload);
-        } catch (IllegalArgumentException e) {
-            // not ours to read: forget everything rather than keep a token someone meant to revoke
-            tokens.listening();
-            return;
-        }
-        tokens.forgetDevice(deviceId);
-    }
-
     /**
      * A connection of the pool's database, with the pool's settings (timeouts, keep-alives, TLS), or to
-     * {@link TokenListenerSettings#url()} when one is set.
+     * {@link ListenSettings#url()} when one is set.
      */
     private Connection open() throws SQLException {
         HikariDataSource pool = dataSource.unwrap(HikariDataSource.class);
@@ -158,7 +156,7 @@ class TokenListener implements SmartLifecycle {
         if (pool.getPassword() != null) {
             properties.setProperty("password", pool.getPassword());
         }
-        properties.setProperty("ApplicationName", "javia-ota token listener");
+        properties.setProperty("ApplicationName", "javia-ota listener");
         String url = settings.url() != null ? settings.url() : pool.getJdbcUrl();
         return DriverManager.getConnection(url, properties);
     }
