@@ -411,6 +411,7 @@ $(grep -vE 'is-(enabled|active)' "$SANDBOX_LOG" | sed 's/^/    /')
 Its install root: current -> $(readlink "$pi/opt/javia/current"), releases: $(ls "$pi/opt/javia/releases" | tr '\n' ' ')
 
 Look around (the key is this run's admin key; every value is also in .demo/demo.env):
+    Dashboard: $url/   sign in with the admin key: $admin_key
     source .demo/demo.env
     curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/devices/
     curl -H "X-API-Key: \$OTA_ADMIN_API_KEY" \$OTA_SERVER_URL/api/v1/updates/

@@ -128,7 +128,10 @@ class PathVariantTests extends ApiTestSupport {
 
     @Test
     void withoutAKeyOnlyHealthInfoAndTheApiDocumentAnswer() {
-        for (String path : List.of("/", "/api", "/api/", "/api/v1", "/api/v1/", "/actuator", "/actuator/env",
+        HttpApi.Response dashboard = raw.send("GET", "/", null);
+        assertThat(dashboard.status()).as("the dashboard sends to its sign-in page").isEqualTo(302);
+        assertThat(dashboard.header("Location")).endsWith("/sign-in");
+        for (String path : List.of("/api", "/api/", "/api/v1", "/api/v1/", "/actuator", "/actuator/env",
                 "/actuator/beans", "/actuator/health/db", "/error", "/api/v1/updates", "/api/v1/devices",
                 "/swagger-ui/index.html", "/v3/api-docs/swagger-config")) {
             HttpApi.Response answer = raw.send("GET", path, null);
