@@ -2,6 +2,8 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.testing.DashboardBrowser;
+import dev.javia.ota.server.testing.DashboardHttp;
+import dev.javia.ota.server.testing.DashboardHttp.Session;
 import dev.javia.ota.server.testing.TestDatabaseInitializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,17 +13,12 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
-import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -96,12 +93,12 @@ class DashboardSignInTests extends ApiTestSupport {
     @Test
     void theSessionCookieIsHttpOnlyAndStrictAndTheApiDoesNotTakeIt() throws Exception {
         Session session = signIn(port, ADMIN);
-        assertThat(session.setCookie).contains("JAVIA_SESSION=").contains("HttpOnly").contains("SameSite=Strict")
+        assertThat(session.setCookie()).contains("JAVIA_SESSION=").contains("HttpOnly").contains("SameSite=Strict")
                 .doesNotContain("Secure");
 
         assertThat(get(port, "/", session).statusCode()).isEqualTo(200);
         HttpResponse<String> api = http.send(HttpRequest.newBuilder(uri(ApiPaths.DEVICES))
-                .header("Cookie", session.cookie).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Cookie", session.cookie()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(api.statusCode()).as("the device API with only the dashboard's cookie").isEqualTo(401);
     }
 
@@ -115,7 +112,7 @@ class DashboardSignInTests extends ApiTestSupport {
         assertThat(forged.statusCode()).isEqualTo(403);
         assertThat(get(port, "/", session).statusCode()).as("still signed in").isEqualTo(200);
 
-        HttpResponse<String> signedOut = post(port, "/sign-out", session, Map.of("_csrf", session.csrf));
+        HttpResponse<String> signedOut = post(port, "/sign-out", session, Map.of("_csrf", session.csrf()));
         assertThat(signedOut.statusCode()).isEqualTo(302);
         assertThat(signedOut.headers().firstValue("Location").orElseThrow()).endsWith("/sign-in?signed-out");
         assertThat(get(port, "/", session).statusCode()).as("signed out").isEqualTo(302);
@@ -144,50 +141,15 @@ class DashboardSignInTests extends ApiTestSupport {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
-    /** A signed-in session as a browser holds it: its cookie, and the CSRF token its pages carry. */
-    private record Session(String cookie, String setCookie, String csrf) {
+    private Session signIn(int port, String key) {
+        return new DashboardHttp(port).signIn(key);
     }
 
-    private static final Pattern CSRF = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"");
-    private static final Pattern CSRF_META = Pattern.compile("name=\"csrf-token\" content=\"([^\"]+)\"");
-
-    private Session signIn(int port, String key) throws IOException, InterruptedException {
-        HttpResponse<String> form = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                + "/sign-in")).build(), HttpResponse.BodyHandlers.ofString());
-        String anonymous = cookie(form);
-        Matcher token = CSRF.matcher(form.body());
-        assertThat(token.find()).as("the sign-in form carries a CSRF token").isTrue();
-        HttpResponse<String> signedIn = post(port, "/sign-in", new Session(anonymous, null, null),
-                Map.of("key", key, "_csrf", token.group(1)));
-        assertThat(signedIn.statusCode()).isEqualTo(302);
-        assertThat(signedIn.headers().firstValue("Location").orElseThrow()).endsWith("/");
-        String setCookie = signedIn.headers().firstValue("Set-Cookie").orElseThrow();
-        Session session = new Session(setCookie.split(";", 2)[0], setCookie, null);
-        Matcher pageToken = CSRF_META.matcher(get(port, "/", session).body());
-        assertThat(pageToken.find()).as("a page carries the session's CSRF token").isTrue();
-        return new Session(session.cookie, setCookie, pageToken.group(1));
+    private HttpResponse<String> get(int port, String path, Session session) {
+        return new DashboardHttp(port).get(path, session);
     }
 
-    private static String cookie(HttpResponse<?> response) {
-        return response.headers().firstValue("Set-Cookie").map(value -> value.split(";", 2)[0]).orElse("");
-    }
-
-    private HttpResponse<String> get(int port, String path, Session session) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Cookie", session.cookie).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private HttpResponse<String> post(int port, String path, Session session, Map<String, String> fields)
-            throws IOException, InterruptedException {
-        StringBuilder body = new StringBuilder();
-        fields.forEach((name, value) -> body.append(body.isEmpty() ? "" : "&").append(name).append('=')
-                .append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-        if (!session.cookie.isEmpty()) {
-            request.header("Cookie", session.cookie);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    private HttpResponse<String> post(int port, String path, Session session, Map<String, String> fields) {
+        return new DashboardHttp(port).post(path, session, fields);
     }
 }
