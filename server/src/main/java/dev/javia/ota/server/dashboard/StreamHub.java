@@ -79,6 +79,12 @@ class StreamHub implements SmartLifecycle {
             EnumSet<Topic> topics = stream.topics(event);
             if (!topics.isEmpty()) {
                 synchronized (stream.pending) {
+                    // the latest word on whether the page is live is the one that counts
+                    if (topics.contains(Topic.OPEN)) {
+                        stream.pending.remove(Topic.NOT_LIVE);
+                    } else if (topics.contains(Topic.NOT_LIVE)) {
+                        stream.pending.remove(Topic.OPEN);
+                    }
                     stream.pending.addAll(topics);
                 }
                 stream.dirty.set(true);
@@ -226,6 +232,7 @@ class StreamHub implements SmartLifecycle {
                 }
                 case AUDIT -> topics.add(Topic.AUDIT);
                 case WEBHOOK -> topics.add(Topic.WEBHOOK);
+                case LOST -> topics.add(Topic.NOT_LIVE);
                 case RESYNC -> {
                     topics.add(Topic.OPEN);
                     topics.addAll(EnumSet.of(Topic.FLEET, Topic.ROLLOUT, Topic.AUDIT, Topic.WEBHOOK));

@@ -33,7 +33,9 @@ public record FleetEvent(Kind kind, String id) {
          * The listener listens again after an outage (or for the first time): notifications were lost, so read
          * everything again. Never sent by a writer.
          */
-        RESYNC;
+        RESYNC,
+        /** The listener lost its connection: until the next {@code RESYNC}, no change reaches this instance. */
+        LOST;
 
         public String wire() {
             return name().toLowerCase(Locale.ROOT);
@@ -41,6 +43,7 @@ public record FleetEvent(Kind kind, String id) {
     }
 
     static final FleetEvent RESYNC = new FleetEvent(Kind.RESYNC, null);
+    static final FleetEvent LOST = new FleetEvent(Kind.LOST, null);
 
     /** The event a payload names, or null when it names none (a payload is read as hostile, whoever sent it). */
     static FleetEvent parse(String payload) {
@@ -56,7 +59,7 @@ public record FleetEvent(Kind kind, String id) {
         } catch (IllegalArgumentException e) {
             return null;
         }
-        if (kind == Kind.RESYNC || (id != null && !ID.matcher(id).matches())) {
+        if (kind == Kind.RESYNC || kind == Kind.LOST || (id != null && !ID.matcher(id).matches())) {
             return null;
         }
         return new FleetEvent(kind, id);

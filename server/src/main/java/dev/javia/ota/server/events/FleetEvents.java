@@ -33,7 +33,7 @@ public class FleetEvents implements Channel {
     /** Tells every instance, once the current transaction commits (at once without one), that something changed. */
     public void publish(FleetEvent.Kind kind, String id) {
         FleetEvent event = new FleetEvent(kind, id);
-        if (kind == FleetEvent.Kind.RESYNC || FleetEvent.parse(event.payload()) == null) {
+        if (FleetEvent.parse(event.payload()) == null) {
             throw new IllegalArgumentException("not an event a writer sends: " + event);
         }
         jdbc.sql("select pg_notify(?, ?)").params(CHANNEL, event.payload()).query(rs -> {
@@ -74,7 +74,10 @@ public class FleetEvents implements Channel {
 
     @Override
     public void notListening() {
-        listening = false;
+        if (listening) {
+            listening = false;
+            tell(FleetEvent.LOST);
+        }
     }
 
     private void tell(FleetEvent event) {
