@@ -3,19 +3,12 @@ package dev.javia.ota.server;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.testing.DashboardHttp;
 import dev.javia.ota.server.testing.DashboardHttp.Session;
+import dev.javia.ota.server.testing.SseEvents;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,7 +37,7 @@ class DashboardStreamTests extends ApiTestSupport {
         TestDevice other = register("Europe/Berlin");
         DashboardHttp dashboard = new DashboardHttp(port);
         Session session = dashboard.signIn(ADMIN);
-        try (Events events = Events.open(dashboard, "/events?device=" + followed.uuid(), session)) {
+        try (SseEvents events = SseEvents.open(dashboard, "/events?device=" + followed.uuid(), session)) {
             assertThat(events.next()).isEqualTo("open");
 
             api.post(ApiPaths.heartbeat(other.uuid()), other.token(), Map.of("current_version", "v1.0.7"));
@@ -62,61 +55,5 @@ class DashboardStreamTests extends ApiTestSupport {
         Session session = dashboard.signIn(ADMIN);
         assertThat(dashboard.get("/events?device=not-a-uuid", session).statusCode()).isEqualTo(400);
         assertThat(dashboard.get("/events?rollout=../../etc", session).statusCode()).isEqualTo(400);
-    }
-
-    /** The event names a stream sends, read on a thread of their own. */
-    private static final class Events implements AutoCloseable {
-
-        private final BlockingQueue<String> names = new LinkedBlockingQueue<>();
-        private final InputStream body;
-
-        private Events(InputStream body) {
-            this.body = body;
-            Thread reader = new Thread(this::read, "stream-reader");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        static Events open(DashboardHttp dashboard, String path, Session session) throws Exception {
-            HttpResponse<InputStream> response = dashboard.client().send(dashboard.request(path, session)
-                    .header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-            assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
-            return new Events(response.body());
-        }
-
-        private void read() {
-            try (BufferedReader lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = lines.readLine()) != null) {
-                    if (line.startsWith("event:")) {
-                        names.add(line.substring("event:".length()).trim());
-                    }
-                }
-            } catch (java.io.IOException e) {
-                // closed by the test
-            }
-        }
-
-        String next() throws InterruptedException {
-            String name = names.poll(10, TimeUnit.SECONDS);
-            assertThat(name).as("an event within 10 s").isNotNull();
-            return name;
-        }
-
-        /** The next event and those sent with it (one flush of the hub). */
-        List<String> nextBurst() throws InterruptedException {
-            List<String> burst = new ArrayList<>(List.of(next()));
-            String more;
-            while ((more = names.poll(600, TimeUnit.MILLISECONDS)) != null) {
-                burst.add(more);
-            }
-            return burst;
-        }
-
-        @Override
-        public void close() throws Exception {
-            body.close();
-        }
     }
 }
