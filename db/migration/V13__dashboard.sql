@@ -67,38 +67,26 @@ create function ota_device_updates_event() returns trigger
 declare
     devices_touched bigint;
 begin
-    -- an update never moves a row to another device or rollout: its new rows name the same ones as its old
-    if tg_op = 'DELETE' then
-        select count(distinct device_id) into devices_touched from old_rows;
-        if devices_touched > 50 then
-            perform pg_notify('ota_events', 'fleet');
-        else
-            perform pg_notify('ota_events', 'device:' || d.device_uuid)
-            from devices d where d.id in (select device_id from old_rows);
-        end if;
-        perform pg_notify('ota_events', 'rollout:' || r.rollout_id)
-        from (select distinct rollout_id from old_rows where rollout_id is not null) r;
+    -- changed_rows: the inserted or deleted rows, or an update's new ones (an update never moves a row to another
+    -- device or rollout, so its new rows name the same ones as its old)
+    select count(distinct device_id) into devices_touched from changed_rows;
+    if devices_touched > 50 then
+        perform pg_notify('ota_events', 'fleet');
     else
-        select count(distinct device_id) into devices_touched from new_rows;
-        if devices_touched > 50 then
-            perform pg_notify('ota_events', 'fleet');
-        else
-            perform pg_notify('ota_events', 'device:' || d.device_uuid)
-            from devices d where d.id in (select device_id from new_rows);
-        end if;
-        perform pg_notify('ota_events', 'rollout:' || r.rollout_id)
-        from (select distinct rollout_id from new_rows where rollout_id is not null) r;
+        perform pg_notify('ota_events', 'device:' || d.device_uuid)
+        from devices d where d.id in (select device_id from changed_rows);
     end if;
+    perform pg_notify('ota_events', 'rollout:' || r.rollout_id)
+    from (select distinct rollout_id from changed_rows where rollout_id is not null) r;
     return null;
 end $$;
 
 create trigger device_updates_inserted_event after insert on device_updates
-    referencing new table as new_rows for each statement execute function ota_device_updates_event();
+    referencing new table as changed_rows for each statement execute function ota_device_updates_event();
 create trigger device_updates_updated_event after update on device_updates
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function ota_device_updates_event();
+    referencing new table as changed_rows for each statement execute function ota_device_updates_event();
 create trigger device_updates_deleted_event after delete on device_updates
-    referencing old table as old_rows for each statement execute function ota_device_updates_event();
+    referencing old table as changed_rows for each statement execute function ota_device_updates_event();
 
 create function ota_row_event() returns trigger
     language plpgsql as $$

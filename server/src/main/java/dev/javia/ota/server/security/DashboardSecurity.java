@@ -74,7 +74,6 @@ class DashboardSecurity {
                         .orElseThrow(() -> new BadCredentialsException("not an admin key")))
                 .formLogin(form -> form.loginPage(DashboardPaths.SIGN_IN).loginProcessingUrl(DashboardPaths.SIGN_IN)
                         .passwordParameter("key")
-                        .defaultSuccessUrl("/", false)
                         .successHandler((request, response, authentication) -> {
                             log.info("dashboard sign-in admin={} from={}", authentication.getName(),
                                     request.getRemoteAddr());
