@@ -5,8 +5,6 @@ import dev.javia.ota.server.testing.DashboardBrowser;
 import dev.javia.ota.server.testing.DashboardHttp;
 import dev.javia.ota.server.testing.DashboardHttp.Session;
 import dev.javia.ota.server.testing.TestDatabaseInitializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -28,31 +26,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the device API never takes the cookie, and no key opens a page without signing in; a session outlives neither
  * sign-out nor its key, and works on every instance.
  */
-class DashboardSignInTests extends ApiTestSupport {
-
-    private static DashboardBrowser browser;
+class DashboardSignInTests extends DashboardPageSupport {
 
     private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
-    @BeforeEach
-    void browser() {
-        if (browser == null) {
-            browser = new DashboardBrowser("http://127.0.0.1:" + port);
-        }
-        browser.driver().manage().deleteAllCookies();
-        browser.size(DashboardBrowser.LAPTOP);
-    }
-
-    @AfterAll
-    static void closeBrowser() {
-        if (browser != null) {
-            browser.close();
-            browser = null;
-        }
-    }
-
     @Test
     void anAdminSignsInAndSeesADeviceRegisterWithoutReloading() {
+        DashboardBrowser browser = browser();
         browser.open("/");
         assertThat(browser.driver().getCurrentUrl()).as("a page without a session sends to the sign-in")
                 .endsWith("/sign-in");
@@ -69,6 +49,7 @@ class DashboardSignInTests extends ApiTestSupport {
 
     @Test
     void keysThatAreNotAdminKeysDoNotSignIn() {
+        DashboardBrowser browser = browser();
         TestDevice device = register("Europe/Berlin");
         for (String key : List.of(ENROLLMENT, device.token(), "not-a-key-at-all")) {
             browser.signIn(key);

@@ -32,8 +32,6 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
-import java.util.Locale;
 
 /**
  * The operator's dashboard's door, beside the API's ({@link SecurityConfiguration}): every path that is not the
@@ -48,21 +46,9 @@ class DashboardSecurity {
 
     private static final Logger log = LoggerFactory.getLogger(DashboardSecurity.class);
 
-    /** The API's first path segments (and the API document's); the dashboard has all others. */
-    private static final List<String> API_ROOTS = List.of("api", "actuator", "v3", "swagger-ui", "swagger-ui.html",
-            "error");
-
-    /**
-     * The API's paths, in any letter case: {@code /API/v1/devices} is the API's to refuse (401), not a page to sign in
-     * for; {@code /error} asked directly, too.
-     */
-    static final RequestMatcher API = request -> {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
-        int end = path.indexOf('/', 1);
-        String root = (end < 0 ? path.substring(Math.min(1, path.length())) : path.substring(1, end))
-                .toLowerCase(Locale.ROOT);
-        return API_ROOTS.contains(root);
-    };
+    /** The API's paths ({@link DashboardPaths#isApi}): the API's chain answers them. */
+    static final RequestMatcher API = request ->
+            DashboardPaths.isApi(request.getRequestURI().substring(request.getContextPath().length()));
 
     @Bean
     @Order(1)

@@ -2,6 +2,7 @@ package dev.javia.ota.server.web;
 
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.OtaProperties;
+import dev.javia.ota.server.dashboard.DashboardPaths;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -29,8 +30,8 @@ import java.util.Set;
  * a body sent with another is never read). Every body but a package upload is a small JSON document:
  * one longer than {@code OTA_MAX_JSON_BODY} is refused with 413, at once when its Content-Length says so, else as
  * soon as the count passes the limit. Multipart bodies are taken only by the upload, which has its own limit
- * ({@code OTA_MAX_PACKAGE_SIZE}); a form, or a Content-Type that is not one media type, is refused with 415. Runs
- * after Spring
+ * ({@code OTA_MAX_PACKAGE_SIZE}) and the dashboard's scheduling form; a form is taken only by the dashboard's pages
+ * (within the same limit); a Content-Type that is not one media type is refused with 415. Runs after Spring
  * Security, so a caller without a key learns nothing here.
  */
 @Component
@@ -38,6 +39,8 @@ import java.util.Set;
 class BodyLimit extends OncePerRequestFilter {
 
     private static final Set<String> BODY_METHODS = Set.of("POST", "PUT", "PATCH");
+    /** The uploads of a package: the API's and the dashboard's scheduling form's. */
+    private static final Set<String> UPLOADS = Set.of(ApiPaths.CREATE_UPDATE, DashboardPaths.NEW_ROLLOUT);
 
     private final long maxBytes;
 
@@ -69,14 +72,15 @@ class BodyLimit extends OncePerRequestFilter {
                         + " what it is, not '" + UnreadableBodies.shown(contentType) + "': send application/json");
                 return;
             }
-            if (MediaType.APPLICATION_FORM_URLENCODED.includes(type)) {
-                // no route takes a form, and a form body is parsed as parameters by whoever asks for one first
+            boolean page = !DashboardPaths.isApi(request.getRequestURI().substring(request.getContextPath().length()));
+            if (MediaType.APPLICATION_FORM_URLENCODED.includes(type) && !page) {
+                // no API route takes a form, and a form body is parsed as parameters by whoever asks for one first
                 refuse(request, response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "no endpoint takes a form"
                         + " (application/x-www-form-urlencoded): send this body as application/json");
                 return;
             }
             if (MediaType.MULTIPART_FORM_DATA.includes(type)) {
-                if ("POST".equals(request.getMethod()) && ApiPaths.CREATE_UPDATE.equals(request.getRequestURI())) {
+                if ("POST".equals(request.getMethod()) && UPLOADS.contains(request.getRequestURI())) {
                     chain.doFilter(request, response);
                 } else {
                     refuse(request, response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "only POST "
