@@ -137,13 +137,8 @@ class DashboardSchedulingTests extends DashboardPageSupport {
 
         browser.find(By.cssSelector("#schedule-form button[type=submit]")).click();
 
-        try {
-            browser.until(ExpectedConditions.textToBePresentInElementLocated(By.id("phases-error"),
-                    "each share must be above 0% and above the one before it"));
-        } catch (RuntimeException e) {
-            System.out.println("DEBUG " + browser.driver().getCurrentUrl() + "\n" + browser.driver().getPageSource());
-            throw e;
-        }
+        browser.until(ExpectedConditions.textToBePresentInElementLocated(By.id("phases-error"),
+                "each share must be above 0% and above the one before it"));
         assertThat(browser.find(By.id("phases")).getAttribute("aria-invalid")).isEqualTo("true");
         assertThat(browser.find(By.id("phases")).getDomProperty("value")).isEqualTo("10%,5%,100%");
         assertThat(browser.find(By.id("version")).getDomProperty("value")).isEqualTo("v1.1.0");

@@ -7,6 +7,8 @@ import dev.javia.ota.server.dashboard.DashboardPaths;
 import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.ApiException;
 import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -40,6 +42,8 @@ import java.util.TreeSet;
  */
 @Controller
 class SchedulePage {
+
+    private static final Logger log = LoggerFactory.getLogger(SchedulePage.class);
 
     static final String UPLOAD = "upload";
     static final String PUBLISHED = "published";
@@ -109,6 +113,8 @@ class SchedulePage {
         } catch (ApiException refused) {
             String detail = refused.getBody().getDetail();
             String field = fieldOf(detail, source);
+            log.info("scheduling form refused source={} field={} status={} detail=\"{}\"", source, field,
+                    refused.getStatusCode().value(), detail);
             errors.put(field == null ? "form" : field, detail);
             response.setStatus(refused.getStatusCode().value() == 413 ? 413 : 400);
             fill(model, form, errors);
