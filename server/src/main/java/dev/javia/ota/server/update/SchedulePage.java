@@ -92,6 +92,7 @@ class SchedulePage {
         Map<String, String> errors = new LinkedHashMap<>();
         String source = PUBLISHED.equals(form.get("source")) ? PUBLISHED : UPLOAD;
         try {
+            zone(form.get("zone"));
             RolloutPlan plan = plan(form);
             RolloutView created;
             String notice;
