@@ -70,9 +70,9 @@ class DashboardSchedulingTests extends DashboardPageSupport {
         for (String zone : List.of("Europe/Berlin", "America/New_York", "Asia/Tokyo")) {
             WebElement row = browser.find(By.cssSelector("[data-testid=preview] tr[data-timezone='" + zone + "']"));
             Instant opens = nextWindow(start, ZoneId.of(zone));
-            assertThat(row.findElement(By.cssSelector("td.local")).getText()).as(zone + " in its own time")
+            assertThat(row.findElement(By.cssSelector("td .local")).getText()).as(zone + " in its own time")
                     .startsWith(SHOWN.format(opens.atZone(ZoneId.of(zone))));
-            assertThat(row.findElement(By.cssSelector("td.operator")).getText()).as(zone + " in the operator's")
+            assertThat(row.findElement(By.cssSelector("td .operator")).getText()).as(zone + " in the operator's")
                     .startsWith(SHOWN.format(opens.atZone(ZoneId.of(OPERATOR_ZONE))));
         }
         assertThat(browser.find(By.cssSelector("tr[data-timezone='Europe/Berlin'] td.num")).getText()).isEqualTo("2");

@@ -259,7 +259,7 @@ class SchedulePage {
         Map<String, Object> shown = new LinkedHashMap<>();
         shown.put("timezone", row.timezone());
         shown.put("devices", row.devices());
-        shown.put("window", HOUR.format(java.time.LocalTime.of(row.window().startHour(), 0)) + " for "
+        shown.put("window", HOUR.format(java.time.LocalTime.of(row.window().startHour(), 0)) + ", "
                 + hours(row.window().lengthMinutes()) + " (" + row.window().source() + ")");
         shown.put("opens", row.opens());
         shown.put("local", span(row.opens(), row.closes(), local));
