@@ -76,6 +76,9 @@ class DashboardSchedulingTests extends DashboardPageSupport {
                     .startsWith(SHOWN.format(opens.atZone(ZoneId.of(OPERATOR_ZONE))));
         }
         assertThat(browser.find(By.cssSelector("tr[data-timezone='Europe/Berlin'] td.num")).getText()).isEqualTo("2");
+        assertThat(((ChromeDriver) browser.driver()).executeScript("var table = document.querySelector("
+                + "'#preview .table-scroll'); return table.scrollWidth > table.clientWidth + 1;"))
+                .as("the preview's table fits a laptop without scrolling").isEqualTo(false);
         browser.screenshot("rollout-new-preview");
 
         browser.find(By.cssSelector("#schedule-form button[type=submit]")).click();
