@@ -33,10 +33,8 @@ class DashboardUploadLimitTests extends DashboardPageSupport {
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(HttpApi.multipartBody(boundary, form))).build());
 
-        System.out.println("UPLOAD-LIMIT " + refused.statusCode() + " " + refused.headers().map() + "\n"
-                + refused.body());
         assertThat(refused.statusCode()).isEqualTo(413);
-        assertThat(refused.body()).contains("limit");
+        assertThat(refused.body()).contains("larger than the server's limit of 1 KB (OTA_MAX_PACKAGE_SIZE)");
         assertThat(jdbc.queryForObject("select count(*) from updates", Integer.class)).isZero();
     }
 }
