@@ -151,5 +151,7 @@ class DashboardErrorPageTests extends DashboardPageSupport {
         assertThat(text).contains("<h1>" + heading + "</h1>").contains(sentence)
                 .contains("<main id=\"main\"").contains("Error " + status)
                 .doesNotContain("Exception").doesNotContain("at dev.javia").doesNotContain("\"status\":");
+        assertThat(text.split("data-testid=\"error-message\"", -1)).as("the message once, not the fragment too")
+                .hasSize(2);
     }
 }
