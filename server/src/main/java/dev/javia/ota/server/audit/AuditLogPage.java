@@ -81,8 +81,8 @@ class AuditLogPage {
             found = new AuditPage(List.of(), page, PAGE_SIZE, 0, 0);
         }
         model.addAttribute("entries", found.entries().stream().map(Row::of).toList());
-        model.addAttribute("page", page);
-        model.addAttribute("totalPages", found.totalPages());
+        model.addAttribute("pageNumber", page);
+        model.addAttribute("pageCount", found.totalPages());
         model.addAttribute("total", found.totalElements());
         String query = query(filters);
         model.addAttribute("pagerLink", "/audit" + (query.isEmpty() ? "" : "?" + query));
@@ -92,9 +92,13 @@ class AuditLogPage {
         return "entries".equals(part) ? "dashboard/audit :: entries" : "dashboard/audit";
     }
 
-    /** A time as the form's field sent it (no zone: UTC) or as the API takes it (an instant). */
+    /** A time as the form's field sent it (no zone: UTC, seconds optional) or as the API takes it (an instant). */
     private static String utc(String value) {
-        return value != null && LOCAL.matcher(value.strip()).matches() ? value.strip() + "Z" : value;
+        if (value == null || !LOCAL.matcher(value.strip()).matches()) {
+            return value;
+        }
+        String local = value.strip();
+        return (local.length() == "2026-06-15T12:30".length() ? local + ":00" : local) + "Z";
     }
 
     private static String field(Instant instant) {

@@ -49,8 +49,8 @@ class WebhookPages {
         WebhookPage found = webhooks.list(page, PAGE_SIZE);
         model.addAttribute("webhooks", found.webhooks());
         model.addAttribute("health", webhooks.lastTried(found.webhooks().stream().map(WebhookView::id).toList()));
-        model.addAttribute("page", page);
-        model.addAttribute("totalPages", found.totalPages());
+        model.addAttribute("pageNumber", page);
+        model.addAttribute("pageCount", found.totalPages());
         model.addAttribute("total", found.totalElements());
         model.addAttribute("eventTypes", Notifications.Events.ALL);
         model.addAttribute("listPart", LIST + "?part=list" + (page > 0 ? "&page=" + page : ""));
@@ -92,8 +92,8 @@ class WebhookPages {
         model.addAttribute("webhook", webhook);
         model.addAttribute("host", URI.create(webhook.url()).getHost());
         model.addAttribute("deliveries", deliveries.deliveries());
-        model.addAttribute("page", page);
-        model.addAttribute("totalPages", deliveries.totalPages());
+        model.addAttribute("pageNumber", page);
+        model.addAttribute("pageCount", deliveries.totalPages());
         model.addAttribute("total", deliveries.totalElements());
         model.addAttribute("status", only == null ? "" : only.wire());
         model.addAttribute("statuses", List.of(DeliveryStatus.values()).stream().map(DeliveryStatus::wire).toList());
