@@ -210,6 +210,45 @@ class DashboardRolloutTests extends DashboardPageSupport {
     }
 
     @Test
+    void advanceCancelAndRollbackFromThePageAreTheServicesOwnAndInTheAuditLog() {
+        fleet(3, "UTC");
+        publishRollout("v1.0.0", Map.of());
+        String id = publishRollout("v1.1.0", Map.of("phases", "1,100%"));
+        Session session = session(SECOND_ADMIN);
+
+        HttpResponse<String> advanced = dashboard.post("/rollouts/" + id + "/advance", session,
+                Map.of("_csrf", session.csrf()));
+        assertThat(advanced.statusCode()).isEqualTo(302);
+        String page = dashboard.get("/rollouts/" + id, session).body();
+        assertThat(page).contains("Advanced to phase 2.").contains("phase 2 of 2");
+        assertThat(auditEntry(id, "rollout.phase_advanced").get("actor").asText())
+                .isEqualTo(actorName(SECOND_ADMIN));
+
+        dashboard.post("/rollouts/" + id + "/rollback", session, Map.of("_csrf", session.csrf(),
+                "to_version", "v9.0.0", "reason", ""));
+        assertThat(dashboard.get("/rollouts/" + id, session).body()).contains("to_version v9.0.0 is not below v1.1.0");
+        assertThat(agents.state(id)).isEqualTo("running");
+
+        dashboard.post("/rollouts/" + id + "/rollback", session, Map.of("_csrf", session.csrf(),
+                "to_version", "", "reason", "bad build"));
+        String rolledBack = dashboard.get("/rollouts/" + id, session).body();
+        assertThat(rolledBack).contains("Rolled back: rollout ").contains("offers v1.0.0")
+                .contains("data-testid=\"rolled-back-by\"");
+        assertThat(agents.state(id)).isEqualTo("cancelled");
+        JsonNode rollback = auditEntry(id, "rollout.rolled_back");
+        assertThat(rollback.get("details").get("reason").asText()).contains("bad build");
+        assertThat(rolledBack).doesNotContain("data-action=\"pause\"").doesNotContain("data-action=\"rollback\"");
+
+        String other = publishRollout("v1.2.0", Map.of("require_approval", "true"));
+        dashboard.post("/rollouts/" + other + "/cancel", session, Map.of("_csrf", session.csrf(),
+                "reason", "not tonight"));
+        assertThat(dashboard.get("/rollouts/" + other, session).body()).contains("Cancelled: devices that had not");
+        assertThat(agents.state(other)).isEqualTo("cancelled");
+        assertThat(auditEntry(other, "rollout.cancelled").get("details").get("reason").asText())
+                .contains("not tonight");
+    }
+
+    @Test
     void badIdsAndFiltersArePagesThatSaySoNeverAServerError() {
         Session session = session(ADMIN);
         HttpResponse<String> unknown = dashboard.get("/rollouts/0190a8c2-5b6e-7f00-8000-000000000000", session);
