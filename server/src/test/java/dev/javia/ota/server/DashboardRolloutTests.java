@@ -11,6 +11,7 @@ import dev.javia.ota.server.update.RolloutReconciler;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -126,7 +127,11 @@ class DashboardRolloutTests extends DashboardPageSupport {
         browser.driver().manage().deleteAllCookies();
         signedIn(SECOND_ADMIN).open("/rollouts/" + id);
         assertThat(browser.driver().findElements(By.cssSelector("[data-testid=approve-hint]"))).isEmpty();
-        confirm(browser, "approve");
+        // by keyboard alone: the confirmation opens with Enter on its summary, and its button takes Enter
+        browser.find(By.cssSelector("details[data-action=approve] summary")).sendKeys(Keys.ENTER);
+        browser.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid=confirm-approve]")))
+                .sendKeys(Keys.ENTER);
+        browser.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("[data-testid=notice]")));
         assertThat(text(browser, "notice")).isEqualTo("Approved: phase 1 is offered now.");
         assertThat(text(browser, "rollout-state")).isEqualTo("running");
         assertThat(text(browser, "rollout-approval")).contains("approved by " + actorName(SECOND_ADMIN));
