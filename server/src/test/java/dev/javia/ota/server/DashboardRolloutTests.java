@@ -217,7 +217,7 @@ class DashboardRolloutTests extends DashboardPageSupport {
     @Test
     void advanceCancelAndRollbackFromThePageAreTheServicesOwnAndInTheAuditLog() {
         fleet(3, "UTC");
-        publishRollout("v1.0.0", Map.of());
+        String empty = publishRollout("v1.0.0", Map.of());
         String id = publishRollout("v1.1.0", Map.of("phases", "1,100%"));
         Session session = session(SECOND_ADMIN);
 
@@ -243,6 +243,17 @@ class DashboardRolloutTests extends DashboardPageSupport {
         JsonNode rollback = auditEntry(id, "rollout.rolled_back");
         assertThat(rollback.get("details").get("reason").asText()).contains("bad build");
         assertThat(rolledBack).doesNotContain("data-action=\"pause\"").doesNotContain("data-action=\"rollback\"");
+        HttpResponse<String> rollbackPage = dashboard.get("/rollouts/" + rollback.get("details").get("rollback")
+                .asText(), session);
+        assertThat(rollbackPage.statusCode()).isEqualTo(200);
+        assertThat(rollbackPage.body()).contains("Rolls back").contains("rollout " + id)
+                .doesNotContain("data-action=\"rollback\"");
+
+        // the release of the version everyone ran had no device to offer: the reconciler finishes it
+        reconciler.tick();
+        assertThat(agents.state(empty)).isEqualTo("finished");
+        assertThat(dashboard.get("/rollouts/" + empty, session).body()).contains("never: the rollout has ended");
+        assertThat(dashboard.get("/rollouts?state=finished", session).body()).contains("data-rollout=\"" + empty);
 
         String other = publishRollout("v1.2.0", Map.of("require_approval", "true"));
         dashboard.post("/rollouts/" + other + "/cancel", session, Map.of("_csrf", session.csrf(),
