@@ -11,13 +11,16 @@ import dev.javia.ota.server.update.RolloutReconciler;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +57,8 @@ class DashboardRolloutTests extends DashboardPageSupport {
         assertThat(phaseBar(browser, 1).getAttribute("data-succeeded")).isEqualTo("0");
         assertThat(text(browser, "rollout-state")).isEqualTo("running");
 
+        // a mark on this very page: a reload would lose it
+        script(browser, "window.notReloaded = true;");
         TestDevice canary = agents.offered(fleet).get(0);
         agents.report(canary, "downloading", null);
         browser.until(ExpectedConditions.attributeToBe(phaseBarBy(1), "aria-label", "0 of 1 installed, 1 in progress"));
@@ -67,6 +72,8 @@ class DashboardRolloutTests extends DashboardPageSupport {
         reconciler.tick();
         browser.until(ExpectedConditions.textToBe(By.cssSelector("[data-testid=rollout-phase]"), "phase 2 of 3"));
         browser.until(ExpectedConditions.attributeToBe(phaseBarBy(2), "aria-label", "0 of 2 installed, 2 waiting"));
+        assertThat(script(browser, "return window.notReloaded === true;"))
+                .as("the bars moved without a reload").isEqualTo(true);
         assertThat(browser.fitsTheWindow()).as("the rollout page at 1400 px").isTrue();
         browser.screenshot("rollout");
 
@@ -270,7 +277,8 @@ class DashboardRolloutTests extends DashboardPageSupport {
         HttpResponse<String> unknown = dashboard.get("/rollouts/0190a8c2-5b6e-7f00-8000-000000000000", session);
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(unknown.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
-        assertThat(unknown.body()).contains("No such rollout").contains("no rollout 0190a8c2-5b6e-7f00-8000-000000000000");
+        assertThat(unknown.body()).contains("No such rollout")
+                .contains("no rollout 0190a8c2-5b6e-7f00-8000-000000000000");
 
         for (String path : List.of("/rollouts/not-a-rollout", "/rollouts/1-1-1-1-1",
                 "/rollouts?page=-1", "/rollouts?page=abc", "/rollouts?state=sleeping",
@@ -293,7 +301,7 @@ class DashboardRolloutTests extends DashboardPageSupport {
         String first = publishRollout("v1.1.0", Map.of("phases", "1,100%", "min_finished", "1"));
         agents.install(agents.offered(fleet).get(0), "completed");
         reconciler.tick();
-        clock.advance(java.time.Duration.ofMinutes(1));
+        clock.advance(Duration.ofMinutes(1));
         String second = publishRollout("v1.2.0", Map.of("require_approval", "true"));
 
         DashboardBrowser browser = openLive("/rollouts");
@@ -304,13 +312,13 @@ class DashboardRolloutTests extends DashboardPageSupport {
         assertThat(row.getText()).contains("v1.1.0").contains("running").contains("phase 2 of 2");
         assertThat(row.findElement(By.cssSelector("svg.rollout-bar")).getAttribute("data-succeeded")).isEqualTo("1");
 
-        clock.advance(java.time.Duration.ofMinutes(1));
+        clock.advance(Duration.ofMinutes(1));
         String third = publishRollout("v1.3.0", Map.of("start_at", clock.instant().plusSeconds(7200).toString()));
         browser.until(driver -> rows(browser).equals(List.of(third, second, first)));
         assertThat(browser.fitsTheWindow()).as("the list at 1400 px").isTrue();
         browser.screenshot("rollouts");
 
-        new org.openqa.selenium.support.ui.Select(browser.find(By.id("state-filter")))
+        new Select(browser.find(By.id("state-filter")))
                 .selectByValue("awaiting_approval");
         browser.find(By.cssSelector(".rollouts-filter button")).click();
         browser.until(ExpectedConditions.urlContains("state=awaiting_approval"));
@@ -361,7 +369,7 @@ class DashboardRolloutTests extends DashboardPageSupport {
     /** The actions the page offers, in its order. */
     @SuppressWarnings("unchecked")
     private static List<String> actions(DashboardBrowser browser) {
-        return (List<String>) ((org.openqa.selenium.JavascriptExecutor) browser.driver()).executeScript(
+        return (List<String>) script(browser, 
                 "return Array.from(document.querySelectorAll('#rollout-actions details[data-action]'))"
                         + ".map(function (details) { return details.dataset.action; });");
     }
@@ -369,9 +377,13 @@ class DashboardRolloutTests extends DashboardPageSupport {
     /** The rollouts the list shows, read at once (the list may be swapped in between two reads). */
     @SuppressWarnings("unchecked")
     private static List<String> rows(DashboardBrowser browser) {
-        return (List<String>) ((org.openqa.selenium.JavascriptExecutor) browser.driver()).executeScript(
+        return (List<String>) script(browser, 
                 "return Array.from(document.querySelectorAll('#rollout-list tbody tr'))"
                         + ".map(function (row) { return row.dataset.rollout; });");
+    }
+
+    private static Object script(DashboardBrowser browser, String script) {
+        return ((JavascriptExecutor) browser.driver()).executeScript(script);
     }
 
     /** Opens an action's confirmation and confirms it; waits for the page it sends back to. */
