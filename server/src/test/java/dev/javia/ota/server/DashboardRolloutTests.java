@@ -277,7 +277,7 @@ class DashboardRolloutTests extends DashboardPageSupport {
         HttpResponse<String> unknown = dashboard.get("/rollouts/0190a8c2-5b6e-7f00-8000-000000000000", session);
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(unknown.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
-        assertThat(unknown.body()).contains("No such rollout")
+        assertThat(unknown.body()).contains("Page not found")
                 .contains("no rollout 0190a8c2-5b6e-7f00-8000-000000000000");
 
         for (String path : List.of("/rollouts/not-a-rollout", "/rollouts/1-1-1-1-1",
@@ -285,7 +285,7 @@ class DashboardRolloutTests extends DashboardPageSupport {
                 "/rollouts/0190a8c2-5b6e-7f00-8000-00000000000g?part=live")) {
             HttpResponse<String> refused = dashboard.get(path, session);
             assertThat(refused.statusCode()).as(path).isEqualTo(400);
-            assertThat(refused.body()).as(path).contains("role=\"alert\"").doesNotContain("Exception")
+            assertThat(refused.body()).as(path).contains("data-testid=\"error-message\"").doesNotContain("Exception")
                     .doesNotContain("\tat ");
         }
         HttpResponse<String> post = dashboard.post("/rollouts/nope/pause", session, Map.of("_csrf", session.csrf()));

@@ -8,12 +8,10 @@ import dev.javia.ota.server.web.Filters;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
-import org.springframework.web.servlet.ModelAndView;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 import java.util.List;
@@ -160,16 +158,6 @@ class RolloutPages {
     }
 
     /** A refusal on a page itself (an id that is no rollout's, a malformed one, a bad filter): a page, not a 500. */
-    @ExceptionHandler(ApiException.class)
-    ModelAndView refused(ApiException refused, HttpServletResponse response) {
-        response.setStatus(refused.getStatusCode().value());
-        ModelAndView page = new ModelAndView("dashboard/rollout-refused");
-        page.addObject("status", refused.getStatusCode().value());
-        page.addObject("detail", refused.getBody().getDetail());
-        page.setStatus(refused.getStatusCode());
-        return page;
-    }
-
     private static String act(UUID rollout, RedirectAttributes flash, Supplier<String> action) {
         return Outcome.redirect("/rollouts/" + rollout, flash, action);
     }
