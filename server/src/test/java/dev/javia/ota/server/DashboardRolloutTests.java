@@ -278,7 +278,7 @@ class DashboardRolloutTests extends DashboardPageSupport {
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(unknown.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
         assertThat(unknown.body()).contains("Page not found")
-                .contains("no rollout 0190a8c2-5b6e-7f00-8000-000000000000");
+                .contains("No rollout 0190a8c2-5b6e-7f00-8000-000000000000");
 
         for (String path : List.of("/rollouts/not-a-rollout", "/rollouts/1-1-1-1-1",
                 "/rollouts?page=-1", "/rollouts?page=abc", "/rollouts?state=sleeping",

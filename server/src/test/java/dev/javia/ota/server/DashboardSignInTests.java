@@ -41,6 +41,8 @@ class DashboardSignInTests extends DashboardPageSupport {
         browser.until(ExpectedConditions.urlToBe(browser.url("/")));
         browser.until(ExpectedConditions.textToBe(By.id("live"), "Live"));
         assertThat(browser.find(By.cssSelector("[data-testid=device-count]")).getText()).isEqualTo("0");
+        assertThat(browser.find(By.cssSelector("header .who")).getText()).as("who is signed in, by the key's name")
+                .isEqualTo("admin");
 
         register("Europe/Berlin");
 

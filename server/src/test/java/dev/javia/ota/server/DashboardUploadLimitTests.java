@@ -34,7 +34,9 @@ class DashboardUploadLimitTests extends DashboardPageSupport {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(HttpApi.multipartBody(boundary, form))).build());
 
         assertThat(refused.statusCode()).isEqualTo(413);
-        assertThat(refused.body()).contains("larger than the server's limit of 1 KB (OTA_MAX_PACKAGE_SIZE)");
+        assertThat(refused.headers().firstValue("Content-Type").orElseThrow()).as("the dashboard's page")
+                .startsWith("text/html");
+        assertThat(refused.body()).contains("larger than the server&#39;s limit of 1 KB (OTA_MAX_PACKAGE_SIZE)");
         assertThat(jdbc.queryForObject("select count(*) from updates", Integer.class)).isZero();
     }
 }
