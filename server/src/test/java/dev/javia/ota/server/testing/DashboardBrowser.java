@@ -3,6 +3,7 @@ package dev.javia.ota.server.testing;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -92,9 +93,13 @@ public final class DashboardBrowser implements AutoCloseable {
         return driver.findElement(by);
     }
 
-    /** Waits until {@code condition} holds (at most {@link #PATIENCE}), polling every 50 ms. */
+    /**
+     * Waits until {@code condition} holds (at most {@link #PATIENCE}), polling every 50 ms. A live page swaps its
+     * sections while it is read: an element found just before its section was replaced is looked for again.
+     */
     public <T> T until(ExpectedCondition<T> condition) {
-        return new WebDriverWait(driver, PATIENCE, Duration.ofMillis(50)).until(condition);
+        return new WebDriverWait(driver, PATIENCE, Duration.ofMillis(50))
+                .ignoring(StaleElementReferenceException.class).until(condition);
     }
 
     /** Saves what the browser shows as {@code target/screenshots/NAME.png}. */
