@@ -46,8 +46,8 @@ import java.util.regex.Pattern;
  * Waits are woken by the fleet's events ({@link FleetEvents}, from every instance): {@code device:UUID} (a row of the
  * device's updates written: a publish to it, an install-now, a phase offered to it, a pause or a resume) looks at
  * that device only; {@code rollout:ID} at the held devices that are members of that rollout (a phase opened or the
- * rollout resumed: members not yet offered are offered at their check); {@code fleet} and {@code update:ID} (a write
- * touching more than 50 devices, a publish) and a resync at every held device. Events are gathered and looked at
+ * rollout resumed: members not yet offered are offered at their check); {@code fleet} (a write touching more than 50
+ * devices) and a resync at every held device. Events are gathered and looked at
  * every {@link #SWEEP_MILLIS} on one thread, with one set-based query per sweep, so that a burst of reports costs one
  * query, not one per device, and the triggers send no notification per device for a large write.
  */
@@ -198,9 +198,10 @@ public final class DeviceWaits implements SmartLifecycle {
                     }
                 }
             }
-            case FLEET, UPDATE, RESYNC -> dirtyAll.set(true);
+            case FLEET, RESYNC -> dirtyAll.set(true);
             default -> {
-                // audit, webhooks: nothing a device is offered; a lost listener: the devices still poll
+                // an update's own row, audit, webhooks: nothing a device is offered (a publish offers through its
+                // device_updates rows, or opens its rollout's phase); a lost listener: the devices still poll
             }
         }
     }
