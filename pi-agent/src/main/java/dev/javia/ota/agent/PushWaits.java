@@ -48,6 +48,8 @@ final class PushWaits implements AutoCloseable {
     private boolean closed;
     private BooleanSupplier busy;
     private Thread thread;
+    /** Whether a wait is held (its connection open) now. */
+    private volatile boolean holding;
 
     PushWaits(DeviceSession session) {
         this.session = session;
@@ -108,7 +110,13 @@ final class PushWaits implements AutoCloseable {
             }
             long sent = System.nanoTime();
             try {
-                DeviceWake wake = session.waitForChange(from);
+                DeviceWake wake;
+                holding = true;
+                try {
+                    wake = session.waitForChange(from);
+                } finally {
+                    holding = false;
+                }
                 failures = 0;
                 if (wake.checkNow()) {
                     atOnce = System.nanoTime() - sent < AT_ONCE_NANOS ? atOnce + 1 : 0;
@@ -155,6 +163,17 @@ final class PushWaits implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    boolean holding() {
+        return holding;
+    }
+
+    /** How long until the next wait may be sent (zero or less: now, once there is a cursor and no install). */
+    Duration nextWaitIn() {
+        synchronized (lock) {
+            return Duration.ofNanos(notBefore - System.nanoTime());
         }
     }
 
