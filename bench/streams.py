@@ -2,7 +2,8 @@
 """Idle connections for bench/streams_bench.sh, on loopback only, bounded in count and time.
 
   hold    --port P --kind sse|wait --count N [--cookie C] [--cursor X] [--first 1] --ready-file F --duration S
-          opens N connections (dashboard streams GET /events with the session cookie, or device waits
+          [--rate 250] [--tries 10]
+          opens N connections, RATE a second (a refused one is tried again 2 s later, TRIES times in all), (dashboard streams GET /events with the session cookie, or device waits
           GET /api/v1/devices/{uuid}/wait?cursor=X with bench device n's token), reads their answers' heads, keeps
           reading (SSE keep-alives) and opens a wait again when it is answered; writes F once all are open, and a
           JSON summary to stdout when it ends (after S seconds, or SIGTERM).
@@ -44,6 +45,7 @@ class Holder:
 
     async def one(self, i, opened):
         first = True
+        tries = 0
         while not self.stop.is_set():
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", self.args.port)
@@ -65,11 +67,15 @@ class Holder:
                     if h in (b"\r\n", b"\n", b""):
                         break
                 if code != "200":
-                    if first:
-                        opened.release()
-                        first = False
                     writer.close()
-                    return
+                    tries += 1
+                    if tries >= self.args.tries:
+                        if first:
+                            opened.release()
+                            first = False
+                        return
+                    await asyncio.sleep(2)  # refused (the limit, or the server busy): try again, as a page does
+                    continue
                 self.open += 1
                 self.peak = max(self.peak, self.open)
                 if first:
@@ -100,8 +106,8 @@ class Holder:
         t0 = time.monotonic()
         for i in range(a.count):
             tasks.append(asyncio.create_task(self.one(i, opened)))
-            if i % 200 == 199:
-                await asyncio.sleep(0.05)  # stay under the accept queue
+            if i % 10 == 9:
+                await asyncio.sleep(10.0 / a.rate)  # opened at RATE a second, as pages and devices come
         for _ in range(a.count):
             await opened.acquire()
         self.open_seconds = time.monotonic() - t0
@@ -181,6 +187,8 @@ def main():
     h.add_argument("--first", type=int, default=1)
     h.add_argument("--ready-file", required=True)
     h.add_argument("--duration", type=float, default=600)
+    h.add_argument("--rate", type=float, default=250, help="connections opened a second")
+    h.add_argument("--tries", type=int, default=10, help="attempts of a refused connection")
     l = sub.add_parser("latency")
     l.add_argument("--port", type=int, required=True)
     l.add_argument("--rounds", type=int, default=20)

@@ -10,11 +10,14 @@
 #
 #   bench/streams_bench.sh      (after ./mvnw -q -B -ntp -DskipTests package)
 #
-# Settings (environment): COUNT=10000 ROUNDS=20 SERVER_JAVA_OPTS='' README=1 (0: do not touch bench/README.md)
+# Settings (environment): COUNT=10000 ROUNDS=20 RATE=250 (connections opened a second: each dashboard stream's
+# first request reads its session from PostgreSQL, so a burst of thousands at once waits for the pool)
+# SERVER_JAVA_OPTS='' README=1 (0: do not touch bench/README.md)
 source "$(dirname "$0")/lib.sh"
 
 COUNT="${COUNT:-10000}"
 ROUNDS="${ROUNDS:-20}"
+RATE="${RATE:-250}"
 DB=javia_bench_streams
 ((COUNT <= 20000)) || die "COUNT is bounded to 20,000"
 
@@ -53,12 +56,12 @@ server_state() {
 hold() {
     local kind="$1" name="$2"
     shift 2
-    python3 "$BENCH_DIR/streams.py" hold --port "$port" --kind "$kind" --count "$COUNT" --duration 900 \
+    python3 "$BENCH_DIR/streams.py" hold --port "$port" --kind "$kind" --count "$COUNT" --duration 900 --rate "$RATE" \
         --ready-file "$WORK/$name.ready" "$@" >"$WORK/$name.json" &
     hold_pid=$!
     track "$hold_pid"
-    for _ in $(seq 1 600); do [[ -f "$WORK/$name.ready" ]] && break; sleep 0.5; done
-    [[ -f "$WORK/$name.ready" ]] || log "the $COUNT $kind connections did not all open within 300 s: measuring anyway"
+    for _ in $(seq 1 1200); do [[ -f "$WORK/$name.ready" ]] && break; sleep 0.5; done
+    [[ -f "$WORK/$name.ready" ]] || log "the $COUNT $kind connections did not all open within 600 s: measuring anyway"
     sleep 3
 }
 release() {
@@ -90,6 +93,7 @@ grep -q "event:open" "$WORK/one-stream" || die "a dashboard stream did not open:
 for v in $(seq 1 "$ROUNDS"); do bench_tool package "$WORK/update_v2.0.$v.zip" "v2.0.$v" urgent 4096 >/dev/null; done
 
 wait_quiet
+load_at_start="$(cut -d' ' -f1 /proc/loadavg)"
 server_state >"$WORK/state-idle"
 
 log "$COUNT dashboard streams"
@@ -166,7 +170,8 @@ PY
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance), settings: the database,"
     echo "keys and port, OTA_PUSH_HOLD=10m (no wait ends while measured), OTA_PUSH_MAX_WAITS=$((COUNT + 1)),"
-    echo "OTA_DASHBOARD_MAX_STREAMS=$COUNT; JVM flags: ${SERVER_JAVA_OPTS:-none}; open-file limit $fd_limit."
+    echo "OTA_DASHBOARD_MAX_STREAMS=$COUNT; JVM flags: ${SERVER_JAVA_OPTS:-none}; open-file limit $fd_limit;"
+    echo "connections opened $RATE a second; load average at the start $load_at_start (other work on the machine)."
     echo
     cat "$WORK/tables.md"
 } >"$WORK/section.md"
