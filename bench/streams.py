@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Idle connections for bench/streams_bench.sh, on loopback only, bounded in count and time.
 
-  hold    --port P --kind sse|wait --count N [--cookie C] [--cursor X] [--first 1] --ready-file F --duration S
+  hold    --port P --kind sse|wait --count N [--cookie C | --cookies FILE] [--cursor X] [--first 1] --ready-file F --duration S
           [--rate 250] [--tries 10]
           opens N connections, RATE a second (a refused one is tried again 2 s later, TRIES times in all), (dashboard streams GET /events with the session cookie, or device waits
           GET /api/v1/devices/{uuid}/wait?cursor=X with bench device n's token), reads their answers' heads, keeps
@@ -33,12 +33,14 @@ class Holder:
         self.closed = 0
         self.failed = 0
         self.stop = asyncio.Event()
+        self.cookies = [line.strip() for line in open(args.cookies)] if args.cookies else [args.cookie]
 
     def request(self, i):
         a = self.args
         if a.kind == "sse":
+            cookie = self.cookies[i % len(self.cookies)]
             return ("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCookie: %s\r\n\r\n"
-                    % a.cookie).encode()
+                    % cookie).encode()
         n = a.first + i
         return ("GET /api/v1/devices/%s/wait?cursor=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\n"
                 "Accept: application/json\r\n\r\n" % (bench_uuid(n), a.cursor, token(n))).encode()
@@ -183,6 +185,7 @@ def main():
     h.add_argument("--kind", choices=["sse", "wait"], required=True)
     h.add_argument("--count", type=int, required=True)
     h.add_argument("--cookie", default="")
+    h.add_argument("--cookies", default="", help="a file of cookies, one a line: stream i carries line i mod lines")
     h.add_argument("--cursor", default="")
     h.add_argument("--first", type=int, default=1)
     h.add_argument("--ready-file", required=True)

@@ -11,13 +11,16 @@
 #   bench/streams_bench.sh      (after ./mvnw -q -B -ntp -DskipTests package)
 #
 # Settings (environment): COUNT=10000 ROUNDS=20 RATE=250 (connections opened a second: each dashboard stream's
-# first request reads its session from PostgreSQL, so a burst of thousands at once waits for the pool)
+# request reads its session from PostgreSQL and writes its last access back, so a burst of thousands at once waits
+# for the pool) SESSIONS=100 (signed-in sessions the streams are spread over, as operators' browsers: streams of one
+# session wait for each other on its row)
 # SERVER_JAVA_OPTS='' README=1 (0: do not touch bench/README.md)
 source "$(dirname "$0")/lib.sh"
 
 COUNT="${COUNT:-10000}"
 ROUNDS="${ROUNDS:-20}"
 RATE="${RATE:-250}"
+SESSIONS="${SESSIONS:-100}"
 DB=javia_bench_streams
 ((COUNT <= 20000)) || die "COUNT is bounded to 20,000"
 
@@ -82,22 +85,32 @@ done
 cursor="$(curl -sS -H "X-API-Key: dvt_bench_1" "$SERVER_URL/api/v1/devices/00000000-0000-7000-8000-000000000001/updates/check" \
     | json_field push_cursor)"
 [[ "$cursor" =~ ^[0-9a-f]{16}$ ]] || die "the check answered no push_cursor ('$cursor'): a server before push?"
-# signed in once: the sign-in form's CSRF token, then the session cookie every stream carries
-csrf="$(curl -sS -c "$WORK/cookies" "$SERVER_URL/sign-in" | sed -nE 's/.*name="_csrf" value="([^"]+)".*/\1/p' | head -1)"
-curl -sS -o /dev/null -b "$WORK/cookies" -c "$WORK/cookies" --data-urlencode "key=$ADMIN_KEY" \
-    --data-urlencode "_csrf=$csrf" "$SERVER_URL/sign-in"
-session="$(awk '$6 == "JAVIA_SESSION" {print $7}' "$WORK/cookies")"
+# signed in SESSIONS times: the sign-in form's CSRF token, then the session cookie; stream i carries session i mod SESSIONS
+sign_in() {
+    local jar="$WORK/cookies" csrf
+    rm -f "$jar"
+    csrf="$(curl -sS -c "$jar" "$SERVER_URL/sign-in" | sed -nE 's/.*name="_csrf" value="([^"]+)".*/\1/p' | head -1)"
+    curl -sS -o /dev/null -b "$jar" -c "$jar" --data-urlencode "key=$ADMIN_KEY" --data-urlencode "_csrf=$csrf" \
+        "$SERVER_URL/sign-in"
+    awk '$6 == "JAVIA_SESSION" {print $7}' "$jar"
+}
+for _ in $(seq 1 "$SESSIONS"); do echo "JAVIA_SESSION=$(sign_in)"; done >"$WORK/sessions"
+session="$(head -1 "$WORK/sessions" | cut -d= -f2)"
 [[ -n "$session" ]] || die "the sign-in gave no session cookie"
 timeout 3 curl -sS -N -H "Cookie: JAVIA_SESSION=$session" "$SERVER_URL/events" >"$WORK/one-stream" 2>/dev/null || true
 grep -q "event:open" "$WORK/one-stream" || die "a dashboard stream did not open: $(head -c 300 "$WORK/one-stream")"
-for v in $(seq 1 "$ROUNDS"); do bench_tool package "$WORK/update_v2.0.$v.zip" "v2.0.$v" urgent 4096 >/dev/null; done
+for v in $(seq 1 "$ROUNDS"); do
+    bench_tool package "$WORK/update_v2.0.$v.zip" "v2.0.$v" urgent 4096 >/dev/null &
+    ((v % 4 != 0)) || wait
+done
+wait
 
 wait_quiet
 load_at_start="$(cut -d' ' -f1 /proc/loadavg)"
 server_state >"$WORK/state-idle"
 
 log "$COUNT dashboard streams"
-hold sse sse --cookie "JAVIA_SESSION=$session"
+hold sse sse --cookies "$WORK/sessions"
 server_state >"$WORK/state-sse"
 past_sse="$(past -H "Cookie: JAVIA_SESSION=$session" "$SERVER_URL/events")"
 release
@@ -171,7 +184,7 @@ PY
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); server: $(jar_provenance), settings: the database,"
     echo "keys and port, OTA_PUSH_HOLD=10m (no wait ends while measured), OTA_PUSH_MAX_WAITS=$((COUNT + 1)),"
     echo "OTA_DASHBOARD_MAX_STREAMS=$COUNT; JVM flags: ${SERVER_JAVA_OPTS:-none}; open-file limit $fd_limit;"
-    echo "connections opened $RATE a second; load average at the start $load_at_start (other work on the machine)."
+    echo "connections opened $RATE a second, the streams over $SESSIONS signed-in sessions; load average at the start $load_at_start (other work on the machine)."
     echo
     cat "$WORK/tables.md"
 } >"$WORK/section.md"
