@@ -99,11 +99,13 @@ session="$(head -1 "$WORK/sessions" | cut -d= -f2)"
 [[ -n "$session" ]] || die "the sign-in gave no session cookie"
 timeout 3 curl -sS -N -H "Cookie: JAVIA_SESSION=$session" "$SERVER_URL/events" >"$WORK/one-stream" 2>/dev/null || true
 grep -q "event:open" "$WORK/one-stream" || die "a dashboard stream did not open: $(head -c 300 "$WORK/one-stream")"
+packing=()
 for v in $(seq 1 "$ROUNDS"); do
     bench_tool package "$WORK/update_v2.0.$v.zip" "v2.0.$v" urgent 4096 >/dev/null &
-    ((v % 4 != 0)) || wait
+    packing+=($!)
+    if ((${#packing[@]} == 4)); then wait "${packing[@]}"; packing=(); fi
 done
-wait
+((${#packing[@]} == 0)) || wait "${packing[@]}"
 
 wait_quiet
 load_at_start="$(cut -d' ' -f1 /proc/loadavg)"
