@@ -61,6 +61,23 @@ class Holder:
             try:
                 writer.write(self.request(i))
                 await writer.drain()
+                if self.args.kind == "wait":
+                    # a wait's answer (its head too) comes when it ends: it counts as open once sent
+                    self.open += 1
+                    self.peak = max(self.peak, self.open)
+                    if first:
+                        opened.release()
+                        first = False
+                    line = await reader.readline()
+                    self.open -= 1
+                    code = line.split(b" ")[1].decode() if line.count(b" ") >= 1 else "none"
+                    self.status[code] = self.status.get(code, 0) + 1
+                    if code == "200":
+                        self.answered += 1
+                    else:
+                        self.closed += 1
+                        await asyncio.sleep(2)
+                    continue
                 line = await reader.readline()
                 code = line.split(b" ")[1].decode() if line.count(b" ") >= 1 else "none"
                 self.status[code] = self.status.get(code, 0) + 1

@@ -71,6 +71,10 @@ release() {
     kill -TERM "$hold_pid" 2>/dev/null || true
     wait "$hold_pid" || true
     for _ in $(seq 1 60); do (($(ss -Htn state established "( sport = :$port )" | wc -l) < 10)) && break; sleep 0.5; done
+    # a stream whose page left is noticed at its next keep-alive (20 s): until then it holds its descriptor and heap
+    local idle_fds
+    idle_fds="$(awk '$1 == "descriptors" {print $2}' "$WORK/state-idle")"
+    for _ in $(seq 1 180); do (($(ls "/proc/$SERVER_PID/fd" | wc -l) <= idle_fds + 50)) && break; sleep 0.5; done
 }
 # past KIND PATH KEY_HEADER: the answer to one more than the limit: "status retry-after".
 past() {
