@@ -13,7 +13,8 @@
 # Settings (environment): COUNT=10000 ROUNDS=20 RATE=250 (connections opened a second: each dashboard stream's
 # request reads its session from PostgreSQL and writes its last access back, so a burst of thousands at once waits
 # for the pool) SESSIONS=100 (signed-in sessions the streams are spread over, as operators' browsers: streams of one
-# session wait for each other on its row)
+# session wait for each other on its row) KINDS='sse wait' (wait: the device waits alone, against the idle server)
+# SECTION (the README section to write; default streams)
 # SERVER_JAVA_OPTS='' README=1 (0: do not touch bench/README.md)
 source "$(dirname "$0")/lib.sh"
 
@@ -21,6 +22,7 @@ COUNT="${COUNT:-10000}"
 ROUNDS="${ROUNDS:-20}"
 RATE="${RATE:-250}"
 SESSIONS="${SESSIONS:-100}"
+KINDS="${KINDS:-sse wait}"
 DB=javia_bench_streams
 ((COUNT <= 20000)) || die "COUNT is bounded to 20,000"
 
@@ -115,12 +117,17 @@ wait_quiet
 load_at_start="$(cut -d' ' -f1 /proc/loadavg)"
 server_state >"$WORK/state-idle"
 
-log "$COUNT dashboard streams"
-hold sse sse --cookies "$WORK/sessions"
-server_state >"$WORK/state-sse"
-past_sse="$(past -H "Cookie: JAVIA_SESSION=$session" "$SERVER_URL/events")"
-release
-server_state >"$WORK/state-between"
+past_sse="-"
+if [[ " $KINDS " == *" sse "* ]]; then
+    log "$COUNT dashboard streams"
+    hold sse sse --cookies "$WORK/sessions"
+    server_state >"$WORK/state-sse"
+    past_sse="$(past -H "Cookie: JAVIA_SESSION=$session" "$SERVER_URL/events")"
+    release
+    server_state >"$WORK/state-between"
+else
+    cp "$WORK/state-idle" "$WORK/state-between"
+fi
 
 log "$COUNT device waits"
 hold wait wait --cursor "$cursor" --first 1
@@ -130,8 +137,10 @@ python3 "$BENCH_DIR/streams.py" latency --port "$port" --rounds "$ROUNDS" --devi
     --admin-key "$ADMIN_KEY" >"$WORK/latency.json"
 # the latency device's wait is over: hold one for it, then one more device is past the limit
 n=$((COUNT + 1))
+own="$(curl -sS -H "X-API-Key: dvt_bench_$n" "$SERVER_URL/api/v1/devices/00000000-0000-7000-8000-$(printf %012x $n)/updates/check" \
+    | json_field push_cursor)"
 curl -sS -o /dev/null --max-time 30 -H "X-API-Key: dvt_bench_$n" \
-    "$SERVER_URL/api/v1/devices/00000000-0000-7000-8000-$(printf %012x $n)/wait?cursor=0000000000000000" &
+    "$SERVER_URL/api/v1/devices/00000000-0000-7000-8000-$(printf %012x $n)/wait?cursor=$own" &
 extra_pid=$!
 track "$extra_pid"
 sleep 1
@@ -146,23 +155,35 @@ import json, sys
 work, count, past_sse, past_wait = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def state(name):
     return {k: int(v) for k, v in (line.split() for line in open("%s/state-%s" % (work, name)) if line.strip())}
-idle, sse, between, wait, after = (state(n) for n in ("idle", "sse", "between", "wait", "after"))
-held = {"sse": json.load(open(work + "/sse.json")), "wait": json.load(open(work + "/wait.json"))}
-print("| the server | idle (baseline) | %s dashboard streams | between | %s device waits | after |" % (format(count, ","), format(count, ",")))
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
+import os
+with_sse = os.path.exists(work + "/state-sse")
+idle, between, wait, after = (state(n) for n in ("idle", "between", "wait", "after"))
+sse = state("sse") if with_sse else None
+held = {"wait": json.load(open(work + "/wait.json"))}
+if with_sse:
+    held["sse"] = json.load(open(work + "/sse.json"))
+    print("| the server | idle (baseline) | %s dashboard streams | between | %s device waits | after |" % (format(count, ","), format(count, ",")))
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    columns = (idle, sse, between, wait, after)
+else:
+    print("| the server | idle (baseline) | %s device waits | after |" % format(count, ","))
+    print("| --- | ---: | ---: | ---: |")
+    columns = (idle, wait, after)
 for key, label in (("connections", "established connections on its port"), ("descriptors", "open descriptors"),
                    ("threads", "threads"), ("heap_kb", "heap used after a full GC, MB"), ("rss_kb", "RSS, MB")):
     f = (lambda v: "%.0f" % (v / 1024)) if key.endswith("_kb") else (lambda v: str(v))
-    print("| %s | %s |" % (label, " | ".join(f(s[key]) for s in (idle, sse, between, wait, after))))
+    print("| %s | %s |" % (label, " | ".join(f(s[key]) for s in columns)))
 print()
 print("| per open connection (against the idle baseline) | heap after a full GC | RSS | threads |")
 print("| --- | ---: | ---: | ---: |")
-for name, s, base in (("dashboard stream", sse, idle), ("device wait", wait, between)):
+for name, s, base in ((("dashboard stream", sse, idle),) if with_sse else ()) + (("device wait", wait, between),):
     n = max(1, s["connections"] - base["connections"])
     print("| %s (%s open) | %.1f KB | %.1f KB | %+d in all |" % (name, format(n, ","), (s["heap_kb"] - base["heap_kb"]) / n,
           (s["rss_kb"] - base["rss_kb"]) / n, s["threads"] - base["threads"]))
 print()
 for kind, label, past in (("sse", "dashboard streams", past_sse), ("wait", "device waits", past_wait)):
+    if kind not in held:
+        continue
     h = held[kind]
     code, _, retry = past.strip().partition(" ")
     print("%s: %s wanted, %s open at once (answers %s, %s seconds to open all), failed connects %d; one more past the limit: %s, Retry-After %s." % (
@@ -195,4 +216,4 @@ PY
     cat "$WORK/tables.md"
 } >"$WORK/section.md"
 cat "$WORK/section.md"
-[[ "${README:-1}" == 0 ]] || readme_put "$(section_name streams)" "$WORK/section.md"
+[[ "${README:-1}" == 0 ]] || readme_put "${SECTION:-$(section_name streams)}" "$WORK/section.md"

@@ -33,6 +33,15 @@ final class EndToEndPi {
     /** The agent of {@code pi}, with the settings setup.sh writes and {@code more} on top. */
     static Agent agent(TestServer server, Path pi, RecordingCommandRunner runner, MutableClock clock,
             Map<String, String> more, Duration pulse) {
+        AgentConfig config = AgentConfig.from(environment(server, pi, more), pi.resolve("home/pi"));
+        return Main.assemble(config, runner, new SystemdNotifier(runner, Map.of("NOTIFY_SOCKET", "/run/test")),
+                clock, clock::nanoTime, clock.sleeper(), () -> {
+                    throw new IllegalStateException("no GPIO here");
+                }, pulse == null ? config.tick() : pulse);
+    }
+
+    /** The settings setup.sh writes for the Pi on {@code pi}, and {@code more} on top. */
+    static Map<String, String> environment(TestServer server, Path pi, Map<String, String> more) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SERVER_URL", server.baseUrl());
         env.put("API_KEY", server.enrollmentKey());
@@ -45,11 +54,7 @@ final class EndToEndPi {
         env.put("URGENT_IDLE_MINUTES", "0");
         env.put("HEALTH_CHECK_SECONDS", "4");
         env.putAll(more);
-        AgentConfig config = AgentConfig.from(env, pi.resolve("home/pi"));
-        return Main.assemble(config, runner, new SystemdNotifier(runner, Map.of("NOTIFY_SOCKET", "/run/test")),
-                clock, clock::nanoTime, clock.sleeper(), () -> {
-                    throw new IllegalStateException("no GPIO here");
-                }, pulse == null ? config.tick() : pulse);
+        return env;
     }
 
     /** What setup.sh leaves: one release, current pointing at it, VERSION. */

@@ -86,18 +86,10 @@ class PushEndToEndTests {
 
     /** The agent as Main wires it, on the real clocks. */
     private static Agent agent(Path pi, RecordingCommandRunner runner, Map<String, String> more) {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("SERVER_URL", server.baseUrl());
-        env.put("API_KEY", server.enrollmentKey());
-        env.put("DEVICE_TIMEZONE", "Europe/Berlin");
-        env.put("INSTALL_DIR", pi.resolve("opt/javia").toString());
-        env.put("STATE_DIR", pi.resolve("var/lib/javia-agent").toString());
-        env.put("DEVICE_UUID_FILE", pi.resolve("home/pi/.javia_device_uuid").toString());
-        env.put("GPIO_BUTTON_PIN", "");
-        env.put("ALSA_STREAMS", "none");
-        env.put("URGENT_IDLE_MINUTES", "0");
+        Map<String, String> env = new LinkedHashMap<>(more);
+        // on real time: a health check of one real second
         env.put("HEALTH_CHECK_SECONDS", "1");
-        env.putAll(more);
+        env = EndToEndPi.environment(server, pi, env);
         AgentConfig config = AgentConfig.from(env, pi.resolve("home/pi"));
         return Main.assemble(config, runner, new SystemdNotifier(runner, Map.of("NOTIFY_SOCKET", "/run/test")),
                 Clock.systemUTC(), System::nanoTime, Sleeper.REAL, () -> {
