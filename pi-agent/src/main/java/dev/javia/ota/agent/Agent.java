@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +67,8 @@ public final class Agent implements AutoCloseable {
     private final Backoff backoff;
     private final ServerIntervals intervals;
     private final Duration pulse;
+    /** The long poll on top of the polls, or null ({@code OTA_PUSH=false}); started by {@link #run}. */
+    private final PushWaits push;
     private final List<AutoCloseable> resources;
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** Guards the heartbeat fields below; held while a heartbeat is sent, so that two never cross. */
@@ -94,7 +97,8 @@ public final class Agent implements AutoCloseable {
 
     Agent(DeviceSession session, UpdateMachine machine, StatusOutbox outbox, InstallRoot root, AlsaActivity alsa,
             SystemdNotifier notifier, Clock clock, LongSupplier nanoTime, Backoff backoff, Duration heartbeatInterval,
-            Duration checkInterval, Duration pulse, AgentSettings settings, List<AutoCloseable> resources) {
+            Duration checkInterval, Duration pulse, AgentSettings settings, PushWaits push,
+            List<AutoCloseable> resources) {
         this.session = session;
         this.machine = machine;
         this.outbox = outbox;
@@ -106,6 +110,7 @@ public final class Agent implements AutoCloseable {
         this.backoff = backoff;
         this.intervals = new ServerIntervals(heartbeatInterval, checkInterval);
         this.pulse = pulse;
+        this.push = push;
         this.settingsToTell = settings;
         this.resources = new ArrayList<>(resources);
         long start = nanoTime.getAsLong();
@@ -159,6 +164,9 @@ public final class Agent implements AutoCloseable {
                 intervals.follow(check);
                 machine.offer(check, clock.instant());
                 nextCheck = now + intervals.check().toNanos();
+                if (push != null) {
+                    push.cursor(check.pushCursor());
+                }
             }
             backoff.reset();
         } catch (ServerUnavailableException | ServerRejectedException e) {
@@ -282,21 +290,40 @@ public final class Agent implements AutoCloseable {
             return thread;
         });
         notifier.ready();
-        loop.scheduleWithFixedDelay(() -> {
-            try {
-                tick();
-            } catch (RuntimeException e) {
-                // the loop must survive anything one tick does; the cause is in the log
-                LOG.log(Level.SEVERE, "tick failed: " + e.getMessage(), e);
-            } catch (Error e) {
-                // a JVM in trouble: stop, so that systemd restarts a fresh one (the update resumes from its file)
-                LOG.log(Level.SEVERE, "agent loop died: " + e, e);
-                fatal = e;
-                stopped.countDown();
-            }
-        }, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(this::guardedTick, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+        if (push != null) {
+            push.start(machine::busy, this::checkNow);
+        }
         stopped.await();
         return fatal == null;
+    }
+
+    /** A tick on the loop that survives anything the tick does, and stops the agent on an {@link Error}. */
+    private void guardedTick() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            // the loop must survive anything one tick does; the cause is in the log
+            LOG.log(Level.SEVERE, "tick failed: " + e.getMessage(), e);
+        } catch (Error e) {
+            // a JVM in trouble: stop, so that systemd restarts a fresh one (the update resumes from its file)
+            LOG.log(Level.SEVERE, "agent loop died: " + e, e);
+            fatal = e;
+            stopped.countDown();
+        }
+    }
+
+    /**
+     * Pushed: the server says something changed for this device. A tick on the loop's thread at once, with the check
+     * due: the same check, offer and install as a poll's, only sooner. The future ends once that tick has run.
+     */
+    private Future<?> checkNow() {
+        return loop.submit(() -> {
+            synchronized (this) {
+                nextCheck = nanoTime.getAsLong();
+            }
+            guardedTick();
+        });
     }
 
     @Override
@@ -305,6 +332,9 @@ public final class Agent implements AutoCloseable {
             loop.shutdownNow();
         }
         stepBeats.shutdownNow();
+        if (push != null) {
+            push.close();
+        }
         for (AutoCloseable resource : resources) {
             try {
                 resource.close();

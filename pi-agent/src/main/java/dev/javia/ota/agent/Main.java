@@ -147,15 +147,17 @@ public final class Main {
         LOG.info("publisher keys: " + (context.trust().keys().isEmpty()
                 ? "none pinned (OTA_PUBLISHER_KEYS is empty): packages are not verified"
                 : context.trust().keys().describe() + " (serial " + context.trust().serial() + ")"));
+        PushWaits push = config.push() ? new PushWaits(session) : null;
         UpdateMachine machine = UpdateMachine.resume(new StateFile(config.stateDir(), client.json()), context,
-                config.maxStateTransitions());
+                config.maxStateTransitions(), push == null ? name -> {
+                } : name -> push.installStarts());
         LOG.info("installed version " + root.installedVersion().orElse("(none)") + ", update state "
                 + machine.current().name());
         Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(10), new Random());
         AgentSettings settings = new AgentSettings(config.deviceUpdateHour().isPresent()
                 ? config.deviceUpdateHour().getAsInt() : null);
         return new Agent(session, machine, outbox, root, alsa, notifier, clock, nanoTime, backoff,
-                config.heartbeatInterval(), config.checkInterval(), pulse, settings, resources);
+                config.heartbeatInterval(), config.checkInterval(), pulse, settings, push, resources);
     }
 
     private static Optional<GpioButton> openButton(AgentConfig config, ActivityTracker tracker,

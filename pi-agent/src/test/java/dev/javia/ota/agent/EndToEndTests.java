@@ -4,7 +4,6 @@ import dev.javia.ota.agent.config.AgentConfig;
 import dev.javia.ota.agent.system.RecordingCommandRunner;
 import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.testing.MutableClock;
-import dev.javia.ota.packager.CreateUpdate;
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -16,8 +15,6 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -257,27 +254,9 @@ class EndToEndTests {
         EndToEndPi.preinstall(pi, version);
     }
 
-    /**
-     * Publishes with the real packager (create_update, in this JVM), to this device alone so that the tests'
-     * devices do not get each other's updates.
-     */
     private static void publish(Path pi, String deviceUuid, String version, String systemPackages)
             throws IOException {
-        Path source = pi.resolve("build/pi_client-" + version);
-        Files.createDirectories(source);
-        Files.writeString(source.resolve("client.py"), "print('javia " + version + "')\n");
-        Files.writeString(source.resolve("requirements.txt"), "requests==2.32.3\n");
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        List<String> args = new ArrayList<>(List.of(version, "end-to-end " + version, "urgent"));
-        if (!systemPackages.isEmpty()) {
-            args.add(systemPackages);
-        }
-        args.addAll(List.of("--source", source.toString(), "--target-devices", deviceUuid));
-        int exit = CreateUpdate.run(Map.of("OTA_SERVER_URL", server.baseUrl(), "OTA_ADMIN_API_KEY", server.adminKey()),
-                pi, new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(String[]::new));
-        assertThat(exit).as(out + "\n" + err).isZero();
-        assertThat(out.toString()).contains("published " + version);
+        EndToEndPi.publish(server, pi, deviceUuid, version, systemPackages);
     }
 
     private static String updateStatus(String deviceUuid, String version) {

@@ -81,7 +81,7 @@ class OpenApiContractTests extends ApiTestSupport {
     @Test
     void everyOperationSaysWhoItIsForAndWhatItDoes() {
         Set<String> device = Set.of("registerDevice", "challengeDevice", "sendHeartbeat", "checkForUpdate", "reportUpdateStatus",
-                "downloadUpdate");
+                "downloadUpdate", "waitForChange");
         List<String> ids = new ArrayList<>();
         document.json().path("paths").properties().forEach(path -> path.getValue().properties().forEach(method -> {
             JsonNode operation = method.getValue();
@@ -192,6 +192,10 @@ class OpenApiContractTests extends ApiTestSupport {
         check("GET", ApiPaths.check(uuid), api.get(ApiPaths.check(uuid), other.token()));
         check("GET", ApiPaths.check(unknown), api.get(ApiPaths.check(unknown), ADMIN));
         check("GET", ApiPaths.check("x"), api.get(ApiPaths.check("x"), ADMIN));
+        check("GET", ApiPaths.deviceWait(uuid), api.get(ApiPaths.deviceWait(uuid) + "?cursor=0000000000000000", token));
+        check("GET", ApiPaths.deviceWait(uuid), api.get(ApiPaths.deviceWait(uuid) + "?cursor=nope", token));
+        check("GET", ApiPaths.deviceWait(uuid), api.get(ApiPaths.deviceWait(uuid) + "?cursor=0000000000000000",
+                other.token()));
         check("PATCH", ApiPaths.deviceStatus(uuid), api.patch(ApiPaths.deviceStatus(uuid), token,
                 Map.of("status", "online", "current_version", "v1.0.0")));
         check("PATCH", ApiPaths.deviceStatus(uuid), api.patch(ApiPaths.deviceStatus(uuid), other.token(),

@@ -30,6 +30,8 @@ import dev.javia.ota.protocol.trust.PublisherKeys;
  *                         separated); once there is one, only packages signed by a trusted key are installed
  * @param serverCaFile     {@code SERVER_CA_FILE}: a PEM file of the CA (or CAs) the server's TLS certificate must
  *                         chain to, instead of the system's; null for the system's trust store
+ * @param push             {@code OTA_PUSH}: while no install runs, hold the server's long poll and check at once
+ *                         when it says something changed; the polls go on either way (on by default)
  */
 public record AgentConfig(
         URI serverUrl,
@@ -67,7 +69,8 @@ public record AgentConfig(
         long maxPackageBytes,
         Level logLevel,
         PublisherKeys publisherKeys,
-        Path serverCaFile) {
+        Path serverCaFile,
+        boolean push) {
 
     public static final String ENV_FILE = "ENV_FILE";
     private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.@\\\\-]+");
@@ -126,12 +129,13 @@ public record AgentConfig(
         PublisherKeys publisherKeys = s.optional("OTA_PUBLISHER_KEYS",
                 AgentConfig::publisherKeys, PublisherKeys.none());
         Path serverCa = s.optional("SERVER_CA_FILE", AgentConfig::path, null);
+        boolean push = s.optional("OTA_PUSH", AgentConfig::bool, true);
         s.throwIfInvalid();
         return new AgentConfig(serverUrl, key, zone, name, installDir, stateDir, uuidFile, tokenFile, service,
                 heartbeat, check, tick, urgentIdle, scheduledIdle, installHour, updateHour, pin, debounce, alsaDir,
                 streams.contains("playback"), streams.contains("capture"), socket, sessionTimeout, healthCheck,
                 aptTimeout, pipTimeout, commandTimeout, lockTimeout, viaSystemdRun, maxTransitions, httpTimeout,
-                clockSkew, maxPackage, level, publisherKeys, serverCa);
+                clockSkew, maxPackage, level, publisherKeys, serverCa, push);
     }
 
     /** The settings an operator checks first, for the start-up log line; never the key. */

@@ -5,6 +5,7 @@ import dev.javia.ota.agent.identity.DeviceKey;
 import dev.javia.ota.protocol.api.DeviceChallenge;
 import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.DeviceWake;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.MessageOrder;
@@ -94,6 +95,16 @@ public final class DeviceSession {
 
     public UpdateCheck check() {
         return authenticated(token -> client.check(identity.uuid(), token));
+    }
+
+    /** The long poll from {@code cursor} (the last check's push_cursor); see {@link ServerClient#waitForChange}. */
+    public DeviceWake waitForChange(String cursor) {
+        return authenticated(token -> client.waitForChange(identity.uuid(), cursor, token));
+    }
+
+    /** Ends a held {@link #waitForChange} at once, from any thread. */
+    public void cancelWait() {
+        client.cancelWait();
     }
 
     public DeviceUpdateView report(UUID updateId, StatusReport report) {

@@ -6,11 +6,13 @@ import dev.javia.ota.protocol.api.ChallengeRequest;
 import dev.javia.ota.protocol.api.DeviceChallenge;
 import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.DeviceWake;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.RegisterDevice;
 import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateCheck;
+import okhttp3.Call;
 import okhttp3.ConnectionPool;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
@@ -59,6 +61,8 @@ public final class ServerClient {
     private static final MediaType JSON = MediaType.get("application/json");
     static final String USER_AGENT = "javia-agent";
     static final int MAX_REDIRECTS = 5;
+    /** How long a long poll may go without an answer: the server's longest hold (10 minutes) and a margin. */
+    static final Duration WAIT_READ_TIMEOUT = Duration.ofMinutes(11);
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
@@ -75,6 +79,9 @@ public final class ServerClient {
     private final ServerTrust trust;
     private final JsonMapper json;
     private final Consumer<Instant> serverDates;
+    /** The server's own client with a read timeout for the long poll; it shares the other's connection pool. */
+    private final OkHttpClient waiting;
+    private volatile Call held;
 
     public ServerClient(URI serverUrl, Duration timeout) {
         this(serverUrl, timeout, date -> {
@@ -127,6 +134,8 @@ public final class ServerClient {
         this.foreign = http.newBuilder().followRedirects(false).followSslRedirects(false).build();
         this.http = trust == null ? foreign
                 : foreign.newBuilder().sslSocketFactory(trust.socketFactory(), trust.trustManager()).build();
+        // no redirects either: a wait is answered by the server itself, and a redirect would take the token along
+        this.waiting = http.newBuilder().readTimeout(WAIT_READ_TIMEOUT).build();
         // an answer without a number the agent knows (an older server's reply without an interval) reads as 0,
         // "not said", instead of failing the whole call
         this.json = JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -187,6 +196,39 @@ public final class ServerClient {
 
     public UpdateCheck check(String deviceUuid, String token) {
         return call(new Request.Builder().url(url(ApiPaths.check(deviceUuid))).get(), token, UpdateCheck.class);
+    }
+
+    /**
+     * Holds the device's long poll ({@link ApiPaths#deviceWait}) on a connection of its own, for up to
+     * {@link #WAIT_READ_TIMEOUT} (the server's hold is 50 s, at most 10 minutes). {@link #cancelWait} ends it at once
+     * (an install begins: the agent holds no second connection while it installs), as a failure.
+     */
+    public DeviceWake waitForChange(String deviceUuid, String cursor, String token) {
+        HttpUrl url = url(ApiPaths.deviceWait(deviceUuid)).newBuilder().addQueryParameter("cursor", cursor).build();
+        Request request = new Request.Builder().url(url).get().header(ApiPaths.API_KEY_HEADER, token).build();
+        String what = "GET " + url.encodedPath();
+        Call call = waiting.newCall(request);
+        held = call;
+        try (Response response = call.execute()) {
+            if (!response.isSuccessful()) {
+                throw failure(response, what);
+            }
+            return json.readValue(response.body().bytes(), DeviceWake.class);
+        } catch (IOException e) {
+            throw new ServerUnavailableException(what + ": " + describe(e), e);
+        } catch (JacksonException e) {
+            throw new ServerUnavailableException(what + ": unreadable answer (" + e.getOriginalMessage() + ")", e);
+        } finally {
+            held = null;
+        }
+    }
+
+    /** Ends a wait held by {@link #waitForChange}, if one is (from any thread). */
+    public void cancelWait() {
+        Call call = held;
+        if (call != null) {
+            call.cancel();
+        }
     }
 
     public DeviceUpdateView report(UUID updateId, StatusReport report, String token) {

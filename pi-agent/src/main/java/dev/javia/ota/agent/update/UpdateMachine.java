@@ -60,9 +60,9 @@ public final class UpdateMachine {
 
     /**
      * @param afterSave called with each state's name once it is on disk and before it runs (tests cut the power
-     *                  there)
+     *                  there; the agent ends its long poll there when an install begins)
      */
-    static UpdateMachine resume(StateFile stateFile, UpdateContext context, int maxTransitions,
+    public static UpdateMachine resume(StateFile stateFile, UpdateContext context, int maxTransitions,
             Consumer<String> afterSave) {
         StateFile.Snapshot snapshot = stateFile.load().orElse(null);
         if (snapshot == null || snapshot.job() == null) {

@@ -25,6 +25,14 @@ public final class ApiPaths {
         return device(deviceUuid) + "/updates/check";
     }
 
+    /**
+     * The device's long poll ({@code ?cursor=}, the {@code push_cursor} of its last check): answered as soon as what
+     * the server offers it differs from the cursor, else after a bounded hold with "nothing, wait again".
+     */
+    public static String deviceWait(String deviceUuid) {
+        return device(deviceUuid) + "/wait";
+    }
+
     public static String deviceUpdates(String deviceUuid) {
         return device(deviceUuid) + "/updates";
     }

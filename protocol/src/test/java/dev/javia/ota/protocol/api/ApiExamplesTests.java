@@ -5,9 +5,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.nio.file.Files;
+import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,6 +40,8 @@ class ApiExamplesTests {
             "check-nothing-due.response.json, UpdateCheck",
             "check-rollback.response.json, UpdateCheck",
             "check-signed-rollback.response.json, UpdateCheck",
+            "device-wait.response.json, DeviceWake",
+            "device-wait-nothing.response.json, DeviceWake",
             "device-status.request.json, DeviceStatusChange",
             "status.request.json, StatusReport",
             "status-older-agent.request.json, StatusReport",
@@ -133,5 +138,46 @@ class ApiExamplesTests {
         assertThat(update.update().rollback()).isFalse();
         assertThat(rollback.update().rollback()).isTrue();
         assertThat(rollback.update().version()).isEqualTo("v1.2.2");
+    }
+
+    /**
+     * {@code push_cursor} is an addition: an agent from before it reads today's check (alone and inside the heartbeat's
+     * reply) with its own record, which has no such field, as the agent's client reads (unknown fields ignored), and
+     * gets the same offer; a check from an older server has none, and today's agent then only polls.
+     */
+    @Test
+    void thePushCursorIsAnAddition() throws Exception {
+        JsonMapper olderAgentsReader = JsonMapper.builder()
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .build();
+        String today = Files.readString(ApiExamples.file("check.response.json"));
+        assertThat(STRICT.readValue(today, UpdateCheck.class).pushCursor()).isEqualTo("3f9a1c0e7b2d4a55");
+
+        OlderUpdateCheck olderAgent = olderAgentsReader.readValue(today, OlderUpdateCheck.class);
+        OlderHeartbeatReply olderBeat = olderAgentsReader.readValue(
+                Files.readString(ApiExamples.file("heartbeat.response.json")), OlderHeartbeatReply.class);
+        UpdateCheck olderServer = STRICT.readValue(
+                Files.readString(ApiExamples.file("older/check.response.json")), UpdateCheck.class);
+
+        assertThat(olderAgent.updateAvailable()).isTrue();
+        assertThat(olderAgent.update().version()).isEqualTo("v1.2.3");
+        assertThat(olderAgent.scheduledFor()).isEqualTo(Instant.parse("2026-06-16T09:00:00Z"));
+        assertThat(olderAgent.checkIntervalSeconds()).isEqualTo(300);
+        assertThat(olderBeat.updateCheck().checkIntervalSeconds()).isEqualTo(300);
+        assertThat(olderServer.pushCursor()).isNull();
+        assertThat(STRICT.writeValueAsString(olderServer)).contains("\"push_cursor\":null");
+    }
+
+    /** UpdateCheck as agents before the push cursor have it. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record OlderUpdateCheck(boolean updateAvailable, UpdateOffer update, Instant scheduledFor, UpdateStatus status,
+            int checkIntervalSeconds, Instant windowEndsAt) {
+    }
+
+    /** HeartbeatReply as agents before the push cursor have it: its check is the older record. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record OlderHeartbeatReply(String deviceUuid, DeviceStatus status, Instant lastSeen, int heartbeatIntervalSeconds,
+            OlderUpdateCheck updateCheck) {
     }
 }

@@ -2,6 +2,7 @@ package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.DeviceWake;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.RegisterDevice;
@@ -34,9 +35,11 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.context.request.async.DeferredResult;
 
 import java.io.IOException;
 import java.util.UUID;
@@ -59,9 +62,11 @@ class DeviceApiController {
     private final UpdateChecks checks;
     private final UpdateProgress progress;
     private final PackageStore store;
+    private final DeviceWaits waits;
 
     DeviceApiController(DeviceRegistry registry, Heartbeats heartbeats, UpdateChecks checks, UpdateProgress progress,
-            PackageStore store) {
+            PackageStore store, DeviceWaits waits) {
+        this.waits = waits;
         this.registry = registry;
         this.heartbeats = heartbeats;
         this.checks = checks;
@@ -112,6 +117,29 @@ class DeviceApiController {
     UpdateCheck check(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
             @Parameter(hidden = true) Caller caller) {
         return checks.check(caller, deviceUuid);
+    }
+
+    /** The long poll: no thread is held while it waits ({@link DeviceWaits}). */
+    @GetMapping(path = "/api/v1/devices/{deviceUuid}/wait", produces = JSON)
+    @Operation(operationId = "waitForChange", summary = "Wait until the device has something new to check for",
+            description = """
+                    The device's own token (or an admin key). Held until what the server offers the device differs \
+                    from cursor, the push_cursor of its last check (an update published, a phase opened, a rollout \
+                    resumed, an operator's action; answered at once when it already does), then check_now true: \
+                    the device runs its update check now. After the hold (OTA_PUSH_HOLD, 50 s) check_now false: it \
+                    waits again. One wait per device (a second ends the first); past this instance's most \
+                    (OTA_PUSH_MAX_WAITS) 503 with Retry-After, and the device polls as before. Polling stays the \
+                    fallback: a device that never waits is served as before.""")
+    @ApiResponse(responseCode = "200", description = "Check now, or the hold ended with nothing new",
+            content = @Content(mediaType = JSON, schema = @Schema(implementation = DeviceWake.class)))
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    DeferredResult<DeviceWake> waitForChange(
+            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @RequestParam(required = false) @Parameter(description = "the push_cursor of the device's last check",
+                    example = "9c1d2e3f4a5b6c7d") String cursor,
+            @Parameter(hidden = true) Caller caller) {
+        return waits.open(caller, deviceUuid, cursor);
     }
 
     @PostMapping(path = "/api/v1/updates/{id}/status", produces = JSON)

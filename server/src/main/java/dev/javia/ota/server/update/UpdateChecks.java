@@ -89,8 +89,11 @@ class UpdateChecks {
                                 Rows.integer(rs, "window_length_minutes"), Rows.integer(rs, "device_update_hour")),
                         rs.getBoolean("rollback"), rs.getObject("rollout_id", UUID.class)))
                 .optional();
+        // the state the device's wait compares with: what this check read, once the phases that hold it offered it
+        String cursor = open.map(o -> DeviceWaits.cursor(o.updateId(), o.status().wire(), o.scheduledFor(), false))
+                .orElseGet(() -> DeviceWaits.cursor(null, null, null, false));
         if (open.isEmpty() || open.get().isNoUpgrade()) {
-            return new UpdateCheck(false, null, null, null, checkSeconds);
+            return new UpdateCheck(false, null, null, null, checkSeconds, null, cursor);
         }
         UpdateOffer cached = offers.computeIfAbsent(open.get().updateId(),
                 id -> updates.findById(id).orElseThrow().offer());
@@ -98,7 +101,7 @@ class UpdateChecks {
         UpdateOffer offer = due.rollback() ? cached.asRollback(statement(due.rolloutId())) : cached;
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
                 due.updateId(), due.timezone(), due.window());
-        return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds());
+        return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds(), cursor);
     }
 
     /** The publisher's statement of the rollback rollout that made this offer: its own, never another's. */
