@@ -68,7 +68,7 @@ class DevicesPage {
     }
 
     /** A row of the list: the device, and when it was last seen in words. */
-    record Row(DeviceView device, String lastSeen) {
+    public record Row(DeviceView device, String lastSeen) {
     }
 
     @GetMapping("/devices")

@@ -37,21 +37,21 @@ class FleetIssues {
     }
 
     /** One device with an issue: which, why (a sentence), since when. */
-    record Issue(String deviceUuid, String deviceName, String why, Instant since) {
+    public record Issue(String deviceUuid, String deviceName, String why, Instant since) {
 
-        String label() {
+        public String label() {
             return deviceName == null || deviceName.isBlank() ? deviceUuid : deviceName;
         }
     }
 
     /** One kind of issue: the devices shown (the longest-standing or newest first) and how many there are. */
-    record Kind(String key, String title, List<Issue> devices, long count) {
+    public record Kind(String key, String title, List<Issue> devices, long count) {
 
-        boolean more() {
+        public boolean more() {
             return count > devices.size();
         }
 
-        String countText() {
+        public String countText() {
             return count > COUNTED ? "more than " + COUNTED : Long.toString(count);
         }
     }

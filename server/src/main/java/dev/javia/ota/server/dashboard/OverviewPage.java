@@ -34,14 +34,14 @@ class OverviewPage {
     }
 
     /** One bar of a chart: what, how many, and its share of the fleet (0 to 100) for the bar's length. */
-    record Bar(String label, String filter, long devices, double share) {
+    public record Bar(String label, String filter, long devices, double share) {
 
         /** The bar's length in the chart's 0-100 coordinates: at least a sliver for a non-zero count. */
-        String length() {
+        public String length() {
             return String.format(Locale.ROOT, "%.2f", devices == 0 ? 0 : Math.max(share, 0.5));
         }
 
-        String shareText() {
+        public String shareText() {
             return share >= 10 || share == 0 ? Math.round(share) + "%" : String.format(Locale.ROOT, "%.1f%%", share);
         }
     }
