@@ -9,7 +9,6 @@ import org.springframework.web.bind.annotation.RequestParam;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -66,7 +65,7 @@ class OverviewPage {
     private void counts(Model model) {
         List<FleetCounts.Count> now = counts.now();
         long total = now.stream().mapToLong(FleetCounts.Count::devices).sum();
-        Map<DeviceStatus, Long> byStatus = new EnumMap<>(DeviceStatus.class);
+        Map<DeviceStatus, Long> byStatus = new LinkedHashMap<>();
         for (DeviceStatus status : List.of(DeviceStatus.ONLINE, DeviceStatus.UPDATING, DeviceStatus.OFFLINE)) {
             byStatus.put(status, 0L);
         }

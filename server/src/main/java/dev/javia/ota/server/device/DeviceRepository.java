@@ -29,9 +29,8 @@ public interface DeviceRepository extends JpaRepository<Device, UUID> {
               and (:timezone is null or d.timezone = :timezone)
               and (:uuidPrefix is null or d.deviceUuid like :uuidPrefix escape '\\'
                    or lower(d.deviceName) like :nameLike escape '\\')
-              and (:seenAfter is null or d.lastSeen >= :seenAfter)
-              and (:seenBefore is null or d.lastSeen < :seenBefore)
+              and (:anyTime = true or (d.lastSeen >= :seenAfter and d.lastSeen < :seenBefore))
             """)
     Page<Device> search(DeviceStatus status, String version, String timezone, String uuidPrefix, String nameLike,
-            Instant seenAfter, Instant seenBefore, Pageable pageable);
+            boolean anyTime, Instant seenAfter, Instant seenBefore, Pageable pageable);
 }

@@ -135,8 +135,9 @@ public class DeviceSearch {
             uuidPrefix = escaped + "%";
             nameLike = "%" + escaped + "%";
         }
-        Instant seenAfter = null;
-        Instant seenBefore = null;
+        // never null: PostgreSQL cannot tell the type of a null timestamp parameter in "? is null"
+        Instant seenAfter = Instant.EPOCH;
+        Instant seenBefore = Instant.parse("9999-12-31T00:00:00Z");
         if (query.lastSeen() != null) {
             Instant cutoff = clock.instant().minus(query.lastSeen().ago);
             if (query.lastSeen().within) {
@@ -145,7 +146,7 @@ public class DeviceSearch {
                 seenBefore = cutoff;
             }
         }
-        return devices.search(query.status(), query.version(), query.timezone(), uuidPrefix, nameLike, seenAfter,
-                seenBefore, PageRequest.of(page, size, order(query.sort())));
+        return devices.search(query.status(), query.version(), query.timezone(), uuidPrefix, nameLike,
+                query.lastSeen() == null, seenAfter, seenBefore, PageRequest.of(page, size, order(query.sort())));
     }
 }
