@@ -44,8 +44,11 @@ class FleetIssues {
         }
     }
 
-    /** One kind of issue: the devices shown (the longest-standing or newest first) and how many there are. */
-    public record Kind(String key, String title, List<Issue> devices, long count) {
+    /**
+     * One kind of issue: the devices shown (the longest-standing or newest first), how many there are, and the devices
+     * list that holds them all (null when the list has no such filter).
+     */
+    public record Kind(String key, String title, List<Issue> devices, long count, String list) {
 
         public boolean more() {
             return count > devices.size();
@@ -105,10 +108,11 @@ class FleetIssues {
                 .list();
         long stuckCount = count("select 1 from devices where status = 'updating' and step_since < ?", stuckBefore);
         return List.of(
-                new Kind("failed", "Last update failed", failed, failedCount),
-                new Kind("offline", "Offline for more than a day", offline, offlineCount),
+                new Kind("failed", "Last update failed", failed, failedCount, null),
+                new Kind("offline", "Offline for more than a day", offline, offlineCount,
+                        "/devices?status=offline&last_seen=over-1d&sort=last_seen"),
                 new Kind("stuck", "Stuck updating (a step for more than " + STUCK_AFTER.toHours() + " hours)", stuck,
-                        stuckCount));
+                        stuckCount, "/devices?status=updating&sort=last_seen"));
     }
 
     private long count(String rows, Object... params) {
