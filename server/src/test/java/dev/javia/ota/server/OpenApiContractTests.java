@@ -297,8 +297,14 @@ class OpenApiContractTests extends ApiTestSupport {
                 Map.of()));
         check("POST", ApiPaths.installNow("nope", uuid), api.post(ApiPaths.installNow("nope", uuid), ADMIN,
                 Map.of()));
-        // a retry: of what did not fail (409), by a device (403), of an update the device does not have (404)
+        // a retry of a failed update (200), then of what did not fail (409), by a device (403), of an update the
+        // device does not have (404)
         String retry = ApiPaths.retry(pendingFor, other.uuid());
+        assertThat(api.post(ApiPaths.updateStatus(pendingFor), other.token(), Map.of("status", "downloading"))
+                .status()).isEqualTo(200);
+        assertThat(api.post(ApiPaths.updateStatus(pendingFor), other.token(), Map.of("status", "failed",
+                "error_message", "disk full")).status()).isEqualTo(200);
+        check("POST", retry, api.post(retry, ADMIN, Map.of()));
         check("POST", retry, api.post(retry, ADMIN, Map.of()));
         check("POST", retry, api.post(retry, other.token(), Map.of()));
         check("POST", ApiPaths.retry(targeted, other.uuid()), api.post(ApiPaths.retry(targeted, other.uuid()), ADMIN,

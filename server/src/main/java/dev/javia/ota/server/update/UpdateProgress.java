@@ -91,12 +91,9 @@ public class UpdateProgress {
 
     /** An operator's word: this device installs this pending update at its next check, outside its window. */
     public DeviceUpdateView installNow(Caller caller, UUID updateId, String deviceUuid) {
-        Update update = updates.findById(updateId).orElseThrow(() -> ApiException.notFound("no update " + updateId
-                + " exists: GET /api/v1/updates/ lists them"));
+        Update update = update(updateId);
         Device device = registry.find(deviceUuid);
-        DeviceUpdate deviceUpdate = deviceUpdates.findByDeviceIdAndUpdateId(device.id(), updateId)
-                .orElseThrow(() -> ApiException.notFound("update " + update.version() + " is not scheduled for device "
-                        + device.deviceUuid()));
+        DeviceUpdate deviceUpdate = scheduled(update, device);
         Instant turnBefore = deviceUpdate.scheduledFor();
         deviceUpdate.installNow(clock.instant());
         log.info("update install-now device_uuid={} version={}", device.deviceUuid(), update.version());
@@ -114,12 +111,9 @@ public class UpdateProgress {
      * fail. The audit log keeps the error it had.
      */
     public DeviceUpdateView retry(Caller caller, UUID updateId, String deviceUuid) {
-        Update update = updates.findById(updateId).orElseThrow(() -> ApiException.notFound("no update " + updateId
-                + " exists: GET /api/v1/updates/ lists them"));
+        Update update = update(updateId);
         Device device = registry.lock(deviceUuid);
-        DeviceUpdate deviceUpdate = deviceUpdates.findByDeviceIdAndUpdateId(device.id(), updateId)
-                .orElseThrow(() -> ApiException.notFound("update " + update.version() + " is not scheduled for device "
-                        + device.deviceUuid()));
+        DeviceUpdate deviceUpdate = scheduled(update, device);
         deviceUpdates.findOpen(device.id()).filter(open -> !open.updateId().equals(updateId)).ifPresent(open -> {
             throw ApiException.conflict("device " + device.deviceUuid() + " has another update open ("
                     + updates.findById(open.updateId()).map(Update::version).orElse("?") + ", "
@@ -133,6 +127,18 @@ public class UpdateProgress {
         details.put("error_message", error);
         audit.record(caller, "device_update.retried", "device", device.deviceUuid(), details);
         return deviceUpdate.view(device.deviceUuid(), update.version());
+    }
+
+    private Update update(UUID updateId) {
+        return updates.findById(updateId).orElseThrow(() -> ApiException.notFound("no update " + updateId
+                + " exists: GET /api/v1/updates/ lists them"));
+    }
+
+    /** The device's record of {@code update}, or a 404 when the update was never scheduled for it. */
+    private DeviceUpdate scheduled(Update update, Device device) {
+        return deviceUpdates.findByDeviceIdAndUpdateId(device.id(), update.id()).orElseThrow(() ->
+                ApiException.notFound("update " + update.version() + " is not scheduled for device "
+                        + device.deviceUuid()));
     }
 
     private static DeviceStatusChange deviceStatusAfter(UpdateStatus status, Update update) {
