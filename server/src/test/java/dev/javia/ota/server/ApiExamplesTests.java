@@ -109,6 +109,10 @@ class ApiExamplesTests extends ApiTestSupport {
         assertShape("rollouts.response.json", api.get(ApiPaths.ROLLOUTS, ADMIN));
         assertShape("rollout.response.json", api.post(ApiPaths.rolloutAction(rolloutId, "pause"), ADMIN,
                 example("rollout-action.request.json")));
+        api.post(ApiPaths.rolloutAction(rolloutId, "cancel"), ADMIN, Map.of());
+        HttpApi.Response again = api.post(ApiPaths.ROLLOUTS, ADMIN, example("rollout-create.request.json"));
+        assertThat(again.status()).as(again.toString()).isEqualTo(201);
+        assertShape("rollout.response.json", again);
     }
 
     @Test

@@ -343,6 +343,14 @@ class OpenApiContractTests extends ApiTestSupport {
         check("POST", rollout + "/advance", api.post(ApiPaths.rolloutAction(first, "advance"), ADMIN, Map.of()));
         check("POST", rollout + "/cancel", api.post(ApiPaths.rolloutAction(first, "cancel"), ADMIN, Map.of()));
         check("POST", rollout + "/start", api.post(ApiPaths.rolloutAction(first, "start"), ADMIN, Map.of()));
+        // a new rollout of the version whose rollout was just cancelled; refused while that one runs, or unknown
+        check("POST", ApiPaths.ROLLOUTS, api.post(ApiPaths.ROLLOUTS, ADMIN, Map.of("version", "v1.1.0",
+                "phases", "1,100%", "soak", "1h", "require_approval", false)));
+        check("POST", ApiPaths.ROLLOUTS, api.post(ApiPaths.ROLLOUTS, ADMIN, Map.of("version", "v1.1.0")));
+        check("POST", ApiPaths.ROLLOUTS, api.post(ApiPaths.ROLLOUTS, ADMIN, Map.of("version", "v9.0.0")));
+        check("POST", ApiPaths.ROLLOUTS, api.post(ApiPaths.ROLLOUTS, ADMIN, Map.of("version", "v1.1.0",
+                "phases", "1,10%")));
+        check("POST", ApiPaths.ROLLOUTS, api.post(ApiPaths.ROLLOUTS, token, Map.of("version", "v1.1.0")));
         Map<String, Object> approval = form("v1.4.0", "urgent", null, other.uuid());
         approval.put("require_approval", "true");
         approval.put("package", samplePackage("v1.4.0", UpdateType.URGENT, null));

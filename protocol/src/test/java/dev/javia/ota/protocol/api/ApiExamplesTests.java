@@ -51,6 +51,7 @@ class ApiExamplesTests {
             "rollout.response.json, RolloutView",
             "rollouts.response.json, RolloutPage",
             "rollout-action.request.json, RolloutAction",
+            "rollout-create.request.json, RolloutCreate",
             "webhook-create.request.json, WebhookCreate",
             "webhook-created.response.json, WebhookCreated",
             "webhooks.response.json, WebhookPage",

@@ -2,7 +2,6 @@ package dev.javia.ota.server.audit;
 
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.AuditPage;
-import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
 import io.swagger.v3.oas.annotations.Operation;
@@ -15,9 +14,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.function.Function;
 
 /** The operator's read of the audit log (admin keys only: SecurityConfiguration admits admins to unlisted routes). */
 @RestController
@@ -64,19 +60,6 @@ class AuditController {
                     schema = @Schema(type = "integer", format = "int32", minimum = "1",
                             maximum = "" + Paging.MAX_PAGE_SIZE, defaultValue = "100")) int size) {
         Paging.check(page, size);
-        return entries.page(new AuditEntries.Filter(Filters.text(actor), Filters.text(action),
-                Filters.text(targetType), Filters.text(targetId), Filters.parsed(since, instant("since")),
-                Filters.parsed(until, instant("until"))), page, size);
-    }
-
-    private static Function<String, Instant> instant(String name) {
-        return value -> {
-            try {
-                return Instant.parse(value.trim());
-            } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException(name + " must be an ISO-8601 instant such as 2026-06-15T12:00:00Z"
-                        + " (UTC), not '" + value + "'");
-            }
-        };
+        return entries.page(AuditEntries.Filter.of(actor, action, targetType, targetId, since, until), page, size);
     }
 }

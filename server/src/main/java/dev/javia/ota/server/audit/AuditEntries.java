@@ -3,14 +3,17 @@ package dev.javia.ota.server.audit;
 import dev.javia.ota.protocol.api.AuditEntry;
 import dev.javia.ota.protocol.api.AuditPage;
 import dev.javia.ota.server.persistence.JsonColumn;
+import dev.javia.ota.server.web.Filters;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /** Reads the audit log a page at a time, newest first, with the filters of {@code GET /api/v1/audit}. */
 @Component
@@ -62,5 +65,27 @@ class AuditEntries {
 
     /** The filters of one read; null is no filter. */
     record Filter(String actor, String action, String targetType, String targetId, Instant since, Instant until) {
+
+        /**
+         * The filters as a query gives them ({@code GET /api/v1/audit}, the dashboard's {@code /audit}): blank is no
+         * filter; a time that is not an ISO-8601 instant is a 400 that shows one.
+         */
+        static Filter of(String actor, String action, String targetType, String targetId, String since,
+                String until) {
+            return new Filter(Filters.text(actor), Filters.text(action), Filters.text(targetType),
+                    Filters.text(targetId), Filters.parsed(since, instant("since")),
+                    Filters.parsed(until, instant("until")));
+        }
+
+        private static Function<String, Instant> instant(String name) {
+            return value -> {
+                try {
+                    return Instant.parse(value.trim());
+                } catch (DateTimeParseException e) {
+                    throw new IllegalArgumentException(name + " must be an ISO-8601 instant such as"
+                            + " 2026-06-15T12:00:00Z (UTC), not '" + value + "'");
+                }
+            };
+        }
     }
 }

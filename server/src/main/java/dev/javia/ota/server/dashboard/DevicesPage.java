@@ -16,16 +16,13 @@ import dev.javia.ota.server.update.UpdateCatalog;
 import dev.javia.ota.server.update.UpdateProgress;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.Paging;
-import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.data.domain.Page;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
-import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 import org.springframework.web.util.UriComponentsBuilder;
 import tools.jackson.databind.json.JsonMapper;
@@ -42,7 +39,8 @@ import java.util.UUID;
 /**
  * The devices: the list at {@code /devices} (the API's search, {@link DeviceSearch}) and a device's page at
  * {@code /devices/{uuid}}, whose actions (rename, set the window, retry a failed update) call the services the API
- * calls. A refusal of a page (a malformed uuid, an unknown device, a bad filter) is a page with its status.
+ * calls. A refusal of a page (a malformed uuid, an unknown device, a bad filter) is the dashboard's error page
+ * (ErrorPages) with the API's status and sentence.
  */
 @Controller
 class DevicesPage {
@@ -234,23 +232,5 @@ class DevicesPage {
 
     private static String page(String deviceUuid) {
         return "/devices/" + deviceUuid;
-    }
-
-    /** A refusal of a page: a page that says what to fix, with the API's status (400, 404, 409). */
-    @ExceptionHandler(ApiException.class)
-    String refused(ApiException refusal, Model model, HttpServletResponse response) {
-        response.setStatus(refusal.getStatusCode().value());
-        model.addAttribute("status", refusal.getStatusCode().value());
-        model.addAttribute("detail", refusal.getBody().getDetail());
-        return "dashboard/devices-problem";
-    }
-
-    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
-    String mistyped(MethodArgumentTypeMismatchException mistyped, Model model, HttpServletResponse response) {
-        response.setStatus(400);
-        model.addAttribute("status", 400);
-        model.addAttribute("detail", "'" + mistyped.getName() + "' must be a whole number from 0, not '"
-                + mistyped.getValue() + "'");
-        return "dashboard/devices-problem";
     }
 }

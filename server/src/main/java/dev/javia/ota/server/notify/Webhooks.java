@@ -202,6 +202,27 @@ class Webhooks {
         return new WebhookDeliveryPage(found, page, size, total, pages(total, size));
     }
 
+    /**
+     * The last tried delivery of each of these webhooks (the newest with at least one attempt): how each is doing,
+     * for the dashboard's list. A webhook never tried yet has none.
+     */
+    @Transactional(readOnly = true)
+    Map<UUID, WebhookDeliveryView> lastTried(List<UUID> ids) {
+        if (ids.isEmpty()) {
+            return Map.of();
+        }
+        Map<UUID, WebhookDeliveryView> last = new LinkedHashMap<>();
+        jdbc.sql("select distinct on (webhook_id) webhook_id, id, event_id, event_type, status, attempts,"
+                        + " last_status, last_error, created_at, next_attempt_at, delivered_at from webhook_deliveries"
+                        + " where webhook_id = any(cast(:ids as uuid[])) and attempts > 0"
+                        + " order by webhook_id, created_at desc, event_id desc")
+                .param("ids", ids.stream().map(UUID::toString).toArray(String[]::new))
+                .query(rs -> {
+                    last.put(rs.getObject("webhook_id", UUID.class), delivery(rs, rs.getRow()));
+                });
+        return last;
+    }
+
     private static int pages(long total, int size) {
         return (int) ((total + size - 1) / size);
     }

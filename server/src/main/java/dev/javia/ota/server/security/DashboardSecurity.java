@@ -1,6 +1,7 @@
 package dev.javia.ota.server.security;
 
 import dev.javia.ota.server.dashboard.DashboardPaths;
+import dev.javia.ota.server.dashboard.ErrorPages;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -52,7 +53,7 @@ class DashboardSecurity {
 
     @Bean
     @Order(1)
-    SecurityFilterChain dashboard(HttpSecurity http, ApiKeys keys,
+    SecurityFilterChain dashboard(HttpSecurity http, ApiKeys keys, ErrorPages pages,
             @Value("${ota.dashboard.session-max-age:12h}") Duration maxAge) {
         http.securityMatcher(new NegatedRequestMatcher(API))
                 .httpBasic(AbstractHttpConfigurer::disable)
@@ -82,6 +83,13 @@ class DashboardSecurity {
                                 + " frame-ancestors 'none'; form-action 'self'; base-uri 'none'"))
                         .referrerPolicy(referrer -> referrer.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.SAME_ORIGIN)))
                 .exceptionHandling(errors -> errors
+                        // a change without the session's CSRF token: the dashboard's 403 page, not the API's problem
+                        .accessDeniedHandler((request, response, denied) -> {
+                            log.info("refused a dashboard request path={} from={}: {}", request.getRequestURI(),
+                                    request.getRemoteAddr(), denied.getClass().getSimpleName());
+                            pages.render(request, response, HttpStatus.FORBIDDEN.value(),
+                                    ErrorPages.sentence(HttpStatus.FORBIDDEN.value()));
+                        })
                         // a stream or a fragment cannot follow a redirect to a page: it is told, and the page reloads
                         .defaultAuthenticationEntryPointFor(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED),
                                 new OrRequestMatcher(path(DashboardPaths.EVENTS), request ->

@@ -1,10 +1,12 @@
 package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.RolloutAction;
+import dev.javia.ota.protocol.api.RolloutCreate;
 import dev.javia.ota.protocol.api.RolloutPage;
 import dev.javia.ota.protocol.api.RolloutState;
 import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.server.security.Caller;
+import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
@@ -73,6 +75,39 @@ class RolloutController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     RolloutView one(@PathVariable @Parameter(description = ID) UUID id) {
         return rollouts.view(id);
+    }
+
+    @PostMapping(path = "/api/v1/rollouts", produces = JSON)
+    @ResponseStatus(HttpStatus.CREATED)
+    @Operation(operationId = "createRollout", summary = "Roll out an already published update again",
+            description = """
+                    Admin keys only. A new rollout of a published version, with the rollout fields of \
+                    POST /api/v1/updates/create in the same formats (none given: one phase, every device that needs \
+                    it, at once): e.g. after its rollout was cancelled, or for devices its first target left out. \
+                    Refused (409) while the version has a rollout that has not ended (awaiting approval, scheduled, \
+                    running or paused), and (404) for a version that is not published. Audit-logged as \
+                    rollout.created. Answers the new rollout.""")
+    @ApiResponse(responseCode = "201", useReturnTypeSchema = true, description = "The new rollout")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
+    RolloutView create(@RequestBody RolloutCreate request, @Parameter(hidden = true) Caller caller) {
+        if (request == null) {
+            throw ApiException.badRequest("the body must be a JSON object with at least the version to roll out,"
+                    + " e.g. {\"version\": \"v1.2.3\", \"phases\": \"1,10%,100%\"}");
+        }
+        RolloutPlan plan = RolloutPlan.parse(new RolloutPlan.Fields(request.phases(), request.soak(),
+                text(request.requireApproval()), request.successThreshold(), request.failureThreshold(),
+                text(request.minFinished()), text(request.minSample()), request.installTimeout(),
+                text(request.maxConcurrent()), text(request.startAt()), text(request.autoRollback()),
+                request.targetVersion(), request.targetStatus(), request.targetTimezone(), request.targetMetadata()),
+                UpdateForm.targets(request.targetDevices() == null ? null
+                        : String.join(",", request.targetDevices())));
+        return view(rollouts.release(request.version(), plan, new Rollouts.Actor(caller)).rollout());
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
     }
 
     @PostMapping(path = "/api/v1/rollouts/{id}/approve", produces = JSON)

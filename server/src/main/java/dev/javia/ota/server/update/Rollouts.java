@@ -88,6 +88,61 @@ class Rollouts {
      */
     @Transactional(propagation = Propagation.MANDATORY)
     Created create(UUID updateId, String version, RolloutKind kind, RolloutPlan plan, Actor actor, UUID rollbackOf) {
+        return create(updateId, version, kind, plan, actor, rollbackOf, kind == RolloutKind.ROLLBACK);
+    }
+
+    /**
+     * A new release rollout of an update already published ({@code POST /api/v1/rollouts}, the dashboard's scheduling
+     * form): refused for an update that is not published, and for one with a rollout that has not ended, whose
+     * devices the new one would take over; the update's row is locked so that two such requests do not both pass.
+     */
+    @Transactional
+    Created release(String versionText, RolloutPlan plan, Actor actor) {
+        if (versionText == null || versionText.isBlank()) {
+            throw ApiException.badRequest("version is required: the published version to roll out, e.g. v1.2.3"
+                    + " (see GET /api/v1/updates/)");
+        }
+        String version;
+        try {
+            version = Version.parse(versionText.trim()).toString();
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("version: " + e.getMessage());
+        }
+        UUID updateId = jdbc.sql("select id from updates where version = ? for update").param(version)
+                .query(UUID.class).optional()
+                .orElseThrow(() -> ApiException.notFound("version " + version + " is not published: publish it"
+                        + " first (POST /api/v1/updates/create, or upload its package on the dashboard)"));
+        jdbc.sql("""
+                select r.id, r.state from rollouts r where r.update_id = ?
+                  and r.state in ('awaiting_approval', 'scheduled', 'running', 'paused')
+                order by r.created_at desc limit 1
+                """).param(updateId)
+                .query((rs, row) -> new Object[] {rs.getObject("id", UUID.class), rs.getString("state")})
+                .optional().ifPresent(open -> {
+                    throw ApiException.conflict("version " + version + " already has a rollout that is "
+                            + String.valueOf(open[1]).replace('_', ' ') + " (" + open[0] + "): let it finish, or"
+                            + " cancel it (POST /api/v1/rollouts/" + open[0] + "/cancel) before starting another");
+                });
+        checkTargetsExist(plan.target().deviceUuids());
+        return create(updateId, version, RolloutKind.RELEASE, plan, actor, null, true);
+    }
+
+    /** Refuses a target that names devices that are not registered. */
+    void checkTargetsExist(List<String> targets) {
+        if (targets == null) {
+            return;
+        }
+        List<String> known = jdbc.sql("select device_uuid from devices where device_uuid = any(?::text[])")
+                .param(targets.toArray(String[]::new)).query(String.class).list();
+        List<String> unknown = targets.stream().filter(uuid -> !known.contains(uuid)).toList();
+        if (!unknown.isEmpty()) {
+            throw ApiException.badRequest("target_devices names devices that are not registered: "
+                    + String.join(", ", unknown) + " (see GET /api/v1/devices/)");
+        }
+    }
+
+    private Created create(UUID updateId, String version, RolloutKind kind, RolloutPlan plan, Actor actor,
+            UUID rollbackOf, boolean recordCreated) {
         Instant now = clock.instant();
         UUID id = UuidCreator.getTimeOrderedEpoch();
         // a rollback's devices are those on the bad version or installing it: its target says which version that is
@@ -176,8 +231,8 @@ class Rollouts {
         details.put("devices", devices);
         details.put("rules", rules);
         details.put("target", plan.target());
-        if (kind == RolloutKind.ROLLBACK) {
-            // a release's rollout is part of its publishing, which the publisher records
+        if (recordCreated) {
+            // a published release's rollout is part of its publishing, which the publisher records
             record(actor, "rollout.created", rollout, details);
         }
         if (state == RolloutState.AWAITING_APPROVAL) {

@@ -159,7 +159,7 @@ class UpdateController {
     }
 
     /** The signature as a file part (curl -F signature=@update_v1.2.3.zip.sig) or as a text field. */
-    private static String signatureText(MultipartFile file, String field) {
+    static String signatureText(MultipartFile file, String field) {
         if (file == null) {
             return field;
         }

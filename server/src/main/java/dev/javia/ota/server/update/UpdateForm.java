@@ -27,7 +27,7 @@ record UpdateForm(Version version, UpdateType updateType, String description, Li
         return new UpdateForm(parsedVersion, type, text, packages, targets(targetDevices));
     }
 
-    private static List<String> targets(String text) {
+    static List<String> targets(String text) {
         if (text == null || text.isBlank()) {
             return null;
         }

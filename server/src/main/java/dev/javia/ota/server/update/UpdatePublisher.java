@@ -21,7 +21,6 @@ import dev.javia.ota.server.web.ApiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataIntegrityViolationException;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.multipart.MultipartFile;
@@ -54,21 +53,19 @@ class UpdatePublisher {
     private final Rollouts rollouts;
     private final PackageStore store;
     private final TransactionTemplate transaction;
-    private final JdbcClient jdbc;
     private final Clock clock;
     private final PackageLimits limits;
     private final AuditLog audit;
     private final PublisherTrust trust;
 
     UpdatePublisher(UpdateRepository updates, Rollouts rollouts, PackageStore store, TransactionTemplate transaction,
-            JdbcClient jdbc, Clock clock, OtaProperties properties, AuditLog audit, PublisherTrust trust) {
+            Clock clock, OtaProperties properties, AuditLog audit, PublisherTrust trust) {
         this.audit = audit;
         this.trust = trust;
         this.updates = updates;
         this.rollouts = rollouts;
         this.store = store;
         this.transaction = transaction;
-        this.jdbc = jdbc;
         this.clock = clock;
         this.limits = PackageLimits.defaults().withMaxPackageBytes(properties.maxPackageSize().toBytes());
     }
@@ -83,7 +80,7 @@ class UpdatePublisher {
         }
         PublisherSignature signature = signature(signatureText, form);
         checkVersionIsNew(form);
-        checkTargetsExist(form.targetDevices());
+        rollouts.checkTargetsExist(form.targetDevices());
         Path file = receive(upload);
         try {
             UpdateMetadata metadata = inspect(file, form, signature);
@@ -153,19 +150,6 @@ class UpdatePublisher {
                     throw ApiException.conflict("version " + form.version() + " is older than " + newest.version()
                             + ", the newest published: devices never go back, so publish a version above it");
                 });
-    }
-
-    private void checkTargetsExist(List<String> targets) {
-        if (targets == null) {
-            return;
-        }
-        List<String> known = jdbc.sql("select device_uuid from devices where device_uuid = any(?::text[])")
-                .param(targets.toArray(String[]::new)).query(String.class).list();
-        List<String> unknown = targets.stream().filter(uuid -> !known.contains(uuid)).toList();
-        if (!unknown.isEmpty()) {
-            throw ApiException.badRequest("target_devices names devices that are not registered: "
-                    + String.join(", ", unknown) + " (see GET /api/v1/devices/)");
-        }
     }
 
     private Path receive(MultipartFile upload) {

@@ -81,8 +81,13 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        return problem(HttpStatus.PAYLOAD_TOO_LARGE, "the package is larger than the server's limit of "
-                + readable(maxPackageSize) + " (OTA_MAX_PACKAGE_SIZE): make it smaller or raise the limit");
+        return problem(HttpStatus.PAYLOAD_TOO_LARGE, tooLarge(maxPackageSize));
+    }
+
+    /** What an upload over the package limit is told, wherever it is refused (here, or {@link ErrorEndpoint}). */
+    static String tooLarge(DataSize maxPackageSize) {
+        return "the package is larger than the server's limit of " + readable(maxPackageSize)
+                + " (OTA_MAX_PACKAGE_SIZE): make it smaller or raise the limit";
     }
 
     /** Whatever else Spring MVC refuses itself (404, 405, 406, ...): its status, and this server's sentence for it. */

@@ -56,7 +56,7 @@ public final class UnreadableBodies {
     }
 
     /** What a value of this type looks like on the wire, for "must be ..." sentences. */
-    static String kindOf(Class<?> type) {
+    public static String kindOf(Class<?> type) {
         if (type == null) {
             return "a valid value";
         }
