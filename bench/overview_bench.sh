@@ -70,21 +70,28 @@ code="$(curl -sS -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" --data-urlen
     --data-urlencode "_csrf=$token" "$SERVER_URL/sign-in")"
 [[ "$code" == 302 ]] || die "the sign-in answered $code"
 
-# time_page PATH [STATUS]: RUNS timed GETs after 5 untimed, each answered STATUS (200); prints p50 and p95 (ms,
-# nearest rank) and the page's size
-time_page() {
-    local path="$1" status="${2:-200}" i out
-    for i in 1 2 3 4 5; do curl -sS -o /dev/null -b "$jar" "$SERVER_URL$path"; done
-    : >"$WORK/times"
-    for ((i = 0; i < RUNS; i++)); do
-        out="$(curl -sS -o "$WORK/page" -w '%{http_code} %{time_total}' -b "$jar" "$SERVER_URL$path")"
-        [[ "${out%% *}" == "$status" ]] || die "GET $path answered ${out%% *}"
-        echo "${out##* }" >>"$WORK/times"
+# time_pages NAME=PATH[:STATUS]...: RUNS rounds after 5 untimed, each round one timed GET of every page in turn (so that
+# a machine whose load drifts weighs on every page alike), each answered STATUS (200); prints per page "NAME p50 p95
+# bytes" (ms, nearest rank)
+time_pages() {
+    local spec name path status i out
+    for ((i = 0; i < RUNS + 5; i++)); do
+        for spec in "$@"; do
+            name="${spec%%=*}" path="${spec#*=}" status=200
+            [[ "$path" != *:* ]] || { status="${path##*:}"; path="${path%:*}"; }
+            out="$(curl -sS -o "$WORK/page-$name" -w '%{http_code} %{time_total}' -b "$jar" "$SERVER_URL$path")"
+            [[ "${out%% *}" == "$status" ]] || die "GET $path answered ${out%% *}"
+            ((i < 5)) || echo "${out##* }" >>"$WORK/times-$name"
+        done
     done
-    [[ "$status" != 200 ]] || grep -q 'data-testid="device-count"\|id="fleet-issues"' "$WORK/page" \
-        || die "GET $path is not the overview"
-    sort -n "$WORK/times" | awk -v bytes="$(stat -c %s "$WORK/page")" '{t[NR] = $1 * 1000}
-        END {p50 = t[int((NR + 1) / 2)]; p95 = t[int(NR * 0.95 + 0.999)]; printf "%.1f %.1f %d\n", p50, p95, bytes}'
+    for spec in "$@"; do
+        name="${spec%%=*}"
+        [[ "$spec" == *:* ]] || grep -q 'data-testid="device-count"\|id="fleet-issues"' "$WORK/page-$name" \
+            || die "$name is not the overview"
+        sort -n "$WORK/times-$name" | awk -v name="$name" -v bytes="$(stat -c %s "$WORK/page-$name")" '{t[NR] = $1 * 1000}
+            END {p50 = t[int((NR + 1) / 2)]; p95 = t[int(NR * 0.95 + 0.999)]; printf "%s %.1f %.1f %d\n", name, p50, p95, bytes}'
+        rm -f "$WORK/times-$name"
+    done
 }
 
 # psql_ms SQL: the median of 5 runs of SQL (psql's \timing), after one untimed
@@ -95,22 +102,24 @@ psql_ms() {
 }
 
 wait_quiet
-log "timing the overview ($RUNS requests each)"
-read -r page_p50 page_p95 page_bytes < <(time_page /)
-read -r counts_p50 counts_p95 _ < <(time_page "/?part=counts")
-read -r issues_p50 issues_p95 _ < <(time_page "/?part=issues")
+log "timing the overview ($RUNS rounds)"
 shown="$(curl -sS -b "$jar" "$SERVER_URL/" | grep -o 'data-testid="device-count">[0-9]*' | grep -o '[0-9]*$')"
 [[ "$shown" == "$DEVICES" ]] || die "the overview shows $shown devices, not $DEVICES"
-# the floor of any signed-in page on this machine now: the session, the layout, no query (a malformed uuid's page)
-read -r floor_p50 floor_p95 _ < <(time_page /devices/not-a-uuid 400)
+# floor: any signed-in page on this machine now: the session, the layout, no query (a malformed uuid's 400 page)
+time_pages page=/ counts=/?part=counts issues=/?part=issues floor=/devices/not-a-uuid:400 >"$WORK/kept"
+read -r _ page_p50 page_p95 page_bytes < <(grep '^page ' "$WORK/kept")
+read -r _ counts_p50 counts_p95 _ < <(grep '^counts ' "$WORK/kept")
+read -r _ issues_p50 issues_p95 _ < <(grep '^issues ' "$WORK/kept")
+read -r _ floor_p50 floor_p95 _ < <(grep '^floor ' "$WORK/kept")
 # baseline over HTTP: the same page counting per view (fleet_counts replaced by a view that counts the table)
 sql "$DB" <<'SQL'
 alter table fleet_counts rename to fleet_counts_kept;
 create view fleet_counts as
 select status, coalesce(current_version, '') as current_version, count(*) as devices from devices group by 1, 2;
 SQL
-read -r naive_p50 naive_p95 _ < <(time_page /)
-read -r naive_counts_p50 naive_counts_p95 _ < <(time_page "/?part=counts")
+time_pages page=/ counts=/?part=counts >"$WORK/naive"
+read -r _ naive_p50 naive_p95 _ < <(grep '^page ' "$WORK/naive")
+read -r _ naive_counts_p50 naive_counts_p95 _ < <(grep '^counts ' "$WORK/naive")
 sql "$DB" -c "drop view fleet_counts; alter table fleet_counts_kept rename to fleet_counts"
 
 log "baselines in psql: a count per view, issues by scanning"
