@@ -40,26 +40,20 @@ create trigger devices_counted_update after update of status, current_version on
     execute function fleet_counts_updated();
 
 -- Inserts and deletes: one change per (status, version) and statement, so that a bulk load is a few rows.
-create function fleet_counts_inserted() returns trigger
+-- changed_rows: the rows inserted, or deleted (counted negative).
+create function fleet_counts_added() returns trigger
     language plpgsql as $$
 begin
     insert into fleet_count_changes (status, current_version, delta)
-    select status, coalesce(current_version, ''), count(*) from changed_rows group by 1, 2;
-    return null;
-end $$;
-
-create function fleet_counts_deleted() returns trigger
-    language plpgsql as $$
-begin
-    insert into fleet_count_changes (status, current_version, delta)
-    select status, coalesce(current_version, ''), -count(*) from changed_rows group by 1, 2;
+    select status, coalesce(current_version, ''), case when tg_op = 'DELETE' then -count(*) else count(*) end
+    from changed_rows group by 1, 2;
     return null;
 end $$;
 
 create trigger devices_counted_insert after insert on devices
-    referencing new table as changed_rows for each statement execute function fleet_counts_inserted();
+    referencing new table as changed_rows for each statement execute function fleet_counts_added();
 create trigger devices_counted_delete after delete on devices
-    referencing old table as changed_rows for each statement execute function fleet_counts_deleted();
+    referencing old table as changed_rows for each statement execute function fleet_counts_added();
 
 create function fleet_counts_truncated() returns trigger
     language plpgsql as $$
