@@ -599,7 +599,7 @@ class Rollouts {
         return views(rows, tally.of(rows.stream().map(RolloutRow::id).toList()));
     }
 
-    private List<RolloutView> views(List<RolloutRow> rows, Map<UUID, Map<Integer, PhaseCounts>> counts) {
+    List<RolloutView> views(List<RolloutRow> rows, Map<UUID, Map<Integer, PhaseCounts>> counts) {
         Instant now = clock.instant();
         return rows.stream().map(rollout -> view(rollout, counts.getOrDefault(rollout.id(), Map.of()), now))
                 .toList();
