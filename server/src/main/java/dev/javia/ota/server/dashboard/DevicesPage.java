@@ -30,7 +30,6 @@ import tools.jackson.databind.node.ObjectNode;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +94,6 @@ class DevicesPage {
         model.addAttribute("link", link(query));
         model.addAttribute("sorts", SORTS);
         model.addAttribute("statuses", List.of("online", "updating", "offline"));
-        model.addAttribute("zones", ZoneId.getAvailableZoneIds().stream().sorted().toList());
         return "rows".equals(part) ? "dashboard/devices :: results" : "dashboard/devices";
     }
 
