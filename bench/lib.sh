@@ -177,7 +177,7 @@ start_server() {
 }
 
 # launch_server DB PORT: the copied jar over an existing database (again, after a crash, say); its log is appended to
-# $WORK/server/server.log. Returns once liveness answers.
+# $WORK/server/server.log. Returns once liveness answers (within SERVER_START_WAIT seconds, default 120).
 launch_server() {
     local db="$1" port="$2"
     # shellcheck disable=SC2086
@@ -189,10 +189,11 @@ launch_server() {
     SERVER_PID=$!
     track "$SERVER_PID"
     SERVER_URL="http://127.0.0.1:$port"
-    local deadline=$((SECONDS + 120))
+    local wait="${SERVER_START_WAIT:-120}" deadline
+    deadline=$((SECONDS + wait))
     until curl -fsS -o /dev/null "$SERVER_URL/actuator/health/liveness" 2>/dev/null; do
         kill -0 "$SERVER_PID" 2>/dev/null || { tail -40 "$WORK/server/server.log" >&2; die "the server exited"; }
-        ((SECONDS < deadline)) || { tail -40 "$WORK/server/server.log" >&2; die "the server did not start in 120 s"; }
+        ((SECONDS < deadline)) || { tail -40 "$WORK/server/server.log" >&2; die "the server did not start in $wait s"; }
         sleep 0.5
     done
     log "server pid $SERVER_PID on $SERVER_URL (db $db, pool ${OTA_DB_POOL_SIZE:-16}, opts '${SERVER_JAVA_OPTS:-}')"

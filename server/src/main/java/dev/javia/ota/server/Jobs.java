@@ -1,5 +1,6 @@
 package dev.javia.ota.server;
 
+import dev.javia.ota.server.device.FleetCounts;
 import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.device.OfflineSweep;
 import dev.javia.ota.server.notify.WebhookDelivery;
@@ -22,8 +23,11 @@ class Jobs {
     private final Heartbeats heartbeats;
     private final WebhookDelivery webhooks;
     private final RolloutReconciler rollouts;
+    private final FleetCounts fleetCounts;
 
-    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats, WebhookDelivery webhooks, RolloutReconciler rollouts) {
+    Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats, WebhookDelivery webhooks, RolloutReconciler rollouts,
+            FleetCounts fleetCounts) {
+        this.fleetCounts = fleetCounts;
         this.offlineSweep = offlineSweep;
         this.heartbeats = heartbeats;
         this.webhooks = webhooks;
@@ -50,6 +54,12 @@ class Jobs {
             initialDelayString = "${ota.rollouts.tick-interval:5s}")
     void reconcileRollouts() {
         unlessTheDatabaseIsDown("rollout tick", rollouts::tick);
+    }
+
+    /** The overview's counts: their pending changes added to the sums (db/migration/V14). */
+    @Scheduled(fixedDelayString = "${ota.fleet-counts-interval:5s}", initialDelayString = "${ota.fleet-counts-interval:5s}")
+    void foldFleetCounts() {
+        unlessTheDatabaseIsDown("fleet counts", fleetCounts::fold);
     }
 
     private static void unlessTheDatabaseIsDown(String job, Runnable run) {

@@ -210,6 +210,10 @@ class OpenApiContractTests extends ApiTestSupport {
         check("GET", filtered, api.get(filtered, ADMIN));
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES + "?page=-1", ADMIN));
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES + "?status=asleep", ADMIN));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES + "?q=kitchen&timezone=Europe/Berlin"
+                + "&last_seen=within-1d&sort=-last_seen", ADMIN));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES + "?sort=shoe-size", ADMIN));
+        check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES + "?last_seen=yesterday", ADMIN));
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, token));
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, ENROLLMENT));
         check("GET", ApiPaths.DEVICES, api.get(ApiPaths.DEVICES, null));
@@ -297,6 +301,19 @@ class OpenApiContractTests extends ApiTestSupport {
                 Map.of()));
         check("POST", ApiPaths.installNow("nope", uuid), api.post(ApiPaths.installNow("nope", uuid), ADMIN,
                 Map.of()));
+        // a retry of a failed update (200), then of what did not fail (409), by a device (403), of an update the
+        // device does not have (404)
+        String retry = ApiPaths.retry(pendingFor, other.uuid());
+        assertThat(api.post(ApiPaths.updateStatus(pendingFor), other.token(), Map.of("status", "downloading"))
+                .status()).isEqualTo(200);
+        assertThat(api.post(ApiPaths.updateStatus(pendingFor), other.token(), Map.of("status", "failed",
+                "error_message", "disk full")).status()).isEqualTo(200);
+        check("POST", retry, api.post(retry, ADMIN, Map.of()));
+        check("POST", retry, api.post(retry, ADMIN, Map.of()));
+        check("POST", retry, api.post(retry, other.token(), Map.of()));
+        check("POST", ApiPaths.retry(targeted, other.uuid()), api.post(ApiPaths.retry(targeted, other.uuid()), ADMIN,
+                Map.of()));
+        check("POST", ApiPaths.retry("nope", uuid), api.post(ApiPaths.retry("nope", uuid), ADMIN, Map.of()));
 
         // a device's key: bound at registration, a challenge (and a refusal for an unbound device), the reset
         java.security.KeyPair key = dev.javia.ota.protocol.trust.Ed25519Keys.generate();

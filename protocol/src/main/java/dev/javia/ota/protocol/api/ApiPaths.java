@@ -65,6 +65,10 @@ public final class ApiPaths {
         return updateDevices(updateId) + "/" + deviceUuid + "/install-now";
     }
 
+    public static String retry(Object updateId, String deviceUuid) {
+        return updateDevices(updateId) + "/" + deviceUuid + "/retry";
+    }
+
     /** The audit log: who did what, newest first (admin keys only). */
     public static final String AUDIT = BASE + "/audit";
 

@@ -2,12 +2,10 @@ package dev.javia.ota.server.device;
 
 import dev.javia.ota.protocol.api.DeviceChange;
 import dev.javia.ota.protocol.api.DevicePage;
-import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceStatusChange;
 import dev.javia.ota.protocol.api.DeviceView;
 import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.web.ApiException;
-import dev.javia.ota.server.web.Filters;
 import dev.javia.ota.server.web.OpenApiDocument;
 import dev.javia.ota.server.web.Paging;
 import io.swagger.v3.oas.annotations.Operation;
@@ -17,8 +15,6 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.data.domain.Page;
-import org.springframework.data.domain.PageRequest;
-import org.springframework.data.domain.Sort;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PatchMapping;
@@ -45,13 +41,13 @@ class DeviceController {
     private static final JsonMapper PATCH_READER = JsonMapper.builder().build();
 
     private final DeviceRegistry registry;
-    private final DeviceRepository devices;
     private final DeviceViews views;
+    private final DeviceSearch search;
 
-    DeviceController(DeviceRegistry registry, DeviceRepository devices, DeviceViews views) {
+    DeviceController(DeviceRegistry registry, DeviceViews views, DeviceSearch search) {
         this.registry = registry;
-        this.devices = devices;
         this.views = views;
+        this.search = search;
     }
 
     @GetMapping(path = "/{deviceUuid}", produces = JSON)
@@ -129,22 +125,34 @@ class DeviceController {
 
     @GetMapping(path = {"", "/"}, produces = JSON)
     @Operation(operationId = "listDevices", summary = "The fleet, newest registration first, a page at a time",
-            description = "Admin keys only.")
+            description = "Admin keys only. Search by uuid or name, filter by status, version, timezone and when a"
+                    + " device was last seen, and sort; the filters given all apply.")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "One page of devices")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     DevicePage list(
+            @RequestParam(required = false) @Parameter(description = "a device uuid, the start of one, or part of a"
+                    + " device's name (any case)") String q,
             @RequestParam(required = false) @Parameter(description = "only devices with this status",
                     schema = @Schema(allowableValues = {"online", "offline", "updating"})) String status,
             @RequestParam(required = false) @Parameter(description = "only devices on this version, e.g. v1.2.3")
             String version,
+            @RequestParam(required = false) @Parameter(description = "only devices in this timezone, e.g. Europe/Berlin")
+            String timezone,
+            @RequestParam(name = "last_seen", required = false) @Parameter(name = "last_seen",
+                    description = "only devices last seen within an hour, a day or a week, or longer ago than a day"
+                            + " or a week", schema = @Schema(allowableValues = {"within-1h", "within-1d", "within-7d",
+                            "over-1d", "over-7d"})) String lastSeen,
+            @RequestParam(required = false) @Parameter(description = "the order: name, last_seen, version, status or"
+                    + " registered, descending with a leading '-'", schema = @Schema(defaultValue = "-registered"))
+            String sort,
             @RequestParam(defaultValue = "0") @Parameter(description = "the page, from 0",
                     schema = @Schema(type = "integer", format = "int32", minimum = "0", defaultValue = "0")) int page,
             @RequestParam(defaultValue = "100") @Parameter(description = "devices per page",
                     schema = @Schema(type = "integer", format = "int32", minimum = "1", maximum = "" + MAX_PAGE_SIZE,
                             defaultValue = "100")) int size) {
         Paging.check(page, size);
-        Page<Device> found = devices.search(Filters.parsed(status, DeviceStatus::parse), Filters.text(version),
-                PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "registeredAt").and(Sort.by("deviceUuid"))));
+        Page<Device> found = search.find(DeviceSearch.Query.of(q, status, version, timezone, lastSeen, sort), page,
+                size);
         return new DevicePage(views.of(found.getContent()), page, size, found.getTotalElements(),
                 found.getTotalPages());
     }

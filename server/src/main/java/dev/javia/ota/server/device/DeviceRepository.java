@@ -8,6 +8,7 @@ import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.Lock;
 import org.springframework.data.jpa.repository.Query;
 
+import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -20,10 +21,16 @@ public interface DeviceRepository extends JpaRepository<Device, UUID> {
     @Query("select d from Device d where d.deviceUuid = :deviceUuid")
     Optional<Device> lockByDeviceUuid(String deviceUuid);
 
+    /** The fleet's search ({@link DeviceSearch}): each filter left null is none. */
     @Query("""
             select d from Device d
             where (:status is null or d.status = :status)
               and (:version is null or d.currentVersion = :version)
+              and (:timezone is null or d.timezone = :timezone)
+              and (:uuidPrefix is null or d.deviceUuid like :uuidPrefix escape '\\'
+                   or lower(d.deviceName) like :nameLike escape '\\')
+              and (:anyTime = true or (d.lastSeen >= :seenAfter and d.lastSeen < :seenBefore))
             """)
-    Page<Device> search(DeviceStatus status, String version, Pageable pageable);
+    Page<Device> search(DeviceStatus status, String version, String timezone, String uuidPrefix, String nameLike,
+            boolean anyTime, Instant seenAfter, Instant seenBefore, Pageable pageable);
 }

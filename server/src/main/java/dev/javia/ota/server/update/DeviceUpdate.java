@@ -91,6 +91,24 @@ public class DeviceUpdate {
         updatedAt = now;
     }
 
+    /**
+     * An operator's retry of a failed update: pending again, due now (the device installs it at its next check, once
+     * idle, as after {@link #installNow}). Answers the error it had. Anything but a failed update is a 409.
+     */
+    String retry(Instant now) {
+        if (status != UpdateStatus.FAILED) {
+            throw ApiException.conflict("only a failed update can be retried; on this device it is " + status.wire());
+        }
+        String error = errorMessage;
+        status = UpdateStatus.PENDING;
+        scheduledFor = now;
+        startedAt = null;
+        completedAt = null;
+        errorMessage = null;
+        updatedAt = now;
+        return error;
+    }
+
     private String refusal(UpdateStatus next) {
         if (next == UpdateStatus.PENDING || next == UpdateStatus.SUPERSEDED) {
             return "a device cannot report " + next.wire() + "; it reports downloading, installing, completed or failed";

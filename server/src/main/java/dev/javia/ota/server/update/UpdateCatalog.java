@@ -35,7 +35,7 @@ import java.util.UUID;
  */
 @Service
 @Transactional(readOnly = true)
-class UpdateCatalog {
+public class UpdateCatalog {
 
     /** Newest version first; versions are unique, created_at only settles what a hand-made row could tie. */
     private static final Sort NEWEST_FIRST = Sort.by(Sort.Direction.DESC, "versionMajor", "versionMinor",
@@ -99,7 +99,7 @@ class UpdateCatalog {
     }
 
     /** The device's updates, the newest first, at most {@link #HISTORY}. */
-    List<DeviceUpdateView> history(String deviceUuid) {
+    public List<DeviceUpdateView> history(String deviceUuid) {
         UUID deviceId = registry.find(deviceUuid).id();
         return jdbc.sql(DEVICE_UPDATE + """
                          where du.device_id = ?

@@ -259,4 +259,20 @@ class UpdateController {
             @Parameter(hidden = true) Caller caller) {
         return progress.installNow(caller, id, deviceUuid);
     }
+
+    @PostMapping(path = "/api/v1/updates/{id}/devices/{deviceUuid}/retry", produces = JSON)
+    @Operation(operationId = "retryDeviceUpdate", summary = "One device tries a failed update again",
+            description = """
+                    Admin keys only. The failed update is pending again and due now: the device installs it at its \
+                    next check, once idle as usual. Only a failed update, and only while the device has no other \
+                    update open; the audit log keeps the error it had.""")
+    @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "The device's progress, pending again")
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    @ApiResponse(responseCode = "409", ref = OpenApiDocument.CONFLICT)
+    DeviceUpdateView retry(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
+            @Parameter(hidden = true) Caller caller) {
+        return progress.retry(caller, id, deviceUuid);
+    }
 }

@@ -27,7 +27,7 @@ import java.util.UUID;
 /** A device's side of an update: its reports on the way, and which packages it may download. */
 @Service
 @Transactional
-class UpdateProgress {
+public class UpdateProgress {
 
     private static final Logger log = LoggerFactory.getLogger(UpdateProgress.class);
 
@@ -90,13 +90,10 @@ class UpdateProgress {
     }
 
     /** An operator's word: this device installs this pending update at its next check, outside its window. */
-    DeviceUpdateView installNow(Caller caller, UUID updateId, String deviceUuid) {
-        Update update = updates.findById(updateId).orElseThrow(() -> ApiException.notFound("no update " + updateId
-                + " exists: GET /api/v1/updates/ lists them"));
+    public DeviceUpdateView installNow(Caller caller, UUID updateId, String deviceUuid) {
+        Update update = update(updateId);
         Device device = registry.find(deviceUuid);
-        DeviceUpdate deviceUpdate = deviceUpdates.findByDeviceIdAndUpdateId(device.id(), updateId)
-                .orElseThrow(() -> ApiException.notFound("update " + update.version() + " is not scheduled for device "
-                        + device.deviceUuid()));
+        DeviceUpdate deviceUpdate = scheduled(update, device);
         Instant turnBefore = deviceUpdate.scheduledFor();
         deviceUpdate.installNow(clock.instant());
         log.info("update install-now device_uuid={} version={}", device.deviceUuid(), update.version());
@@ -106,6 +103,42 @@ class UpdateProgress {
         details.put("scheduled_for_before", turnBefore == null ? null : turnBefore.toString());
         audit.record(caller, "device_update.install_now", "device", device.deviceUuid(), details);
         return deviceUpdate.view(device.deviceUuid(), update.version());
+    }
+
+    /**
+     * An operator's retry of an update that failed on one device: it is pending again and due now, so that the device
+     * installs it at its next check. Refused (409) while the device has another update open, or when this one did not
+     * fail. The audit log keeps the error it had.
+     */
+    public DeviceUpdateView retry(Caller caller, UUID updateId, String deviceUuid) {
+        Update update = update(updateId);
+        Device device = registry.lock(deviceUuid);
+        DeviceUpdate deviceUpdate = scheduled(update, device);
+        deviceUpdates.findOpen(device.id()).filter(open -> !open.updateId().equals(updateId)).ifPresent(open -> {
+            throw ApiException.conflict("device " + device.deviceUuid() + " has another update open ("
+                    + updates.findById(open.updateId()).map(Update::version).orElse("?") + ", "
+                    + open.status().wire() + "): it finishes that one first");
+        });
+        String error = deviceUpdate.retry(clock.instant());
+        log.info("update retry device_uuid={} version={}", device.deviceUuid(), update.version());
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("update_id", updateId.toString());
+        details.put("version", update.version());
+        details.put("error_message", error);
+        audit.record(caller, "device_update.retried", "device", device.deviceUuid(), details);
+        return deviceUpdate.view(device.deviceUuid(), update.version());
+    }
+
+    private Update update(UUID updateId) {
+        return updates.findById(updateId).orElseThrow(() -> ApiException.notFound("no update " + updateId
+                + " exists: GET /api/v1/updates/ lists them"));
+    }
+
+    /** The device's record of {@code update}, or a 404 when the update was never scheduled for it. */
+    private DeviceUpdate scheduled(Update update, Device device) {
+        return deviceUpdates.findByDeviceIdAndUpdateId(device.id(), update.id()).orElseThrow(() ->
+                ApiException.notFound("update " + update.version() + " is not scheduled for device "
+                        + device.deviceUuid()));
     }
 
     private static DeviceStatusChange deviceStatusAfter(UpdateStatus status, Update update) {
