@@ -40,12 +40,17 @@ class DashboardAccessibilityTests extends DashboardPageSupport {
     }
 
     /** What the pages show: one of each thing, made before every test. */
-    record Fixture(TestDevice device, String webhookId) {
+    record Fixture(TestDevice device, String webhookId, String rolloutId) {
     }
 
     /** Add a row for each new page. */
     static final List<Page> PAGES = List.of(
             new Page("overview", fixture -> "/"),
+            new Page("devices", fixture -> "/devices"),
+            new Page("device", fixture -> "/devices/" + fixture.device().uuid()),
+            new Page("rollouts", fixture -> "/rollouts"),
+            new Page("rollout", fixture -> "/rollouts/" + fixture.rolloutId()),
+            new Page("new rollout", fixture -> "/rollouts/new"),
             new Page("webhooks", fixture -> "/webhooks"),
             new Page("webhook", fixture -> "/webhooks/" + fixture.webhookId()),
             new Page("audit log", fixture -> "/audit"),
@@ -116,7 +121,8 @@ class DashboardAccessibilityTests extends DashboardPageSupport {
         TestDevice device = register("Europe/Berlin");
         String webhook = api.post(ApiPaths.WEBHOOKS, ADMIN, Map.of("url", "https://93.184.215.14/hooks/ota",
                 "description", "ops channel")).json().get("webhook").get("id").asString();
-        fixture = new Fixture(device, webhook);
+        String rollout = publish("v1.1.0", "urgent").json().get("rollout").get("id").asText();
+        fixture = new Fixture(device, webhook, rollout);
     }
 
     @ParameterizedTest(name = "{0}")

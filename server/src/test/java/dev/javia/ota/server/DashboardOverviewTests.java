@@ -77,6 +77,29 @@ class DashboardOverviewTests extends DashboardPageSupport {
     }
 
     @Test
+    void rolloutsInProgressShowTheirPhasesAndAppearLive() {
+        register("Europe/Berlin");
+        register("Europe/Berlin");
+        DashboardBrowser browser = openLive("/");
+        assertThat(browser.find(By.cssSelector("[data-testid=no-rollout-in-progress]")).isDisplayed()).isTrue();
+
+        String id = publish("v1.1.0", "urgent").json().get("rollout").get("id").asText();
+
+        By card = By.cssSelector("#rollouts-in-progress [data-rollout='" + id + "']");
+        browser.until(ExpectedConditions.presenceOfElementLocated(card));
+        assertThat(browser.find(card).getText()).contains("v1.1.0").contains("phase 1 of 1");
+        browser.find(By.cssSelector("#rollouts-in-progress [data-rollout='" + id + "'] h3 a")).click();
+        browser.until(ExpectedConditions.urlToBe(browser.url("/rollouts/" + id)));
+    }
+
+    @Test
+    void anUnknownPartOfTheOverviewIsRefusedNotAServerError() {
+        var refused = dashboard.get("/?part=everything", session(ADMIN));
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(refused.body()).contains("has the parts &#39;counts&#39; and &#39;issues&#39;, not &#39;everything&#39;");
+    }
+
+    @Test
     void devicesOfflineForMoreThanADayAndStuckInAStepAreIssuesWithTheirReasons() {
         TestDevice silent = register("UTC");
         TestDevice stuck = register("UTC");

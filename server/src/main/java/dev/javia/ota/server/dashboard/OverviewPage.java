@@ -2,6 +2,9 @@ package dev.javia.ota.server.dashboard;
 
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.server.device.FleetCounts;
+import dev.javia.ota.server.update.RolloutBoard;
+import dev.javia.ota.server.web.ApiException;
+import dev.javia.ota.server.web.UnreadableBodies;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -16,7 +19,8 @@ import java.util.Map;
 
 /**
  * The fleet at a glance, at {@code /}: devices by status and by version (kept counts, device/FleetCounts), the devices
- * with issues ({@link FleetIssues}); {@code ?part=counts} and {@code ?part=issues} are its live sections.
+ * with issues ({@link FleetIssues}), the rollouts in progress ({@link RolloutBoard}); {@code ?part=counts} and
+ * {@code ?part=issues} are its live sections.
  */
 @Controller
 class OverviewPage {
@@ -26,10 +30,12 @@ class OverviewPage {
 
     private final FleetCounts counts;
     private final FleetIssues issues;
+    private final RolloutBoard rollouts;
 
-    OverviewPage(FleetCounts counts, FleetIssues issues) {
+    OverviewPage(FleetCounts counts, FleetIssues issues, RolloutBoard rollouts) {
         this.counts = counts;
         this.issues = issues;
+        this.rollouts = rollouts;
     }
 
     /** One bar of a chart: what, how many, and its share of the fleet (0 to 100) for the bar's length. */
@@ -47,6 +53,14 @@ class OverviewPage {
 
     @GetMapping("/")
     String overview(@RequestParam(required = false) String part, Model model) {
+        if (part != null && !part.isBlank() && !"counts".equals(part) && !"issues".equals(part)) {
+            throw ApiException.badRequest("the overview has the parts 'counts' and 'issues', not '"
+                    + UnreadableBodies.shown(part) + "'");
+        }
+        if (part == null || part.isBlank()) {
+            // the rollouts' section refreshes itself from the rollouts' pages (update/RolloutPages)
+            model.addAttribute("rollouts", rollouts.inProgress());
+        }
         if (part == null || part.isBlank() || "counts".equals(part)) {
             counts(model);
         }
