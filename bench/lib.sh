@@ -233,12 +233,17 @@ SQL
 # The small Java tool beside these scripts, on the protocol classes and Jackson taken from the server jar.
 bench_tool() {
     local cp="$BENCH_CACHE/lib"
-    if [[ ! -f "$cp/.from" || "$(cat "$cp/.from")" != "$(stat -c %Y-%s "$SERVER_JAR")" ]]; then
-        rm -rf "$cp" && mkdir -p "$cp"
-        (cd "$cp" && unzip -qj "$SERVER_JAR" 'BOOT-INF/lib/protocol-*.jar' 'BOOT-INF/lib/jackson-databind-3*.jar' \
-            'BOOT-INF/lib/jackson-core-3*.jar' 'BOOT-INF/lib/jackson-annotations-*.jar')
-        stat -c %Y-%s "$SERVER_JAR" >"$cp/.from"
-    fi
+    mkdir -p "$BENCH_CACHE"
+    # several run at once (packages are built in parallel): one extracts, under a lock, while the others wait
+    (
+        flock 9
+        if [[ ! -f "$cp/.from" || "$(cat "$cp/.from")" != "$(stat -c %Y-%s "$SERVER_JAR")" ]]; then
+            rm -rf "$cp" && mkdir -p "$cp"
+            (cd "$cp" && unzip -qj "$SERVER_JAR" 'BOOT-INF/lib/protocol-*.jar' 'BOOT-INF/lib/jackson-databind-3*.jar' \
+                'BOOT-INF/lib/jackson-core-3*.jar' 'BOOT-INF/lib/jackson-annotations-*.jar')
+            stat -c %Y-%s "$SERVER_JAR" >"$cp/.from"
+        fi
+    ) 9>"$BENCH_CACHE/lib.lock"
     java -cp "$(printf '%s:' "$cp"/*.jar)" "$BENCH_DIR/BenchTool.java" "$@"
 }
 

@@ -26,7 +26,7 @@ KINDS="${KINDS:-sse wait}"
 DB=javia_bench_streams
 ((COUNT <= 20000)) || die "COUNT is bounded to 20,000"
 
-require psql curl java jcmd python3 ss
+require psql curl java jcmd python3 ss unzip flock
 require_server_jar
 bench_setup streams
 
