@@ -21,6 +21,10 @@ import dev.javia.ota.agent.system.Systemctl;
 import dev.javia.ota.agent.transport.Backoff;
 import dev.javia.ota.agent.transport.DeviceSession;
 import dev.javia.ota.agent.transport.ServerClient;
+import dev.javia.ota.agent.update.AgentHome;
+import dev.javia.ota.agent.update.AgentSelf;
+import dev.javia.ota.agent.update.AgentTrialFile;
+import dev.javia.ota.agent.update.AgentVersion;
 import dev.javia.ota.agent.update.ClockTrust;
 import dev.javia.ota.agent.update.InstallPolicy;
 import dev.javia.ota.agent.update.InstallRoot;
@@ -105,7 +109,9 @@ public final class Main {
      */
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
             LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio, Duration pulse) {
-        LOG.info("starting: " + config.summary());
+        // read once, before anything can move current (see AgentVersion)
+        String agentVersion = AgentVersion.running();
+        LOG.info("starting agent " + agentVersion + ": " + config.summary());
         createDirectories(config.stateDir(), config.installDir());
         List<AutoCloseable> resources = new ArrayList<>();
 
@@ -143,7 +149,10 @@ public final class Main {
                 new InstallPolicy(config.timezone(), config.fallbackInstallHour(), config.scheduledIdle(), config.urgentIdle()),
                 tracker::idleFor, clockTrust, notifier::watchdog,
                 PublisherTrust.open(config.stateDir(), config.publisherKeys(), client.json()),
-                UsedStatements.open(config.stateDir(), client.json()));
+                UsedStatements.open(config.stateDir(), client.json()),
+                new AgentSelf(new AgentHome(config.agentHome(), config.agentUnitDropinDir()),
+                        new AgentTrialFile(config.stateDir()), agentVersion, config.agentUnit(),
+                        config.agentCheckIn(), config.procDir()));
         LOG.info("publisher keys: " + (context.trust().keys().isEmpty()
                 ? "none pinned (OTA_PUBLISHER_KEYS is empty): packages are not verified"
                 : context.trust().keys().describe() + " (serial " + context.trust().serial() + ")"));

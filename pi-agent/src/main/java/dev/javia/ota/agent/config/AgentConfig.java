@@ -32,6 +32,15 @@ import dev.javia.ota.protocol.trust.PublisherKeys;
  *                         chain to, instead of the system's; null for the system's trust store
  * @param push             {@code OTA_PUSH}: while no install runs, hold the server's long poll and check at once
  *                         when it says something changed; the polls go on either way (on by default)
+ * @param agentHome        {@code AGENT_HOME}: the agent's own releases ({@code releases/<v>}, {@code current},
+ *                         {@code previous}) and the legacy {@code pi-agent.jar}, as run-agent and the guard read them
+ * @param agentUnit        {@code AGENT_UNIT}: the agent's own systemd unit, restarted after it switched itself
+ * @param agentUnitDropinDir {@code AGENT_UNIT_DROPIN_DIR}: the unit's drop-in directory, where the release's drop-in
+ *                         is linked as {@code 50-release.conf}
+ * @param agentCheckIn     {@code AGENT_CHECK_IN_SECONDS}: how long a new agent has to get an answer from the server
+ *                         before the guard puts the previous one back (written into the trial file)
+ * @param procDir          {@code JAVIA_PROC}: where {@code uptime} and {@code sys/kernel/random/boot_id} are read, so
+ *                         that the trial's clock is the guard's
  */
 public record AgentConfig(
         URI serverUrl,
@@ -70,7 +79,13 @@ public record AgentConfig(
         Level logLevel,
         PublisherKeys publisherKeys,
         Path serverCaFile,
-        boolean push) {
+        boolean push,
+        // agent self-update (issue 16)
+        Path agentHome,
+        String agentUnit,
+        Path agentUnitDropinDir,
+        Duration agentCheckIn,
+        Path procDir) {
 
     public static final String ENV_FILE = "ENV_FILE";
     private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.@\\\\-]+");
@@ -130,12 +145,20 @@ public record AgentConfig(
                 AgentConfig::publisherKeys, PublisherKeys.none());
         Path serverCa = s.optional("SERVER_CA_FILE", AgentConfig::path, null);
         boolean push = s.optional("OTA_PUSH", AgentConfig::bool, true);
+        // agent self-update (issue 16)
+        Path agentHome = s.optional("AGENT_HOME", AgentConfig::path, Path.of("/opt/javia-agent"));
+        String agentUnit = s.optional("AGENT_UNIT", AgentConfig::unitName, "javia-ota-agent.service");
+        Path agentDropins = s.optional("AGENT_UNIT_DROPIN_DIR", AgentConfig::path,
+                Path.of("/etc/systemd/system/javia-ota-agent.service.d"));
+        Duration agentCheckIn = s.optional("AGENT_CHECK_IN_SECONDS", seconds(30, 86_400), Duration.ofSeconds(300));
+        Path procDir = s.optional("JAVIA_PROC", AgentConfig::path, Path.of("/proc"));
         s.throwIfInvalid();
         return new AgentConfig(serverUrl, key, zone, name, installDir, stateDir, uuidFile, tokenFile, service,
                 heartbeat, check, tick, urgentIdle, scheduledIdle, installHour, updateHour, pin, debounce, alsaDir,
                 streams.contains("playback"), streams.contains("capture"), socket, sessionTimeout, healthCheck,
                 aptTimeout, pipTimeout, commandTimeout, lockTimeout, viaSystemdRun, maxTransitions, httpTimeout,
-                clockSkew, maxPackage, level, publisherKeys, serverCa, push);
+                clockSkew, maxPackage, level, publisherKeys, serverCa, push,
+                agentHome, agentUnit, agentDropins, agentCheckIn, procDir);
     }
 
     /** The settings an operator checks first, for the start-up log line; never the key. */

@@ -2,7 +2,10 @@ package dev.javia.ota.agent.system;
 
 import java.time.Duration;
 
-/** The two systemctl calls the agent makes on the voice-assistant service. */
+/**
+ * The systemctl calls the agent makes: on the voice-assistant service, and on its own unit when it updates itself
+ * ({@link #daemonReload} after its drop-in changed, then a {@link #restart} of the agent's unit).
+ */
 public final class Systemctl {
 
     private final CommandRunner runner;
@@ -21,6 +24,18 @@ public final class Systemctl {
         CommandResult result = runner.run(Command.of(timeout, "systemctl", "--no-block", "restart", unit));
         if (!result.succeeded()) {
             throw new CommandFailedException("systemctl --no-block restart " + unit + " failed: " + result.describe());
+        }
+    }
+
+    /**
+     * Makes systemd read the unit files again, so that a drop-in linked or removed at the agent's switch applies at
+     * the next start of its unit. Blocking, and short: it does not touch running units.
+     */
+    public void daemonReload() {
+        CommandResult result = runner.run(Command.of(timeout, "systemctl", "daemon-reload"));
+        if (!result.succeeded()) {
+            throw new CommandFailedException("systemctl daemon-reload failed: " + result.describe()
+                    + "; the agent's unit may run without its release's drop-in until systemd reloads");
         }
     }
 

@@ -28,6 +28,7 @@ import java.util.function.Supplier;
  * @param alive       called while a long step makes progress (feeds the systemd watchdog)
  * @param trust       the publisher keys in force (none pinned: packages are not verified, as before signatures)
  * @param statements  the rollback statements this device installed, so that none takes it back twice
+ * @param agent       the agent's own releases, trial file and running version, for the agent part of a package
  */
 public record UpdateContext(
         DeviceSession session,
@@ -48,7 +49,8 @@ public record UpdateContext(
         ClockTrust clockTrust,
         Runnable alive,
         PublisherTrust trust,
-        UsedStatements statements) {
+        UsedStatements statements,
+        AgentSelf agent) {
 
     /** How a package of {@code job} must be signed to be read at all: by a key in force, when there are any. */
     PackageTrust packageTrust(UpdateJob job) {

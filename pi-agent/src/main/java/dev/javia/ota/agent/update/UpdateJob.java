@@ -22,6 +22,12 @@ import java.util.UUID;
  * @param previousVersion the release {@code current} pointed at before the switch: where a rollback returns
  * @param outcome         completed or failed, once known
  * @param failure         why it failed, for the operator
+ * @param agentVersion    the agent release this update installs before its app part; null when the package carries
+ *                        none, or the running agent is already that version (then the agent part is skipped)
+ * @param agentFrom       the agent {@code current} pointed at before the agent's switch ({@code legacy} for the layout
+ *                        before releases): where the agent's revert returns
+ * @param appIncluded     false for an agent-only package (no {@code pi_client/}: the release is carried forward); null
+ *                        in a file of an agent before self-updates, read as true
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateJob(
@@ -32,14 +38,22 @@ public record UpdateJob(
         List<String> systemPackages,
         String previousVersion,
         UpdateStatus outcome,
-        String failure) {
+        String failure,
+        String agentVersion,
+        String agentFrom,
+        Boolean appIncluded) {
 
     public UpdateJob {
         systemPackages = systemPackages == null ? List.of() : List.copyOf(systemPackages);
     }
 
     static UpdateJob offered(UpdateOffer offer, Instant scheduledFor, Instant windowEndsAt, Instant now) {
-        return new UpdateJob(offer, scheduledFor, windowEndsAt, now, List.of(), null, null, null);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, now, List.of(), null, null, null, null, null, null);
+    }
+
+    /** Whether the package has an app part ({@code pi_client/}); an agent-only package has none. */
+    boolean includesApp() {
+        return appIncluded == null || appIncluded;
     }
 
     UUID updateId() {
@@ -52,30 +66,43 @@ public record UpdateJob(
 
     UpdateJob withSchedule(Instant newScheduledFor, Instant newWindowEndsAt) {
         return new UpdateJob(offer, newScheduledFor, newWindowEndsAt, offeredAt, systemPackages, previousVersion,
-                outcome, failure);
+                outcome, failure, agentVersion, agentFrom, appIncluded);
     }
 
     UpdateJob withSystemPackages(List<String> packages) {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, packages, previousVersion, outcome,
-                failure);
+                failure, agentVersion, agentFrom, appIncluded);
     }
 
     UpdateJob withPreviousVersion(String version) {
-        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, version, outcome, failure);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, version, outcome, failure,
+                agentVersion, agentFrom, appIncluded);
+    }
+
+    /** The package's parts as verification found them: the agent release to install (or null), and the app's. */
+    UpdateJob withParts(String newAgentVersion, boolean includesApp) {
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, outcome,
+                failure, newAgentVersion, agentFrom, includesApp);
+    }
+
+    UpdateJob withAgentFrom(String from) {
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, outcome,
+                failure, agentVersion, from, appIncluded);
     }
 
     UpdateJob completed() {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion,
-                UpdateStatus.COMPLETED, null);
+                UpdateStatus.COMPLETED, null, agentVersion, agentFrom, appIncluded);
     }
 
     UpdateJob failedWith(String reason) {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion,
-                UpdateStatus.FAILED, reason);
+                UpdateStatus.FAILED, reason, agentVersion, agentFrom, appIncluded);
     }
 
     /** Dropped without a report: the server no longer wants it (superseded) or it never started. */
     UpdateJob abandoned() {
-        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, null, null);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, null, null,
+                agentVersion, agentFrom, appIncluded);
     }
 }

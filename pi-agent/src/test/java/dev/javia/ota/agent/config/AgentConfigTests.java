@@ -133,4 +133,32 @@ class AgentConfigTests {
         assertThat(config.timezone()).isEqualTo(ZoneId.of("Europe/Berlin"));
         assertThat(config.gpioButtonPin()).isEmpty();
     }
+
+    @Test
+    void theAgentsOwnPathsDefaultToTheDeviceLayoutAndFollowTheEnvironmentForSandboxes() {
+        AgentConfig defaults = AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k"), HOME);
+        assertThat(defaults.agentHome()).isEqualTo(Path.of("/opt/javia-agent"));
+        assertThat(defaults.agentUnit()).isEqualTo("javia-ota-agent.service");
+        assertThat(defaults.agentUnitDropinDir())
+                .isEqualTo(Path.of("/etc/systemd/system/javia-ota-agent.service.d"));
+        assertThat(defaults.agentCheckIn()).isEqualTo(Duration.ofSeconds(300));
+        assertThat(defaults.procDir()).isEqualTo(Path.of("/proc"));
+
+        AgentConfig sandbox = AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k",
+                "AGENT_HOME", "/tmp/sb/opt/javia-agent", "AGENT_UNIT", "javia-ota-agent-test.service",
+                "AGENT_UNIT_DROPIN_DIR", "/tmp/sb/etc/dropins", "AGENT_CHECK_IN_SECONDS", "60",
+                "JAVIA_PROC", "/tmp/sb/proc"), HOME);
+        assertThat(sandbox.agentHome()).isEqualTo(Path.of("/tmp/sb/opt/javia-agent"));
+        assertThat(sandbox.agentUnit()).isEqualTo("javia-ota-agent-test.service");
+        assertThat(sandbox.agentUnitDropinDir()).isEqualTo(Path.of("/tmp/sb/etc/dropins"));
+        assertThat(sandbox.agentCheckIn()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(sandbox.procDir()).isEqualTo(Path.of("/tmp/sb/proc"));
+
+        assertThatThrownBy(() -> AgentConfig.from(Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k",
+                "AGENT_UNIT", "-x", "AGENT_CHECK_IN_SECONDS", "5"), HOME))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .anySatisfy(p -> assertThat(p).startsWith("AGENT_UNIT='-x'"))
+                        .anySatisfy(p -> assertThat(p).startsWith("AGENT_CHECK_IN_SECONDS='5'"))
+                        .hasSize(2));
+    }
 }

@@ -41,6 +41,17 @@ class SystemCommandsTests {
     }
 
     @Test
+    void reloadsSystemdAndSaysWhatAFailedReloadLeaves() {
+        Systemctl systemctl = new Systemctl(runner, Duration.ofSeconds(60));
+        systemctl.daemonReload();
+        assertThat(runner.lines()).containsExactly("systemctl daemon-reload");
+
+        runner.answer(List.of("systemctl", "daemon-reload"), CommandResult.exit(1, "Access denied"));
+        assertThatThrownBy(systemctl::daemonReload).hasMessageContaining("Access denied")
+                .hasMessageContaining("without its release's drop-in");
+    }
+
+    @Test
     void installsRequirementsIntoTheReleasesOwnVenv(@TempDir Path release) throws IOException {
         Files.writeString(release.resolve("requirements.txt"), "requests==2.32.3\n");
 

@@ -51,10 +51,17 @@ final class DeviceFixture implements AutoCloseable {
     }
 
     static final String SERVICE = "voice-assistant-client";
+    static final String AGENT_UNIT = "javia-ota-agent.service";
+    /** The agent the device runs at first, from {@code AGENT_HOME/releases/v0.1.0}. */
+    static final String FIRST_AGENT = "v0.1.0";
 
     final Path installDir;
     final Path stateDir;
     final Path workDir;
+    final Path procDir;
+    final AgentHome agentHome;
+    /** The version of the agent process that the next {@link #machine} stands for; see {@link #startAgent}. */
+    String agentVersion;
     final FakeServer server = new FakeServer();
     final RecordingCommandRunner runner = new RecordingCommandRunner();
     final MutableClock clock = new MutableClock(Instant.parse("2025-06-01T12:00:00Z"));
@@ -76,6 +83,18 @@ final class DeviceFixture implements AutoCloseable {
         workDir = dir.resolve("work");
         root = new InstallRoot(installDir);
         installRelease("v1.0.0");
+        procDir = dir.resolve("proc");
+        agentHome = new AgentHome(dir.resolve("opt/javia-agent"), dir.resolve("etc/systemd/system/"
+                + AGENT_UNIT + ".d"));
+        installAgentRelease(FIRST_AGENT);
+        agentVersion = FIRST_AGENT;
+        try {
+            Files.createDirectories(procDir.resolve("sys/kernel/random"));
+            Files.writeString(procDir.resolve("sys/kernel/random/boot_id"), "boot-1\n");
+            Files.writeString(procDir.resolve("uptime"), "1234.56 4321.00\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         client = new ServerClient(java.net.URI.create(server.url()), Duration.ofSeconds(5));
         DeviceIdentity identity = DeviceIdentity.load(dir.resolve("home/.javia_device_uuid"),
                 dir.resolve("home/.javia_device_token"));
@@ -95,6 +114,28 @@ final class DeviceFixture implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** An agent release as the .deb (or an earlier self-update) left it, current. */
+    void installAgentRelease(String version) {
+        try {
+            Path release = agentHome.release(version);
+            Files.createDirectories(release);
+            Files.writeString(release.resolve("pi-agent.jar"), "agent " + version + "\n", StandardCharsets.UTF_8);
+            Files.writeString(release.resolve("VERSION"), version + "\n", StandardCharsets.UTF_8);
+            agentHome.switchTo(version);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The agent starts as run-agent starts it: the jar {@code current} names, else the legacy jar, its version read
+     * as the agent reads its own. A machine built after this stands for that agent.
+     */
+    String startAgent() {
+        agentVersion = AgentVersion.of(agentHome.jarToStart());
+        return agentVersion;
     }
 
     /** Publishes a sample package (with requirements.txt) as {@code version}, due now. */
@@ -157,7 +198,9 @@ final class DeviceFixture implements AutoCloseable {
                 clock.sleeper(),
                 PackageLimits.defaults(), new InstallPolicy(ZoneOffset.UTC, 2, Duration.ofMinutes(5),
                 Duration.ofHours(1)), () -> idle, clockTrust, () -> {
-        }, PublisherTrust.open(stateDir, pinned, client.json()), UsedStatements.open(stateDir, client.json()));
+        }, PublisherTrust.open(stateDir, pinned, client.json()), UsedStatements.open(stateDir, client.json()),
+                new AgentSelf(agentHome, new AgentTrialFile(stateDir), agentVersion, AGENT_UNIT,
+                        Duration.ofSeconds(300), procDir));
     }
 
     /** A new machine on this device's disk, as the agent builds it at start. */
