@@ -15,6 +15,7 @@ import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.Heartbeat;
 import dev.javia.ota.protocol.api.HeartbeatReply;
 import dev.javia.ota.protocol.api.UpdateCheck;
+import dev.javia.ota.protocol.pkg.PackageLayout;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -70,6 +71,8 @@ public final class Agent implements AutoCloseable {
     /** The long poll on top of the polls, or null ({@code OTA_PUSH=false}); started by {@link #run}. */
     private final PushWaits push;
     private final List<AutoCloseable> resources;
+    /** This agent's own version, in every heartbeat beside the app's, with the newest package format it reads. */
+    private final String agentVersion;
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** Guards the heartbeat fields below; held while a heartbeat is sent, so that two never cross. */
     private final Object beatLock = new Object();
@@ -98,7 +101,8 @@ public final class Agent implements AutoCloseable {
     Agent(DeviceSession session, UpdateMachine machine, StatusOutbox outbox, InstallRoot root, AlsaActivity alsa,
             SystemdNotifier notifier, Clock clock, LongSupplier nanoTime, Backoff backoff, Duration heartbeatInterval,
             Duration checkInterval, Duration pulse, AgentSettings settings, PushWaits push,
-            List<AutoCloseable> resources) {
+            List<AutoCloseable> resources, String agentVersion) {
+        this.agentVersion = agentVersion;
         this.session = session;
         this.machine = machine;
         this.outbox = outbox;
@@ -199,7 +203,8 @@ public final class Agent implements AutoCloseable {
                         && status == reportedStatus) {
                     return null;
                 }
-                Heartbeat beat = new Heartbeat(version, status, null).withSettings(settingsToTell);
+                Heartbeat beat = new Heartbeat(version, status, null).withSettings(settingsToTell)
+                        .fromAgent(agentVersion, PackageLayout.NEWEST_FORMAT_VERSION);
                 made[0] = step.map(s -> beat.withStep(s.name(), s.percent())).orElse(beat);
                 return made[0];
             });

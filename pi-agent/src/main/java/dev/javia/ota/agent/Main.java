@@ -166,7 +166,7 @@ public final class Main {
         AgentSettings settings = new AgentSettings(config.deviceUpdateHour().isPresent()
                 ? config.deviceUpdateHour().getAsInt() : null);
         return new Agent(session, machine, outbox, root, alsa, notifier, clock, nanoTime, backoff,
-                config.heartbeatInterval(), config.checkInterval(), pulse, settings, push, resources);
+                config.heartbeatInterval(), config.checkInterval(), pulse, settings, push, resources, agentVersion);
     }
 
     private static Optional<GpioButton> openButton(AgentConfig config, ActivityTracker tracker,

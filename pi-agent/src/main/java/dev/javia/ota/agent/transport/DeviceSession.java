@@ -47,6 +47,8 @@ public final class DeviceSession {
     /** This run's id and message counter: the server orders heartbeats and reports by them (see MessageOrder). */
     private final String runId = UUID.randomUUID().toString();
     private final AtomicLong sent = new AtomicLong();
+    /** Calls the server answered with a 2xx in this run: a new agent on trial commits after the first. */
+    private final AtomicLong answered = new AtomicLong();
     /** One heartbeat or report at a time: each is built, numbered and sent before the next one is built. */
     private final Object exchange = new Object();
 
@@ -126,16 +128,24 @@ public final class DeviceSession {
         return authenticated(token -> client.download(packageUrl, sha256, expectedSize, part, token, progress));
     }
 
+    /** How many calls of this run the server answered with a 2xx (heartbeats, checks, reports, downloads). */
+    public long answered() {
+        return answered.get();
+    }
+
     private <T> T authenticated(Function<String, T> call) {
         String token = identity.token().orElseGet(this::registerUnlessRegistered);
+        T result;
         try {
-            return call.apply(token);
+            result = call.apply(token);
         } catch (ServerRejectedException e) {
             if (!e.unauthorized()) {
                 throw e;
             }
-            return call.apply(replace(token, e));
+            result = call.apply(replace(token, e));
         }
+        answered.incrementAndGet();
+        return result;
     }
 
     private synchronized String registerUnlessRegistered() {

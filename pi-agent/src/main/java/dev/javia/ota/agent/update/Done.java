@@ -33,6 +33,10 @@ final class Done extends UpdateState {
                 keep.add(job.previousVersion());
             }
             context.root().prune(keep);
+            if (job.agentVersion() != null) {
+                // the agent's releases: current and previous (the guard's way back for the next trial) stay
+                context.agent().home().prune(Set.of());
+            }
         }
         UpdateLog.step(job, "done" + (job.outcome() == null ? "" : ": " + job.outcome().wire()));
         return new Idle();

@@ -5,7 +5,8 @@ import java.nio.file.Files;
 
 /**
  * A step before the switch failed: nothing the service uses was changed. Deletes the download and the new release
- * (never the current one), then reports {@code failed}.
+ * (never the current one), and a new agent release that is not running (never the one {@code current} or
+ * {@code previous} names), then reports {@code failed}.
  */
 final class Failed extends UpdateState {
 
@@ -24,6 +25,11 @@ final class Failed extends UpdateState {
             UpdateLog.warn(job, "cannot delete the download: " + e.getMessage());
         }
         context.root().discard(job.version());
+        String agent = job.agentVersion();
+        if (agent != null && !agent.equals(context.agent().running())) {
+            // the new agent's release, unless current or previous names it (AgentHome.discard)
+            context.agent().home().discard(agent);
+        }
         return new Reporting(job);
     }
 

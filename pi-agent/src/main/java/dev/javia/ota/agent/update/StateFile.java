@@ -31,9 +31,15 @@ public final class StateFile {
      * older file: read as false, a plain update, as from a server before it). 5: the offer may carry
      * {@code job.offer.signature} and {@code job.offer.rollback_statement} (issue 14), left out when null (absent from
      * an older file: read as null, an unsigned offer, as from a server before signatures; with publisher keys pinned
-     * such a job is refused in verifying, as an unsigned offer from the server would be).
+     * such a job is refused in verifying, as an unsigned offer from the server would be). 6: the agent's own update
+     * (issue 16): {@code job.agent_version}, {@code job.agent_from}, {@code job.app_included} (absent from an older
+     * file: read as null, no agent part and an app part, as every package before) and the states
+     * {@code agent-extracting}, {@code agent-switching}, {@code agent-trial}, {@code agent-rolling-back} and
+     * {@code carrying-forward}. An agent of format 5 or older that finds one of those states (an agent put back by
+     * hand, or by the guard to a release before self-updates) does not guess: it resumes in {@code failed}, which
+     * deletes the download and the app release it never switched to, and reports the job failed.
      */
-    static final int FORMAT_VERSION = 5;
+    static final int FORMAT_VERSION = 6;
 
     /**
      * One persisted moment of the machine. The fields format 2 added are boxed: a file of format 1 lacks them, and

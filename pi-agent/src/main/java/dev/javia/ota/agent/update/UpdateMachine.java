@@ -120,6 +120,25 @@ public final class UpdateMachine {
             // reads only: check again
             case Verifying.NAME:
                 return new Verifying(job);
+            // the agent's .partial directory is deleted and javia_agent/ extracted again; no agent link moved yet
+            case AgentExtracting.NAME:
+                return new AgentExtracting(job);
+            // every step of the switch is idempotent and the trial file tells how far it got: the old agent redoes
+            // it; the new agent (restarted into), or the old one after the guard's revert, goes on to agent-trial
+            case AgentSwitching.NAME:
+                return new AgentSwitching(job);
+            // the trial file decides: the new agent commits after an answer from the server (the guard bounds the
+            // wait), the old agent after a revert fails the job with the guard's reason
+            case AgentTrial.NAME:
+                return new AgentTrial(job);
+            // putting the previous agent back is idempotent (links by one rename, the trial file written whole);
+            // finish it, and the previous agent reports
+            case AgentRollingBack.NAME:
+                return new AgentRollingBack(job);
+            // a half-made .partial copy is deleted and made again; current moves by one rename, and a current that
+            // already names the version ends it as completed
+            case CarryingForward.NAME:
+                return new CarryingForward(job);
             // a half-extracted .partial directory is deleted and the package extracted again; current never moved
             case Extracting.NAME:
                 return new Extracting(job);

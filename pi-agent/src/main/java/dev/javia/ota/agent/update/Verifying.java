@@ -1,5 +1,6 @@
 package dev.javia.ota.agent.update;
 
+import dev.javia.ota.protocol.pkg.AgentRelease;
 import dev.javia.ota.protocol.pkg.PackageInspector;
 import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.protocol.pkg.UpdateMetadata;
@@ -88,8 +89,30 @@ final class Verifying extends UpdateState {
                 : job.offer().systemPackages());
         packages.addAll(metadata.systemPackages());
         UpdateLog.step(job, "verified: " + size + " bytes, sha256 " + sha256 + ", " + metadata.files().size()
-                + " files" + (packages.isEmpty() ? "" : ", system packages " + packages));
-        return new Extracting(job.withSystemPackages(List.copyOf(packages)));
+                + " files" + (metadata.agent() == null ? "" : ", agent " + metadata.agent().version()
+                + (metadata.includesApp() ? "" : " only")) + (packages.isEmpty() ? "" : ", system packages "
+                + packages));
+        return nextPart(context, job.withSystemPackages(List.copyOf(packages)), metadata);
+    }
+
+    /**
+     * The agent first, when the package carries an agent other than the one running; then the app, or for an
+     * agent-only package its release carried forward. The app's current release is remembered here already: it
+     * does not move before the app's switch, and a carried-forward release must keep it as its previous one.
+     */
+    private UpdateState nextPart(UpdateContext context, UpdateJob verified, UpdateMetadata metadata) {
+        AgentRelease agent = metadata.agent();
+        String running = context.agent().running();
+        boolean agentPart = agent != null && !agent.version().equals(running);
+        if (agent != null && !agentPart) {
+            UpdateLog.step(job, "agent part skipped: the running agent is already " + running);
+        }
+        UpdateJob next = verified.withParts(agentPart ? agent.version() : null, metadata.includesApp())
+                .withPreviousVersion(context.root().currentRelease().orElse(null));
+        if (agentPart) {
+            return new AgentExtracting(next);
+        }
+        return metadata.includesApp() ? new Extracting(next) : new CarryingForward(next);
     }
 
     /**

@@ -1,0 +1,75 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.pkg.PackageExtractor;
+import dev.javia.ota.protocol.pkg.Version;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The package carries an agent other than the one running: reports {@code installing} and unpacks
+ * {@code javia_agent/} into {@code AGENT_HOME/releases/.<v>.partial}, then renames it to {@code releases/<v>}: an
+ * agent release is whole or absent. Remembers which agent {@code current} named (or {@code legacy}), where the
+ * agent's revert returns. Nothing the running agent uses changes here.
+ */
+final class AgentExtracting extends UpdateState {
+
+    static final String NAME = "agent-extracting";
+
+    AgentExtracting(UpdateJob job) {
+        super(NAME, job);
+    }
+
+    @Override
+    UpdateState run(UpdateContext context) {
+        context.report(job, UpdateStatus.INSTALLING, null);
+        AgentHome home = context.agent().home();
+        String version = job.agentVersion();
+        if (Version.tryParse(version).isEmpty()) {
+            // the version names a directory: nothing but vMAJOR.MINOR.PATCH may reach a path
+            return onFailure("agent version '" + version + "' is not vMAJOR.MINOR.PATCH; republish the update");
+        }
+        if (home.currentRelease().filter(version::equals).isPresent()) {
+            // an agent that could not tell its own version, started from that very release: nothing to install
+            UpdateLog.step(job, "agent part skipped: current already names agent " + version);
+            return AgentTrial.appPart(job.withParts(null, job.includesApp()));
+        }
+        // current moves only in agent-switching, so here it still names the agent to return to
+        UpdateJob withFrom = job.withAgentFrom(home.switchingFrom());
+        home.discardPartial(version);
+        UpdateLog.step(job, "extracting agent " + version + " into " + home.release(version) + " (running "
+                + context.agent().running() + ", from " + withFrom.agentFrom() + ")");
+        // verified again, as read: the file on disk may have changed since verifying
+        PackageExtractor.extractAgent(context.download(job), home.partial(version), context.limits(),
+                context.packageTrust(job));
+        Path jar = home.partial(version).resolve(AgentHome.JAR);
+        if (!Files.isRegularFile(jar)) {
+            return onFailure("the package's agent release has no " + AgentHome.JAR + "; republish it with the "
+                    + "agent's jar");
+        }
+        String named = versionFile(home.partial(version));
+        if (!version.equals(named)) {
+            return onFailure("the package's agent VERSION says '" + named + "', its metadata " + version
+                    + "; republish it");
+        }
+        // a release of that name left by an earlier attempt, or the one previous names (an agent going back to the
+        // one before): replaced by the package's copy. Never current's (above)
+        InstallRoot.deleteTree(home.release(version));
+        home.publish(version);
+        return new AgentSwitching(withFrom);
+    }
+
+    private static String versionFile(Path release) {
+        try {
+            Path file = release.resolve(AgentHome.VERSION);
+            return Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8).strip() : "(none)";
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + release.resolve(AgentHome.VERSION) + ": "
+                    + e.getMessage(), e);
+        }
+    }
+}
