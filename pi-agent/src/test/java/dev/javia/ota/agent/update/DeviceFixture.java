@@ -67,7 +67,9 @@ final class DeviceFixture implements AutoCloseable {
     final MutableClock clock = new MutableClock(Instant.parse("2025-06-01T12:00:00Z"));
     final InstallRoot root;
     final List<String> chain = new ArrayList<>();
-    final DeviceSession session;
+    /** This agent process's session; {@link #startAgent} makes a new one, as a new process has (same token files). */
+    DeviceSession session;
+    private final Path home;
     final ServerClient client;
     Consumer<String> afterSave = name -> {
     };
@@ -96,11 +98,8 @@ final class DeviceFixture implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         client = new ServerClient(java.net.URI.create(server.url()), Duration.ofSeconds(5));
-        DeviceIdentity identity = DeviceIdentity.load(dir.resolve("home/.javia_device_uuid"),
-                dir.resolve("home/.javia_device_token"));
-        session = new DeviceSession(client, identity, FakeServer.ENROLLMENT_KEY,
-                () -> new RegisterDevice(identity.uuid(), "test-pi", "UTC", root.installedVersion().orElse(null),
-                        Map.of()));
+        home = dir.resolve("home");
+        session = newSession();
     }
 
     /** A release as an earlier install (or setup.sh) left it. */
@@ -114,6 +113,14 @@ final class DeviceFixture implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private DeviceSession newSession() {
+        DeviceIdentity identity = DeviceIdentity.load(home.resolve(".javia_device_uuid"),
+                home.resolve(".javia_device_token"));
+        return new DeviceSession(client, identity, FakeServer.ENROLLMENT_KEY,
+                () -> new RegisterDevice(identity.uuid(), "test-pi", "UTC", root.installedVersion().orElse(null),
+                        Map.of()));
     }
 
     /** An agent release as the .deb (or an earlier self-update) left it, current. */
@@ -135,7 +142,107 @@ final class DeviceFixture implements AutoCloseable {
      */
     String startAgent() {
         agentVersion = AgentVersion.of(agentHome.jarToStart());
+        session = newSession();
         return agentVersion;
+    }
+
+    /**
+     * Publishes, due now, a package of {@code version} that carries agent {@code agentVersion} (a jar whose manifest
+     * says so) and, when {@code withApp}, the sample app of {@link #publish} without system packages; with a unit
+     * drop-in when {@code dropIn}.
+     */
+    UpdateOffer publishAgent(String version, String agentVersion, boolean withApp, boolean dropIn) {
+        try {
+            Path agentDir = Files.createDirectories(workDir.resolve("agent-" + agentVersion));
+            Path jar = agentDir.resolve("pi-agent.jar");
+            AgentHomeTests.jar(jar, agentVersion.substring(1));
+            Path conf = null;
+            if (dropIn) {
+                conf = Files.writeString(agentDir.resolve("javia-ota-agent.conf"),
+                        "[Service]\nEnvironment=AGENT_FLAVOUR=" + agentVersion + "\n");
+            }
+            Path source = null;
+            Version v = Version.parse(version);
+            if (withApp) {
+                // the sample app of samplePackage, built again below with the agent
+                PackageBuilder.samplePackage(workDir, v, UpdateType.URGENT, List.of());
+                source = workDir.resolve("source-" + version);
+            }
+            Path zip = workDir.resolve("update_" + version + "_agent_" + agentVersion + ".zip");
+            PackageBuilder.buildFile(source, v, UpdateType.URGENT, "update " + version + " with agent "
+                    + agentVersion, List.of(), Instant.parse("2025-01-01T00:00:00Z"), null,
+                    new PackageBuilder.AgentSource(Version.parse(agentVersion), jar, null, conf), zip);
+            return server.offer(zip, version, UpdateType.URGENT, clock.instant().minusSeconds(60), List.of());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * What stands in for the guard (javia-agent-guard, a shell script tested on its own) in these tests: asked before
+     * each start of the agent's unit, and after each tick of a running agent.
+     */
+    interface Guard {
+        /** run-agent's {@code guard start}; may revert before the agent starts. */
+        default void start(DeviceFixture device) {
+        }
+
+        /** The timer's {@code guard check}: true when it reverted and restarted the unit (this agent is stopped). */
+        default boolean check(DeviceFixture device) {
+            return false;
+        }
+    }
+
+    /** A guard that never has to act: every new agent checks in in time. */
+    static final Guard CONTENT_GUARD = new Guard() {
+    };
+
+    /** Starts of the agent's unit in {@link #runAgentToIdle}, the first one included. */
+    int agentStarts;
+
+    /**
+     * Runs the agent as systemd runs it until an update has run to idle: each start runs the agent {@code current}
+     * names (after {@code guard.start}); an agent that queued a restart of its own unit ends its run there, and the
+     * next start begins. Bounded, as {@link #runToIdle}.
+     */
+    UpdateMachine runAgentToIdle(Guard guard) {
+        for (int start = 0; start < 8; start++) {
+            guard.start(this);
+            startAgent();
+            agentStarts++;
+            UpdateMachine machine = machine();
+            long restarts = agentRestarts();
+            for (int i = 0; i < 20 && agentRestarts() == restarts; i++) {
+                tick(machine);
+                if (machine.idle()) {
+                    return machine;
+                }
+                if (guard.check(this)) {
+                    break;
+                }
+            }
+        }
+        throw new AssertionError("the agent did not settle; chain " + chain);
+    }
+
+    /** How often an agent queued a restart of its own unit. */
+    long agentRestarts() {
+        return runner.lines().stream().filter(line -> line.equals("systemctl --no-block restart " + AGENT_UNIT))
+                .count();
+    }
+
+    /** The guard's revert, as the spec has it: current back (or gone for legacy), drop-in fixed, file reverted. */
+    void guardReverts(String reason) {
+        AgentTrialFile file = new AgentTrialFile(stateDir);
+        AgentTrialFile.Trial trial = file.read().orElseThrow();
+        agentHome.revertTo(trial.from());
+        agentHome.linkDropIn();
+        file.write(trial.reverted(reason));
+    }
+
+    /** The version the agent's {@code current} names, or {@code legacy} without one. */
+    String agentCurrent() {
+        return agentHome.currentRelease().orElse("legacy");
     }
 
     /** Publishes a sample package (with requirements.txt) as {@code version}, due now. */

@@ -1,0 +1,166 @@
+package dev.javia.ota.agent.update;
+
+import dev.javia.ota.agent.system.CommandResult;
+import dev.javia.ota.protocol.api.UpdateStatus;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import static dev.javia.ota.protocol.api.UpdateStatus.COMPLETED;
+import static dev.javia.ota.protocol.api.UpdateStatus.DOWNLOADING;
+import static dev.javia.ota.protocol.api.UpdateStatus.FAILED;
+import static dev.javia.ota.protocol.api.UpdateStatus.INSTALLING;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The agent's own update as a table (Mender's way, as {@link UpdateMachineTests}): for each scenario the chain of
+ * states written to disk across the agent processes that ran it (the old one, the new one after the restart of its
+ * unit, the old one again after a revert), the command lines, the statuses the server received, the release of the
+ * app and of the agent the device ends on, and what the trial file says.
+ */
+class AgentSelfUpdateTests {
+
+    static final String RELOAD = "systemctl daemon-reload";
+    static final String AGENT_RESTART = "systemctl --no-block restart " + DeviceFixture.AGENT_UNIT;
+    static final String VENV = "python3 -m venv $INSTALL/releases/v1.1.0/venv";
+    static final String PIP = "$INSTALL/releases/v1.1.0/venv/bin/pip install --no-input --disable-pip-version-check "
+            + "-r $INSTALL/releases/v1.1.0/requirements.txt";
+    static final String APP_RESTART = "systemctl --no-block restart voice-assistant-client";
+    static final String APT_UPDATE = "apt-get -o DPkg::Lock::Timeout=120 update";
+
+    /** The old agent's part: verified, extracted, switched, restarted into the new one, which resumes and commits. */
+    static final List<String> AGENT_PART = List.of("waiting", "downloading", "verifying", "agent-extracting",
+            "agent-switching", "agent-switching", "agent-trial");
+    static final List<String> APP_PART = List.of("extracting", "system-packages", "dependencies", "switching",
+            "restarting", "health-check");
+
+    record Scenario(String name, String agentInPackage, boolean withApp, Consumer<DeviceFixture> arrange,
+            DeviceFixture.Guard guard, List<String> chain, List<String> commands, List<UpdateStatus> reports,
+            String failureMentions, String appEndsOn, String agentEndsOn, String trialEndsAs) {
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /** The guard finds the new agent wanting at its first start (it exits at once, or dies in a loop). */
+    static final DeviceFixture.Guard REVERTS_AT_START = new DeviceFixture.Guard() {
+        @Override
+        public void start(DeviceFixture device) {
+            new AgentTrialFile(device.stateDir).read().filter(AgentTrialFile.Trial::isTrial).ifPresent(trial ->
+                    device.guardReverts("the new agent v0.2.0 started 4 times without checking in with the server "
+                            + "(it exits or crashes at start); the guard put v0.1.0 back"));
+        }
+    };
+
+    /** The guard's timer: the new agent runs but gets no answer from the server within the bound. */
+    static final DeviceFixture.Guard REVERTS_WHEN_THE_BOUND_PASSES = new DeviceFixture.Guard() {
+        @Override
+        public boolean check(DeviceFixture device) {
+            boolean trial = new AgentTrialFile(device.stateDir).read().filter(AgentTrialFile.Trial::isTrial)
+                    .isPresent();
+            if (trial && device.agentVersion.equals("v0.2.0")) {
+                device.guardReverts("the new agent v0.2.0 did not check in with the server within 300 s; the guard "
+                        + "put v0.1.0 back");
+                return true;
+            }
+            return false;
+        }
+    };
+
+    static Stream<Scenario> scenarios() {
+        return Stream.of(
+                new Scenario("a good agent release, agent-only: the release is carried forward", "v0.2.0", false,
+                        device -> {
+                        }, DeviceFixture.CONTENT_GUARD,
+                        concat(AGENT_PART, "carrying-forward", "reporting", "done", "idle"),
+                        List.of(RELOAD, AGENT_RESTART),
+                        List.of(DOWNLOADING, INSTALLING, INSTALLING, INSTALLING, COMPLETED), null,
+                        "v1.1.0", "v0.2.0", "committed"),
+                new Scenario("agent and app: the agent first, then the app", "v0.2.0", true, device -> {
+                }, DeviceFixture.CONTENT_GUARD, concat(concat(AGENT_PART, APP_PART), "reporting", "done", "idle"),
+                        List.of(RELOAD, AGENT_RESTART, VENV, PIP, APP_RESTART),
+                        List.of(DOWNLOADING, INSTALLING, INSTALLING, INSTALLING, COMPLETED), null, "v1.1.0", "v0.2.0",
+                        "committed"),
+                new Scenario("agent and app, the app unhealthy after the commit: the app alone rolls back", "v0.2.0",
+                        true, device -> device.runner.answer(List.of("systemctl", "is-active"),
+                                CommandResult.exit(3, "failed\n")), DeviceFixture.CONTENT_GUARD,
+                        concat(concat(AGENT_PART, APP_PART), "rolling-back", "reporting", "done", "idle"),
+                        List.of(RELOAD, AGENT_RESTART, VENV, PIP, APP_RESTART, APP_RESTART),
+                        List.of(DOWNLOADING, INSTALLING, INSTALLING, INSTALLING, FAILED),
+                        "voice-assistant-client failed after the restart; switched back to v1.0.0", "v1.0.0", "v0.2.0",
+                        "committed"),
+                new Scenario("the new agent does not start: the guard reverts, the old agent reports why", "v0.2.0",
+                        true, device -> {
+                        }, REVERTS_AT_START,
+                        List.of("waiting", "downloading", "verifying", "agent-extracting", "agent-switching",
+                                "agent-switching", "agent-trial", "agent-rolling-back", "failed", "reporting", "done",
+                                "idle"),
+                        List.of(RELOAD, AGENT_RESTART), List.of(DOWNLOADING, INSTALLING, FAILED),
+                        "agent v0.2.0 was rolled back to v0.1.0: the new agent v0.2.0 started 4 times without "
+                                + "checking in", "v1.0.0", "v0.1.0", "reverted"),
+                new Scenario("the new agent never checks in: the guard's timer reverts, the old agent reports why",
+                        "v0.2.0", true, device -> device.server.statusUnavailableWhen(report ->
+                                device.agentVersion.equals("v0.2.0")), REVERTS_WHEN_THE_BOUND_PASSES,
+                        List.of("waiting", "downloading", "verifying", "agent-extracting", "agent-switching",
+                                "agent-switching", "agent-trial", "agent-trial", "agent-rolling-back", "failed",
+                                "reporting", "done", "idle"),
+                        List.of(RELOAD, AGENT_RESTART), List.of(DOWNLOADING, INSTALLING, INSTALLING, FAILED),
+                        "agent v0.2.0 was rolled back to v0.1.0: the new agent v0.2.0 did not check in with the server "
+                                + "within 300 s", "v1.0.0", "v0.1.0", "reverted"),
+                new Scenario("the package's agent is the running one: the agent part is skipped", "v0.1.0", true,
+                        device -> {
+                        }, DeviceFixture.CONTENT_GUARD,
+                        concat(concat(List.of("waiting", "downloading", "verifying"), APP_PART), "reporting", "done", "idle"),
+                        List.of(VENV, PIP, APP_RESTART), List.of(DOWNLOADING, INSTALLING, COMPLETED), null, "v1.1.0",
+                        "v0.1.0", null));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void runsTheScenario(Scenario scenario, @TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.publishAgent("v1.1.0", scenario.agentInPackage(), scenario.withApp(), false);
+            scenario.arrange().accept(device);
+
+            device.runAgentToIdle(scenario.guard());
+
+            assertThat(device.chain).as("state chain").containsExactlyElementsOf(scenario.chain());
+            assertThat(device.commandLines().stream().filter(line -> !line.startsWith("systemctl is-active")))
+                    .as("commands").containsExactlyElementsOf(scenario.commands());
+            assertThat(device.server.reportedStatuses()).as("reports").containsExactlyElementsOf(scenario.reports());
+            if (scenario.failureMentions() != null) {
+                assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
+                        .contains(scenario.failureMentions());
+            }
+            assertThat(device.currentTarget()).isEqualTo("releases/" + scenario.appEndsOn());
+            assertThat(device.versionFile()).isEqualTo(scenario.appEndsOn());
+            assertThat(device.agentCurrent()).as("agent current").isEqualTo(scenario.agentEndsOn());
+            assertThat(device.agentVersion).as("the agent running at the end").isEqualTo(scenario.agentEndsOn());
+            assertThat(new AgentTrialFile(device.stateDir).read().map(AgentTrialFile.Trial::state).orElse(null))
+                    .as("trial file").isEqualTo(scenario.trialEndsAs());
+            if (scenario.agentEndsOn().equals("v0.1.0")) {
+                assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+            }
+            assertThat(device.stateDir.resolve("staging")).satisfiesAnyOf(
+                    staging -> assertThat(staging).doesNotExist(), staging -> assertThat(staging).isEmptyDirectory());
+        }
+    }
+
+    static List<String> concat(List<String> head, String... tail) {
+        return Stream.concat(head.stream(), Stream.of(tail)).toList();
+    }
+
+    static List<String> concat(List<String> head, List<String> tail) {
+        return Stream.concat(head.stream(), tail.stream()).toList();
+    }
+}
