@@ -110,7 +110,12 @@ public final class Main {
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
             LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio, Duration pulse) {
         // read once, before anything can move current (see AgentVersion)
-        String agentVersion = AgentVersion.running();
+        return assemble(config, runner, notifier, clock, nanoTime, sleeper, gpio, pulse, AgentVersion.running());
+    }
+
+    /** @param agentVersion this agent's own version ({@link AgentVersion#running}; tests name one) */
+    static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
+            LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio, Duration pulse, String agentVersion) {
         LOG.info("starting agent " + agentVersion + ": " + config.summary());
         createDirectories(config.stateDir(), config.installDir());
         List<AutoCloseable> resources = new ArrayList<>();

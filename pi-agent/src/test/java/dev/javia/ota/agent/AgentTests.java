@@ -463,6 +463,27 @@ class AgentTests {
         }
     }
 
+    @Test
+    void everyHeartbeatSaysWhichAgentSendsItAndTheNewestPackageFormatItReads(@TempDir Path pi) throws IOException {
+        try (FakeServer server = new FakeServer(); Agent agent = Main.assemble(AgentConfig.from(Map.of(
+                "SERVER_URL", server.url(), "API_KEY", FakeServer.ENROLLMENT_KEY, "DEVICE_TIMEZONE", "UTC",
+                "INSTALL_DIR", pi.resolve("opt/javia").toString(), "STATE_DIR", pi.resolve("state").toString(),
+                "AGENT_HOME", pi.resolve("opt/javia-agent").toString(), "ALSA_STREAMS", "none"),
+                pi.resolve("home")), runner, new SystemdNotifier(runner, Map.of()), clock, clock::nanoTime,
+                clock.sleeper(), () -> {
+                    throw new IllegalStateException("no GPIO");
+                }, Duration.ofMillis(5), "v0.2.0")) {
+            agent.tick();
+
+            Heartbeat beat = server.heartbeats().get(0);
+            assertThat(beat.agentVersion()).isEqualTo("v0.2.0");
+            assertThat(beat.packageFormat()).isEqualTo(2);
+            assertThat(server.requests().stream().filter(r -> r.getUrl().encodedPath().endsWith("/heartbeat"))
+                    .findFirst().orElseThrow().getBody().utf8()).contains("\"agent_version\":\"v0.2.0\"",
+                    "\"package_format\":2");
+        }
+    }
+
     private static int lastIndex(List<String> exchanges, Predicate<String> matching) {
         for (int i = exchanges.size() - 1; i >= 0; i--) {
             if (matching.test(exchanges.get(i))) {
