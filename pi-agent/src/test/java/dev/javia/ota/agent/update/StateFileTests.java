@@ -74,6 +74,31 @@ class StateFileTests {
             "scheduled_for":"2025-06-01T11:59:00Z","offered_at":"2025-06-01T12:00:00Z","system_packages":[],\
             "attempt":{"number":2}},"transitions":%d,"stops_in_step":0,"step_progress":0,"watchdog":{"misses":0}}""";
 
+    /**
+     * update-state.json as an agent of format 6 writes it in the middle of its own update: the job's agent part, in a
+     * state an agent before self-updates does not know. {@code %s} as in {@link #FORMAT_3}.
+     */
+    private static final String FORMAT_6 = """
+            {"format_version":6,"state":"%s","job":{"offer":{"id":"%s","version":"%s",\
+            "update_type":"urgent","description":"test update","package_url":"%s","sha256":"%s","size_bytes":%d,\
+            "requires_system_packages":false,"system_packages":[],"rollback":false},\
+            "scheduled_for":"2025-06-01T11:59:00Z","offered_at":"2025-06-01T12:00:00Z","system_packages":[],\
+            "previous_version":"v1.0.0","agent_version":"v0.2.0","agent_from":"v0.1.0","app_included":true},\
+            "transitions":%d,"stops_in_step":0,"step_progress":0}""";
+
+    /** The job as an agent of format 5 (before self-updates) reads it: no agent fields. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record FormatFiveJob(UpdateOffer offer, java.time.Instant scheduledFor, java.time.Instant windowEndsAt,
+            java.time.Instant offeredAt, List<String> systemPackages, String previousVersion, UpdateStatus outcome,
+            String failure) {
+    }
+
+    /** The snapshot as an agent of format 5 reads it. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record FormatFiveSnapshot(Integer formatVersion, String state, FormatFiveJob job, int transitions,
+            Integer stopsInStep, Long stepProgress) {
+    }
+
     /** The snapshot as an agent of format 1 reads it. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record FormatOneSnapshot(String state, UpdateJob job, int transitions) {
@@ -243,6 +268,83 @@ class StateFileTests {
 
             assertThat(read).isEqualTo(offer);
             assertThat(read.rollbackStatement().statement()).isEqualTo(statement.statement());
+        }
+    }
+
+    /** A file from before self-updates reads as a job without an agent part and with its app part, as it was. */
+    @Test
+    void aJobOfFormatFiveHasNoAgentPartAndAnAppPart(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.URGENT, List.of());
+            write(device, FORMAT_4, "downloading", offer, 2);
+
+            UpdateJob job = new StateFile(device.stateDir, device.client.json()).load().orElseThrow().job();
+
+            assertThat(job.agentVersion()).isNull();
+            assertThat(job.agentFrom()).isNull();
+            assertThat(job.appIncluded()).isNull();
+            assertThat(job.includesApp()).isTrue();
+        }
+    }
+
+    /**
+     * Issue 16: an agent before self-updates (format 5) started on a disk where a newer agent stopped in its own
+     * update (put back by hand, say) reads the file (the agent fields are fields it does not know) and, in a state it
+     * does not know, resumes in failed: the download goes, the app release it never switched to goes, the job is
+     * reported failed, and the device stays on its release. It survives: its {@code whereToResume} is today's for
+     * every name it does not know, which this test drives with a name no agent knows yet.
+     */
+    @Test
+    void anAgentBeforeSelfUpdatesSurvivesAFileStoppedInTheAgentsOwnUpdate(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.URGENT, List.of());
+            write(device, FORMAT_6, "agent-trial", offer, 6);
+            String json = Files.readString(device.stateDir.resolve(StateFile.NAME));
+
+            FormatFiveSnapshot old = device.client.json().readValue(json, FormatFiveSnapshot.class);
+            assertThat(old.state()).isEqualTo("agent-trial");
+            assertThat(old.job().offer().id()).isEqualTo(offer.id());
+            assertThat(old.job().previousVersion()).isEqualTo("v1.0.0");
+
+            write(device, FORMAT_6, "agent-delta-assembling", offer, 6);
+            Files.createDirectories(device.root.release("v1.1.0"));
+            UpdateMachine machine = device.machine();
+            assertThat(machine.current().name()).isEqualTo("failed");
+            device.runToIdle(machine);
+
+            assertThat(device.server.reportedStatuses()).containsExactly(UpdateStatus.FAILED);
+            assertThat(device.server.reports().get(0).errorMessage())
+                    .isEqualTo("agent stopped in unknown state 'agent-delta-assembling'");
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+            assertThat(device.root.release("v1.1.0")).doesNotExist();
+            assertThat(device.agentHome.currentRelease()).as("the running agent's release is never deleted")
+                    .contains(DeviceFixture.FIRST_AGENT);
+        }
+    }
+
+    /** A file this agent writes in its own update keeps every field an agent of format 5 reads, as it reads them. */
+    @Test
+    void anAgentOfFormatFiveReadsAFileWrittenInTheAgentsOwnUpdate(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.publishAgent("v1.1.0", "v0.2.0", true, false);
+            device.afterSave = name -> {
+                if (name.equals("agent-switching")) {
+                    throw new DeviceFixture.PowerCut("in agent-switching");
+                }
+            };
+            try {
+                device.runToIdle(device.machine());
+            } catch (DeviceFixture.PowerCut cut) {
+                // stopped in the agent's switch
+            }
+
+            String json = Files.readString(device.stateDir.resolve(StateFile.NAME));
+            assertThat(json).contains("\"format_version\":6", "\"agent_version\":\"v0.2.0\"",
+                    "\"agent_from\":\"v0.1.0\"", "\"app_included\":true");
+            FormatFiveSnapshot old = device.client.json().readValue(json, FormatFiveSnapshot.class);
+            assertThat(old.state()).isEqualTo("agent-switching");
+            assertThat(old.job().offer().version()).isEqualTo("v1.1.0");
+            assertThat(old.job().previousVersion()).isEqualTo("v1.0.0");
         }
     }
 
