@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -117,6 +118,15 @@ class AgentSelfUpdateTests {
                         List.of(RELOAD, AGENT_RESTART), List.of(DOWNLOADING, INSTALLING, INSTALLING, FAILED),
                         "agent v0.2.0 was rolled back to v0.1.0: the new agent v0.2.0 did not check in with the server "
                                 + "within 300 s", "v1.0.0", "v0.1.0", "reverted"),
+                new Scenario("the agent's unit cannot be restarted: the old agent puts itself back", "v0.2.0", true,
+                        device -> device.runner.answer(List.of("systemctl", "--no-block", "restart",
+                                DeviceFixture.AGENT_UNIT), CommandResult.exit(5, "Unit not found.")),
+                        DeviceFixture.CONTENT_GUARD,
+                        List.of("waiting", "downloading", "verifying", "agent-extracting", "agent-switching",
+                                "agent-rolling-back", "failed", "reporting", "done", "idle"),
+                        List.of(RELOAD, AGENT_RESTART, RELOAD), List.of(DOWNLOADING, INSTALLING, FAILED),
+                        "agent-switching: systemctl --no-block restart javia-ota-agent.service failed: exit code 5: "
+                                + "Unit not found.", "v1.0.0", "v0.1.0", "reverted"),
                 new Scenario("the package's agent is the running one: the agent part is skipped", "v0.1.0", true,
                         device -> {
                         }, DeviceFixture.CONTENT_GUARD,
@@ -154,6 +164,144 @@ class AgentSelfUpdateTests {
             assertThat(device.stateDir.resolve("staging")).satisfiesAnyOf(
                     staging -> assertThat(staging).doesNotExist(), staging -> assertThat(staging).isEmptyDirectory());
         }
+    }
+
+    /** At the restart of its unit the old agent has written the trial, then moved previous, current, the drop-in. */
+    @Test
+    void theOldAgentOpensTheTrialBeforeCurrentMovesAndRestartsIntoTheNewOne(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UUID update = device.publishAgent("v1.1.0", "v0.2.0", true, true).id();
+            String[] trialAtRestart = {null};
+            String[] linksAtRestart = {null};
+            device.runner.beforeEach(command -> {
+                if (command.display().equals(AGENT_RESTART)) {
+                    try {
+                        trialAtRestart[0] = Files.readString(device.stateDir.resolve("agent-trial"));
+                        linksAtRestart[0] = device.agentHome.currentRelease().orElseThrow() + " "
+                                + device.agentHome.previousRelease().orElseThrow() + " "
+                                + Files.readString(device.agentHome.dropinLink()).strip();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            });
+
+            device.runAgentToIdle(DeviceFixture.CONTENT_GUARD);
+
+            assertThat(trialAtRestart[0]).isEqualTo("""
+                    format=1
+                    state=trial
+                    update_id=%s
+                    from=v0.1.0
+                    to=v0.2.0
+                    boot_id=boot-1
+                    since_uptime=1234
+                    check_in_seconds=300
+                    starts=0
+                    max_starts=3
+                    reason=
+                    """.formatted(update));
+            assertThat(linksAtRestart[0]).isEqualTo("v0.2.0 v0.1.0 [Service]\nEnvironment=AGENT_FLAVOUR=v0.2.0");
+            assertThat(Files.readSymbolicLink(device.agentHome.dropinLink()))
+                    .isEqualTo(device.agentHome.current().resolve("javia-ota-agent.conf").toAbsolutePath());
+            assertThat(device.agentStarts).as("the old agent, then the new one").isEqualTo(2);
+            assertThat(device.agentHome.release("v0.1.0")).as("previous, kept for the next trial").isDirectory();
+        }
+    }
+
+    /** The layout before releases: the trial says from=legacy, and previous is not needed (revert removes current). */
+    @Test
+    void anAgentOfTheLegacyLayoutUpdatesItselfIntoReleases(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = legacyDevice(dir)) {
+            device.publishAgent("v1.1.0", "v0.2.0", false, false);
+
+            device.runAgentToIdle(DeviceFixture.CONTENT_GUARD);
+
+            assertThat(device.agentHome.currentRelease()).contains("v0.2.0");
+            assertThat(device.agentHome.previous()).doesNotExist();
+            assertThat(device.agentHome.legacyJar()).as("the guard's way back").isRegularFile();
+            AgentTrialFile.Trial trial = new AgentTrialFile(device.stateDir).read().orElseThrow();
+            assertThat(trial.from()).isEqualTo("legacy");
+            assertThat(trial.state()).isEqualTo("committed");
+            assertThat(device.server.reportedStatuses()).last().isEqualTo(COMPLETED);
+        }
+    }
+
+    @Test
+    void aRevertToTheLegacyLayoutStartsTheLegacyJarWhichReportsWhy(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = legacyDevice(dir)) {
+            device.publishAgent("v1.1.0", "v0.2.0", true, true);
+
+            device.runAgentToIdle(new DeviceFixture.Guard() {
+                @Override
+                public void start(DeviceFixture d) {
+                    new AgentTrialFile(d.stateDir).read().filter(AgentTrialFile.Trial::isTrial).ifPresent(t ->
+                            d.guardReverts("the new agent v0.2.0 started 4 times without checking in with the server "
+                                    + "(it exits or crashes at start); the guard put legacy back"));
+                }
+            });
+
+            assertThat(device.agentHome.current()).doesNotExist();
+            assertThat(device.agentVersion).isEqualTo("v0.1.0");
+            assertThat(Files.isSymbolicLink(device.agentHome.dropinLink())).isFalse();
+            assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+            assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
+                    .startsWith("agent v0.2.0 was rolled back to legacy: the new agent v0.2.0 started 4 times");
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+        }
+    }
+
+    /**
+     * The old agent started again while the trial is open (by hand, or by a run-agent whose guard failed): it does not
+     * wait for a guard that did not run; it puts itself back and reports.
+     */
+    @Test
+    void theOldAgentFindingTheTrialStillOpenPutsItselfBack(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.publishAgent("v1.1.0", "v0.2.0", true, false);
+            // the new agent cannot reach the server, so it never commits
+            device.server.statusUnavailableWhen(report -> device.agentVersion.equals("v0.2.0"));
+            int[] ticks = {0};
+            try {
+                device.runAgentToIdle(new DeviceFixture.Guard() {
+                    @Override
+                    public boolean check(DeviceFixture d) {
+                        if (d.agentVersion.equals("v0.2.0") && ++ticks[0] == 2) {
+                            throw new DeviceFixture.PowerCut("the new agent is stopped by hand");
+                        }
+                        return false;
+                    }
+                });
+            } catch (DeviceFixture.PowerCut cut) {
+                // the new agent waits in agent-trial
+            }
+            assertThat(device.chain).last().isEqualTo("agent-trial");
+            device.agentVersion = "v0.1.0";
+            device.session = device.newSession();
+            device.runner.clear();
+
+            device.runToIdle(device.machine());
+
+            assertThat(device.chain).endsWith("agent-trial", "agent-trial", "agent-rolling-back", "failed",
+                    "reporting", "done", "idle");
+            assertThat(device.commandLines()).containsExactly(RELOAD);
+            assertThat(device.agentHome.currentRelease()).contains("v0.1.0");
+            AgentTrialFile.Trial trial = new AgentTrialFile(device.stateDir).read().orElseThrow();
+            assertThat(trial.state()).isEqualTo("reverted");
+            assertThat(trial.reason()).contains("the guard did not run when the agent started");
+            assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
+                    .startsWith("agent v0.2.0 was rolled back to v0.1.0: the guard did not run");
+            assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+        }
+    }
+
+    /** A device whose agent runs from AGENT_HOME/pi-agent.jar (no releases yet), version 0.1.0 in its manifest. */
+    private static DeviceFixture legacyDevice(Path dir) throws IOException {
+        DeviceFixture device = new DeviceFixture(dir);
+        Files.delete(device.agentHome.current());
+        InstallRoot.deleteTree(device.agentHome.release("v0.1.0"));
+        AgentHomeTests.jar(device.agentHome.legacyJar(), "0.1.0");
+        return device;
     }
 
     static List<String> concat(List<String> head, String... tail) {

@@ -115,7 +115,7 @@ final class DeviceFixture implements AutoCloseable {
         }
     }
 
-    private DeviceSession newSession() {
+    DeviceSession newSession() {
         DeviceIdentity identity = DeviceIdentity.load(home.resolve(".javia_device_uuid"),
                 home.resolve(".javia_device_token"));
         return new DeviceSession(client, identity, FakeServer.ENROLLMENT_KEY,
