@@ -80,6 +80,29 @@ final class AgentTrial extends UpdateState {
         return new AgentRollingBack(job.failedWith(prefix + why));
     }
 
+    /**
+     * A trial of this very agent left open with no update step to commit it (the update's state file was lost, or
+     * moved aside): committed after the first answer from the server all the same, or the guard would put a good
+     * agent back once the bound passes.
+     *
+     * @return whether there is nothing more to do (no open trial of this agent, or committed now)
+     */
+    static boolean commitOrphan(UpdateContext context) {
+        AgentSelf agent = context.agent();
+        Optional<AgentTrialFile.Trial> open = agent.trial().read()
+                .filter(t -> t.isTrial() && t.to().equals(agent.running()));
+        if (open.isEmpty()) {
+            return true;
+        }
+        if (context.session().answered() == 0) {
+            return false;
+        }
+        agent.trial().write(open.get().committed());
+        UpdateLog.step(null, "agent " + agent.running() + " checked in with the server: its open trial (update "
+                + open.get().updateId() + ", from " + open.get().from() + ") committed");
+        return true;
+    }
+
     /** After the agent part: the app's, or for an agent-only package its release carried forward. */
     static UpdateState appPart(UpdateJob job) {
         return job.includesApp() ? new Extracting(job) : new CarryingForward(job);

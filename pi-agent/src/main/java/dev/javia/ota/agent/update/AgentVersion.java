@@ -12,9 +12,10 @@ import java.util.jar.Manifest;
 /**
  * The version of the agent that is running, read once at start: the {@code VERSION} file beside its jar (what a
  * release directory holds, {@code releases/v0.2.0/VERSION}), else the jar manifest's {@code Implementation-Version}
- * (a jar copied by hand, the legacy {@code AGENT_HOME/pi-agent.jar}), else {@value #UNKNOWN}. Read once, because
- * the file beside the jar is reached through {@code current}, which the agent moves when it switches itself: read
- * later, the old agent would take itself for the new one.
+ * (a jar copied by hand, the legacy {@code AGENT_HOME/pi-agent.jar}), else {@value #UNKNOWN}. The JVM resolves the
+ * class path's links when it starts ({@code current/pi-agent.jar} is loaded as {@code releases/v0.2.0/pi-agent.jar}),
+ * so the file read is the started release's. Read once all the same, at start: should a path still go through
+ * {@code current}, which the agent moves when it switches itself, the old agent would later take itself for the new.
  */
 public final class AgentVersion {
 

@@ -42,6 +42,8 @@ public final class UpdateMachine {
      * restart a re-offer is refused and reported once more, which the server takes (a repeated report).
      */
     private UUID refused;
+    /** Whether this agent's own trial is settled: none open for it, or committed by {@link AgentTrial#commitOrphan}. */
+    private boolean ownTrialSettled;
 
     private UpdateMachine(StateFile stateFile, UpdateContext context, int maxTransitions, Consumer<String> afterSave,
             UpdateState current, int transitions) {
@@ -288,6 +290,10 @@ public final class UpdateMachine {
      * @throws ServerUnavailableException to be retried later from the same state
      */
     public UpdateState advance() {
+        if (!ownTrialSettled && (current instanceof Idle || current instanceof Waiting)) {
+            // outside the agent steps, which settle the trial themselves
+            ownTrialSettled = AgentTrial.commitOrphan(context);
+        }
         while (true) {
             UpdateState state = current;
             UpdateState next;

@@ -295,6 +295,31 @@ class AgentSelfUpdateTests {
         }
     }
 
+    /** The new agent commits its open trial after an answer from the server even when no update step is left. */
+    @Test
+    void anOpenTrialOfTheRunningAgentIsCommittedEvenWithoutItsUpdatesStateFile(@TempDir Path dir) {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UUID update = UUID.randomUUID();
+            new AgentTrialFile(device.stateDir).write(AgentTrialFile.Trial.start(update, "v0.1.0", "v0.1.0-fix",
+                    "boot-1", 10, java.time.Duration.ofSeconds(300)));
+            UpdateMachine machine = device.machine();
+            device.server.down(true);
+            device.tick(machine);
+            assertThat(new AgentTrialFile(device.stateDir).read().orElseThrow().state()).as("not the trial of the agent that runs")
+                    .isEqualTo("trial");
+
+            device.agentVersion = "v0.1.0-fix";
+            UpdateMachine restarted = device.machine();
+            device.tick(restarted);
+            assertThat(new AgentTrialFile(device.stateDir).read().orElseThrow().state()).isEqualTo("trial");
+            device.server.down(false);
+            device.tick(restarted);
+
+            assertThat(new AgentTrialFile(device.stateDir).read().orElseThrow().state()).isEqualTo("committed");
+            assertThat(restarted.idle()).isTrue();
+        }
+    }
+
     /** A device whose agent runs from AGENT_HOME/pi-agent.jar (no releases yet), version 0.1.0 in its manifest. */
     private static DeviceFixture legacyDevice(Path dir) throws IOException {
         DeviceFixture device = new DeviceFixture(dir);
