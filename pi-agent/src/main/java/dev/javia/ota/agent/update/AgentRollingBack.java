@@ -37,10 +37,12 @@ final class AgentRollingBack extends UpdateState {
         }
         boolean dropIn = home.linkDropIn();
         Optional<AgentTrialFile.Trial> trial = agent.trial().read().filter(t -> t.belongsTo(job.updateId()));
-        if (trial.isEmpty() || !trial.get().isReverted()) {
+        if (trial.isEmpty() || !trial.get().isReverted() || trial.get().isReverting()) {
             AgentTrialFile.Trial open = trial.orElseGet(() -> AgentTrialFile.Trial.start(job.updateId(), from, to,
                     agent.bootId(), agent.uptimeSeconds(), agent.checkIn()));
-            agent.trial().write(open.reverted(job.failure()));
+            // the guard's own reason when it had begun this revert; else this job's
+            agent.trial().write(open.reverted(open.isReverting() && !open.reason().isBlank() ? open.reason()
+                    : job.failure()));
         }
         if (moved || dropIn) {
             context.systemctl().daemonReload();

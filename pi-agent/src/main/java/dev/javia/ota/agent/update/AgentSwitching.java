@@ -40,7 +40,7 @@ final class AgentSwitching extends UpdateState {
             UpdateLog.step(job, "agent " + to + " started after the switch from " + from);
             return new AgentTrial(job);
         }
-        if (trial.isPresent() && !trial.get().isTrial()) {
+        if (trial.isPresent() && (!trial.get().isTrial() || trial.get().isReverting())) {
             // the guard (or the new agent) has had its word since the switch: the trial step reads it
             return new AgentTrial(job);
         }

@@ -36,7 +36,7 @@ final class AgentTrial extends UpdateState {
             return appPart(job);
         }
         AgentTrialFile.Trial trial = found.get();
-        if (trial.isReverted()) {
+        if (trial.isReverted() || trial.isReverting()) {
             // reverted under this very process: the guard restarts the unit, and the old agent reports
             if (!warnedReverted) {
                 UpdateLog.warn(job, "agent " + to + " was reverted (" + trial.reason() + "); waiting to be stopped");
@@ -52,26 +52,42 @@ final class AgentTrial extends UpdateState {
             if (context.session().answered() == 0) {
                 return this;
             }
-            agent.trial().write(trial.committed());
+            if (!commit(agent)) {
+                return this;
+            }
             UpdateLog.step(job, "agent " + to + " checked in with the server: trial committed (from "
                     + trial.from() + ")");
         }
         return appPart(job);
     }
 
+    /**
+     * Commits the trial read again just now, unless the guard has meanwhile reverted or begun to (the report before
+     * may have taken seconds). The guard, for its part, reverts only a file that still says {@code state=trial}.
+     */
+    private boolean commit(AgentSelf agent) {
+        Optional<AgentTrialFile.Trial> now = agent.trial().read().filter(t -> t.belongsTo(job.updateId()));
+        if (now.isEmpty() || !now.get().isTrial() || now.get().isReverting()) {
+            return now.isPresent() && now.get().isCommitted();
+        }
+        agent.trial().write(now.get().committed());
+        return true;
+    }
+
     /** The old agent runs: the new one was put back, or must be now. */
     private UpdateState afterRevert(AgentSelf agent, Optional<AgentTrialFile.Trial> found) {
         String to = job.agentVersion();
         String prefix = "agent " + to + " was rolled back to " + job.agentFrom() + ": ";
-        if (found.isPresent() && found.get().isReverted()) {
+        if (found.isPresent() && (found.get().isReverted() || found.get().isReverting())) {
+            // reverted, or a revert the guard began and a cut stopped: agent-rolling-back finishes it
             String why = found.get().reason().isBlank() ? "the guard gave no reason" : found.get().reason();
             return new AgentRollingBack(job.failedWith(prefix + why));
         }
         if (found.isPresent() && found.get().isCommitted()) {
-            // committed by the new agent, yet another runs (put back by hand): the agent part is over
-            UpdateLog.warn(job, "agent " + to + " committed its trial, but agent " + agent.running()
-                    + " runs; the app part goes on");
-            return appPart(job);
+            // committed by the new agent, yet another one runs: put back by hand, or by the guard in the very moment
+            // of the commit. Not this job's success: the app part is not run by an agent the update did not bring
+            return new AgentRollingBack(job.failedWith(prefix + "agent " + agent.running() + " runs although "
+                    + to + " had committed its trial (put back by hand?)"));
         }
         String why = found.isPresent()
                 ? "the guard did not run when the agent started (it runs from /usr/lib/javia-agent/run-agent; see "
@@ -90,7 +106,7 @@ final class AgentTrial extends UpdateState {
     static boolean commitOrphan(UpdateContext context) {
         AgentSelf agent = context.agent();
         Optional<AgentTrialFile.Trial> open = agent.trial().read()
-                .filter(t -> t.isTrial() && t.to().equals(agent.running()));
+                .filter(t -> t.isTrial() && !t.isReverting() && t.to().equals(agent.running()));
         if (open.isEmpty()) {
             return true;
         }

@@ -57,7 +57,8 @@ public final class AgentTrialFile {
                 if (text.isBlank() || text.startsWith("#") || eq <= 0) {
                     continue;
                 }
-                values.put(text.substring(0, eq).strip(), text.substring(eq + 1));
+                // the first KEY= line wins, as in the guard's reader
+                values.putIfAbsent(text.substring(0, eq).strip(), text.substring(eq + 1));
             }
             return Optional.of(new Trial(values));
         } catch (IOException e) {
@@ -133,6 +134,15 @@ public final class AgentTrialFile {
             return TRIAL.equals(state());
         }
 
+        /**
+         * The guard has decided to put the previous agent back and begun to ({@code reverting=1} is written before
+         * anything moves; a cut leaves it for the next start to finish): the trial is lost, whatever the file's
+         * {@code state} still says.
+         */
+        boolean isReverting() {
+            return "1".equals(get("reverting"));
+        }
+
         boolean isCommitted() {
             return COMMITTED.equals(state());
         }
@@ -153,7 +163,10 @@ public final class AgentTrialFile {
 
         /** Put back by whoever found the new agent wanting; {@code why} is one line, for the failed report. */
         public Trial reverted(String why) {
-            return with("state", REVERTED).with("reason", why.replace('\r', ' ').replace('\n', ' ').strip());
+            Trial done = with("state", REVERTED).with("reason", why.replace('\r', ' ').replace('\n', ' ').strip());
+            // the guard's mark of a revert under way, which this one finishes
+            done.values.remove("reverting");
+            return done;
         }
 
         Trial with(String key, String value) {

@@ -320,6 +320,51 @@ class AgentSelfUpdateTests {
         }
     }
 
+    /**
+     * The guard has begun its revert (reverting=1, written before anything moves) when the new agent gets its first
+     * answer: the new agent does not commit, and the old agent, once back, reports the guard's reason.
+     */
+    @Test
+    void theNewAgentDoesNotCommitATrialTheGuardHasBegunToRevert(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.publishAgent("v1.1.0", "v0.2.0", true, false);
+            device.server.statusUnavailableWhen(report -> device.agentVersion.equals("v0.2.0"));
+            String reason = "the new agent v0.2.0 did not check in with the server within 300 s; the guard put v0.1.0 "
+                    + "back";
+            AgentTrialFile file = new AgentTrialFile(device.stateDir);
+            DeviceFixture.Guard guard = new DeviceFixture.Guard() {
+                int ticks;
+
+                @Override
+                public boolean check(DeviceFixture d) {
+                    if (!d.agentVersion.equals("v0.2.0")) {
+                        return false;
+                    }
+                    ticks++;
+                    if (ticks == 1) {
+                        // step 1 of the guard's revert, then the server answers the new agent
+                        AgentTrialFile.Trial trial = file.read().orElseThrow();
+                        file.write(trial.with("reverting", "1").with("reason", reason));
+                        d.server.statusUnavailableWhen(report -> false);
+                        return false;
+                    }
+                    assertThat(file.read().orElseThrow().state()).as("not committed").isEqualTo("trial");
+                    d.guardReverts(reason);
+                    return true;
+                }
+            };
+
+            device.runAgentToIdle(guard);
+
+            assertThat(device.agentHome.currentRelease()).contains("v0.1.0");
+            assertThat(file.read().orElseThrow().state()).isEqualTo("reverted");
+            assertThat(file.read().orElseThrow().values()).doesNotContainKey("reverting");
+            assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
+                    .isEqualTo("agent v0.2.0 was rolled back to v0.1.0: " + reason);
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+        }
+    }
+
     /** A device whose agent runs from AGENT_HOME/pi-agent.jar (no releases yet), version 0.1.0 in its manifest. */
     private static DeviceFixture legacyDevice(Path dir) throws IOException {
         DeviceFixture device = new DeviceFixture(dir);

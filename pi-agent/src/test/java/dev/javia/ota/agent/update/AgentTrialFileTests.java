@@ -94,6 +94,21 @@ class AgentTrialFileTests {
     }
 
     @Test
+    void theFirstLineOfAKeyWinsAsInTheGuardAndARevertEndsTheGuardsMark(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("agent-trial"), "format=1\nstate=trial\nstate=committed\nto=v0.2.0\n"
+                + "reverting=1\nreason=the guard's words\n");
+        AgentTrialFile file = new AgentTrialFile(dir);
+
+        AgentTrialFile.Trial trial = file.read().orElseThrow();
+        assertThat(trial.state()).isEqualTo("trial");
+        assertThat(trial.isReverting()).isTrue();
+        file.write(trial.reverted(trial.reason()));
+
+        assertThat(Files.readString(dir.resolve("agent-trial")))
+                .isEqualTo("format=1\nstate=reverted\nto=v0.2.0\nreason=the guard's words\n");
+    }
+
+    @Test
     void noFileIsNoTrial(@TempDir Path dir) {
         assertThat(new AgentTrialFile(dir).read()).isEmpty();
     }
