@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.javia.ota.agent.sandbox.DeviceSandbox.GuardRun;
+import dev.javia.ota.agent.testing.FakeServer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -379,6 +380,33 @@ class AgentGuardTests {
         assertThat(whole.output()).doesNotContain("stopped after step")
                 .contains("reverted the agent v0.2.0 to v0.1.0");
         assertThat(sandbox.trial().orElseThrow().state()).isEqualTo("reverted");
+    }
+
+    /**
+     * The harness runs the agent as built, too: after the self-update's merge a test installs it as releases and
+     * lets the real agent switch, commit and be reverted here. Today: it starts through run-agent with the default
+     * jvm.options, registers, says READY=1, and a {@code systemctl restart} brings it back.
+     */
+    @Test
+    void theRealAgentRunsInTheSandboxAsSystemdRunsIt() throws Exception {
+        sandbox.installRelease("v0.1.0", jars.realAgent("pi-agent"));
+        try (FakeServer server = new FakeServer();
+             AgentService service = new AgentService(sandbox, Map.of("SERVER_URL", server.url(),
+                     "API_KEY", FakeServer.ENROLLMENT_KEY, "DEVICE_TIMEZONE", "UTC",
+                     "INSTALL_DIR", sandbox.root().resolve("opt/javia").toString(), "ALSA_STREAMS", "none",
+                     "GPIO_BUTTON_PIN", "", "TICK_SECONDS", "1", "APT_VIA_SYSTEMD_RUN", "false"),
+                     AgentService.DEFAULT_RESTART_SEC, 5)) {
+            service.start();
+            service.awaitRunning("v0.1.0");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> server.registrations() > 0);
+
+            sandbox.systemctl("--no-block", "restart", DeviceSandbox.AGENT_UNIT);
+            service.awaitStarts(2);
+            service.awaitRunning("v0.1.0");
+
+            assertThat(service.starts().get(0).exitCode()).as(service.journal()).isEqualTo(143);
+            assertThat(service.journal()).contains("flags from " + sandbox.agentLib().resolve("jvm.options"));
+        }
     }
 
     @ParameterizedTest
