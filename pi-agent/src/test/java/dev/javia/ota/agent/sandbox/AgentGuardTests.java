@@ -308,6 +308,46 @@ class AgentGuardTests {
         assertThat(sandbox.systemctlCalls()).isEmpty();
     }
 
+    /** The new agent reaches the server in the very moment the bound passes: its commit wins, nothing restarts. */
+    @Test
+    void aCommitJustBeforeTheRevertWins() throws Exception {
+        sandbox.installRelease("v0.2.0", jars.neverChecksIn("v0.2.0"));
+        sandbox.switchAgent("v0.1.0", "v0.2.0");
+        sandbox.guard("start");
+        sandbox.proc().advance(PAST_THE_BOUND);
+        List<String> before = sandbox.systemctlCalls();
+
+        GuardRun check = sandbox.guard(Map.of("JAVIA_GUARD_BEFORE_REVERT",
+                "sed -i 's/^state=trial$/state=committed/' '" + sandbox.trialPath() + "'"), "check");
+
+        assertThat(check.exitCode()).isZero();
+        assertThat(check.output()).contains("ended its trial just now").doesNotContain("reverted the agent");
+        assertThat(sandbox.trial().orElseThrow().state()).isEqualTo("committed");
+        assertThat(sandbox.trial().orElseThrow().get("reason")).isEmpty();
+        assertThat(sandbox.currentRelease()).contains("v0.2.0");
+        assertThat(sandbox.systemctlCalls()).isEqualTo(before);
+    }
+
+    @Test
+    void aRevertWithNowhereToGoBackToChangesNothing() throws Exception {
+        sandbox.installRelease("v0.2.0", jars.neverChecksIn("v0.2.0"));
+        sandbox.switchAgent("v0.1.0", "v0.2.0");
+        sandbox.guard("start");
+        Files.delete(sandbox.agentHome().resolve("previous"));
+        Files.delete(sandbox.agentHome().resolve("releases/v0.1.0/VERSION"));
+        Files.delete(sandbox.agentHome().resolve("releases/v0.1.0/pi-agent.jar"));
+        Files.delete(sandbox.agentHome().resolve("releases/v0.1.0"));
+        byte[] content = Files.readAllBytes(sandbox.trialPath());
+        sandbox.proc().advance(PAST_THE_BOUND);
+
+        GuardRun check = sandbox.guard("check");
+
+        assertThat(check.exitCode()).isEqualTo(1);
+        assertThat(check.output()).contains("cannot put v0.1.0 back: neither");
+        assertThat(sandbox.trialPath()).hasBinaryContent(content);
+        assertThat(sandbox.currentRelease()).contains("v0.2.0");
+    }
+
     /** The revert's steps: 1 reverting=1 recorded, 2 current, 3 drop-in, 4 daemon-reload, 5 state=reverted. */
     static final int REVERT_STEPS = 5;
 
