@@ -82,6 +82,8 @@ class AgentGuardTests {
         assertThat(releases).containsExactly("v0.1.0", "v0.2.0", "v0.2.0", "v0.2.0", "v0.1.0");
         assertReverted("the new agent v0.2.0 started 4 times without checking in with the server (it exits or "
                 + "crashes at start); the guard put v0.1.0 back");
+        assertThat(journal).contains("test agent v0.2.0: cannot start, exit 1")
+                .contains("javia-agent-guard: start 3 of the new agent v0.2.0 on trial (at most 3;");
         assertThat(sandbox.trial().orElseThrow().get("starts")).isEqualTo("4");
     }
 
@@ -91,6 +93,8 @@ class AgentGuardTests {
 
         List<String> releases = switchAndAwaitTheWayBack();
 
+        assertThat(journal).contains("Unrecognized VM option 'ThisFlagDoesNotExistInAnyJava'")
+                .doesNotContain("test agent v0.2.0");
         assertThat(releases).containsExactly("v0.1.0", "v0.2.0", "v0.2.0", "v0.2.0", "v0.1.0");
         assertReverted("the new agent v0.2.0 started 4 times without checking in");
     }
@@ -101,6 +105,7 @@ class AgentGuardTests {
 
         List<String> releases = switchAndAwaitTheWayBack();
 
+        assertThat(journal).contains("test agent v0.2.0: crashed, exit 3");
         assertThat(releases).containsExactly("v0.1.0", "v0.2.0", "v0.2.0", "v0.2.0", "v0.1.0");
         assertReverted("the new agent v0.2.0 started 4 times without checking in");
     }
@@ -484,9 +489,13 @@ class AgentGuardTests {
             service.awaitRunning("v0.1.0");
             assertThat(sandbox.currentRelease()).contains("v0.1.0");
             assertThat(service.recordedSystemctl()).containsExactly("daemon-reload", RESTART, "daemon-reload");
+            journal = service.journal();
             return service.releases();
         }
     }
+
+    /** What the last {@link #switchAndAwaitTheWayBack} saw every start write. */
+    private String journal;
 
     private void assertReverted(String reason) throws IOException {
         TrialFile trial = sandbox.trial().orElseThrow();
