@@ -353,6 +353,29 @@ class AgentGuardTests {
         assertThat(sandbox.currentRelease()).contains("v0.2.0");
     }
 
+    @Test
+    void aGuardThatFailsOrIsMissingDoesNotStopTheAgentsStart() throws Exception {
+        sandbox.installRelease("v0.2.0", jars.neverChecksIn("v0.2.0"));
+        sandbox.switchAgent("v0.1.0", "v0.2.0");
+        sandbox.trial().orElseThrow().with("starts", "3").writeTo(sandbox.trialPath());
+        Files.delete(sandbox.agentHome().resolve("previous"));
+        Files.delete(sandbox.agentHome().resolve("releases/v0.1.0/VERSION"));
+        Files.delete(sandbox.agentHome().resolve("releases/v0.1.0/pi-agent.jar"));
+        Files.delete(sandbox.agentHome().resolve("releases/v0.1.0"));
+
+        try (AgentService service = AgentService.start(sandbox)) {
+            AgentService.Start failedGuard = service.awaitRunning("v0.2.0");
+            assertThat(failedGuard.output()).contains("cannot put v0.1.0 back")
+                    .contains("run-agent: javia-agent-guard start failed (exit 1, above); starting the agent anyway");
+
+            Files.delete(sandbox.agentLib().resolve("javia-agent-guard"));
+            sandbox.systemctl("--no-block", "restart", DeviceSandbox.AGENT_UNIT);
+            service.awaitStarts(2);
+            AgentService.Start noGuard = service.awaitRunning("v0.2.0");
+            assertThat(noGuard.output()).contains("javia-agent-guard is missing: no guard for a self-update");
+        }
+    }
+
     /** The revert's steps: 1 reverting=1 recorded, 2 current, 3 drop-in, 4 daemon-reload, 5 state=reverted. */
     static final int REVERT_STEPS = 5;
 
