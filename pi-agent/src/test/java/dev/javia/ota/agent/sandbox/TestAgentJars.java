@@ -146,15 +146,24 @@ public final class TestAgentJars {
     }
 
     /**
-     * The real agent: a jar whose manifest runs {@code dev.javia.ota.agent.Main} from this test JVM's class path
-     * (target/classes and every dependency), so a test can run the agent as built through run-agent. Its version
-     * is whatever the agent reports for itself.
+     * The real agent as built: a jar holding the agent's own classes (target/classes: the jar is its code source,
+     * so the agent reads its version from the VERSION beside it, as in a release) and a manifest Class-Path onto
+     * every dependency of this test JVM's class path, {@code Main-Class: dev.javia.ota.agent.Main}. Install it as
+     * several releases to let the real agent switch between them.
      */
     public Path realAgent(String name) throws IOException {
+        Path ownClasses;
+        try {
+            ownClasses = Path.of(dev.javia.ota.agent.Main.class.getProtectionDomain().getCodeSource().getLocation()
+                    .toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("where is dev.javia.ota.agent.Main loaded from?", e);
+        }
         List<String> urls = new ArrayList<>();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (!entry.isBlank()) {
-                URI uri = Path.of(entry).toAbsolutePath().toUri();
+            Path path = Path.of(entry).toAbsolutePath();
+            if (!entry.isBlank() && !path.equals(ownClasses) && !path.endsWith("test-classes")) {
+                URI uri = path.toUri();
                 urls.add(uri.toString());
             }
         }
@@ -162,9 +171,19 @@ public final class TestAgentJars {
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "dev.javia.ota.agent.Main");
         manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, String.join(" ", urls));
+        Files.createDirectories(dir);
         Path jar = dir.resolve(name + ".jar");
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
-            out.flush();
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest);
+             Stream<Path> files = Files.walk(ownClasses)) {
+            for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+                String entry = ownClasses.relativize(file).toString().replace(File.separatorChar, '/');
+                if (entry.equals("META-INF/MANIFEST.MF")) {
+                    continue;
+                }
+                out.putNextEntry(new JarEntry(entry));
+                Files.copy(file, out);
+                out.closeEntry();
+            }
         }
         return jar;
     }
