@@ -40,6 +40,12 @@ final class AgentExtracting extends UpdateState {
         }
         // current moves only in agent-switching, so here it still names the agent to return to
         UpdateJob withFrom = job.withAgentFrom(home.switchingFrom());
+        try {
+            home.requireWayBack(withFrom.agentFrom());
+        } catch (IllegalStateException e) {
+            // before anything is written: without a way back the guard could not put the running agent back
+            return onFailure(e.getMessage());
+        }
         home.discardPartial(version);
         UpdateLog.step(job, "extracting agent " + version + " into " + home.release(version) + " (running "
                 + context.agent().running() + ", from " + withFrom.agentFrom() + ")");

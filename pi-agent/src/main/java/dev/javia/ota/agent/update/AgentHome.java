@@ -130,6 +130,7 @@ public final class AgentHome {
      */
     void revertTo(String from) {
         if (AgentTrialFile.LEGACY.equals(from)) {
+            requireWayBack(from);
             deleteLink(current());
         } else {
             switchTo(from);
@@ -208,6 +209,22 @@ public final class AgentHome {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + releases + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses a switch (or a revert) that would leave no agent to come back to: {@code from} must be a release with
+     * its jar, or for {@code legacy} the legacy jar must be there, as the guard needs it.
+     */
+    void requireWayBack(String from) {
+        if (AgentTrialFile.LEGACY.equals(from)) {
+            if (!Files.isRegularFile(legacyJar())) {
+                throw new IllegalStateException("there is no agent to come back to: neither " + current() + " nor "
+                        + legacyJar() + " exists (AGENT_HOME=" + dir + "); install the agent's package (javia-ota-agent"
+                        + ".deb), or set AGENT_HOME to where it is");
+            }
+        } else {
+            requireRelease(from);
         }
     }
 

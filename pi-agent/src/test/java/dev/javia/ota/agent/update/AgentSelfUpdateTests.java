@@ -365,6 +365,27 @@ class AgentSelfUpdateTests {
         }
     }
 
+    /** An agent with no release and no legacy jar to come back to (a hand-run jar elsewhere) does not switch. */
+    @Test
+    void anAgentWithNoWayBackDoesNotSwitch(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = legacyDevice(dir)) {
+            Files.delete(device.agentHome.legacyJar());
+            device.publishAgent("v1.1.0", "v0.2.0", true, false);
+            device.agentVersion = "v0.1.0";
+
+            device.runToIdle(device.machine());
+
+            assertThat(device.chain).containsExactly("waiting", "downloading", "verifying", "agent-extracting",
+                    "failed", "reporting", "done", "idle");
+            assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
+                    .startsWith("agent-extracting: there is no agent to come back to: neither ")
+                    .contains("install the agent's package");
+            assertThat(device.agentHome.current()).doesNotExist();
+            assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+            assertThat(device.runner.commands()).isEmpty();
+        }
+    }
+
     /** A device whose agent runs from AGENT_HOME/pi-agent.jar (no releases yet), version 0.1.0 in its manifest. */
     private static DeviceFixture legacyDevice(Path dir) throws IOException {
         DeviceFixture device = new DeviceFixture(dir);
