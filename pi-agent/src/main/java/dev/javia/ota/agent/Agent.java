@@ -42,7 +42,8 @@ import java.util.logging.Logger;
  * An install step can hold the loop for many minutes (a download, apt-get, pip, the health check). While the
  * machine advances, a second thread keeps the heartbeats going ({@link #duringStep}), with status {@code updating}
  * and the version installed at that moment, so the server never takes an installing device for an offline one. The
- * intervals are the server's ({@link ServerIntervals}). Heartbeats from both threads go through {@link #heartbeat}
+ * intervals are the server's ({@link ServerIntervals}). Every heartbeat also says the agent's own version and the
+ * newest package format it reads, so that the server offers a package carrying an agent only to agents that read it. Heartbeats from both threads go through {@link #heartbeat}
  * under one lock, each built when it is sent: they never cross, and the last one sent says the latest truth.
  * <p>
  * When the next heartbeat, check or attempt after a failure is due is measured on the monotonic clock

@@ -1,5 +1,6 @@
 package dev.javia.ota.agent.update;
 
+import java.nio.file.Files;
 import java.util.Optional;
 
 /**
@@ -53,7 +54,7 @@ final class AgentSwitching extends UpdateState {
         boolean dropIn = home.linkDropIn();
         context.systemctl().daemonReload();
         UpdateLog.step(job, "switched the agent's current to " + to + " (previous: " + from + ")"
-                + (dropIn ? ", unit drop-in " + (java.nio.file.Files.exists(home.dropinLink()) ? "linked"
+                + (dropIn ? ", unit drop-in " + (Files.exists(home.dropinLink()) ? "linked"
                 : "removed") : "") + "; restarting " + agent.unit() + " into it");
         context.systemctl().restart(agent.unit());
         restartQueued = true;
