@@ -127,6 +127,19 @@ class AgentSelfUpdateTests {
                         List.of(RELOAD, AGENT_RESTART, RELOAD), List.of(DOWNLOADING, INSTALLING, FAILED),
                         "agent-switching: systemctl --no-block restart javia-ota-agent.service failed: exit code 5: "
                                 + "Unit not found.", "v1.0.0", "v0.1.0", "reverted"),
+                new Scenario("agent and app, apt fails after the commit: reported failed, the new agent stays",
+                        "v0.2.0", true, device -> device.server.offer(device.withSystemPackages(List.of("libopus0")),
+                                device.clock.instant().minusSeconds(60)), DeviceFixture.CONTENT_GUARD,
+                        concat(AGENT_PART, "extracting", "system-packages", "failed", "reporting", "done", "idle"),
+                        List.of(RELOAD, AGENT_RESTART, APT_UPDATE, UpdateMachineTests.APT_KNOWN,
+                                UpdateMachineTests.APT_INSTALL), List.of(DOWNLOADING, INSTALLING, INSTALLING,
+                                INSTALLING, FAILED), "held broken packages", "v1.0.0", "v0.2.0", "committed"),
+                new Scenario("agent-only, the package's agent is the running one: only carried forward", "v0.1.0",
+                        false, device -> {
+                        }, DeviceFixture.CONTENT_GUARD,
+                        List.of("waiting", "downloading", "verifying", "carrying-forward", "reporting", "done",
+                                "idle"),
+                        List.of(), List.of(DOWNLOADING, INSTALLING, COMPLETED), null, "v1.1.0", "v0.1.0", null),
                 new Scenario("the package's agent is the running one: the agent part is skipped", "v0.1.0", true,
                         device -> {
                         }, DeviceFixture.CONTENT_GUARD,

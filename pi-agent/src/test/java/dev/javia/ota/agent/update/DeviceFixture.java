@@ -178,6 +178,15 @@ final class DeviceFixture implements AutoCloseable {
         }
     }
 
+    /** The offer on the server now, asking for {@code packages} (apt is told to fail on them: see the scenario). */
+    UpdateOffer withSystemPackages(List<String> packages) {
+        UpdateOffer offer = session.check().update();
+        runner.answer(List.of("apt-get", "-o", "DPkg::Lock::Timeout=120", "install"),
+                CommandResult.exit(100, "E: Unable to correct problems, you have held broken packages."));
+        return new UpdateOffer(offer.id(), offer.version(), offer.updateType(), offer.description(),
+                offer.packageUrl(), offer.sha256(), offer.sizeBytes(), true, packages, offer.rollback());
+    }
+
     /**
      * What stands in for the guard (javia-agent-guard, a shell script tested on its own) in these tests: asked before
      * each start of the agent's unit, and after each tick of a running agent.
