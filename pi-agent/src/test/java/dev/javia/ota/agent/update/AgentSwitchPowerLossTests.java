@@ -130,6 +130,88 @@ class AgentSwitchPowerLossTests {
         }
     }
 
+    /**
+     * An agent that dies in the same step of its own update at every start gives the update up after the third stop,
+     * as in the app's steps: the old agent runs again, on its release, and reports why.
+     */
+    @ParameterizedTest(name = "dies in {0} at every start")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"agent-extracting", "agent-switching",
+            "carrying-forward"})
+    void anAgentThatDiesInTheSameAgentStepAtEveryStartGivesTheUpdateUp(String step, @TempDir Path dir)
+            throws IOException {
+        try (DeviceFixture device = newDevice(dir, step.equals("carrying-forward") ? Run.AGENT_ONLY
+                : Run.AGENT_AND_APP)) {
+            device.afterSave = name -> {
+                if (name.equals(step)) {
+                    throw new DeviceFixture.PowerCut("out of memory in " + name);
+                }
+            };
+
+            int starts = startUntilIdle(device, DeviceFixture.CONTENT_GUARD, 12);
+
+            List<UpdateStatus> reports = device.server.reportedStatuses();
+            assertThat(reports).last().isEqualTo(UpdateStatus.FAILED);
+            assertThat(device.server.reports().get(reports.size() - 1).errorMessage())
+                    .startsWith(step + ": the agent stopped 3 times in this step without getting further");
+            assertOnWholeReleases(device);
+            String agent = step.equals("carrying-forward") ? "v0.2.0" : "v0.1.0";
+            assertThat(device.agentHome.currentRelease()).contains(agent);
+            assertThat(device.agentVersion).isEqualTo(agent);
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+            if (agent.equals("v0.1.0")) {
+                assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+            }
+            assertThat(starts).isLessThanOrEqualTo(2 + UpdateMachine.MAX_STOPS_IN_STEP + 1);
+        }
+    }
+
+    /** A new agent that dies on trial at every start is the guard's to end (more starts than max_starts). */
+    @org.junit.jupiter.api.Test
+    void aNewAgentThatDiesOnTrialAtEveryStartIsPutBackByTheGuardsStartCount(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = newDevice(dir, Run.AGENT_AND_APP)) {
+            device.afterSave = name -> {
+                if (name.equals("agent-trial") && device.agentVersion.equals("v0.2.0")) {
+                    throw new DeviceFixture.PowerCut("the new agent crashes on trial");
+                }
+            };
+            DeviceFixture.Guard counting = new DeviceFixture.Guard() {
+                @Override
+                public void start(DeviceFixture d) {
+                    AgentTrialFile file = new AgentTrialFile(d.stateDir);
+                    file.read().filter(t -> t.isTrial() && d.agentCurrent().equals(t.to())).ifPresent(t -> {
+                        int starts = Integer.parseInt(t.get("starts")) + 1;
+                        file.write(t.with("starts", Integer.toString(starts)));
+                        if (starts > AgentTrialFile.MAX_STARTS) {
+                            d.guardReverts("the new agent v0.2.0 started " + starts + " times without checking in "
+                                    + "with the server (it exits or crashes at start); the guard put v0.1.0 back");
+                        }
+                    });
+                }
+            };
+
+            startUntilIdle(device, counting, 12);
+
+            assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
+                    .startsWith("agent v0.2.0 was rolled back to v0.1.0: the new agent v0.2.0 started 4 times");
+            assertThat(device.agentHome.currentRelease()).contains("v0.1.0");
+            assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+            assertOnWholeReleases(device);
+        }
+    }
+
+    /** Starts the agent's unit until an update has run to idle; returns how many agent processes it took. */
+    private static int startUntilIdle(DeviceFixture device, DeviceFixture.Guard guard, int maxRuns) {
+        for (int run = 1; run <= maxRuns; run++) {
+            try {
+                device.runAgentToIdle(guard);
+                return device.agentStarts;
+            } catch (DeviceFixture.PowerCut cut) {
+                // the agent died; systemd starts it again
+            }
+        }
+        throw new AssertionError("not idle after " + maxRuns + " runs; chain " + device.chain);
+    }
+
     private static DeviceFixture newDevice(Path dir, Run run) {
         DeviceFixture device = new DeviceFixture(dir);
         device.publishAgent("v1.1.0", "v0.2.0", run.withApp, true);
