@@ -399,6 +399,38 @@ class AgentSelfUpdateTests {
         }
     }
 
+    /** With publisher keys pinned, the agent part is installed only from a package their signature covers. */
+    @Test
+    void aSignedAgentReleaseIsInstalledAndAnUnsignedOneIsNot(@TempDir Path dir) throws IOException {
+        java.security.KeyPair publisher = dev.javia.ota.protocol.trust.Ed25519Keys.generate();
+        try (DeviceFixture device = new DeviceFixture(dir.resolve("signed"))) {
+            device.pinned = SignedPackageTests.keysOf(publisher);
+            device.publishAgent("v1.1.0", "v0.2.0", true, false);
+            Path zip = device.workDir.resolve("update_v1.1.0_agent_v0.2.0.zip");
+            device.serve(zip, "v1.1.0", dev.javia.ota.protocol.pkg.PackageSignatures.sign(zip,
+                    publisher.getPrivate(), dev.javia.ota.protocol.pkg.PackageLimits.defaults()), false, null);
+
+            device.runAgentToIdle(DeviceFixture.CONTENT_GUARD);
+
+            assertThat(device.agentHome.currentRelease()).contains("v0.2.0");
+            assertThat(device.server.reportedStatuses()).last().isEqualTo(COMPLETED);
+        }
+        try (DeviceFixture device = new DeviceFixture(dir.resolve("unsigned"))) {
+            device.pinned = SignedPackageTests.keysOf(publisher);
+            device.publishAgent("v1.1.0", "v0.2.0", true, false);
+
+            device.runAgentToIdle(DeviceFixture.CONTENT_GUARD);
+
+            assertThat(device.chain).containsExactly("waiting", "downloading", "verifying", "failed", "reporting",
+                    "done", "idle");
+            assertThat(device.server.reports().get(device.server.reports().size() - 1).errorMessage())
+                    .contains("package v1.1.0 is not signed");
+            assertThat(device.agentHome.currentRelease()).contains("v0.1.0");
+            assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+            assertThat(device.runner.commands()).isEmpty();
+        }
+    }
+
     /** A device whose agent runs from AGENT_HOME/pi-agent.jar (no releases yet), version 0.1.0 in its manifest. */
     private static DeviceFixture legacyDevice(Path dir) throws IOException {
         DeviceFixture device = new DeviceFixture(dir);
