@@ -55,6 +55,13 @@ for unit in "${units[@]}"; do
     sed "s#/usr/bin/java#$java_path#g" "$unit" > "$checked"
     echo "note: /usr/bin/java is missing here; checking $(basename "$unit") with $java_path instead"
   fi
+  # The agent's helpers come from its .deb (/usr/lib/javia-agent); on a build machine, check the unit against the
+  # same scripts in deploy/agent/.
+  if grep -q '/usr/lib/javia-agent/' "$checked" && [[ ! -d /usr/lib/javia-agent ]]; then
+    sed "s#/usr/lib/javia-agent/#$here/agent/#g" "$checked" > "$scratch/agent-$(basename "$unit")"
+    mv "$scratch/agent-$(basename "$unit")" "$scratch/$(basename "$unit")"
+    checked="$scratch/$(basename "$unit")"
+  fi
   # --man=no: the Documentation= man pages need not be installed on a build machine.
   if output="$(systemd-analyze verify --man=no "$checked" 2>&1)" && [[ -z "$output" ]]; then
     echo "ok   $(basename "$unit")"
