@@ -11,8 +11,11 @@ if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
 Usage: deploy/test/setup_test.sh [TEST_NAME...]
 
 Runs the tests of deploy/setup.sh (all, or the named ones) and deploy/verify-units.sh. Each test gets a fresh
-install root under a temporary directory; nothing outside it is touched, and no network is used.
-Needs: bash, coreutils, unzip, a JDK's `jar` (to make a stand-in agent jar) and systemd-analyze (for the units).
+install root under a temporary directory; nothing outside it is touched, and no network is used. setup.sh
+installs the agent's real package into that root (the sandbox apt-get runs dpkg --root): the newest
+pi-agent/target/javia-ota-agent_*_all.deb (./mvnw -B -ntp -pl pi-agent -am package -DskipTests), or
+SETUP_TEST_AGENT_DEB.
+Needs: bash, coreutils, dpkg, deb-systemd-helper, and systemd-analyze (for the units).
 Exit: 0 when every test passed; 1 otherwise, with what differed.
 
 Against a real server as well (optional): SETUP_TEST_SERVER_URL=http://127.0.0.1:8000 SETUP_TEST_ENROLLMENT_KEY=...
@@ -29,11 +32,14 @@ URL="http://ota.test:8000"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# A stand-in agent jar: setup.sh only copies it (and checks it is a zip).
-mkdir -p "$work/jar/dev"
-echo "stand-in" > "$work/jar/dev/agent.txt"
-jar --create --file "$work/pi-agent.jar" -C "$work/jar" . 2>/dev/null \
-  || { echo "setup_test: the JDK's jar tool is needed to make a stand-in agent jar" >&2; exit 1; }
+# The agent's package, as the build made it (deploy/test/deb_test.sh tests the package itself).
+agent_deb="${SETUP_TEST_AGENT_DEB:-$(ls -t "$deploy"/../pi-agent/target/javia-ota-agent_*_all.deb 2>/dev/null | head -n 1 || true)}"
+[[ -n "$agent_deb" && -f "$agent_deb" ]] \
+  || { echo "setup_test: no agent package: build it with ./mvnw -B -ntp -pl pi-agent -am package -DskipTests" >&2; exit 1; }
+agent_deb="$(cd "$(dirname "$agent_deb")" && pwd)/$(basename "$agent_deb")"
+deb_version="$(dpkg-deb -f "$agent_deb" Version)"
+release="v${deb_version%%[~+-]*}"
+install_call="apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
 
 passed=0
 failed=0
@@ -82,15 +88,16 @@ run_setup() {
       PATH="$here/fake-bin:$deploy/sandbox/bin:$PATH" SANDBOX_LOG="$calls" SANDBOX_STATE="$case_dir/state" \
       SANDBOX_ROOT="$root" FAKE_CURL_LOG="$curl_log" FAKE_ENROLLMENT_KEY="$ENROLL" FAKE_ADMIN_KEY="$ADMIN" \
       FAKE_DEVICE_TOKEN="$TOKEN" "${env_args[@]}" \
-      bash "$deploy/setup.sh" --root "$root" --agent-jar "$work/pi-agent.jar" "$@" < /dev/null 2>&1)"
+      bash "$deploy/setup.sh" --root "$root" --agent-deb "${agent_deb_arg:-$agent_deb}" "$@" < /dev/null 2>&1)"
   rc=$?
   set -e
 }
 
-# snapshot DIR: every file with its mode, size, mtime and checksum, to compare two runs
+# snapshot DIR: every file with its mode, size, mtime and checksum (a link: its target), to compare two runs
 snapshot() {
   (cd "$1" && find . -type f -o -type l | sort | while read -r f; do
-     printf '%s %s %s\n' "$f" "$(stat -c '%a %s %Y' "$f")" "$(sha256sum < "$f" | cut -c1-16)"; done)
+     if [[ -L "$f" ]]; then printf '%s -> %s %s\n' "$f" "$(readlink "$f")" "$(stat -c '%Y' "$f")"
+     else printf '%s %s %s\n' "$f" "$(stat -c '%a %s %Y' "$f")" "$(sha256sum < "$f" | cut -c1-16)"; fi; done)
 }
 
 mutating_calls() { grep -vE '^systemctl (is-active|is-enabled)' "$calls" || true; }
@@ -120,16 +127,16 @@ test_first_install_writes_config_units_and_starts_the_agent() {
   assert_contains "$config" $'\nINSTALL_DIR=/opt/javia\n' "agent.env"
   assert_contains "$config" $'\nDEVICE_UUID_FILE=/root/.javia_device_uuid\n' "agent.env"
   assert_contains "$config" $'\nSERVICE_NAME=voice-assistant-client\n' "agent.env"
-  assert_file "$root/opt/javia-agent/pi-agent.jar"
-  cmp -s "$root/opt/javia-agent/pi-agent.jar" "$work/pi-agent.jar" || fail "the installed jar differs from the given one"
+  assert_eq "$(readlink "$root/opt/javia-agent/current")" "releases/$release" "the agent's current release"
+  assert_file "$root/opt/javia-agent/current/pi-agent.jar"
   [[ -d "$root/opt/javia" ]] || fail "install root /opt/javia was not created"
   local uuid; uuid="$(cat "$root/root/.javia_device_uuid")"
   [[ "$uuid" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail "not a UUID7: '$uuid'"
   assert_contains "$out" "This Pi is device $uuid"
-  assert_file "$root/etc/systemd/system/javia-ota-agent.service"
+  assert_file "$root/lib/systemd/system/javia-ota-agent.service"
   assert_contains "$(cat "$root/etc/systemd/system/voice-assistant-client.service")" $'\nUser=pi\n' "client unit"
   local expected_calls
-  expected_calls=$'apt-get update -q\napt-get install -y -q --no-install-recommends openjdk-17-jre-headless\nsystemctl daemon-reload\nsystemctl is-enabled --quiet javia-ota-agent.service\nsystemctl enable --quiet javia-ota-agent.service\nsystemctl is-active --quiet javia-ota-agent.service\nsystemctl start javia-ota-agent.service\nsystemctl is-enabled --quiet voice-assistant-client.service\nsystemctl enable --quiet voice-assistant-client.service\nsystemctl is-active --quiet voice-assistant-client.service'
+  expected_calls=$'apt-get update -q\napt-get install -y -q --no-install-recommends openjdk-17-jre-headless\n'"$install_call $agent_deb"$'\nsystemctl daemon-reload\nsystemctl is-enabled --quiet javia-ota-agent.service\nsystemctl enable --quiet javia-ota-agent.service\nsystemctl is-active --quiet javia-ota-agent.service\nsystemctl start javia-ota-agent.service\nsystemctl is-enabled --quiet voice-assistant-client.service\nsystemctl enable --quiet voice-assistant-client.service\nsystemctl is-active --quiet voice-assistant-client.service'
   assert_eq "$(cat "$calls")" "$expected_calls" "commands run"
 }
 
@@ -139,7 +146,7 @@ test_installed_units_pass_systemd_analyze_verify() {
   run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user root
   assert_eq "$rc" 0 "exit status (output: $out)"
   local verify
-  verify="$(bash "$deploy/verify-units.sh" "$root"/etc/systemd/system/*.service 2>&1)" \
+  verify="$(bash "$deploy/verify-units.sh" "$root"/etc/systemd/system/*.service "$root"/lib/systemd/system/*.service 2>&1)" \
     || fail "installed units fail verification: $verify"
 }
 
@@ -394,8 +401,8 @@ test_no_start_calls_no_systemctl() {
   java_17
   run_setup API_KEY="$ENROLL" -- -y --no-start --server-url "$URL" --timezone UTC --app-user pi
   assert_eq "$rc" 0 "exit status (output: $out)"
-  assert_eq "$(cat "$calls")" "" "commands run"
-  assert_file "$root/etc/systemd/system/javia-ota-agent.service"
+  assert_eq "$(grep -c '^systemctl' "$calls" || true)" 0 "systemctl calls"
+  assert_file "$root/lib/systemd/system/javia-ota-agent.service"
 }
 
 test_repository_units_pass_verification() {
@@ -424,13 +431,13 @@ test_against_a_real_server() {
   local real_path="$deploy/sandbox/bin:$PATH"
   set +e
   out="$(env -u SERVER_URL -u API_KEY PATH="$real_path" SANDBOX_LOG="$calls" SANDBOX_STATE="$case_dir/state" \
-    API_KEY="$SETUP_TEST_ENROLLMENT_KEY" bash "$deploy/setup.sh" --root "$root" --agent-jar "$work/pi-agent.jar" \
+    API_KEY="$SETUP_TEST_ENROLLMENT_KEY" bash "$deploy/setup.sh" --root "$root" --agent-deb "$agent_deb" \
     -y --server-url "$SETUP_TEST_SERVER_URL" --timezone UTC --app-user root < /dev/null 2>&1)"; rc=$?
   set -e
   assert_eq "$rc" 0 "exit status against $SETUP_TEST_SERVER_URL (output: $out)"
   set +e
   out="$(env -u SERVER_URL PATH="$real_path" SANDBOX_LOG="$calls" API_KEY="wrong-key-0123456789abcdef0123" \
-    bash "$deploy/setup.sh" --root "$case_dir/other" --agent-jar "$work/pi-agent.jar" -y \
+    bash "$deploy/setup.sh" --root "$case_dir/other" --agent-deb "$agent_deb" -y \
     --server-url "$SETUP_TEST_SERVER_URL" --timezone UTC --app-user root < /dev/null 2>&1)"; rc=$?
   set -e
   assert_eq "$rc" 1 "exit status with a wrong key"
@@ -438,7 +445,7 @@ test_against_a_real_server() {
   if [[ -n "${SETUP_TEST_ADMIN_KEY:-}" ]]; then
     set +e
     out="$(env -u SERVER_URL PATH="$real_path" SANDBOX_LOG="$calls" API_KEY="$SETUP_TEST_ADMIN_KEY" \
-      bash "$deploy/setup.sh" --root "$case_dir/admin" --agent-jar "$work/pi-agent.jar" -y \
+      bash "$deploy/setup.sh" --root "$case_dir/admin" --agent-deb "$agent_deb" -y \
       --server-url "$SETUP_TEST_SERVER_URL" --timezone UTC --app-user root < /dev/null 2>&1)"; rc=$?
     set -e
     assert_eq "$rc" 1 "exit status with an admin key"
