@@ -453,6 +453,142 @@ test_against_a_real_server() {
   fi
 }
 
+# ------------------------------------------------------------------------------------------------- the package
+
+# run_kit_setup KIT [ENV=VALUE...]: setup.sh from a copy of deploy/ under KIT (as copied to a Pi), without
+# --agent-deb, so it finds the package itself; sets $out and $rc
+run_kit_setup() {
+  local kit="$1"; shift
+  set +e
+  out="$(env -u SERVER_URL -u API_KEY -u SUDO_USER PATH="$here/fake-bin:$deploy/sandbox/bin:$PATH" \
+      SANDBOX_LOG="$calls" SANDBOX_STATE="$case_dir/state" SANDBOX_ROOT="$root" FAKE_CURL_LOG="$curl_log" \
+      FAKE_ENROLLMENT_KEY="$ENROLL" API_KEY="$ENROLL" "$@" \
+      bash "$kit/deploy/setup.sh" --root "$root" -y --server-url "$URL" --timezone UTC --app-user pi < /dev/null 2>&1)"
+  rc=$?
+  set -e
+}
+
+# make_kit: deploy/ copied to $case_dir/kit, as `scp -r deploy ...` leaves it on a Pi
+make_kit() {
+  kit="$case_dir/kit"
+  mkdir -p "$kit"
+  cp -r "$deploy" "$kit/deploy"
+  rm -rf "$kit/deploy/test"
+}
+
+installed_version() { dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Abbrev}${Version}' javia-ota-agent 2>/dev/null || true; }
+
+test_agent_is_installed_from_its_package() {
+  new_case
+  java_17
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  assert_eq "$(installed_version)" "ii $deb_version" "the agent's package in the root's dpkg database"
+  assert_contains "$out" "installed  javia-ota-agent $deb_version"
+  assert_eq "$(grep '^apt-get' "$calls")" "$install_call $agent_deb" "apt-get calls"
+  assert_file "$root/lib/systemd/system/javia-ota-agent.service"
+  assert_file "$root/lib/systemd/system/javia-ota-agent-guard.timer"
+  assert_file "$root/usr/lib/javia-agent/run-agent"
+  assert_no_file "$root/etc/systemd/system/javia-ota-agent.service"
+  assert_eq "$(readlink "$root/opt/javia-agent/current")" "releases/$release" "the agent's current release"
+  assert_eq "$(readlink "$root/etc/systemd/system/multi-user.target.wants/javia-ota-agent.service")" \
+    /lib/systemd/system/javia-ota-agent.service "the package's enablement of the agent"
+  assert_mode "$root/etc/javia-agent/agent.env" 600
+}
+
+test_the_package_beside_deploy_is_found_without_agent_deb() {
+  new_case
+  java_17
+  make_kit
+  cp "$agent_deb" "$kit/"
+  run_kit_setup "$kit"
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  assert_eq "$(installed_version)" "ii $deb_version" "the agent's package"
+  assert_contains "$(cat "$calls")" "$install_call $kit/$(basename "$agent_deb")" "commands run"
+}
+
+test_no_package_says_how_to_build_one_and_installs_nothing() {
+  new_case
+  make_kit
+  run_kit_setup "$kit"
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "no agent package: build it"
+  assert_contains "$out" "--agent-deb FILE"
+  assert_eq "$(find "$root" -mindepth 1 | wc -l)" 0 "files under the root"
+  assert_eq "$(cat "$curl_log")" "" "requests made"
+}
+
+test_a_package_that_is_not_the_agent_is_refused() {
+  new_case
+  mkdir -p "$case_dir/other/DEBIAN"
+  printf 'Package: something-else\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: not the agent\n' \
+    > "$case_dir/other/DEBIAN/control"
+  dpkg-deb -b "$case_dir/other" "$case_dir/something-else_1.0_all.deb" >/dev/null
+  echo "not a deb" > "$case_dir/broken.deb"
+  agent_deb_arg="$case_dir/something-else_1.0_all.deb" run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "is the package something-else, not the agent's (javia-ota-agent)"
+  agent_deb_arg="$case_dir/broken.deb" run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "is not a Debian package"
+  assert_eq "$(find "$root" -mindepth 1 | wc -l)" 0 "files under the root"
+}
+
+test_the_agent_jar_option_points_at_the_package() {
+  new_case
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --agent-jar "$case_dir/pi-agent.jar"
+  assert_eq "$rc" 2 "exit status"
+  assert_contains "$out" "--agent-deb FILE"
+}
+
+test_a_newer_package_is_installed_over_the_older_and_keeps_the_settings() {
+  new_case
+  java_17
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "first run (output: $out)"
+  local env_before; env_before="$(cat "$root/etc/javia-agent/agent.env")"
+  # the same package with a higher version, as the next build makes it
+  dpkg-deb -R "$agent_deb" "$case_dir/newer"
+  sed -i "s/^Version: .*/Version: ${deb_version}+next/" "$case_dir/newer/DEBIAN/control"
+  dpkg-deb -b "$case_dir/newer" "$case_dir/javia-ota-agent_${deb_version}+next_all.deb" >/dev/null
+  : > "$calls"
+  agent_deb_arg="$case_dir/javia-ota-agent_${deb_version}+next_all.deb" run_setup -- -y
+  assert_eq "$rc" 0 "second run (output: $out)"
+  assert_eq "$(installed_version)" "ii ${deb_version}+next" "the agent's package after the second run"
+  assert_contains "$out" "installed  javia-ota-agent ${deb_version}+next (was $deb_version)"
+  assert_eq "$(mutating_calls)" "$install_call $case_dir/javia-ota-agent_${deb_version}+next_all.deb" \
+    "commands run (the package's postinst restarts the agent on a Pi)"
+  assert_eq "$(cat "$root/etc/javia-agent/agent.env")" "$env_before" "agent.env"
+}
+
+test_a_failed_package_install_stops_with_what_to_do() {
+  new_case
+  java_17
+  run_setup API_KEY="$ENROLL" SANDBOX_APT_FAIL="Unable to locate package openjdk-17-jre-headless" -- -y \
+    --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "apt-get install $agent_deb failed"
+  assert_eq "$(grep -c '^systemctl' "$calls" || true)" 0 "systemctl calls"
+}
+
+test_a_pi_set_up_before_the_package_moves_to_it_and_keeps_the_legacy_jar() {
+  new_case
+  java_17
+  local marker="# Installed by Javia OTA deploy/setup.sh: it rewrites this file; put your changes in a drop-in (systemctl edit)."
+  mkdir -p "$root/etc/systemd/system/multi-user.target.wants" "$root/opt/javia-agent" "$case_dir/state/systemd"
+  { echo "$marker"; cat "$deploy/systemd/javia-ota-agent.service"; } > "$root/etc/systemd/system/javia-ota-agent.service"
+  ln -s /etc/systemd/system/javia-ota-agent.service "$root/etc/systemd/system/multi-user.target.wants/javia-ota-agent.service"
+  echo "legacy jar" > "$root/opt/javia-agent/pi-agent.jar"
+  touch "$case_dir/state/systemd/javia-ota-agent.service.enabled" "$case_dir/state/systemd/javia-ota-agent.service.active"
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  assert_no_file "$root/etc/systemd/system/javia-ota-agent.service"
+  assert_eq "$(readlink "$root/etc/systemd/system/multi-user.target.wants/javia-ota-agent.service")" \
+    /lib/systemd/system/javia-ota-agent.service "the agent's enablement"
+  assert_eq "$(cat "$root/opt/javia-agent/pi-agent.jar")" "legacy jar" "the legacy jar"
+  assert_eq "$(readlink "$root/opt/javia-agent/current")" "releases/$release" "the agent's current release"
+}
+
 # ------------------------------------------------------------------------------------------------- runner
 
 if [[ $# -gt 0 ]]; then
