@@ -335,8 +335,136 @@ test_server_upgrade_keeps_the_user_and_the_settings() {
   assert_eq "$(stat -c %a "$root/etc/javia-ota/server.env")" 640 "mode of server.env"
 }
 
+# ------------------------------------------------------------------------------------------------- under systemd
+# The maintainer scripts' other branch, for a machine where systemd runs: dpkg inside a chroot whose /run/systemd/
+# system exists. The chroot's /usr is an overlay of this machine's (writes land in the test's directory), its
+# systemctl and deb-systemd-invoke record instead of acting. Needs root and mount namespaces (unshare); skipped
+# without them.
+
+can_chroot() {
+  [[ $EUID -eq 0 ]] && command -v unshare >/dev/null && command -v chroot >/dev/null \
+    && unshare --mount --fork sh -c 'd="$(mktemp -d)" && mkdir "$d/u" "$d/w" "$d/m" &&
+         mount -t overlay overlay -o lowerdir=/usr,upperdir="$d/u",workdir="$d/w" "$d/m"; rc=$?; umount "$d/m" 2>/dev/null; rm -rf "$d"; exit $rc' \
+       >/dev/null 2>&1
+}
+
+# new_chroot: $root, a chroot with an empty dpkg database, only root in /etc/passwd, and "systemd running"
+new_chroot() {
+  chroot_dir="$work/$current-chroot"
+  rm -rf "$chroot_dir"
+  mkdir -p "$chroot_dir/root" "$chroot_dir/upper" "$chroot_dir/work"
+  root="$chroot_dir/root"
+  mkdir -p "$root/usr" "$root/etc" "$root/dev" "$root/proc" "$root/tmp" "$root/root" "$root/run/systemd/system" \
+    "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers" "$root/var/log"
+  : > "$root/var/lib/dpkg/status"
+  : > "$root/var/lib/dpkg/available"
+  for link in bin lib lib64 sbin; do
+    if [[ -L "/$link" ]]; then ln -s "$(readlink "/$link")" "$root/$link"; fi
+  done
+  for db in passwd group shadow gshadow; do grep '^root:' "/etc/$db" > "$root/etc/$db" || true; done
+  cp "$agent_deb" "$root/tmp/agent.deb"
+  cp "$server_deb" "$root/tmp/server.deb"
+  : > "$root/tmp/calls.log"
+}
+
+# in_chroot CMD...: CMD in the chroot, in a mount namespace of its own; sets $out and $rc
+in_chroot() {
+  set +e
+  out="$(unshare --mount --fork sh -c '
+    root="$1"; dir="$2"; shift 2
+    mount -t overlay overlay -o lowerdir=/usr,upperdir="$dir/upper",workdir="$dir/work" "$root/usr" || exit 90
+    mount --rbind /dev "$root/dev" && mount -t proc proc "$root/proc" || exit 90
+    mkdir -p "$root/usr/local/sbin"
+    for tool in systemctl deb-systemd-invoke; do
+      printf "#!/bin/sh\necho \"%s \$*\" >> /tmp/calls.log\n" "$tool" > "$root/usr/local/sbin/$tool"
+      chmod 755 "$root/usr/local/sbin/$tool"
+    done
+    exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin HOME=/root "$@"
+  ' sh "$root" "$chroot_dir" "$@" 2>&1)"
+  rc=$?
+  set -e
+}
+
+# calls: what the maintainer scripts asked of systemd since the last call, without deb-systemd-helper's own
+# bookkeeping (its presets and daemon-reloads); then forgets them
+calls() {
+  grep -vE '^systemctl (--root=/ --system --preset-mode|daemon-reload$)' "$root/tmp/calls.log" || true
+  : > "$root/tmp/calls.log"
+}
+
+skip_without_chroot() {
+  if ! $chroot_ok; then echo "    skipped: needs root and mount namespaces (unshare, overlay)"; return 0; fi
+  return 1
+}
+
+test_under_systemd_the_agent_and_its_guard_start_once_the_settings_exist_restart_on_upgrade_stop_on_remove() {
+  skip_without_chroot && return 0
+  new_chroot
+  mkdir -p "$root/etc/javia-agent"
+  ( umask 077; echo "SERVER_URL=http://ota.test:8000" > "$root/etc/javia-agent/agent.env" )
+  in_chroot dpkg --force-depends -i /tmp/agent.deb
+  assert_eq "$rc" 0 "dpkg -i (output: $out)"
+  assert_eq "$(calls)" $'systemctl --system daemon-reload\ndeb-systemd-invoke start javia-ota-agent.service javia-ota-agent-guard.timer' \
+    "systemd calls of a first install"
+  in_chroot dpkg --force-depends -i /tmp/agent.deb
+  assert_eq "$rc" 0 "dpkg -i again (output: $out)"
+  assert_eq "$(calls)" $'systemctl --system daemon-reload\ndeb-systemd-invoke restart javia-ota-agent.service javia-ota-agent-guard.timer' \
+    "systemd calls of an upgrade"
+  in_chroot dpkg -r javia-ota-agent
+  assert_eq "$rc" 0 "dpkg -r (output: $out)"
+  assert_eq "$(calls)" $'deb-systemd-invoke stop javia-ota-agent-guard.timer javia-ota-agent-guard.service javia-ota-agent.service\nsystemctl --system daemon-reload' \
+    "systemd calls of a remove"
+  assert_eq "$(cat "$root/etc/javia-agent/agent.env")" "SERVER_URL=http://ota.test:8000" "agent.env after remove"
+}
+
+test_under_systemd_the_agent_is_not_started_without_its_settings() {
+  skip_without_chroot && return 0
+  new_chroot
+  in_chroot dpkg --force-depends -i /tmp/agent.deb
+  assert_eq "$rc" 0 "dpkg -i (output: $out)"
+  assert_eq "$(calls)" "systemctl --system daemon-reload" "systemd calls"
+  assert_contains "$out" "not started: /etc/javia-agent/agent.env is missing (run deploy/setup.sh)" "dpkg's output"
+  # enabled all the same: under systemd deb-systemd-helper asks `systemctl preset` (recorded, filtered by calls)
+  assert_contains "$(cat "$root/var/lib/systemd/deb-systemd-helper-enabled/javia-ota-agent.service.dsh-also" 2>/dev/null)" \
+    multi-user.target.wants/javia-ota-agent.service "deb-systemd-helper's record of the agent's enablement"
+}
+
+test_under_systemd_a_pi_set_up_before_the_package_gets_its_agent_restarted() {
+  skip_without_chroot && return 0
+  new_chroot
+  mkdir -p "$root/etc/javia-agent" "$root/etc/systemd/system"
+  echo "SERVER_URL=http://ota.test:8000" > "$root/etc/javia-agent/agent.env"
+  { echo "# Installed by Javia OTA deploy/setup.sh: it rewrites this file; put your changes in a drop-in (systemctl edit)."
+    cat "$deploy/systemd/javia-ota-agent.service"; } > "$root/etc/systemd/system/javia-ota-agent.service"
+  in_chroot dpkg --force-depends -i /tmp/agent.deb
+  assert_eq "$rc" 0 "dpkg -i (output: $out)"
+  # the running agent came from setup.sh's unit and runs the old jar: start would leave it running
+  assert_eq "$(calls)" $'systemctl --system daemon-reload\ndeb-systemd-invoke restart javia-ota-agent.service javia-ota-agent-guard.timer' \
+    "systemd calls"
+}
+
+test_under_systemd_the_server_waits_for_its_settings_restarts_on_upgrade_and_stops_on_remove() {
+  skip_without_chroot && return 0
+  new_chroot
+  in_chroot dpkg --force-depends -i /tmp/server.deb
+  assert_eq "$rc" 0 "dpkg -i (output: $out)"
+  assert_eq "$(calls)" "systemctl --system daemon-reload" "systemd calls of a first install"
+  assert_contains "$out" "set the keys and the database in /etc/javia-ota/server.env, then: systemctl start javia-ota-server"
+  assert_contains "$(cat "$root/etc/passwd")" "javia-ota:" "the chroot's /etc/passwd"
+  in_chroot dpkg --force-depends -i /tmp/server.deb
+  assert_eq "$rc" 0 "dpkg -i again (output: $out)"
+  assert_eq "$(calls)" $'systemctl --system daemon-reload\ndeb-systemd-invoke try-restart javia-ota-server.service' \
+    "systemd calls of an upgrade"
+  in_chroot dpkg -r javia-ota-server
+  assert_eq "$rc" 0 "dpkg -r (output: $out)"
+  assert_eq "$(calls)" $'deb-systemd-invoke stop javia-ota-server.service\nsystemctl --system daemon-reload' \
+    "systemd calls of a remove"
+}
+
 # ------------------------------------------------------------------------------------------------- runner
 
+chroot_ok=false
+if can_chroot; then chroot_ok=true; fi
 if [[ $# -gt 0 ]]; then
   tests=("$@")
 else
