@@ -19,13 +19,15 @@ The packages: the newest pi-agent/target/javia-ota-agent_*.deb and server/target
 them with ./mvnw -B -ntp -pl pi-agent -am package -DskipTests), or DEB_TEST_AGENT_DEB / DEB_TEST_SERVER_DEB.
 Needs: dpkg, lintian, systemd-analyze, systemd-sysusers, deb-systemd-helper (Debian: apt-get install lintian
 systemd init-system-helpers), a java on PATH. Run as root (dpkg --root with --force-not-root also works as a
-user, but the files then belong to that user).
+user, but the files then belong to that user). The test_under_systemd_* cases run dpkg in a chroot where systemd
+"runs" (an overlay of /usr, recording systemctl and deb-systemd-invoke): they need root and mount namespaces
+(unshare), and say "skipped" without them.
 Exit: 0 when every test passed; 1 otherwise, with what differed.
 HELP
   exit 0
 fi
 
-newest() { ls -t $1 2>/dev/null | head -n 1 || true; }
+newest() { ls -t $1 2>/dev/null | head -n 1 || true; }   # $1: a glob
 agent_deb="${DEB_TEST_AGENT_DEB:-$(newest "$top/pi-agent/target/javia-ota-agent_*_all.deb")}"
 server_deb="${DEB_TEST_SERVER_DEB:-$(newest "$top/server/target/javia-ota-server_*_all.deb")}"
 for deb in "$agent_deb" "$server_deb"; do
@@ -37,7 +39,7 @@ done
 agent_version="$(dpkg-deb -f "$agent_deb" Version)"
 server_version="$(dpkg-deb -f "$server_deb" Version)"
 release="v${agent_version%%[~+-]*}"
-echo "deb_test: $(basename "$agent_deb"), $(basename "$server_deb") (agent release $release)"
+echo "deb_test: $(basename "$agent_deb"), $(basename "$server_deb") (agent $agent_version: release $release; server $server_version)"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
