@@ -240,6 +240,22 @@ test_agent_install_leaves_a_newer_self_updated_agent_current() {
   assert_gone "$root/opt/javia-agent/previous"
 }
 
+test_agent_install_during_a_self_update_trial_leaves_current_to_the_guard() {
+  new_root
+  mkdir -p "$root/opt/javia-agent/releases/v0.0.1" "$root/opt/javia-agent/releases/v0.0.2" "$root/var/lib/javia-agent"
+  echo v0.0.1 > "$root/opt/javia-agent/releases/v0.0.1/VERSION"
+  echo v0.0.2 > "$root/opt/javia-agent/releases/v0.0.2/VERSION"
+  ln -s releases/v0.0.2 "$root/opt/javia-agent/current"
+  ln -s releases/v0.0.1 "$root/opt/javia-agent/previous"
+  printf 'format=1\nstate=trial\nfrom=v0.0.1\nto=v0.0.2\n' > "$root/var/lib/javia-agent/agent-trial"
+  dpkg_root -i "$agent_deb"
+  assert_eq "$rc" 0 "dpkg -i (output: $out)"
+  assert_contains "$out" "a self-update is on trial: current stays" "dpkg's output"
+  assert_link "$root/opt/javia-agent/current" releases/v0.0.2
+  assert_link "$root/opt/javia-agent/previous" releases/v0.0.1
+  assert_file "$root/opt/javia-agent/releases/$release/pi-agent.jar"
+}
+
 test_agent_install_replaces_the_unit_setup_sh_wrote_and_keeps_the_legacy_jar() {
   new_root
   local marker="# Installed by Javia OTA deploy/setup.sh: it rewrites this file; put your changes in a drop-in (systemctl edit)."
