@@ -18,7 +18,7 @@ and nothing is started (a recording systemctl and deb-systemd-invoke are first o
 The packages: the newest pi-agent/target/javia-ota-agent_*.deb and server/target/javia-ota-server_*.deb (build
 them with ./mvnw -B -ntp -pl pi-agent -am package -DskipTests), or DEB_TEST_AGENT_DEB / DEB_TEST_SERVER_DEB.
 Needs: dpkg, lintian, systemd-analyze, systemd-sysusers, deb-systemd-helper (Debian: apt-get install lintian
-systemd init-system-helpers), a java on PATH. Run as root (dpkg --root with --force-not-root also works as a
+systemd init-system-helpers unzip), a java on PATH. Run as root (dpkg --root with --force-not-root also works as a
 user, but the files then belong to that user). The test_under_systemd_* cases run dpkg in a chroot where systemd
 "runs" (an overlay of /usr, recording systemctl and deb-systemd-invoke): they need root and mount namespaces
 (unshare), and say "skipped" without them.
@@ -33,7 +33,7 @@ server_deb="${DEB_TEST_SERVER_DEB:-$(newest "$top/server/target/javia-ota-server
 for deb in "$agent_deb" "$server_deb"; do
   [[ -n "$deb" && -f "$deb" ]] || { echo "deb_test: no package found: build them first with ./mvnw -B -ntp -pl pi-agent -am package -DskipTests" >&2; exit 1; }
 done
-for tool in dpkg dpkg-deb lintian systemd-analyze systemd-sysusers deb-systemd-helper java; do
+for tool in dpkg dpkg-deb lintian systemd-analyze systemd-sysusers deb-systemd-helper java unzip; do
   command -v "$tool" >/dev/null || { echo "deb_test: $tool is needed (see --help)" >&2; exit 1; }
 done
 agent_version="$(dpkg-deb -f "$agent_deb" Version)"
@@ -119,6 +119,18 @@ test_lintian_finds_nothing_in_the_server_package() {
   local report
   report="$(lintian --tag-display-limit 0 -I --pedantic "$server_deb" 2>&1 | grep -v 'running with root privileges' || true)"
   assert_eq "$report" "" "lintian's tags (explain a tag in deploy/debian/server/lintian-overrides, or fix it)"
+}
+
+# main_class JAR: the Main-Class of a jar's manifest
+main_class() { unzip -p "$1" META-INF/MANIFEST.MF 2>/dev/null | tr -d '\r' | sed -n 's/^Main-Class: //p'; }
+
+test_the_packages_carry_the_runnable_jars() {
+  new_root
+  dpkg-deb -x "$agent_deb" "$root"
+  dpkg-deb -x "$server_deb" "$root"
+  # the shaded agent (the plain jar has no Main-Class) and Spring Boot's executable jar (not the plain one)
+  assert_eq "$(main_class "$root/usr/share/javia-agent/pi-agent.jar")" dev.javia.ota.agent.Main "the agent jar's Main-Class"
+  assert_contains "$(main_class "$root/opt/javia-ota/server.jar")" org.springframework.boot.loader "the server jar's Main-Class"
 }
 
 test_agent_install_makes_the_first_release_current_and_enables_the_units() {
