@@ -21,7 +21,9 @@ Needs: dpkg, lintian, systemd-analyze, systemd-sysusers, deb-systemd-helper (Deb
 systemd init-system-helpers unzip), a java on PATH. Run as root (dpkg --root with --force-not-root also works as a
 user, but the files then belong to that user). The test_under_systemd_* cases run dpkg in a chroot where systemd
 "runs" (an overlay of /usr, recording systemctl and deb-systemd-invoke): they need root and mount namespaces
-(unshare), and say "skipped" without them.
+(unshare), and say "skipped" without them. test_server_starts_from_its_installed_jar_and_settings_template starts
+the packaged server with its settings template filled in: it needs PostgreSQL on 127.0.0.1:5432 for user postgres
+(as the Maven tests do), and says "skipped" without it.
 Exit: 0 when every test passed; 1 otherwise, with what differed.
 HELP
   exit 0
@@ -33,7 +35,7 @@ server_deb="${DEB_TEST_SERVER_DEB:-$(newest "$top/server/target/javia-ota-server
 for deb in "$agent_deb" "$server_deb"; do
   [[ -n "$deb" && -f "$deb" ]] || { echo "deb_test: no package found: build them first with ./mvnw -B -ntp -pl pi-agent -am package -DskipTests" >&2; exit 1; }
 done
-for tool in dpkg dpkg-deb lintian systemd-analyze systemd-sysusers deb-systemd-helper java unzip; do
+for tool in dpkg dpkg-deb lintian systemd-analyze systemd-sysusers deb-systemd-helper java unzip curl openssl; do
   command -v "$tool" >/dev/null || { echo "deb_test: $tool is needed (see --help)" >&2; exit 1; }
 done
 agent_version="$(dpkg-deb -f "$agent_deb" Version)"
@@ -351,6 +353,46 @@ test_server_remove_keeps_the_edited_settings_and_the_packages_and_purge_removes_
   assert_gone "$root/etc/systemd/system/multi-user.target.wants/javia-ota-server.service"
   # Debian never deletes a system user
   assert_contains "$(cat "$root/etc/passwd")" "javia-ota:" "/etc/passwd after purge"
+}
+
+# The settings template's names are the server's: the installed jar, started the way its unit starts it (the
+# template as its environment file, keys and database filled in as docs/operations.md says), becomes ready.
+# Needs PostgreSQL on 127.0.0.1:5432 for user postgres (as the Maven tests do); skipped without it.
+test_server_starts_from_its_installed_jar_and_settings_template() {
+  if ! command -v psql >/dev/null || ! psql -h 127.0.0.1 -U postgres -Atqc 'select 1' >/dev/null 2>&1; then
+    echo "    skipped: needs PostgreSQL on 127.0.0.1:5432 (user postgres)"
+    return 0
+  fi
+  new_root
+  dpkg_root -i "$server_deb"
+  assert_eq "$rc" 0 "dpkg -i (output: $out)" || return 1
+  local db="javia_ota_debtest_$(date +%s)_$RANDOM" port="" candidate pid ready=false env_file="$work/$current.env"
+  for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port="$candidate"; break; fi
+  done
+  [[ -n "$port" ]] || { fail "found no free port"; return 1; }
+  sed -e "s/^OTA_ADMIN_API_KEY=$/OTA_ADMIN_API_KEY=$(openssl rand -hex 32)/" \
+    -e "s/^OTA_ENROLLMENT_KEY=$/OTA_ENROLLMENT_KEY=$(openssl rand -hex 32)/" \
+    -e "s#^SPRING_DATASOURCE_URL=.*#SPRING_DATASOURCE_URL=jdbc:postgresql://127.0.0.1:5432/$db#" \
+    -e "s/^SPRING_DATASOURCE_USERNAME=.*/SPRING_DATASOURCE_USERNAME=postgres/" \
+    -e "s#^OTA_STORAGE_PATH=.*#OTA_STORAGE_PATH=$root/var/lib/javia-ota/packages#" \
+    -e "s/^SERVER_PORT=.*/SERVER_PORT=$port/" "$root/etc/javia-ota/server.env" > "$env_file"
+  psql -h 127.0.0.1 -U postgres -qc "create database $db" >/dev/null
+  ( set -a; . "$env_file"; set +a; exec java -XX:+ExitOnOutOfMemoryError -jar "$root/opt/javia-ota/server.jar" ) \
+    > "$work/$current.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 120); do
+    kill -0 "$pid" 2>/dev/null || break
+    if curl -fsS --max-time 2 "http://127.0.0.1:$port/actuator/health/readiness" 2>/dev/null | grep -q '"UP"'; then
+      ready=true; break
+    fi
+    sleep 1
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  psql -h 127.0.0.1 -U postgres -qc "drop database if exists $db" >/dev/null 2>&1 || true
+  $ready || fail "the server from the package did not become ready on port $port: $(tail -n 20 "$work/$current.log")"
 }
 
 test_server_upgrade_keeps_the_user_and_the_settings() {
