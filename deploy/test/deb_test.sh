@@ -395,6 +395,16 @@ test_server_starts_from_its_installed_jar_and_settings_template() {
   $ready || fail "the server from the package did not become ready on port $port: $(tail -n 20 "$work/$current.log")"
 }
 
+test_server_install_respects_a_statoverride_on_its_settings() {
+  new_root
+  dpkg_root -i "$server_deb"
+  dpkg-statoverride --root="$root" --add root root 0600 /etc/javia-ota/server.env
+  chmod 0600 "$root/etc/javia-ota/server.env"; chown 0:0 "$root/etc/javia-ota/server.env"
+  dpkg_root -i "$server_deb"
+  assert_eq "$rc" 0 "second dpkg -i (output: $out)"
+  assert_mode "$root/etc/javia-ota/server.env" "600 0:0"
+}
+
 test_server_upgrade_keeps_the_user_and_the_settings() {
   new_root
   dpkg_root -i "$server_deb"
