@@ -201,6 +201,7 @@ test_agent_purge_removes_settings_state_and_releases_and_keeps_the_device_and_th
   mkdir -p "$root/root" "$root/opt/javia/releases/v1.0.0" "$root/etc/systemd/system/javia-ota-agent.service.d"
   echo "0190f7a4-5b6c-7d8e-9f00-112233445566" > "$root/root/.javia_device_uuid"
   echo "token" > "$root/root/.javia_device_token"
+  echo "key" > "$root/root/device-key.pem"
   ln -s releases/v1.0.0 "$root/opt/javia/current"
   ln -s /opt/javia-agent/current/javia-ota-agent.conf "$root/etc/systemd/system/javia-ota-agent.service.d/50-release.conf"
   dpkg_root -P javia-ota-agent
@@ -215,6 +216,7 @@ test_agent_purge_removes_settings_state_and_releases_and_keeps_the_device_and_th
   assert_gone "$root/etc/systemd/system/timers.target.wants/javia-ota-agent-guard.timer"
   assert_file "$root/root/.javia_device_uuid"
   assert_file "$root/root/.javia_device_token"
+  assert_file "$root/root/device-key.pem"
   assert_link "$root/opt/javia/current" releases/v1.0.0
 }
 
