@@ -418,6 +418,9 @@ $real_system || dpkg_query+=(--admindir="$R/var/lib/dpkg")
 installed="$("${dpkg_query[@]}" -W -f='${db:Status-Abbrev}|${Version}' "$AGENT_PACKAGE" 2>/dev/null || true)"
 if [[ "$installed" == "ii |$deb_version" ]]; then
   say "  unchanged  $AGENT_PACKAGE $deb_version"
+elif [[ "$installed" == "ii |"* ]] && dpkg --compare-versions "${installed#*|}" gt "$deb_version"; then
+  # apt-get refuses a downgrade under -y anyway; an older package is no reason to stop provisioning
+  say "  kept       $AGENT_PACKAGE ${installed#*|} (newer than $(basename "$deb"))"
 else
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$deb" \

@@ -561,6 +561,23 @@ test_a_newer_package_is_installed_over_the_older_and_keeps_the_settings() {
   assert_eq "$(cat "$root/etc/javia-agent/agent.env")" "$env_before" "agent.env"
 }
 
+test_an_older_package_leaves_the_newer_installed_one() {
+  new_case
+  java_17
+  dpkg-deb -R "$agent_deb" "$case_dir/newer"
+  sed -i "s/^Version: .*/Version: ${deb_version}+next/" "$case_dir/newer/DEBIAN/control"
+  dpkg-deb -b "$case_dir/newer" "$case_dir/javia-ota-agent_${deb_version}+next_all.deb" >/dev/null
+  agent_deb_arg="$case_dir/javia-ota-agent_${deb_version}+next_all.deb" run_setup API_KEY="$ENROLL" -- -y \
+    --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "first run, with the newer package (output: $out)"
+  : > "$calls"
+  run_setup -- -y
+  assert_eq "$rc" 0 "second run, with the older package (output: $out)"
+  assert_contains "$out" "kept       javia-ota-agent ${deb_version}+next (newer than $(basename "$agent_deb"))"
+  assert_eq "$(installed_version)" "ii ${deb_version}+next" "the agent's package"
+  assert_eq "$(mutating_calls)" "" "commands other than queries"
+}
+
 test_a_failed_package_install_stops_with_what_to_do() {
   new_case
   java_17
