@@ -15,8 +15,8 @@ Makes this Raspberry Pi a device of a Javia OTA fleet:
   2. installs a Java 17 runtime when /usr/bin/java is missing or older (apt-get install openjdk-17-jre-headless);
   3. keeps the device UUID in /root/.javia_device_uuid (created once, never replaced);
   4. writes the agent's settings to /etc/javia-agent/agent.env (root only, 0600);
-  5. installs the agent's package (apt-get install ./javia-ota-agent_<version>_all.deb) unless that version is
-     installed already: the agent under /opt/javia-agent/releases/<v> with current -> it, its helpers in
+  5. installs the agent's package (apt-get install ./javia-ota-agent_<version>_all.deb) unless that version or a
+     newer one is installed already: the agent under /opt/javia-agent/releases/<v> with current -> it, its helpers in
      /usr/lib/javia-agent, its units in /lib/systemd/system (enabled, and started by the package);
   6. installs the example voice-assistant-client.service in /etc/systemd/system, enables the units and starts
      (or, when its settings changed, restarts) the agent.
