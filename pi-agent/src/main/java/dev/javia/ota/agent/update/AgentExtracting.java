@@ -46,6 +46,10 @@ final class AgentExtracting extends UpdateState {
             // before anything is written: without a way back the guard could not put the running agent back
             return onFailure(e.getMessage());
         }
+        // a trial that ended (committed, reverted) is an earlier attempt's, maybe of this very update retried: it
+        // must not pass for this attempt's in agent-switching. The guard does nothing without a file
+        AgentTrialFile trialFile = context.agent().trial();
+        trialFile.read().filter(t -> !t.isTrial()).ifPresent(ended -> trialFile.delete());
         home.discardPartial(version);
         UpdateLog.step(job, "extracting agent " + version + " into " + home.release(version) + " (running "
                 + context.agent().running() + ", from " + withFrom.agentFrom() + ")");

@@ -66,6 +66,17 @@ public final class AgentTrialFile {
         }
     }
 
+    /** Deletes the file (an ended trial, before a new attempt opens its own); the guard does nothing without one. */
+    void delete() {
+        try {
+            if (Files.deleteIfExists(file)) {
+                DurableFiles.fsyncDirectory(file.toAbsolutePath().getParent());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     public void write(Trial trial) {
         StringBuilder text = new StringBuilder();
         trial.values.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));

@@ -431,6 +431,30 @@ class AgentSelfUpdateTests {
         }
     }
 
+    /**
+     * The server offers the same update again after its failure (an operator's retry): the reverted trial of the
+     * first attempt is not taken for the second's, which switches and commits.
+     */
+    @Test
+    void aRetryOfTheSameUpdateIsNotFailedByTheFirstAttemptsRevertedTrial(@TempDir Path dir) {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            dev.javia.ota.protocol.api.UpdateOffer offer = device.publishAgent("v1.1.0", "v0.2.0", true, false);
+            device.runAgentToIdle(REVERTS_AT_START);
+            assertThat(device.server.reportedStatuses()).last().isEqualTo(FAILED);
+            assertThat(new AgentTrialFile(device.stateDir).read().orElseThrow().state()).isEqualTo("reverted");
+
+            device.server.offer(offer, device.clock.instant().minusSeconds(60));
+            device.runAgentToIdle(DeviceFixture.CONTENT_GUARD);
+
+            assertThat(device.server.reportedStatuses()).last().isEqualTo(COMPLETED);
+            AgentTrialFile.Trial trial = new AgentTrialFile(device.stateDir).read().orElseThrow();
+            assertThat(trial.state()).isEqualTo("committed");
+            assertThat(trial.updateId()).isEqualTo(offer.id().toString());
+            assertThat(device.agentHome.currentRelease()).contains("v0.2.0");
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.1.0");
+        }
+    }
+
     /** A device whose agent runs from AGENT_HOME/pi-agent.jar (no releases yet), version 0.1.0 in its manifest. */
     private static DeviceFixture legacyDevice(Path dir) throws IOException {
         DeviceFixture device = new DeviceFixture(dir);
