@@ -2,6 +2,8 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.pkg.PackageBuilder;
+import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.device.Heartbeats;
 import dev.javia.ota.server.testing.HttpApi;
 import dev.javia.ota.server.update.RolloutReconciler;
@@ -12,9 +14,14 @@ import tools.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -105,6 +112,7 @@ class AgentReleaseTests extends ApiTestSupport {
     void aRepeatedAgentVersionIsBatchedLikeAnyHeartbeatThatChangesNothing() {
         TestDevice device = register("UTC", "v1.2.0");
         heartbeat(device, "v0.2.0", 2);
+        heartbeats.flush(); // what earlier tests left gathered
         String seen = stored(device, "last_seen");
         clock.advance(java.time.Duration.ofMinutes(5));
 
@@ -233,10 +241,24 @@ class AgentReleaseTests extends ApiTestSupport {
 
     private Path agentPackage(String version, String agentVersion, boolean withApp) {
         try {
-            return AgentPackages.build(work.resolve("agent-" + version), version, UpdateType.URGENT, agentVersion,
-                    withApp);
+            Path dir = Files.createDirectories(work.resolve("agent-" + version));
+            return PackageBuilder.sampleAgentPackage(dir, Version.parse(version), UpdateType.URGENT,
+                    Version.parse(agentVersion), agentJar(dir.resolve("pi-agent.jar")), withApp);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A jar as the agent's shaded jar looks to the server: a ZIP with a manifest naming its main class. */
+    static Path agentJar(Path file) throws IOException {
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "dev.javia.ota.agent.Main");
+        try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(file), manifest)) {
+            jar.putNextEntry(new JarEntry("dev/javia/ota/agent/Main.class"));
+            jar.write(new byte[] {(byte) 0xCA, (byte) 0xFE, (byte) 0xBA, (byte) 0xBE});
+            jar.closeEntry();
+        }
+        return file;
     }
 }

@@ -130,7 +130,7 @@ class UpdatePublisher {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("version", form.version().toString());
         details.put("agent_version", agentVersion(metadata));
-        details.put("app_included", metadata.appIncluded());
+        details.put("app_included", metadata.includesApp());
         details.put("package_format", metadata.formatVersion());
         details.put("update_type", form.updateType().wire());
         details.put("signed_by", signature == null ? null : signature.keyId());
