@@ -112,6 +112,31 @@ class DashboardDeviceTests extends DashboardPageSupport {
         browser.screenshot("devices-phone");
     }
 
+    /** Issue 16: the agent's version next to the app's, on the list and the device's page, live as it changes. */
+    @Test
+    void theListAndTheDevicePageShowTheAgentVersionNextToTheAppsAndFollowIt() {
+        TestDevice old = register("UTC", "v1.0.0");
+        TestDevice device = register("UTC", "v1.0.0");
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.0",
+                "agent_version", "v0.2.0", "package_format", 2));
+
+        DashboardBrowser browser = openLive("/devices");
+        assertThat(rowAgent(browser, device)).isEqualTo("v0.2.0");
+        assertThat(rowAgent(browser, old)).isEqualTo("–");
+
+        browser.open("/devices/" + old.uuid());
+        assertThat(text(browser, "agent-version")).isEqualTo("none reported");
+        assertThat(browser.find(By.id("device-facts")).getText()).contains("reads packages of format 1 only");
+
+        browser.open("/devices/" + device.uuid());
+        assertThat(text(browser, "agent-version")).isEqualTo("v0.2.0");
+        // the new agent took over (its self-update): the page follows
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.0",
+                "agent_version", "v0.2.1", "package_format", 2));
+        browser.until(ExpectedConditions.textToBe(By.cssSelector("[data-testid=agent-version]"), "v0.2.1"));
+        assertThat(text(browser, "current-version")).isEqualTo("v1.0.0");
+    }
+
     @Test
     void aDevicePageShowsItsFactsAndTheErrorOfAFailedUpdateAndRetriesIt() {
         TestDevice device = register("Europe/Berlin", "v1.0.0");
@@ -294,6 +319,11 @@ class DashboardDeviceTests extends DashboardPageSupport {
     private static List<String> rows(DashboardBrowser browser) {
         return browser.driver().findElements(By.cssSelector("table[data-testid=devices] tbody tr")).stream()
                 .map(row -> row.getAttribute("data-device")).toList();
+    }
+
+    private static String rowAgent(DashboardBrowser browser, TestDevice device) {
+        return browser.find(By.cssSelector("tr[data-device='" + device.uuid() + "'] [data-testid=row-agent]"))
+                .getText();
     }
 
     private static String rowStatus(DashboardBrowser browser, TestDevice device) {
