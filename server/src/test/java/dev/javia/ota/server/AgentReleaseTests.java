@@ -124,6 +124,32 @@ class AgentReleaseTests extends ApiTestSupport {
     }
 
     @Test
+    void aStaleHeartbeatDoesNotPutBackAnOlderAgentVersion() {
+        TestDevice device = register("UTC", "v1.2.0");
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("agent_version", "v0.2.1",
+                "package_format", 2, "run_id", "run-1", "seq", 5));
+
+        // made before the one above, arriving after it (a retried request)
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("agent_version", "v0.2.0",
+                "package_format", 2, "run_id", "run-1", "seq", 4));
+        heartbeats.flush();
+
+        assertThat(agentVersion(device)).isEqualTo("v0.2.1");
+    }
+
+    @Test
+    void anOldAgentAlreadyOnTheVersionIsNotFailed() {
+        TestDevice old = register("UTC", "v1.2.0");
+        String id = publishAgent("v1.3.0", "v0.2.0", true, Map.of()).json().get("update").get("id").asText();
+        // its version changed where no scheduler saw it, as an operator's SQL would
+        jdbc.update("update devices set current_version = 'v1.3.0' where device_uuid = ?", old.uuid());
+
+        assertThat(offered(old)).isNull();
+        assertThat(jdbc.queryForObject("select status from device_updates where update_id = ?::uuid", String.class,
+                id)).isEqualTo("pending");
+    }
+
+    @Test
     void refusesAnAgentVersionOrFormatThatIsNotOne() {
         TestDevice device = register("UTC", "v1.2.0");
         assertProblem(api.post(ApiPaths.heartbeat(device.uuid()), device.token(),

@@ -84,7 +84,8 @@ class UpdateChecks {
             }
         }
         Optional<Open> open = open(deviceId);
-        for (int failed = 0; open.isPresent() && !open.get().readable(); failed++) {
+        // one the device already runs is not offered whatever its format (below): nothing to fail
+        for (int failed = 0; open.isPresent() && !open.get().isNoUpgrade() && !open.get().readable(); failed++) {
             // an agent before agent releases would refuse the package: it fails here, once, saying what to do
             progress.failUnreadable(open.get().deviceUuid(), open.get().updateId(), open.get().packageFormat(),
                     open.get().deviceFormat());
