@@ -38,9 +38,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * second of last_seen in a crash is harmless. A heartbeat that changes the record is written before it is
  * answered, so that the device is never told "received" about something a crash could lose: a new version of the
  * app or of the agent, or a new package format (each known without a query from {@link KnownVersions}), and
- * "updating". A flush that fails because the database is gone
- * keeps its heartbeats (a newer one of the same device wins, as in the batch) and the next flush writes them, so a
- * heartbeat that was answered is written when the database returns. A heartbeat brings an offline device back and
+ * "updating". A flush that fails because the database is gone keeps its heartbeats (a newer one of the same device
+ * wins, as in the batch) and the next flush writes them, so a heartbeat that was answered is written when the
+ * database returns. A heartbeat brings an offline device back and
  * may say it is updating. Which message is newer is judged as {@link dev.javia.ota.protocol.api.MessageOrder}
  * says: within one agent run by {@code seq}, otherwise by the time this server received it. A stale heartbeat (made
  * before a message the record already holds: a report, or a heartbeat written at once) moves last_seen no further

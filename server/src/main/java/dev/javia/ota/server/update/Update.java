@@ -110,10 +110,6 @@ public class Update {
         return updateType;
     }
 
-    String agentVersion() {
-        return agentVersion;
-    }
-
     String sha256() {
         return sha256;
     }

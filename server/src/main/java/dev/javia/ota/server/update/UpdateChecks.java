@@ -39,6 +39,9 @@ import java.util.concurrent.ConcurrentHashMap;
 @Component
 class UpdateChecks {
 
+    /** How many unreadable updates one check fails before it answers "nothing" (there is hardly ever more than one). */
+    private static final int MAX_UNREADABLE = 3;
+
     private final JdbcClient jdbc;
     private final UpdateRepository updates;
     private final DeviceRegistry registry;
@@ -48,9 +51,6 @@ class UpdateChecks {
     private final Assignments assignments;
     private final PendingBatches batches;
     private final UpdateProgress progress;
-    /** How many unreadable updates one check fails before it answers "nothing" (there is hardly ever more than one). */
-    private static final int MAX_UNREADABLE = 3;
-
     private final Map<UUID, UpdateOffer> offers = new ConcurrentHashMap<>();
     /** The statement of each rollback rollout a device was offered, by rollout (empty: made without one). */
     private final Map<UUID, Optional<RollbackStatement.Signed>> statements = new ConcurrentHashMap<>();
