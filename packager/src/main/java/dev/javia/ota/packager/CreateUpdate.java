@@ -659,8 +659,8 @@ public final class CreateUpdate implements Callable<Integer> {
                     + "(pi-agent/target/pi-agent.jar)");
         }
         if (agentOnly && source != null) {
-            throw PackagerException.badInput("--agent-only packages no app files: leave --source out (or "
-                    + "--agent-only, to ship the app and the agent together)");
+            throw PackagerException.badInput("--agent-only packages no app files: leave --source out, or leave "
+                    + "--agent-only out to ship the app and the agent together");
         }
         return agent;
     }
