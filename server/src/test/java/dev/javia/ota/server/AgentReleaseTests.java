@@ -266,6 +266,11 @@ class AgentReleaseTests extends ApiTestSupport {
     }
 
     private Path agentPackage(String version, String agentVersion, boolean withApp) {
+        return agentPackage(work, version, agentVersion, withApp);
+    }
+
+    /** An urgent package of {@code version} carrying agent {@code agentVersion}, built under {@code work}. */
+    static Path agentPackage(Path work, String version, String agentVersion, boolean withApp) {
         try {
             Path dir = Files.createDirectories(work.resolve("agent-" + version));
             return PackageBuilder.sampleAgentPackage(dir, Version.parse(version), UpdateType.URGENT,

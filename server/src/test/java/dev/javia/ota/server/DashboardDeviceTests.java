@@ -137,6 +137,28 @@ class DashboardDeviceTests extends DashboardPageSupport {
         assertThat(text(browser, "current-version")).isEqualTo("v1.0.0");
     }
 
+    /**
+     * An update that carries an agent release, withheld from an agent before them: the rollout says it carries the
+     * agent, and its failures and the device's page say what to do.
+     */
+    @Test
+    void aWithheldAgentReleaseShowsOnTheRolloutAndTheDevicePageWithWhatToDo() {
+        TestDevice old = register("UTC", "v1.0.0");
+        Map<String, Object> form = form("v1.1.0", "urgent", null, null);
+        form.put("package", AgentReleaseTests.agentPackage(work, "v1.1.0", "v0.2.0", true));
+        HttpApi.Response published = api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, form);
+        assertThat(published.status()).as(published.toString()).isEqualTo(201);
+        String rollout = published.json().get("rollout").get("id").asText();
+        api.get(ApiPaths.check(old.uuid()), old.token());
+
+        Session session = dashboard.signIn(ADMIN);
+        String rolloutPage = dashboard.get("/rollouts/" + rollout, session).body();
+        assertThat(rolloutPage).contains("with agent v0.2.0").contains("Failures by error message")
+                .contains("this device&#39;s agent cannot read packages that carry an agent release");
+        String devicePage = dashboard.get("/devices/" + old.uuid(), session).body();
+        assertThat(devicePage).contains("upgrade it once from the .deb");
+    }
+
     @Test
     void aDevicePageShowsItsFactsAndTheErrorOfAFailedUpdateAndRetriesIt() {
         TestDevice device = register("Europe/Berlin", "v1.0.0");

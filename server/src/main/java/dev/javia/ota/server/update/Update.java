@@ -110,6 +110,11 @@ public class Update {
         return updateType;
     }
 
+    /** The agent release the package carries, or null. */
+    String agentVersion() {
+        return agentVersion;
+    }
+
     String sha256() {
         return sha256;
     }
