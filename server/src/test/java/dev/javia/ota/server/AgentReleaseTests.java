@@ -43,6 +43,8 @@ class AgentReleaseTests extends ApiTestSupport {
     Heartbeats heartbeats;
     @Autowired
     RolloutReconciler reconciler;
+    @Autowired
+    org.springframework.transaction.support.TransactionTemplate transaction;
 
     @Test
     void publishingAnUpdateWithAnAgentRecordsTheAgentsVersionAndFormat() {
@@ -121,6 +123,40 @@ class AgentReleaseTests extends ApiTestSupport {
         assertThat(stored(device, "last_seen")).as("waits for the flush").isEqualTo(seen);
         assertThat(heartbeats.flush()).isEqualTo(1);
         assertThat(stored(device, "last_seen")).isNotEqualTo(seen);
+    }
+
+    /**
+     * The heartbeat's cost stays flat: a batched heartbeat that repeats the agent's version and format is a heap-only
+     * (HOT) update of the device's row, and reaches none of the row triggers (no fleet count change). Counted inside the
+     * flush's own transaction, on its connection.
+     */
+    @Test
+    void aBatchedHeartbeatThatRepeatsTheAgentFieldsStaysAHotUpdateThatReachesNoTrigger() {
+        java.util.List<TestDevice> fleet = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            TestDevice device = register("UTC", "v1.2.0");
+            heartbeat(device, "v0.2.0", 2);
+            fleet.add(device);
+        }
+        heartbeats.flush();
+        clock.advance(java.time.Duration.ofMinutes(5));
+        fleet.forEach(device -> heartbeat(device, "v0.2.0", 2));
+        Integer countChanges = jdbc.queryForObject("select count(*) from fleet_count_changes", Integer.class);
+
+        // the counts may hold earlier transactions of the same connection not yet reported: the difference is the flush's
+        String updates = "select n_tup_upd, n_tup_hot_upd from pg_stat_xact_user_tables where relname = 'devices'";
+        long[] counts = transaction.execute(status -> {
+            long[] before = jdbc.queryForObject(updates, (rs, row) -> new long[] {rs.getLong(1), rs.getLong(2)});
+            int written = heartbeats.flush();
+            long[] after = jdbc.queryForObject(updates, (rs, row) -> new long[] {rs.getLong(1), rs.getLong(2)});
+            return new long[] {written, after[0] - before[0], after[1] - before[1]};
+        });
+
+        assertThat(counts[0]).as("heartbeats flushed").isEqualTo(3);
+        assertThat(counts[1]).as("rows updated").isEqualTo(3);
+        assertThat(counts[2]).as("of them heap-only").isEqualTo(3);
+        assertThat(jdbc.queryForObject("select count(*) from fleet_count_changes", Integer.class))
+                .isEqualTo(countChanges);
     }
 
     @Test
