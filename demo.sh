@@ -314,18 +314,21 @@ echo "export DEVICE_UUID=$device_uuid" >> "$demo/demo.env"
 # The agent reads the agent.env that setup.sh wrote (SERVER_URL, API_KEY, DEVICE_TIMEZONE, ...). The environment
 # wins over that file: here it moves the paths into the sandbox and makes everything fast.
 short_dir="$(mktemp -d "${TMPDIR:-/tmp}/javia-demo.XXXXXX")"   # AF_UNIX paths must stay short
-# The JVM flags of the unit setup.sh installed, so that the demo runs the agent as systemd on a Pi would.
-agent_unit="$pi/etc/systemd/system/javia-ota-agent.service"
-agent_flags="$(deploy/unit-jvm-options.sh "$agent_unit" 2>/dev/null)" || die "no java ExecStart line in $agent_unit: setup.sh did not install the agent's unit"
-# shellcheck disable=SC2086  # agent_flags: one word per flag
+# The agent starts as javia-ota-agent.service starts it on a Pi: run-agent runs the guard, then java with the flags
+# of jvm.options (setup.sh's copy in the sandbox when it installed one, else this checkout's deploy/agent/).
+agent_lib="$pi/usr/lib/javia-agent"
+[[ -x "$agent_lib/run-agent" && -f "$agent_lib/jvm.options" ]] || agent_lib="$top/deploy/agent"
+[[ -f "$pi/opt/javia-agent/pi-agent.jar" ]] || die "no $pi/opt/javia-agent/pi-agent.jar: setup.sh did not install the agent"
 env -u NOTIFY_SOCKET PATH="$sandbox_path" \
   ENV_FILE="$pi/etc/javia-agent/agent.env" \
+  AGENT_HOME="$pi/opt/javia-agent" AGENT_LIB="$agent_lib" JAVA="$(command -v java)" \
+  AGENT_UNIT_DROPIN_DIR="$pi/etc/systemd/system/javia-ota-agent.service.d" \
   INSTALL_DIR="$pi/opt/javia" STATE_DIR="$pi/var/lib/javia-agent" DEVICE_UUID_FILE="$pi/root/.javia_device_uuid" \
   ACTIVITY_SOCKET="$short_dir/activity.sock" \
   HEARTBEAT_INTERVAL_SECONDS=5 CHECK_INTERVAL_SECONDS=5 TICK_SECONDS=1 \
   URGENT_IDLE_MINUTES=0 SCHEDULED_IDLE_MINUTES=0 HEALTH_CHECK_SECONDS=3 \
   ALSA_STREAMS=none GPIO_BUTTON_PIN= APT_VIA_SYSTEMD_RUN=false \
-  java $agent_flags -jar "$pi/opt/javia-agent/pi-agent.jar" \
+  sh "$agent_lib/run-agent" \
   > "$demo/agent.log" 2>&1 &
 agent_pid=$!
 info "agent pid $agent_pid, device $device_uuid, log .demo/agent.log"
