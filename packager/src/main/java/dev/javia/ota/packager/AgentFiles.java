@@ -41,7 +41,7 @@ record AgentFiles(Path jar, Version version, Path jvmOptions, Path unitDropin) {
     /** Arguments that would make java run something else than the agent's jar, or exit at once. */
     private static final Set<String> NOT_FLAGS = Set.of("-jar", "-cp", "-classpath", "--class-path", "-m",
             "--module", "--source", "-version", "--version", "-help", "--help", "-h", "-?", "--dry-run",
-            "--list-modules", "--describe-module", "-d", "-X", "--help-extra", "--show-version");
+            "--list-modules", "--describe-module", "-d", "-X", "--help-extra");
     private static final Pattern SECTION = Pattern.compile("^\\[([^\\]]*)\\]$");
     private static final Pattern SETTING = Pattern.compile("^([A-Za-z0-9][A-Za-z0-9_-]*)\\s*=.*$");
     private static final Set<String> DROPIN_SECTIONS = Set.of("Unit", "Service");
