@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AgentReleaseTests extends ApiTestSupport {
 
     static final String WHAT_TO_DO = "this device's agent cannot read packages that carry an agent release (package"
-            + " format 2); upgrade it once from the .deb (docs/operations.md \"Provision a Pi\")";
+            + " format 2); upgrade it once from the .deb (docs/operations.md \"Provision a Raspberry Pi\")";
 
     @Autowired
     Heartbeats heartbeats;

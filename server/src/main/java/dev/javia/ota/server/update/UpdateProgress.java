@@ -103,7 +103,7 @@ public class UpdateProgress {
                 + packageFormat + ")"
                 : "this device's agent reads packages of format " + deviceFormat + " at most, and " + update.version()
                 + " is format " + packageFormat;
-        return why + "; upgrade it once from the .deb (docs/operations.md \"Provision a Pi\"), then retry the"
+        return why + "; upgrade it once from the .deb (docs/operations.md \"Provision a Raspberry Pi\"), then retry the"
                 + " update (javia-ota retry-failed " + update.version() + ")";
     }
 
