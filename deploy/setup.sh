@@ -2,7 +2,7 @@
 # Provisions a Raspberry Pi as a device of a Javia OTA fleet: Java 17, the agent's package (javia-ota-agent .deb),
 # its settings and the voice assistant's example unit. Checks the server URL and the enrollment key before it
 # installs anything, and changes nothing when run a second time with the same settings. See --help, and
-# docs/operations.md "Provision a Pi".
+# docs/operations.md "Provision a Raspberry Pi".
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
