@@ -32,7 +32,9 @@ class AgentSwitchPowerLossTests {
     enum Run {
         AGENT_AND_APP(true, DeviceFixture.CONTENT_GUARD),
         AGENT_ONLY(false, DeviceFixture.CONTENT_GUARD),
-        REVERTED(true, AgentSelfUpdateTests.REVERTS_AT_START);
+        REVERTED(true, AgentSelfUpdateTests.REVERTS_AT_START),
+        /** From the layout before releases (the legacy jar, no current), agent-only. */
+        FROM_LEGACY(false, DeviceFixture.CONTENT_GUARD);
 
         final boolean withApp;
         final DeviceFixture.Guard guard;
@@ -48,6 +50,7 @@ class AgentSwitchPowerLossTests {
                 case AGENT_AND_APP:
                     return AgentSelfUpdateTests.AGENT_PART.size() + AgentSelfUpdateTests.APP_PART.size() + 3;
                 case AGENT_ONLY:
+                case FROM_LEGACY:
                     return AgentSelfUpdateTests.AGENT_PART.size() + 4;
                 default:
                     return 12;
@@ -214,6 +217,15 @@ class AgentSwitchPowerLossTests {
 
     private static DeviceFixture newDevice(Path dir, Run run) {
         DeviceFixture device = new DeviceFixture(dir);
+        if (run == Run.FROM_LEGACY) {
+            try {
+                Files.delete(device.agentHome.current());
+                InstallRoot.deleteTree(device.agentHome.release("v0.1.0"));
+                AgentHomeTests.jar(device.agentHome.legacyJar(), "0.1.0");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         device.publishAgent("v1.1.0", "v0.2.0", run.withApp, true);
         return device;
     }
@@ -224,16 +236,25 @@ class AgentSwitchPowerLossTests {
      */
     private static void assertOnWholeReleases(DeviceFixture device) throws IOException {
         AgentHome home = device.agentHome;
-        Optional<String> current = home.currentRelease();
-        assertThat(current).hasValueSatisfying(v -> assertThat(v).isIn("v0.1.0", "v0.2.0"));
-        assertWholeAgentRelease(home, current.get());
+        String current = device.agentCurrent();
+        assertThat(current).isIn("v0.1.0", "v0.2.0", "legacy");
+        if (current.equals("legacy")) {
+            assertThat(home.legacyJar()).isRegularFile();
+        } else {
+            assertWholeAgentRelease(home, current);
+        }
         home.previousRelease().ifPresent(previous -> assertWholeAgentRelease(home, previous));
         Optional<AgentTrialFile.Trial> trial = new AgentTrialFile(device.stateDir).read();
         trial.ifPresent(t -> assertThat(t.state()).isIn("trial", "committed", "reverted"));
-        if (trial.isPresent() && trial.get().isTrial() && current.get().equals("v0.2.0")) {
-            assertThat(home.previousRelease()).as("the guard's way back").contains("v0.1.0");
+        if (trial.isPresent() && trial.get().isTrial() && current.equals("v0.2.0")) {
+            assertThat(trial.get().from()).isIn("v0.1.0", "legacy");
+            if (trial.get().from().equals("legacy")) {
+                assertThat(home.legacyJar()).as("the guard's way back").isRegularFile();
+            } else {
+                assertThat(home.previousRelease()).as("the guard's way back").contains("v0.1.0");
+            }
         }
-        if (current.get().equals("v0.2.0")) {
+        if (current.equals("v0.2.0")) {
             assertThat(trial).as("the new agent is current only on trial or committed").isPresent();
         }
         String app = device.currentTarget();
@@ -256,7 +277,7 @@ class AgentSwitchPowerLossTests {
         assertOnWholeReleases(device);
         AgentHome home = device.agentHome;
         String agent = run.completes() ? "v0.2.0" : "v0.1.0";
-        assertThat(home.currentRelease()).contains(agent);
+        assertThat(device.agentCurrent()).isEqualTo(agent);
         assertThat(device.agentVersion).as("the agent running at the end").isEqualTo(agent);
         assertThat(new AgentTrialFile(device.stateDir).read().orElseThrow().state())
                 .isEqualTo(run.completes() ? "committed" : "reverted");
