@@ -29,7 +29,8 @@ public final class Watchdog {
         this(notifier, System::nanoTime);
     }
 
-    Watchdog(SystemdNotifier notifier, LongSupplier nanoTime) {
+    /** @param nanoTime the monotonic clock the gap between pings is measured on (tests pass one that a sleep moves) */
+    public Watchdog(SystemdNotifier notifier, LongSupplier nanoTime) {
         this.notifier = notifier;
         this.nanoTime = nanoTime;
     }
