@@ -36,7 +36,7 @@ public final class HealthCommand implements AppHealth {
                     + timeout.toSeconds() + " s" + (words.isEmpty() ? "" : "; its last words: " + words));
         }
         if (result.exitCode() == 127 && words.startsWith(command.program() + ": cannot run")) {
-            return Answer.notWell("has no health command to run: " + words + " (check APP_HEALTH_COMMAND)");
+            return Answer.notWell("has no health command to run (check APP_HEALTH_COMMAND): " + words);
         }
         if (result.succeeded()) {
             return Answer.well(words.isEmpty() ? "is well (its health command exited 0)" : "says: " + words);
