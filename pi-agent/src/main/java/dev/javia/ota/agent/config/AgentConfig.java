@@ -148,8 +148,9 @@ public record AgentConfig(
         List<String> appHealthCommand = s.optional("APP_HEALTH_COMMAND", AgentConfig::words, List.of());
         URI appHealthUrl = s.optional("APP_HEALTH_URL", AgentConfig::loopbackUrl, null);
         Duration appHealthTimeout = s.optional("APP_HEALTH_TIMEOUT_SECONDS", seconds(1, 600), Duration.ofSeconds(10));
-        long diskMargin = s.optional("DISK_MARGIN_MB", text -> integer(0, 65_536).apply(text) * 1024L * 1024L,
-                50L * 1024 * 1024);
+        // MB of 10^6 bytes, as the disk-space messages (and df -H) count them
+        long diskMargin = s.optional("DISK_MARGIN_MB", text -> integer(0, 65_536).apply(text) * 1_000_000L,
+                50_000_000L);
         long downloadMax = s.optional("DOWNLOAD_MAX_KBPS", text -> integer(0, 1_000_000).apply(text) * 1024L, 0L);
         s.throwIfInvalid();
         return new AgentConfig(serverUrl, key, zone, name, installDir, stateDir, uuidFile, tokenFile, service,

@@ -24,7 +24,7 @@ class RealitiesConfigTests {
         assertThat(config.appHealthCommand()).isEmpty();
         assertThat(config.appHealthUrl()).isNull();
         assertThat(config.appHealthTimeout()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(config.diskMarginBytes()).isEqualTo(50L * 1024 * 1024);
+        assertThat(config.diskMarginBytes()).isEqualTo(50_000_000L);
         assertThat(config.downloadMaxBytesPerSecond()).isZero();
     }
 
@@ -37,7 +37,7 @@ class RealitiesConfigTests {
         assertThat(config.appHealthCommand()).containsExactly("./healthcheck", "--quick");
         assertThat(config.appHealthUrl()).isEqualTo(URI.create("http://127.0.0.1:8080/health"));
         assertThat(config.appHealthTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(config.diskMarginBytes()).isEqualTo(100L * 1024 * 1024);
+        assertThat(config.diskMarginBytes()).isEqualTo(100_000_000L);
         assertThat(config.downloadMaxBytesPerSecond()).isEqualTo(256L * 1024);
     }
 

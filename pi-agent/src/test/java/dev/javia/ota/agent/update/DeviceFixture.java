@@ -75,7 +75,7 @@ final class DeviceFixture implements AutoCloseable {
     long usableBytes = 100L * 1000 * 1000 * 1000;
     /** The usable space by path: {@link #usableBytes} everywhere unless a test answers otherwise. */
     java.util.function.ToLongFunction<Path> usableAt = path -> usableBytes;
-    long diskMargin = 50L * 1024 * 1024;
+    long diskMargin = 50_000_000L;
     /** Counts the loop's "alive" calls (the watchdog's feed). */
     int alive;
     /** The keys in the device's OTA_PUBLISHER_KEYS: none by default, as before signatures. */
