@@ -17,9 +17,9 @@ Runs Javia OTA end to end on this machine, with nothing outside this checkout ch
      (javia_ota_demo_<time>_<random>), which it drops when it stops;
   3. makes a publisher key pair (create_update.sh keygen, in .demo/keys) and starts the server on a free loopback
      port with throwaway keys and that publisher key, storing packages in .demo/packages;
-  4. provisions a sandboxed Raspberry Pi under .demo/pi with deploy/setup.sh (the Pi runs v1.0.0, and pins the
-     publisher key) and starts its agent there: no root, and systemctl, apt-get and pip are recording stand-ins
-     (deploy/sandbox/bin);
+  4. provisions a sandboxed Raspberry Pi under .demo/pi with deploy/setup.sh from the agent's .deb (the Pi runs
+     v1.0.0, and pins the publisher key) and starts its agent there: no root, and systemctl, apt-get and pip are
+     recording stand-ins (deploy/sandbox/bin; its apt-get installs the .deb into .demo/pi with dpkg --root);
   5. publishes v1.1.0 (urgent, needs the apt package libopus0), signed, with packager/create_update.sh;
   6. polls the server and prints each change until the device reports completed on v1.1.0,
      then prints the curl commands to look around, and keeps everything running until Ctrl-C.
@@ -139,9 +139,10 @@ else
 fi
 server_jar="$(ls server/target/server-*-exec.jar 2>/dev/null | head -n 1 || true)"
 agent_jar="pi-agent/target/pi-agent.jar"
+agent_deb="$(ls -t pi-agent/target/javia-ota-agent_*_all.deb 2>/dev/null | head -n 1 || true)"
 packager_jar="packager/target/create-update.jar"
-for jar in "$server_jar" "$agent_jar" "$packager_jar"; do
-  [[ -n "$jar" && -f "$jar" ]] || die "a jar is missing (${jar:-server/target/server-*-exec.jar}): run ./demo.sh without --no-build"
+for jar in "$server_jar" "$agent_jar" "$agent_deb" "$packager_jar"; do
+  [[ -n "$jar" && -f "$jar" ]] || die "a build output is missing (${jar:-server/target/server-*-exec.jar or pi-agent/target/javia-ota-agent_*_all.deb}): run ./demo.sh without --no-build"
 done
 
 # ------------------------------------------------------------------------------------------ 2. PostgreSQL
@@ -305,7 +306,7 @@ sandbox_path="$top/deploy/sandbox/bin:$PATH"
 timezone="$(cat /etc/timezone 2>/dev/null || true)"
 [[ -n "$timezone" && -f "/usr/share/zoneinfo/$timezone" ]] || timezone=UTC
 PATH="$sandbox_path" API_KEY="$enrollment_key" bash deploy/setup.sh --root "$pi" --non-interactive \
-  --server-url "$url" --timezone "$timezone" --device-name demo-pi --app-user pi --agent-jar "$agent_jar" \
+  --server-url "$url" --timezone "$timezone" --device-name demo-pi --app-user pi --agent-deb "$agent_deb" \
   --publisher-key-file "$demo/keys/publisher.pub" < /dev/null 2>&1 | indent || die "deploy/setup.sh failed (above)"
 device_uuid="$(tr -d '[:space:]' < "$pi/root/.javia_device_uuid")"
 info "(setup.sh's hints above are for a real Pi; here the demo starts the agent itself)"
@@ -314,18 +315,21 @@ echo "export DEVICE_UUID=$device_uuid" >> "$demo/demo.env"
 # The agent reads the agent.env that setup.sh wrote (SERVER_URL, API_KEY, DEVICE_TIMEZONE, ...). The environment
 # wins over that file: here it moves the paths into the sandbox and makes everything fast.
 short_dir="$(mktemp -d "${TMPDIR:-/tmp}/javia-demo.XXXXXX")"   # AF_UNIX paths must stay short
-# The JVM flags of the unit setup.sh installed, so that the demo runs the agent as systemd on a Pi would.
-agent_unit="$pi/etc/systemd/system/javia-ota-agent.service"
-agent_flags="$(deploy/unit-jvm-options.sh "$agent_unit" 2>/dev/null)" || die "no java ExecStart line in $agent_unit: setup.sh did not install the agent's unit"
-# shellcheck disable=SC2086  # agent_flags: one word per flag
+# The agent starts as javia-ota-agent.service starts it on a Pi: run-agent runs the guard, then java with the flags
+# of jvm.options (setup.sh's copy in the sandbox when it installed one, else this checkout's deploy/agent/).
+agent_lib="$pi/usr/lib/javia-agent"
+[[ -x "$agent_lib/run-agent" && -f "$agent_lib/jvm.options" ]] || agent_lib="$top/deploy/agent"
+[[ -f "$pi/opt/javia-agent/current/pi-agent.jar" || -f "$pi/opt/javia-agent/pi-agent.jar" ]] || die "no agent in $pi/opt/javia-agent (current/pi-agent.jar): setup.sh did not install the agent's package"
 env -u NOTIFY_SOCKET PATH="$sandbox_path" \
   ENV_FILE="$pi/etc/javia-agent/agent.env" \
+  AGENT_HOME="$pi/opt/javia-agent" AGENT_LIB="$agent_lib" JAVA="$(command -v java)" \
+  AGENT_UNIT_DROPIN_DIR="$pi/etc/systemd/system/javia-ota-agent.service.d" \
   INSTALL_DIR="$pi/opt/javia" STATE_DIR="$pi/var/lib/javia-agent" DEVICE_UUID_FILE="$pi/root/.javia_device_uuid" \
   ACTIVITY_SOCKET="$short_dir/activity.sock" \
   HEARTBEAT_INTERVAL_SECONDS=5 CHECK_INTERVAL_SECONDS=5 TICK_SECONDS=1 \
   URGENT_IDLE_MINUTES=0 SCHEDULED_IDLE_MINUTES=0 HEALTH_CHECK_SECONDS=3 \
   ALSA_STREAMS=none GPIO_BUTTON_PIN= APT_VIA_SYSTEMD_RUN=false \
-  java $agent_flags -jar "$pi/opt/javia-agent/pi-agent.jar" \
+  sh "$agent_lib/run-agent" \
   > "$demo/agent.log" 2>&1 &
 agent_pid=$!
 info "agent pid $agent_pid, device $device_uuid, log .demo/agent.log"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Agent footprint: the real agent (pi-agent/target/pi-agent.jar) with the JVM flags of its systemd unit
-# (deploy/systemd/javia-ota-agent.service, the ones pi-agent/README.md documents) against a local server, idle for
+# Agent footprint: the real agent (pi-agent/target/pi-agent.jar) with the JVM flags its systemd unit starts it with
+# (deploy/agent/jvm.options, which run-agent passes to java; the ones pi-agent/README.md documents) against a local server, idle for
 # 60 s at the seed's five-minute intervals: RSS (VmRSS, sampled every second), CPU (utime+stime from /proc/PID/stat
 # over the window), threads. Then the bytes on the wire of one steady-state exchange (a heartbeat, whose reply answers the update check, on
 # the new TCP connection a device opens every five minutes, until the server closes it), captured with tcpdump on
@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib.sh"
 IDLE_SECONDS="${IDLE_SECONDS:-60}"
 SETTLE_SECONDS="${SETTLE_SECONDS:-15}"
 CLOSE_WAIT="${CLOSE_WAIT:-75}"
-UNIT="$REPO_DIR/deploy/systemd/javia-ota-agent.service"
+JVM_OPTIONS="$REPO_DIR/deploy/agent/jvm.options"
 DB=javia_bench_agent
 
 require psql curl java unzip python3
@@ -26,8 +26,8 @@ AGENT_JAR="${AGENT_JAR:-$REPO_DIR/pi-agent/target/pi-agent.jar}"
 [[ -f "$AGENT_JAR" ]] || die "no agent jar at $AGENT_JAR: build first with ./mvnw -q -B -ntp -DskipTests package"
 bench_setup agent
 
-# The documented flags: those of ExecStart in the unit file, the one place they are kept.
-AGENT_FLAGS="$("$REPO_DIR/deploy/unit-jvm-options.sh" "$UNIT" 2>/dev/null)" || die "no java ExecStart line in $UNIT: the agent's JVM flags are read from it"
+# The documented flags: deploy/agent/jvm.options, the one place they are kept (one word per flag here).
+AGENT_FLAGS="$("$REPO_DIR/deploy/unit-jvm-options.sh" "$JVM_OPTIONS" 2>/dev/null)" || die "no JVM flags in $JVM_OPTIONS: the agent's JVM flags are read from it"
 
 start_server "$DB" "$(free_port 18120)"
 cp "$AGENT_JAR" "$WORK/pi-agent.jar"
@@ -190,7 +190,7 @@ fi
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line)."
     echo
-    echo "Agent: $(basename "$AGENT_JAR") ($(stat -c %s "$AGENT_JAR") bytes; $(jar_provenance "$AGENT_JAR")), flags from the unit file:"
+    echo "Agent: $(basename "$AGENT_JAR") ($(stat -c %s "$AGENT_JAR") bytes; $(jar_provenance "$AGENT_JAR")), flags from deploy/agent/jvm.options:"
     echo "\`$AGENT_FLAGS\`; heartbeat and check every 300 s (defaults), tick 15 s, no GPIO, no ALSA."
     echo "Window: ${IDLE_SECONDS} s, starting ${SETTLE_SECONDS} s after its first check-in."
     echo

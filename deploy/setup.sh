@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Provisions a Raspberry Pi as a device of a Javia OTA fleet: Java 17, the agent, its settings and its systemd
-# units. Checks the server URL and the enrollment key before it installs anything, and changes nothing when run a
-# second time with the same settings. See --help, and docs/operations.md "Provision a Pi".
+# Provisions a Raspberry Pi as a device of a Javia OTA fleet: Java 17, the agent's package (javia-ota-agent .deb),
+# its settings and the voice assistant's example unit. Checks the server URL and the enrollment key before it
+# installs anything, and changes nothing when run a second time with the same settings. See --help, and
+# docs/operations.md "Provision a Raspberry Pi".
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -12,11 +13,13 @@ Usage: sudo deploy/setup.sh [OPTIONS]
 Makes this Raspberry Pi a device of a Javia OTA fleet:
   1. checks the server URL (GET /actuator/health) and the enrollment key (see "How the key is checked");
   2. installs a Java 17 runtime when /usr/bin/java is missing or older (apt-get install openjdk-17-jre-headless);
-  3. installs the agent as /opt/javia-agent/pi-agent.jar;
-  4. keeps the device UUID in /root/.javia_device_uuid (created once, never replaced);
-  5. writes the agent's settings to /etc/javia-agent/agent.env (root only, 0600);
-  6. installs javia-ota-agent.service and the example voice-assistant-client.service in /etc/systemd/system,
-     enables them and starts (or, when its files changed, restarts) the agent.
+  3. keeps the device UUID in /root/.javia_device_uuid (created once, never replaced);
+  4. writes the agent's settings to /etc/javia-agent/agent.env (root only, 0600);
+  5. installs the agent's package (apt-get install ./javia-ota-agent_<version>_all.deb) unless that version or a
+     newer one is installed already: the agent under /opt/javia-agent/releases/<v> with current -> it, its helpers in
+     /usr/lib/javia-agent, its units in /lib/systemd/system (enabled, and started by the package);
+  6. installs the example voice-assistant-client.service in /etc/systemd/system, enables the units and starts
+     (or, when its settings changed, restarts) the agent.
 Nothing is installed when a check fails. A second run with the same settings changes nothing.
 
 Settings (option, else environment, else the value from an earlier run, else a question on a terminal):
@@ -34,14 +37,16 @@ Settings (option, else environment, else the value from an earlier run, else a q
                                              one of them, and a lower version only with a signed rollback
   --server-ca-file F        SERVER_CA_FILE   the CA (PEM) the server's TLS certificate must chain to, copied to
                                              /etc/javia-agent/server-ca.pem; default: the system's CAs
-  --agent-jar FILE          the agent to install; default: pi-agent.jar next to this script or in its parent
-                            directory, else pi-agent/target/pi-agent.jar of this checkout
+  --agent-deb FILE          the agent's package to install; default: the newest javia-ota-agent_*_all.deb next
+                            to this script or in its parent directory, else in pi-agent/target of this checkout
 
 Behaviour:
   --non-interactive, -y     never ask; fail with a message naming what is missing
-  --no-start                install and configure, but call no systemctl at all (e.g. when building an image)
+  --no-start                install and configure, but call no systemctl at all (e.g. when building an image;
+                            the package itself enables and starts the agent only where systemd is running)
   --root DIR                install under DIR instead of / (tests, image building); apt-get and systemctl are
-                            still the ones on PATH, so put stand-ins first (deploy/sandbox/bin)
+                            still the ones on PATH, so put stand-ins first (deploy/sandbox/bin: its apt-get
+                            installs a .deb into DIR with dpkg --root)
   -h, --help                this text
 
 How the key is checked, without registering anything: setup.sh sends POST /api/v1/devices/register with an
@@ -58,7 +63,7 @@ HELP
 }
 
 # ---------------------------------------------------------------- fixed layout (relative to --root)
-AGENT_JAR=/opt/javia-agent/pi-agent.jar
+AGENT_PACKAGE=javia-ota-agent
 CONFIG=/etc/javia-agent/agent.env
 UNIT_DIR=/etc/systemd/system
 INSTALL_DIR=/opt/javia
@@ -78,7 +83,7 @@ root=/
 interactive=auto
 start=true
 opt_server_url="" opt_key_file="" opt_timezone="" opt_device_name="" opt_gpio="" opt_app_user="" opt_service=""
-opt_jar="" opt_publisher_keys="" opt_ca_file=""
+opt_deb="" opt_publisher_keys="" opt_ca_file=""
 gpio_given=false
 need_value() { [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
@@ -92,7 +97,8 @@ while [[ $# -gt 0 ]]; do
     --gpio-button-pin) [[ $# -ge 2 ]] || usage_error "$1 needs a value (a BCM pin number, or '' for none)"; opt_gpio="$2"; gpio_given=true; shift 2 ;;
     --app-user) need_value "$@"; opt_app_user="$2"; shift 2 ;;
     --service-name) need_value "$@"; opt_service="$2"; shift 2 ;;
-    --agent-jar) need_value "$@"; opt_jar="$2"; shift 2 ;;
+    --agent-deb) need_value "$@"; opt_deb="$2"; shift 2 ;;
+    --agent-jar) usage_error "--agent-jar is gone: the agent is installed from its package, --agent-deb FILE (pi-agent/target/javia-ota-agent_<version>_all.deb after ./mvnw -B -ntp -DskipTests package)" ;;
     --publisher-key-file) need_value "$@"; opt_publisher_keys="$2"; shift 2 ;;
     --server-ca-file) need_value "$@"; opt_ca_file="$2"; shift 2 ;;
     --root) need_value "$@"; root="$2"; shift 2 ;;
@@ -262,19 +268,23 @@ if [[ "$service" == voice-assistant-client ]]; then
   user_exists "$app_user" || die "user '$app_user' (who runs the voice assistant) does not exist: create it or pass --app-user USER"
 fi
 
-jar="$opt_jar"
-if [[ -z "$jar" ]]; then
-  for candidate in "$here/pi-agent.jar" "$here/../pi-agent.jar" "$here/../pi-agent/target/pi-agent.jar"; do
-    if [[ -f "$candidate" ]]; then jar="$candidate"; break; fi
+# newest_deb DIR: the newest agent package in DIR, if any
+newest_deb() { ls -t "$1"/"$AGENT_PACKAGE"_*_all.deb 2>/dev/null | head -n 1 || true; }
+deb="$opt_deb"
+if [[ -z "$deb" ]]; then
+  for dir in "$here" "$here/.." "$here/../pi-agent/target"; do
+    deb="$(newest_deb "$dir")"
+    [[ -n "$deb" ]] && break
   done
 fi
-[[ -n "$jar" && -f "$jar" ]] || die "no agent jar: build it on a computer with ./mvnw -B -ntp -DskipTests package, copy pi-agent/target/pi-agent.jar to this Pi and pass --agent-jar FILE (nothing was installed)"
-unzip_ok=true
-if command -v unzip >/dev/null 2>&1; then unzip -tq "$jar" >/dev/null 2>&1 || unzip_ok=false; fi
-$unzip_ok || die "$jar is not a valid jar (a broken copy?); copy it again"
-for unit in "$AGENT_UNIT" "$CLIENT_UNIT"; do
-  [[ -f "$here/systemd/$unit" ]] || die "$here/systemd/$unit is missing: copy the whole deploy/ directory"
-done
+[[ -n "$deb" && -f "$deb" ]] || die "no agent package: build it on a computer with ./mvnw -B -ntp -DskipTests package, copy pi-agent/target/${AGENT_PACKAGE}_*_all.deb to this Pi (next to deploy/) or pass --agent-deb FILE (nothing was installed)"
+deb="$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")"   # apt-get takes a path to a file only with a slash
+command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb is missing: setup.sh installs the agent's .deb, on Raspberry Pi OS or Debian"
+deb_package="$(dpkg-deb -f "$deb" Package 2>/dev/null || true)"
+deb_version="$(dpkg-deb -f "$deb" Version 2>/dev/null || true)"
+[[ -n "$deb_package" ]] || die "$deb is not a Debian package (a broken copy?); copy it again"
+[[ "$deb_package" == "$AGENT_PACKAGE" ]] || die "$deb is the package $deb_package, not the agent's ($AGENT_PACKAGE): pass pi-agent/target/${AGENT_PACKAGE}_*_all.deb"
+[[ -f "$here/systemd/$CLIENT_UNIT" ]] || die "$here/systemd/$CLIENT_UNIT is missing: copy the whole deploy/ directory"
 command -v curl >/dev/null 2>&1 || die "curl is needed to check the server: sudo apt-get install curl"
 
 # ---------------------------------------------------------------- server checks (nothing installed yet)
@@ -356,8 +366,6 @@ else
   say "  unchanged  /usr/bin/java (Java $major)"
 fi
 
-if put_file "$jar" "$AGENT_JAR" 644; then agent_changed=true; fi
-
 mkdir -p "$R$INSTALL_DIR"
 if [[ -s "$R$UUID_FILE" ]]; then
   device_uuid="$(tr -d '[:space:]' < "$R$UUID_FILE")"
@@ -400,8 +408,27 @@ fi
 if [[ -n "$opt_ca_file" ]] && put_file "$opt_ca_file" "$CA_FILE" 644; then agent_changed=true; fi
 if put_file "$scratch/agent.env" "$CONFIG" 600; then agent_changed=true; fi
 
-{ say "$MARKER"; cat "$here/systemd/$AGENT_UNIT"; } > "$scratch/$AGENT_UNIT"
-if put_file "$scratch/$AGENT_UNIT" "$UNIT_DIR/$AGENT_UNIT" 644; then units_changed=true; agent_changed=true; fi
+# The package after the settings: its postinst starts the agent (where systemd runs), which needs agent.env. The
+# same version installed already is left alone, so a second run changes nothing. A Pi set up before the package
+# had the unit this script wrote in /etc/systemd/system: the package's postinst removes that copy (it carries
+# $MARKER), so its own unit in /lib/systemd/system is the one systemd runs.
+package_installed=false
+dpkg_query=(dpkg-query)
+$real_system || dpkg_query+=(--admindir="$R/var/lib/dpkg")
+installed="$("${dpkg_query[@]}" -W -f='${db:Status-Abbrev}|${Version}' "$AGENT_PACKAGE" 2>/dev/null || true)"
+if [[ "$installed" == "ii |$deb_version" ]]; then
+  say "  unchanged  $AGENT_PACKAGE $deb_version"
+elif [[ "$installed" == "ii |"* ]] && dpkg --compare-versions "${installed#*|}" gt "$deb_version"; then
+  # apt-get refuses a downgrade under -y anyway; an older package is no reason to stop provisioning
+  say "  kept       $AGENT_PACKAGE ${installed#*|} (newer than $(basename "$deb"))"
+else
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$deb" \
+    || die "apt-get install $deb failed (see above): check the network and apt sources (it may need Java's package), then run setup.sh again"
+  say "  installed  $AGENT_PACKAGE $deb_version${installed:+ (was ${installed#*|})}"
+  changed_files+=("$AGENT_PACKAGE $deb_version")
+  package_installed=true
+fi
 
 if $install_client_unit; then
   if [[ -f "$R$UNIT_DIR/$CLIENT_UNIT" ]] && ! grep -qxF "$MARKER" "$R$UNIT_DIR/$CLIENT_UNIT"; then
@@ -429,8 +456,9 @@ if $start; then
   enable_unit "$AGENT_UNIT"
   if ! systemctl is-active --quiet "$AGENT_UNIT"; then
     systemctl start "$AGENT_UNIT"; say "  started    $AGENT_UNIT"; changed_files+=("started $AGENT_UNIT")
-  elif $agent_changed; then
-    systemctl restart "$AGENT_UNIT"; say "  restarted  $AGENT_UNIT (its files changed)"
+  elif $agent_changed && ! $package_installed; then
+    # (a package just installed was (re)started by its postinst, after the settings above were written)
+    systemctl restart "$AGENT_UNIT"; say "  restarted  $AGENT_UNIT (its settings changed)"
   else
     say "  unchanged  $AGENT_UNIT running"
   fi

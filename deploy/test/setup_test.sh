@@ -11,8 +11,11 @@ if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
 Usage: deploy/test/setup_test.sh [TEST_NAME...]
 
 Runs the tests of deploy/setup.sh (all, or the named ones) and deploy/verify-units.sh. Each test gets a fresh
-install root under a temporary directory; nothing outside it is touched, and no network is used.
-Needs: bash, coreutils, unzip, a JDK's `jar` (to make a stand-in agent jar) and systemd-analyze (for the units).
+install root under a temporary directory; nothing outside it is touched, and no network is used. setup.sh
+installs the agent's real package into that root (the sandbox apt-get runs dpkg --root): the newest
+pi-agent/target/javia-ota-agent_*_all.deb (./mvnw -B -ntp -pl pi-agent -am package -DskipTests), or
+SETUP_TEST_AGENT_DEB.
+Needs: bash, coreutils, dpkg, deb-systemd-helper, and systemd-analyze (for the units).
 Exit: 0 when every test passed; 1 otherwise, with what differed.
 
 Against a real server as well (optional): SETUP_TEST_SERVER_URL=http://127.0.0.1:8000 SETUP_TEST_ENROLLMENT_KEY=...
@@ -29,11 +32,14 @@ URL="http://ota.test:8000"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# A stand-in agent jar: setup.sh only copies it (and checks it is a zip).
-mkdir -p "$work/jar/dev"
-echo "stand-in" > "$work/jar/dev/agent.txt"
-jar --create --file "$work/pi-agent.jar" -C "$work/jar" . 2>/dev/null \
-  || { echo "setup_test: the JDK's jar tool is needed to make a stand-in agent jar" >&2; exit 1; }
+# The agent's package, as the build made it (deploy/test/deb_test.sh tests the package itself).
+agent_deb="${SETUP_TEST_AGENT_DEB:-$(ls -t "$deploy"/../pi-agent/target/javia-ota-agent_*_all.deb 2>/dev/null | head -n 1 || true)}"
+[[ -n "$agent_deb" && -f "$agent_deb" ]] \
+  || { echo "setup_test: no agent package: build it with ./mvnw -B -ntp -pl pi-agent -am package -DskipTests" >&2; exit 1; }
+agent_deb="$(cd "$(dirname "$agent_deb")" && pwd)/$(basename "$agent_deb")"
+deb_version="$(dpkg-deb -f "$agent_deb" Version)"
+release="v${deb_version%%[~+-]*}"
+install_call="apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
 
 passed=0
 failed=0
@@ -82,15 +88,16 @@ run_setup() {
       PATH="$here/fake-bin:$deploy/sandbox/bin:$PATH" SANDBOX_LOG="$calls" SANDBOX_STATE="$case_dir/state" \
       SANDBOX_ROOT="$root" FAKE_CURL_LOG="$curl_log" FAKE_ENROLLMENT_KEY="$ENROLL" FAKE_ADMIN_KEY="$ADMIN" \
       FAKE_DEVICE_TOKEN="$TOKEN" "${env_args[@]}" \
-      bash "$deploy/setup.sh" --root "$root" --agent-jar "$work/pi-agent.jar" "$@" < /dev/null 2>&1)"
+      bash "$deploy/setup.sh" --root "$root" --agent-deb "${agent_deb_arg:-$agent_deb}" "$@" < /dev/null 2>&1)"
   rc=$?
   set -e
 }
 
-# snapshot DIR: every file with its mode, size, mtime and checksum, to compare two runs
+# snapshot DIR: every file with its mode, size, mtime and checksum (a link: its target), to compare two runs
 snapshot() {
   (cd "$1" && find . -type f -o -type l | sort | while read -r f; do
-     printf '%s %s %s\n' "$f" "$(stat -c '%a %s %Y' "$f")" "$(sha256sum < "$f" | cut -c1-16)"; done)
+     if [[ -L "$f" ]]; then printf '%s -> %s %s\n' "$f" "$(readlink "$f")" "$(stat -c '%Y' "$f")"
+     else printf '%s %s %s\n' "$f" "$(stat -c '%a %s %Y' "$f")" "$(sha256sum < "$f" | cut -c1-16)"; fi; done)
 }
 
 mutating_calls() { grep -vE '^systemctl (is-active|is-enabled)' "$calls" || true; }
@@ -120,16 +127,16 @@ test_first_install_writes_config_units_and_starts_the_agent() {
   assert_contains "$config" $'\nINSTALL_DIR=/opt/javia\n' "agent.env"
   assert_contains "$config" $'\nDEVICE_UUID_FILE=/root/.javia_device_uuid\n' "agent.env"
   assert_contains "$config" $'\nSERVICE_NAME=voice-assistant-client\n' "agent.env"
-  assert_file "$root/opt/javia-agent/pi-agent.jar"
-  cmp -s "$root/opt/javia-agent/pi-agent.jar" "$work/pi-agent.jar" || fail "the installed jar differs from the given one"
+  assert_eq "$(readlink "$root/opt/javia-agent/current")" "releases/$release" "the agent's current release"
+  assert_file "$root/opt/javia-agent/current/pi-agent.jar"
   [[ -d "$root/opt/javia" ]] || fail "install root /opt/javia was not created"
   local uuid; uuid="$(cat "$root/root/.javia_device_uuid")"
   [[ "$uuid" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail "not a UUID7: '$uuid'"
   assert_contains "$out" "This Pi is device $uuid"
-  assert_file "$root/etc/systemd/system/javia-ota-agent.service"
+  assert_file "$root/lib/systemd/system/javia-ota-agent.service"
   assert_contains "$(cat "$root/etc/systemd/system/voice-assistant-client.service")" $'\nUser=pi\n' "client unit"
   local expected_calls
-  expected_calls=$'apt-get update -q\napt-get install -y -q --no-install-recommends openjdk-17-jre-headless\nsystemctl daemon-reload\nsystemctl is-enabled --quiet javia-ota-agent.service\nsystemctl enable --quiet javia-ota-agent.service\nsystemctl is-active --quiet javia-ota-agent.service\nsystemctl start javia-ota-agent.service\nsystemctl is-enabled --quiet voice-assistant-client.service\nsystemctl enable --quiet voice-assistant-client.service\nsystemctl is-active --quiet voice-assistant-client.service'
+  expected_calls=$'apt-get update -q\napt-get install -y -q --no-install-recommends openjdk-17-jre-headless\n'"$install_call $agent_deb"$'\nsystemctl daemon-reload\nsystemctl is-enabled --quiet javia-ota-agent.service\nsystemctl enable --quiet javia-ota-agent.service\nsystemctl is-active --quiet javia-ota-agent.service\nsystemctl start javia-ota-agent.service\nsystemctl is-enabled --quiet voice-assistant-client.service\nsystemctl enable --quiet voice-assistant-client.service\nsystemctl is-active --quiet voice-assistant-client.service'
   assert_eq "$(cat "$calls")" "$expected_calls" "commands run"
 }
 
@@ -139,7 +146,7 @@ test_installed_units_pass_systemd_analyze_verify() {
   run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user root
   assert_eq "$rc" 0 "exit status (output: $out)"
   local verify
-  verify="$(bash "$deploy/verify-units.sh" "$root"/etc/systemd/system/*.service 2>&1)" \
+  verify="$(bash "$deploy/verify-units.sh" "$root"/etc/systemd/system/*.service "$root"/lib/systemd/system/*.service 2>&1)" \
     || fail "installed units fail verification: $verify"
 }
 
@@ -394,8 +401,8 @@ test_no_start_calls_no_systemctl() {
   java_17
   run_setup API_KEY="$ENROLL" -- -y --no-start --server-url "$URL" --timezone UTC --app-user pi
   assert_eq "$rc" 0 "exit status (output: $out)"
-  assert_eq "$(cat "$calls")" "" "commands run"
-  assert_file "$root/etc/systemd/system/javia-ota-agent.service"
+  assert_eq "$(grep -c '^systemctl' "$calls" || true)" 0 "systemctl calls"
+  assert_file "$root/lib/systemd/system/javia-ota-agent.service"
 }
 
 test_repository_units_pass_verification() {
@@ -424,13 +431,13 @@ test_against_a_real_server() {
   local real_path="$deploy/sandbox/bin:$PATH"
   set +e
   out="$(env -u SERVER_URL -u API_KEY PATH="$real_path" SANDBOX_LOG="$calls" SANDBOX_STATE="$case_dir/state" \
-    API_KEY="$SETUP_TEST_ENROLLMENT_KEY" bash "$deploy/setup.sh" --root "$root" --agent-jar "$work/pi-agent.jar" \
+    API_KEY="$SETUP_TEST_ENROLLMENT_KEY" bash "$deploy/setup.sh" --root "$root" --agent-deb "$agent_deb" \
     -y --server-url "$SETUP_TEST_SERVER_URL" --timezone UTC --app-user root < /dev/null 2>&1)"; rc=$?
   set -e
   assert_eq "$rc" 0 "exit status against $SETUP_TEST_SERVER_URL (output: $out)"
   set +e
   out="$(env -u SERVER_URL PATH="$real_path" SANDBOX_LOG="$calls" API_KEY="wrong-key-0123456789abcdef0123" \
-    bash "$deploy/setup.sh" --root "$case_dir/other" --agent-jar "$work/pi-agent.jar" -y \
+    bash "$deploy/setup.sh" --root "$case_dir/other" --agent-deb "$agent_deb" -y \
     --server-url "$SETUP_TEST_SERVER_URL" --timezone UTC --app-user root < /dev/null 2>&1)"; rc=$?
   set -e
   assert_eq "$rc" 1 "exit status with a wrong key"
@@ -438,12 +445,165 @@ test_against_a_real_server() {
   if [[ -n "${SETUP_TEST_ADMIN_KEY:-}" ]]; then
     set +e
     out="$(env -u SERVER_URL PATH="$real_path" SANDBOX_LOG="$calls" API_KEY="$SETUP_TEST_ADMIN_KEY" \
-      bash "$deploy/setup.sh" --root "$case_dir/admin" --agent-jar "$work/pi-agent.jar" -y \
+      bash "$deploy/setup.sh" --root "$case_dir/admin" --agent-deb "$agent_deb" -y \
       --server-url "$SETUP_TEST_SERVER_URL" --timezone UTC --app-user root < /dev/null 2>&1)"; rc=$?
     set -e
     assert_eq "$rc" 1 "exit status with an admin key"
     assert_contains "$out" "this is an admin key"
   fi
+}
+
+# ------------------------------------------------------------------------------------------------- the package
+
+# run_kit_setup KIT [ENV=VALUE...]: setup.sh from a copy of deploy/ under KIT (as copied to a Pi), without
+# --agent-deb, so it finds the package itself; sets $out and $rc
+run_kit_setup() {
+  local kit="$1"; shift
+  set +e
+  out="$(env -u SERVER_URL -u API_KEY -u SUDO_USER PATH="$here/fake-bin:$deploy/sandbox/bin:$PATH" \
+      SANDBOX_LOG="$calls" SANDBOX_STATE="$case_dir/state" SANDBOX_ROOT="$root" FAKE_CURL_LOG="$curl_log" \
+      FAKE_ENROLLMENT_KEY="$ENROLL" API_KEY="$ENROLL" "$@" \
+      bash "$kit/deploy/setup.sh" --root "$root" -y --server-url "$URL" --timezone UTC --app-user pi < /dev/null 2>&1)"
+  rc=$?
+  set -e
+}
+
+# make_kit: deploy/ copied to $case_dir/kit, as `scp -r deploy ...` leaves it on a Pi
+make_kit() {
+  kit="$case_dir/kit"
+  mkdir -p "$kit"
+  cp -r "$deploy" "$kit/deploy"
+  rm -rf "$kit/deploy/test"
+}
+
+installed_version() { dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Abbrev}${Version}' javia-ota-agent 2>/dev/null || true; }
+
+test_agent_is_installed_from_its_package() {
+  new_case
+  java_17
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  assert_eq "$(installed_version)" "ii $deb_version" "the agent's package in the root's dpkg database"
+  assert_contains "$out" "installed  javia-ota-agent $deb_version"
+  assert_eq "$(grep '^apt-get' "$calls")" "$install_call $agent_deb" "apt-get calls"
+  assert_file "$root/lib/systemd/system/javia-ota-agent.service"
+  assert_file "$root/lib/systemd/system/javia-ota-agent-guard.timer"
+  assert_file "$root/usr/lib/javia-agent/run-agent"
+  assert_no_file "$root/etc/systemd/system/javia-ota-agent.service"
+  assert_eq "$(readlink "$root/opt/javia-agent/current")" "releases/$release" "the agent's current release"
+  assert_eq "$(readlink "$root/etc/systemd/system/multi-user.target.wants/javia-ota-agent.service")" \
+    /lib/systemd/system/javia-ota-agent.service "the package's enablement of the agent"
+  assert_mode "$root/etc/javia-agent/agent.env" 600
+}
+
+test_the_package_beside_deploy_is_found_without_agent_deb() {
+  new_case
+  java_17
+  make_kit
+  cp "$agent_deb" "$kit/"
+  run_kit_setup "$kit"
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  assert_eq "$(installed_version)" "ii $deb_version" "the agent's package"
+  assert_contains "$(cat "$calls")" "$install_call $kit/$(basename "$agent_deb")" "commands run"
+}
+
+test_no_package_says_how_to_build_one_and_installs_nothing() {
+  new_case
+  make_kit
+  run_kit_setup "$kit"
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "no agent package: build it"
+  assert_contains "$out" "--agent-deb FILE"
+  assert_eq "$(find "$root" -mindepth 1 | wc -l)" 0 "files under the root"
+  assert_eq "$(cat "$curl_log")" "" "requests made"
+}
+
+test_a_package_that_is_not_the_agent_is_refused() {
+  new_case
+  mkdir -p "$case_dir/other/DEBIAN"
+  printf 'Package: something-else\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: not the agent\n' \
+    > "$case_dir/other/DEBIAN/control"
+  dpkg-deb -b "$case_dir/other" "$case_dir/something-else_1.0_all.deb" >/dev/null
+  echo "not a deb" > "$case_dir/broken.deb"
+  agent_deb_arg="$case_dir/something-else_1.0_all.deb" run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "is the package something-else, not the agent's (javia-ota-agent)"
+  agent_deb_arg="$case_dir/broken.deb" run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "is not a Debian package"
+  assert_eq "$(find "$root" -mindepth 1 | wc -l)" 0 "files under the root"
+}
+
+test_the_agent_jar_option_points_at_the_package() {
+  new_case
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --agent-jar "$case_dir/pi-agent.jar"
+  assert_eq "$rc" 2 "exit status"
+  assert_contains "$out" "--agent-deb FILE"
+}
+
+test_a_newer_package_is_installed_over_the_older_and_keeps_the_settings() {
+  new_case
+  java_17
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "first run (output: $out)"
+  local env_before; env_before="$(cat "$root/etc/javia-agent/agent.env")"
+  # the same package with a higher version, as the next build makes it
+  dpkg-deb -R "$agent_deb" "$case_dir/newer"
+  sed -i "s/^Version: .*/Version: ${deb_version}+next/" "$case_dir/newer/DEBIAN/control"
+  dpkg-deb -b "$case_dir/newer" "$case_dir/javia-ota-agent_${deb_version}+next_all.deb" >/dev/null
+  : > "$calls"
+  agent_deb_arg="$case_dir/javia-ota-agent_${deb_version}+next_all.deb" run_setup -- -y
+  assert_eq "$rc" 0 "second run (output: $out)"
+  assert_eq "$(installed_version)" "ii ${deb_version}+next" "the agent's package after the second run"
+  assert_contains "$out" "installed  javia-ota-agent ${deb_version}+next (was $deb_version)"
+  assert_eq "$(mutating_calls)" "$install_call $case_dir/javia-ota-agent_${deb_version}+next_all.deb" \
+    "commands run (the package's postinst restarts the agent on a Pi)"
+  assert_eq "$(cat "$root/etc/javia-agent/agent.env")" "$env_before" "agent.env"
+}
+
+test_an_older_package_leaves_the_newer_installed_one() {
+  new_case
+  java_17
+  dpkg-deb -R "$agent_deb" "$case_dir/newer"
+  sed -i "s/^Version: .*/Version: ${deb_version}+next/" "$case_dir/newer/DEBIAN/control"
+  dpkg-deb -b "$case_dir/newer" "$case_dir/javia-ota-agent_${deb_version}+next_all.deb" >/dev/null
+  agent_deb_arg="$case_dir/javia-ota-agent_${deb_version}+next_all.deb" run_setup API_KEY="$ENROLL" -- -y \
+    --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "first run, with the newer package (output: $out)"
+  : > "$calls"
+  run_setup -- -y
+  assert_eq "$rc" 0 "second run, with the older package (output: $out)"
+  assert_contains "$out" "kept       javia-ota-agent ${deb_version}+next (newer than $(basename "$agent_deb"))"
+  assert_eq "$(installed_version)" "ii ${deb_version}+next" "the agent's package"
+  assert_eq "$(mutating_calls)" "" "commands other than queries"
+}
+
+test_a_failed_package_install_stops_with_what_to_do() {
+  new_case
+  java_17
+  run_setup API_KEY="$ENROLL" SANDBOX_APT_FAIL="Unable to locate package openjdk-17-jre-headless" -- -y \
+    --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 1 "exit status"
+  assert_contains "$out" "apt-get install $agent_deb failed"
+  assert_eq "$(grep -c '^systemctl' "$calls" || true)" 0 "systemctl calls"
+}
+
+test_a_pi_set_up_before_the_package_moves_to_it_and_keeps_the_legacy_jar() {
+  new_case
+  java_17
+  local marker="# Installed by Javia OTA deploy/setup.sh: it rewrites this file; put your changes in a drop-in (systemctl edit)."
+  mkdir -p "$root/etc/systemd/system/multi-user.target.wants" "$root/opt/javia-agent" "$case_dir/state/systemd"
+  { echo "$marker"; cat "$deploy/systemd/javia-ota-agent.service"; } > "$root/etc/systemd/system/javia-ota-agent.service"
+  ln -s /etc/systemd/system/javia-ota-agent.service "$root/etc/systemd/system/multi-user.target.wants/javia-ota-agent.service"
+  echo "legacy jar" > "$root/opt/javia-agent/pi-agent.jar"
+  touch "$case_dir/state/systemd/javia-ota-agent.service.enabled" "$case_dir/state/systemd/javia-ota-agent.service.active"
+  run_setup API_KEY="$ENROLL" -- -y --server-url "$URL" --timezone UTC --app-user pi
+  assert_eq "$rc" 0 "exit status (output: $out)"
+  assert_no_file "$root/etc/systemd/system/javia-ota-agent.service"
+  assert_eq "$(readlink "$root/etc/systemd/system/multi-user.target.wants/javia-ota-agent.service")" \
+    /lib/systemd/system/javia-ota-agent.service "the agent's enablement"
+  assert_eq "$(cat "$root/opt/javia-agent/pi-agent.jar")" "legacy jar" "the legacy jar"
+  assert_eq "$(readlink "$root/opt/javia-agent/current")" "releases/$release" "the agent's current release"
 }
 
 # ------------------------------------------------------------------------------------------------- runner

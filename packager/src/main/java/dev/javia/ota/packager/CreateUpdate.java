@@ -88,6 +88,17 @@ import java.util.regex.Pattern;
                 "  2 h and advancing once enough devices installed it, pausing when 5%% fail; nothing starts",
                 "  until another admin runs: javia-ota approve v1.4.0. javia-ota rollout v1.4.0 shows it.",
                 "",
+                "Agent releases (the OTA agent updates itself; no login to the Pis):",
+                "  create_update --agent-jar pi-agent/target/pi-agent.jar --agent-version v0.2.0 \\",
+                "      v1.4.1 \"Agent fix and wake word tweak\" scheduled",
+                "      the app and the agent in one update: each Pi installs the agent first, then the app",
+                "  create_update --agent-only --agent-jar pi-agent.jar --agent-version v0.2.1 \\",
+                "      v1.4.2 \"Agent fix\" urgent",
+                "      the agent alone (no pi_client/ needed); the Pis keep the app they run",
+                "  --agent-jvm-options FILE and --agent-unit-dropin FILE ship the release's JVM flags and a",
+                "  systemd drop-in for its unit. A device whose agent is older than agent releases is never",
+                "  offered such an update (its update fails, saying so): install the agent's .deb on it once.",
+                "",
                 "Signing (publisher keys):",
                 "  create_update keygen [--out DIR] [--name NAME]",
                 "      makes NAME.key (private, 0600) and NAME.pub (the line for OTA_PUBLISHER_KEYS)",
@@ -112,7 +123,8 @@ import java.util.regex.Pattern;
                 "    admin_api_key=...",
                 "",
                 "The package:",
-                "  update_vX.Y.Z.zip holds pi_client/ (the source files and VERSION) and",
+                "  update_vX.Y.Z.zip holds pi_client/ (the source files and VERSION), with an agent release",
+                "  javia_agent/ (pi-agent.jar, VERSION, jvm.options, javia-ota-agent.conf), and",
                 "  update_metadata.json (type, description, system packages, and the size, SHA-256 and",
                 "  mode of every file). The same files give the same bytes: created_at is",
                 "  $SOURCE_DATE_EPOCH when set, else the newest file's modification time.",
@@ -189,6 +201,32 @@ public final class CreateUpdate implements Callable<Integer> {
             description = "publish this package built before with --output instead of building one; its .sig "
                     + "beside it goes along (leave VERSION, DESCRIPTION and the type out: they are in the package)")
     private String packageFile;
+
+    @Option(names = "--agent-jar", paramLabel = "FILE",
+            description = "the update carries this release of the OTA agent itself (its shaded jar, "
+                    + "pi-agent/target/pi-agent.jar): devices install it before the app, and put their previous "
+                    + "agent back by themselves when it does not check in")
+    private String agentJar;
+
+    @Option(names = "--agent-version", paramLabel = "vX.Y.Z",
+            description = "the agent release's version; needed with --agent-jar unless the jar's manifest has an "
+                    + "Implementation-Version of that form")
+    private String agentVersion;
+
+    @Option(names = "--agent-jvm-options", paramLabel = "FILE",
+            description = "the agent release's JVM flags (java @argfile syntax, one per line, # comments), used "
+                    + "instead of the device's default ones (/usr/lib/javia-agent/jvm.options)")
+    private String agentJvmOptions;
+
+    @Option(names = "--agent-unit-dropin", paramLabel = "FILE",
+            description = "a systemd drop-in for the agent's unit, in force while this agent release runs "
+                    + "([Unit] and [Service] settings; no [Install], no ExecStart)")
+    private String agentUnitDropin;
+
+    @Option(names = "--agent-only",
+            description = "the update carries the agent release alone, no app files (no pi_client/ needed); "
+                    + "devices keep the app they run")
+    private boolean agentOnly;
 
     @Mixin
     private RolloutOptions rollout;
@@ -335,8 +373,9 @@ public final class CreateUpdate implements Callable<Integer> {
         if (packageFile != null) {
             return publishExisting(out, err, environment.resolve(packageFile), signingKey, targets, rolloutFields);
         }
-        Path sourceDir = environment.resolve(source == null ? "pi_client" : source);
-        PackageSource files = scan(sourceDir);
+        AgentFiles agent = agentFiles();
+        Path sourceDir = agentOnly ? null : environment.resolve(source == null ? "pi_client" : source);
+        PackageSource files = sourceDir == null ? null : scan(sourceDir);
         UpdateServer updateServer = null;
         Version version = request.version();
         if (output == null || bump != null) {
@@ -344,7 +383,7 @@ public final class CreateUpdate implements Callable<Integer> {
                     err)), environment, err, retries);
             version = chooseVersion(request.version(), updateServer.newestUpdates(), err);
         }
-        if (!files.skipped().isEmpty()) {
+        if (files != null && !files.skipped().isEmpty()) {
             err.println("left out (never packaged): " + String.join(", ", files.skipped()));
         }
 
@@ -360,7 +399,7 @@ public final class CreateUpdate implements Callable<Integer> {
                         || Files.isDirectory(target);
                 zip = directory ? target.resolve(PackageLayout.fileName(version)) : target;
             }
-            UpdateMetadata metadata = build(sourceDir, files, version, request, keySet, zip);
+            UpdateMetadata metadata = build(sourceDir, files, agent, version, request, keySet, zip);
             PublisherSignature signature = null;
             Path signatureFile = PublisherKeyFiles.signatureFile(zip);
             if (signingKey != null) {
@@ -371,7 +410,7 @@ public final class CreateUpdate implements Callable<Integer> {
             }
             String sha256 = Sha256.of(zip);
             long size = Files.size(zip);
-            err.println("built and checked " + zip.getFileName() + ": " + metadata.files().size() + " files, "
+            err.println("built and checked " + zip.getFileName() + ": " + contents(metadata) + ", "
                     + UploadProgress.human(size) + (signature == null ? "" : ", signed"));
             if (updateServer == null || output != null) {
                 if (!rolloutFields.isEmpty()) {
@@ -383,6 +422,11 @@ public final class CreateUpdate implements Callable<Integer> {
                     built.put("sha256", sha256);
                     built.put("size_bytes", size);
                     built.put("file", zip.toString());
+                    if (metadata.agent() != null) {
+                        built.put("agent_version", metadata.agent().version());
+                        built.put("app_included", metadata.includesApp());
+                        built.put("package_format", metadata.formatVersion());
+                    }
                     if (signature != null) {
                         built.put("signature_file", signatureFile.toString());
                         built.put("signed_by", signature.keyId());
@@ -395,6 +439,7 @@ public final class CreateUpdate implements Callable<Integer> {
                 }
                 out.println("built " + version + " (not published)");
                 printFacts(out, null, version.toString(), sha256, size);
+                printAgent(out, metadata.agent() == null ? null : metadata.agent().version(), metadata.includesApp());
                 out.println("  file     " + zip);
                 if (signature != null) {
                     out.println("  signed   by " + signature.keyId() + " (" + signatureFile + ")");
@@ -403,7 +448,8 @@ public final class CreateUpdate implements Callable<Integer> {
             }
             return publish(out, err, updateServer, zip, new UpdateServer.Publication(version.toString(),
                     request.description(), request.type().wire(), request.systemPackages(), targets, rolloutFields,
-                    sha256, signature == null ? null : ServerConnection.JSON.writeValueAsString(signature)), size);
+                    sha256, signature == null ? null : ServerConnection.JSON.writeValueAsString(signature)), size,
+                    metadata.includesApp());
         } catch (IOException e) {
             throw PackagerException.badInput("could not build the package (" + e.getMessage() + "): check that the "
                     + "source files are readable and the output directory is writable");
@@ -446,7 +492,7 @@ public final class CreateUpdate implements Callable<Integer> {
             return publish(out, err, updateServer, zip, new UpdateServer.Publication(version.toString(),
                     metadata.description(), metadata.updateType().wire(), metadata.systemPackages(), targets,
                     rolloutFields, Sha256.of(zip), signature == null ? null
-                    : ServerConnection.JSON.writeValueAsString(signature)), Files.size(zip));
+                    : ServerConnection.JSON.writeValueAsString(signature)), Files.size(zip), metadata.includesApp());
         } catch (IOException e) {
             throw PackagerException.badInput("could not read " + zip + " or write its signature (" + e.getMessage()
                     + ")");
@@ -465,12 +511,18 @@ public final class CreateUpdate implements Callable<Integer> {
         buildOptions.put("--bump", bump);
         buildOptions.put("--publisher-keys", publisherKeys);
         buildOptions.put("--key-serial", keySerial);
+        buildOptions.put("--agent-jar", agentJar);
+        buildOptions.put("--agent-version", agentVersion);
+        buildOptions.put("--agent-jvm-options", agentJvmOptions);
+        buildOptions.put("--agent-unit-dropin", agentUnitDropin);
+        buildOptions.put("--agent-only", agentOnly ? true : null);
         buildOptions.forEach((name, value) -> {
             if (value != null) {
                 throw PackagerException.badInput("--package publishes a package built before, and " + name
                         + " belongs to the build: " + (name.equals("--publisher-keys") || name.equals("--key-serial")
                         ? "the key set is inside the signed metadata, so build the package again with it"
-                        : "leave it out"));
+                        : name.startsWith("--agent") ? "the agent release is inside the package; build it again "
+                        + "with " + name + " to change it" : "leave it out"));
             }
         });
     }
@@ -534,7 +586,7 @@ public final class CreateUpdate implements Callable<Integer> {
     }
 
     private int publish(PrintWriter out, PrintWriter err, UpdateServer updateServer, Path zip,
-                        UpdateServer.Publication publication, long size) {
+                        UpdateServer.Publication publication, long size, boolean appIncluded) {
         String version = publication.version();
         String sha256 = publication.sha256();
         Map<String, String> rolloutFields = publication.rolloutFields();
@@ -568,6 +620,7 @@ public final class CreateUpdate implements Callable<Integer> {
         out.println("published " + update.version() + " (" + update.updateType().wire() + "), scheduled for "
                 + created.scheduledDevices() + (created.scheduledDevices() == 1 ? " device" : " devices"));
         printFacts(out, String.valueOf(update.id()), update.version(), update.sha256(), update.sizeBytes());
+        printAgent(out, update.agentVersion(), appIncluded);
         out.println("  devices  " + created.scheduledDevices());
         if (publication.signature() != null) {
             out.println("  signed   by " + ServerConnection.JSON.readValue(publication.signature(),
@@ -577,6 +630,40 @@ public final class CreateUpdate implements Callable<Integer> {
             RolloutText.summary(created.rollout()).forEach(out::println);
         }
         return 0;
+    }
+
+    /** The agent release line of a package that carries one (nothing for an app-only package). */
+    private static void printAgent(PrintWriter out, String agentVersion, boolean appIncluded) {
+        if (agentVersion != null) {
+            out.println("  agent    " + agentVersion + (appIncluded ? ", installed before the app"
+                    : " alone (agent-only: the devices keep their app)"));
+        }
+    }
+
+    /** What the package holds, for the "built and checked" line. */
+    private static String contents(UpdateMetadata metadata) {
+        String app = metadata.includesApp() ? metadata.files().size() + " files" : "no app files";
+        return metadata.agent() == null ? app : app + " and agent " + metadata.agent().version() + " ("
+                + metadata.agent().files().size() + " files)";
+    }
+
+    /**
+     * The agent release the options describe, checked, or null; {@code --agent-only} needs one, and packages no
+     * app files.
+     */
+    private AgentFiles agentFiles() {
+        AgentFiles agent = AgentFiles.of(agentJar == null ? null : environment.resolve(agentJar), agentVersion,
+                agentJvmOptions == null ? null : environment.resolve(agentJvmOptions),
+                agentUnitDropin == null ? null : environment.resolve(agentUnitDropin));
+        if (agentOnly && agent == null) {
+            throw PackagerException.badInput("--agent-only needs the agent release: --agent-jar FILE "
+                    + "(pi-agent/target/pi-agent.jar)");
+        }
+        if (agentOnly && source != null) {
+            throw PackagerException.badInput("--agent-only packages no app files: leave --source out, or leave "
+                    + "--agent-only out to ship the app and the agent together");
+        }
+        return agent;
     }
 
     private static void printFacts(PrintWriter out, String id, String version, String sha256, long size) {
@@ -599,19 +686,26 @@ public final class CreateUpdate implements Callable<Integer> {
         }
     }
 
-    private UpdateMetadata build(Path sourceDir, PackageSource files, Version version, UpdateRequest request,
-                                 PublisherKeySet keySet, Path zip) throws IOException {
+    /**
+     * Builds the package: the app from {@code sourceDir} (null: agent-only), with the agent release when there is
+     * one, then checks it as the server and the agents will. Without an agent the package is the format-1 package
+     * of before, byte for byte.
+     */
+    private UpdateMetadata build(Path sourceDir, PackageSource files, AgentFiles agent, Version version,
+                                 UpdateRequest request, PublisherKeySet keySet, Path zip) throws IOException {
         try {
             PackageBuilder.buildFile(sourceDir, version, request.type(), request.description(),
-                    request.systemPackages(), createdAt(files), keySet, zip);
+                    request.systemPackages(), createdAt(files, agent), keySet, agent == null ? null
+                            : new PackageBuilder.AgentSource(agent.version(), agent.jar(), agent.jvmOptions(),
+                            agent.unitDropin()), zip);
         } catch (IllegalArgumentException e) {
             throw PackagerException.badInput(e.getMessage());
         }
         try {
             return PackageInspector.inspect(zip, PackageLimits.defaults());
         } catch (InvalidPackageException e) {
-            throw PackagerException.badInput("the package built from " + sourceDir + " fails its own check: "
-                    + e.getMessage());
+            throw PackagerException.badInput("the package built from " + (sourceDir == null ? "the agent release"
+                    : sourceDir) + " fails its own check: " + e.getMessage());
         }
     }
 
@@ -629,7 +723,7 @@ public final class CreateUpdate implements Callable<Integer> {
      * reproducible-builds convention; otherwise the newest file's modification time stands for "when this content
      * was made".
      */
-    private Instant createdAt(PackageSource files) throws IOException {
+    private Instant createdAt(PackageSource files, AgentFiles agent) throws IOException {
         String epoch = environment.variable("SOURCE_DATE_EPOCH");
         if (epoch != null) {
             try {
@@ -638,9 +732,22 @@ public final class CreateUpdate implements Callable<Integer> {
                 throw PackagerException.badInput("SOURCE_DATE_EPOCH must be seconds since 1970, not '" + epoch + "'");
             }
         }
+        List<Path> packaged = new ArrayList<>();
+        if (files != null) {
+            files.files().forEach(file -> packaged.add(file.file()));
+        }
+        if (agent != null) {
+            packaged.add(agent.jar());
+            if (agent.jvmOptions() != null) {
+                packaged.add(agent.jvmOptions());
+            }
+            if (agent.unitDropin() != null) {
+                packaged.add(agent.unitDropin());
+            }
+        }
         Instant newest = Instant.EPOCH;
-        for (PackageSource.SourceFile file : files.files()) {
-            Instant modified = Files.getLastModifiedTime(file.file()).toInstant();
+        for (Path file : packaged) {
+            Instant modified = Files.getLastModifiedTime(file).toInstant();
             if (modified.isAfter(newest)) {
                 newest = modified;
             }

@@ -5,6 +5,7 @@ import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdatePage;
 import dev.javia.ota.protocol.api.UpdateView;
+import dev.javia.ota.protocol.pkg.FileTrees;
 import dev.javia.ota.protocol.pkg.PackageExtractor;
 import dev.javia.ota.protocol.pkg.PackageLimits;
 import dev.javia.ota.protocol.pkg.Sha256;
@@ -101,6 +102,55 @@ class PublishingTests {
         expected.put("VERSION", Sha256.of("v1.2.3\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         assertThat(contents(release)).isEqualTo(expected);
         assertThat(Files.isExecutable(release.resolve("run.sh"))).isTrue();
+    }
+
+    /**
+     * An update carrying the app and an agent release (issue 16): the server records the agent's version, an agent
+     * that says it reads format 2 is offered it and extracts the agent release from the download; one before agent
+     * releases is not offered it.
+     */
+    @Test
+    void publishesAnAgentReleaseWithTheAppThatOnlyANewAgentIsOffered() throws IOException {
+        String fresh = UUID.randomUUID().toString();
+        String freshToken = api.register(server.enrollmentKey(), fresh, "UTC", "v1.2.2");
+        api.post(ApiPaths.heartbeat(fresh), freshToken, Map.of("current_version", "v1.2.2", "agent_version", "v0.1.0",
+                "package_format", 2));
+        String old = UUID.randomUUID().toString();
+        String oldToken = api.register(server.enrollmentKey(), old, "UTC", "v1.2.2");
+        AgentReleaseOptionsTests.agentJar(dir.resolve("pi-agent.jar"), "v0.2.0");
+
+        CommandRun.Result result = run("--agent-jar", "pi-agent.jar", "v1.2.3", "Agent fix", "urgent");
+
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertThat(result.out()).contains("published v1.2.3 (urgent), scheduled for 2 devices",
+                "  agent    v0.2.0, installed before the app");
+        assertThat(onlyUpdate().agentVersion()).isEqualTo("v0.2.0");
+        UpdateCheck check = api.get(ApiPaths.check(fresh), freshToken).as(UpdateCheck.class);
+        assertThat(check.updateAvailable()).isTrue();
+        Path downloaded = Files.write(dir.resolve("downloaded.zip"),
+                api.get(ApiPaths.download(check.update().id()), freshToken).bytes());
+        Path agentRelease = dir.resolve("agent-releases/v0.2.0");
+        PackageExtractor.extractAgent(downloaded, agentRelease, PackageLimits.defaults(),
+                dev.javia.ota.protocol.pkg.PackageTrust.none());
+        assertThat(Files.readString(agentRelease.resolve("VERSION"))).isEqualTo("v0.2.0\n");
+        assertThat(Files.readAllBytes(agentRelease.resolve("pi-agent.jar")))
+                .isEqualTo(Files.readAllBytes(dir.resolve("pi-agent.jar")));
+
+        assertThat(api.get(ApiPaths.check(old), oldToken).as(UpdateCheck.class).updateAvailable()).isFalse();
+    }
+
+    @Test
+    void publishesAnAgentOnlyUpdateWithoutAnAppDirectory() throws IOException {
+        FileTrees.delete(source, false);
+        AgentReleaseOptionsTests.agentJar(dir.resolve("pi-agent.jar"), null);
+
+        CommandRun.Result result = run("--agent-only", "--agent-jar", "pi-agent.jar", "--agent-version", "v0.2.1",
+                "v1.2.4", "Agent fix only", "urgent");
+
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertThat(result.out()).contains("  agent    v0.2.1 alone (agent-only: the devices keep their app)");
+        assertThat(onlyUpdate().agentVersion()).isEqualTo("v0.2.1");
+        assertThat(onlyUpdate().version()).isEqualTo("v1.2.4");
     }
 
     @Test

@@ -112,6 +112,53 @@ class DashboardDeviceTests extends DashboardPageSupport {
         browser.screenshot("devices-phone");
     }
 
+    /** Issue 16: the agent's version next to the app's, on the list and the device's page, live as it changes. */
+    @Test
+    void theListAndTheDevicePageShowTheAgentVersionNextToTheAppsAndFollowIt() {
+        TestDevice old = register("UTC", "v1.0.0");
+        TestDevice device = register("UTC", "v1.0.0");
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.0",
+                "agent_version", "v0.2.0", "package_format", 2));
+
+        DashboardBrowser browser = openLive("/devices");
+        assertThat(rowAgent(browser, device)).isEqualTo("v0.2.0");
+        assertThat(rowAgent(browser, old)).isEqualTo("–");
+
+        browser.open("/devices/" + old.uuid());
+        assertThat(text(browser, "agent-version")).isEqualTo("none reported");
+        assertThat(browser.find(By.id("device-facts")).getText()).contains("reads packages of format 1 only");
+
+        browser.open("/devices/" + device.uuid());
+        assertThat(text(browser, "agent-version")).isEqualTo("v0.2.0");
+        // the new agent took over (its self-update): the page follows
+        api.post(ApiPaths.heartbeat(device.uuid()), device.token(), Map.of("current_version", "v1.0.0",
+                "agent_version", "v0.2.1", "package_format", 2));
+        browser.until(ExpectedConditions.textToBe(By.cssSelector("[data-testid=agent-version]"), "v0.2.1"));
+        assertThat(text(browser, "current-version")).isEqualTo("v1.0.0");
+    }
+
+    /**
+     * An update that carries an agent release, withheld from an agent before them: the rollout says it carries the
+     * agent, and its failures and the device's page say what to do.
+     */
+    @Test
+    void aWithheldAgentReleaseShowsOnTheRolloutAndTheDevicePageWithWhatToDo() {
+        TestDevice old = register("UTC", "v1.0.0");
+        Map<String, Object> form = form("v1.1.0", "urgent", null, null);
+        form.put("package", AgentReleaseTests.agentPackage(work, "v1.1.0", "v0.2.0", true));
+        HttpApi.Response published = api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, form);
+        assertThat(published.status()).as(published.toString()).isEqualTo(201);
+        String rollout = published.json().get("rollout").get("id").asText();
+        api.get(ApiPaths.check(old.uuid()), old.token());
+
+        Session session = dashboard.signIn(ADMIN);
+        String rolloutPage = dashboard.get("/rollouts/" + rollout, session).body();
+        assertThat(rolloutPage).contains("with agent v0.2.0").contains("Failures by error message")
+                .contains("this device&#39;s agent cannot read packages that carry an agent release");
+        String devicePage = dashboard.get("/devices/" + old.uuid(), session).body();
+        assertThat(devicePage).contains("upgrade it once from the .deb");
+    }
+
     @Test
     void aDevicePageShowsItsFactsAndTheErrorOfAFailedUpdateAndRetriesIt() {
         TestDevice device = register("Europe/Berlin", "v1.0.0");
@@ -294,6 +341,11 @@ class DashboardDeviceTests extends DashboardPageSupport {
     private static List<String> rows(DashboardBrowser browser) {
         return browser.driver().findElements(By.cssSelector("table[data-testid=devices] tbody tr")).stream()
                 .map(row -> row.getAttribute("data-device")).toList();
+    }
+
+    private static String rowAgent(DashboardBrowser browser, TestDevice device) {
+        return browser.find(By.cssSelector("tr[data-device='" + device.uuid() + "'] [data-testid=row-agent]"))
+                .getText();
     }
 
     private static String rowStatus(DashboardBrowser browser, TestDevice device) {

@@ -2,6 +2,8 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.UpdateType;
+import dev.javia.ota.protocol.pkg.PackageBuilder;
+import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.protocol.trust.PublisherSignature;
 import dev.javia.ota.server.testing.HttpApi;
 import org.junit.jupiter.api.Test;
@@ -115,6 +117,33 @@ class SignedUploadTests extends PublisherKeysTestSupport {
         assertThat(refused.json().get("detail").asText()).contains("manifest");
         // the same signature over the untouched package is good: only the swapped file was refused
         assertThat(upload(signed, "v1.1.0", json(signature)).status()).isEqualTo(201);
+    }
+
+    /**
+     * Issue 16: the signature covers an agent release through the metadata's manifest: a signed package that carries
+     * one is published; the same package with another agent jar put in after signing is refused.
+     */
+    @Test
+    void aSignedAgentReleaseIsPublishedAndOneWithAnotherJarSwappedInIsRefused() throws IOException {
+        Path jar = AgentReleaseTests.agentJar(Files.createDirectories(work.resolve("agent")).resolve("pi-agent.jar"));
+        Path signed = PackageBuilder.sampleAgentPackage(Files.createDirectories(work.resolve("signed")),
+                Version.parse("v1.1.0"), UpdateType.URGENT, Version.parse("v0.2.0"), jar, true);
+        Path evilJar = Files.write(work.resolve("agent/evil.jar"), Files.readAllBytes(jar));
+        Files.write(evilJar, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
+        Path donor = PackageBuilder.sampleAgentPackage(Files.createDirectories(work.resolve("donor")),
+                Version.parse("v1.1.0"), UpdateType.URGENT, Version.parse("v0.2.0"), evilJar, true);
+        Path swapped = work.resolve("swapped").resolve("update_v1.1.0.zip");
+        Files.createDirectories(swapped.getParent());
+        replaceEntry(signed, donor, "javia_agent/pi-agent.jar", swapped);
+        PublisherSignature signature = sign(signed, PUBLISHER);
+
+        HttpApi.Response refused = upload(swapped, "v1.1.0", json(signature));
+        assertRefused(refused, "the package was refused: entry 'javia_agent/pi-agent.jar'");
+
+        HttpApi.Response published = upload(signed, "v1.1.0", json(signature));
+        assertThat(published.status()).as(published.toString()).isEqualTo(201);
+        assertThat(published.json().get("update").get("agent_version").asText()).isEqualTo("v0.2.0");
+        assertThat(published.json().get("update").get("signed_by").asText()).isEqualTo(keyId(PUBLISHER));
     }
 
     @Test

@@ -16,6 +16,8 @@ import java.util.UUID;
  *
  * @param signedBy the id of the publisher key that signed the package ({@code key_id} of its {@code .sig}); null
  *                 when it was published unsigned
+ * @param agentVersion the version of the agent release the package carries (installed before the app); null for a
+ *                 package without one
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateView(
@@ -31,13 +33,23 @@ public record UpdateView(
         List<String> systemPackages,
         Map<UpdateStatus, Long> statusCounts,
         @Nullable RolloutView rollout,
-        @Nullable String signedBy) {
+        @Nullable String signedBy,
+        @Nullable String agentVersion) {
+
+    /** An update as views before agent releases (issue 16): it carries no agent. */
+    public UpdateView(UUID id, String version, Instant createdAt, UpdateType updateType, String description,
+                      String packageUrl, String sha256, long sizeBytes, boolean requiresSystemPackages,
+                      List<String> systemPackages, Map<UpdateStatus, Long> statusCounts, RolloutView rollout,
+                      String signedBy) {
+        this(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes, requiresSystemPackages,
+                systemPackages, statusCounts, rollout, signedBy, null);
+    }
 
     /** An update without a signer, as a server before signatures showed it. */
     public UpdateView(UUID id, String version, Instant createdAt, UpdateType updateType, String description,
                       String packageUrl, String sha256, long sizeBytes, boolean requiresSystemPackages,
                       List<String> systemPackages, Map<UpdateStatus, Long> statusCounts, RolloutView rollout) {
         this(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes, requiresSystemPackages,
-                systemPackages, statusCounts, rollout, null);
+                systemPackages, statusCounts, rollout, null, null);
     }
 }

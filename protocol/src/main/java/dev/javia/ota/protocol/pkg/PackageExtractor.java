@@ -63,6 +63,39 @@ public final class PackageExtractor {
         }
     }
 
+    /**
+     * Writes the agent release of {@code javia_agent/} into {@code targetDir}, with the same guarantees as
+     * {@link #extract(Path, Path, PackageLimits, PackageTrust)}: the whole package is checked first, every file is
+     * verified as it is written, and on any failure nothing written remains.
+     *
+     * @throws IllegalArgumentException also when the package carries no agent release (nothing is touched then)
+     */
+    public static UpdateMetadata extractAgent(Path zip, Path targetDir, PackageLimits limits, PackageTrust trust) {
+        try (PackageReader reader = PackageReader.open(zip, limits, trust)) {
+            if (reader.metadata().agent() == null) {
+                throw new IllegalArgumentException("'" + zip + "' carries no agent release (no "
+                        + PackageLayout.AGENT_DIR + ")");
+            }
+            boolean created = prepareTarget(targetDir);
+            Release release = new Release(targetDir);
+            try {
+                reader.readAgentFiles(release::write);
+                release.sync();
+                return reader.metadata();
+            } catch (RuntimeException e) {
+                release.discard(created);
+                throw e;
+            } catch (IOException e) {
+                release.discard(created);
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new InvalidPackageException("could not extract the agent release of '" + zip + "' into '"
+                    + targetDir + "' (" + e.getMessage() + "): check free space and permissions there, then try "
+                    + "again", e);
+        }
+    }
+
     private static boolean prepareTarget(Path targetDir) {
         try {
             if (Files.exists(targetDir, LinkOption.NOFOLLOW_LINKS)) {

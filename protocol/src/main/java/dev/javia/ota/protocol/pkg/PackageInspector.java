@@ -47,6 +47,7 @@ public final class PackageInspector {
     public static UpdateMetadata inspect(Path zip, PackageLimits limits, PackageTrust trust) {
         try (PackageReader reader = PackageReader.open(zip, limits, trust)) {
             reader.readFiles((entry, content) -> content.transferTo(OutputStream.nullOutputStream()));
+            reader.readAgentFiles((entry, content) -> content.transferTo(OutputStream.nullOutputStream()));
             return reader.metadata();
         } catch (IOException e) {
             throw new InvalidPackageException("could not read the package '" + zip + "' (" + e.getMessage()

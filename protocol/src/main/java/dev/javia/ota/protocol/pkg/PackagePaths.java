@@ -32,13 +32,21 @@ final class PackagePaths {
         if (problem != null) {
             return problem;
         }
-        if (name.equals(PackageLayout.METADATA) || name.equals(PackageLayout.APP_DIR)) {
+        if (name.equals(PackageLayout.METADATA) || name.equals(PackageLayout.APP_DIR)
+                || name.equals(PackageLayout.AGENT_DIR)) {
             return null;
         }
         if (name.startsWith(PackageLayout.APP_DIR)) {
             return depthProblem(bare.substring(PackageLayout.APP_DIR.length()));
         }
-        return "is neither " + PackageLayout.METADATA + " nor under " + PackageLayout.APP_DIR;
+        if (name.startsWith(PackageLayout.AGENT_DIR)) {
+            String file = bare.substring(PackageLayout.AGENT_DIR.length());
+            return name.endsWith("/") || !AgentRelease.FILE_NAMES.contains(file) ? "is not one of the files an agent "
+                    + "release holds (" + PackageLayout.AGENT_DIR + " has only " + String.join(", ",
+                    new java.util.TreeSet<>(AgentRelease.FILE_NAMES)) + ")" : null;
+        }
+        return "is neither " + PackageLayout.METADATA + " nor under " + PackageLayout.APP_DIR + " or "
+                + PackageLayout.AGENT_DIR;
     }
 
     private static String nameProblem(String path) {

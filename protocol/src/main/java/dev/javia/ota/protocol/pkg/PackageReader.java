@@ -45,14 +45,17 @@ final class PackageReader implements Closeable {
     private final String metadataSha256;
     private final UpdateMetadata metadata;
     private final Map<ManifestEntry, ZipDirectory.Entry> files;
+    private final Map<ManifestEntry, ZipDirectory.Entry> agentFiles;
     private final List<String> directories;
 
     private PackageReader(FileChannel channel, String metadataSha256, UpdateMetadata metadata,
-                          Map<ManifestEntry, ZipDirectory.Entry> files, List<String> directories) {
+                          Map<ManifestEntry, ZipDirectory.Entry> files, Map<ManifestEntry, ZipDirectory.Entry> agentFiles,
+                          List<String> directories) {
         this.channel = channel;
         this.metadataSha256 = metadataSha256;
         this.metadata = metadata;
         this.files = files;
+        this.agentFiles = agentFiles;
         this.directories = directories;
     }
 
@@ -86,6 +89,9 @@ final class PackageReader implements Closeable {
             for (ZipDirectory.Entry entry : entries) {
                 if (entry.name().equals(PackageLayout.METADATA)) {
                     metadataEntry = entry;
+                } else if (entry.name().equals(PackageLayout.AGENT_DIR)) {
+                    // javia_agent/ itself, listed on its own: it holds files only (PackagePaths)
+                    checkEmpty(channel, entry);
                 } else if (entry.directory()) {
                     checkEmpty(channel, entry);
                     directories.add(relative(entry.name()));
@@ -101,8 +107,21 @@ final class PackageReader implements Closeable {
             trust.check(metadataSha256);
             UpdateMetadata metadata = readMetadata(channel, metadataEntry, limits);
             checkMetadata(metadata);
-            Map<ManifestEntry, ZipDirectory.Entry> files = matchManifest(metadata, fileEntries, limits);
-            return new PackageReader(channel, metadataSha256, metadata, files, directories);
+            checkTotal(metadata, limits);
+            Map<String, ZipDirectory.Entry> appEntries = new LinkedHashMap<>();
+            Map<String, ZipDirectory.Entry> agentEntries = new LinkedHashMap<>();
+            fileEntries.forEach((name, entry) -> (name.startsWith(PackageLayout.AGENT_DIR) ? agentEntries : appEntries)
+                    .put(name, entry));
+            if (!metadata.includesApp() && !directories.isEmpty()) {
+                throw new InvalidPackageException("the package says app_included=false but has "
+                        + PackageLayout.APP_DIR + " entries: rebuild it with create_update");
+            }
+            Map<ManifestEntry, ZipDirectory.Entry> files = matchManifest(metadata.files(), ManifestEntry::entryName,
+                    appEntries);
+            Map<ManifestEntry, ZipDirectory.Entry> agentFiles = matchManifest(
+                    metadata.agent() == null ? List.of() : metadata.agent().files(), AgentRelease::entryName,
+                    agentEntries);
+            return new PackageReader(channel, metadataSha256, metadata, files, agentFiles, directories);
         } catch (RuntimeException | IOException e) {
             channel.close();
             throw e;
@@ -123,13 +142,24 @@ final class PackageReader implements Closeable {
         return directories;
     }
 
+    /** Hands each file of {@code pi_client/} to {@code sink}. */
     void readFiles(FileSink sink) throws IOException {
-        for (Map.Entry<ManifestEntry, ZipDirectory.Entry> file : files.entrySet()) {
+        read(files, sink, PackageLayout.APP_DIR, metadata.version());
+    }
+
+    /** Hands each file of {@code javia_agent/} to {@code sink} (none when the package carries no agent release). */
+    void readAgentFiles(FileSink sink) throws IOException {
+        read(agentFiles, sink, PackageLayout.AGENT_DIR, metadata.agent() == null ? null : metadata.agent().version());
+    }
+
+    private void read(Map<ManifestEntry, ZipDirectory.Entry> part, FileSink sink, String dir, String version)
+            throws IOException {
+        for (Map.Entry<ManifestEntry, ZipDirectory.Entry> file : part.entrySet()) {
             ManifestEntry expected = file.getKey();
             try (EntryStream content = new EntryStream(channel, file.getValue(), expected.sha256())) {
                 if (expected.path().equals(PackageLayout.VERSION_FILE)) {
                     byte[] bytes = content.readAllBytes();
-                    checkVersionFile(bytes);
+                    checkVersionFile(bytes, dir, version);
                     sink.accept(expected, new ByteArrayInputStream(bytes));
                 } else {
                     sink.accept(expected, content);
@@ -248,9 +278,9 @@ final class PackageReader implements Closeable {
     private static void checkMetadata(UpdateMetadata metadata) {
         String file = PackageLayout.METADATA;
         String rebuild = ": rebuild the package with create_update";
-        if (metadata.formatVersion() > PackageLayout.FORMAT_VERSION) {
+        if (metadata.formatVersion() > PackageLayout.NEWEST_FORMAT_VERSION) {
             throw new InvalidPackageException(file + " has format_version " + metadata.formatVersion()
-                    + ", newer than the " + PackageLayout.FORMAT_VERSION + " this program reads: update this "
+                    + ", newer than the " + PackageLayout.NEWEST_FORMAT_VERSION + " this program reads: update this "
                     + "program, or build the package with the matching create_update");
         }
         if (metadata.formatVersion() < 1) {
@@ -284,30 +314,10 @@ final class PackageReader implements Closeable {
                     + metadata.requiresSystemPackages() + " but lists " + metadata.systemPackages().size()
                     + " system packages" + rebuild);
         }
-        Set<String> paths = new HashSet<>();
-        for (ManifestEntry entry : metadata.files()) {
-            if (entry == null) {
-                throw new InvalidPackageException(file + " has an empty manifest entry" + rebuild);
-            }
-            String problem = PackagePaths.problem(entry.path());
-            if (problem != null) {
-                throw new InvalidPackageException("manifest path '" + entry.path() + "' " + problem + rebuild);
-            }
-            if (!paths.add(entry.path())) {
-                throw new InvalidPackageException("manifest lists '" + entry.path() + "' twice" + rebuild);
-            }
-            if (entry.size() < 0) {
-                throw new InvalidPackageException("manifest gives '" + entry.path() + "' a negative size" + rebuild);
-            }
-            if (!Sha256.isHex(entry.sha256())) {
-                throw new InvalidPackageException("manifest gives '" + entry.path() + "' a SHA-256 that is not 64 "
-                        + "lower-case hex digits" + rebuild);
-            }
-            if (!ManifestEntry.REGULAR.equals(entry.mode()) && !ManifestEntry.EXECUTABLE.equals(entry.mode())) {
-                throw new InvalidPackageException("manifest gives '" + entry.path() + "' mode '" + entry.mode()
-                        + "'; only " + ManifestEntry.REGULAR + " and " + ManifestEntry.EXECUTABLE + " are installed"
-                        + rebuild);
-            }
+        checkAgentPart(metadata);
+        checkManifest(metadata.files(), "");
+        if (!metadata.includesApp()) {
+            return;
         }
         ManifestEntry versionFile = metadata.files().stream()
                 .filter(entry -> entry.path().equals(PackageLayout.VERSION_FILE))
@@ -320,17 +330,107 @@ final class PackageReader implements Closeable {
         }
     }
 
-    private static Map<ManifestEntry, ZipDirectory.Entry> matchManifest(UpdateMetadata metadata,
-            Map<String, ZipDirectory.Entry> entries, PackageLimits limits) {
-        Map<String, ManifestEntry> byName = new HashMap<>();
+    /**
+     * An agent release comes with format 2 and only with it (a format-2 package without one would be kept from old
+     * agents for nothing); it names a version, holds the fixed files of {@link AgentRelease} and no others, and an
+     * agent-only package ({@code app_included} false) lists no app files.
+     */
+    private static void checkAgentPart(UpdateMetadata metadata) {
+        String file = PackageLayout.METADATA;
+        String rebuild = ": rebuild the package with create_update";
+        AgentRelease agent = metadata.agent();
+        boolean agentFormat = metadata.formatVersion() >= PackageLayout.AGENT_FORMAT_VERSION;
+        if (agentFormat != (agent != null)) {
+            throw new InvalidPackageException(file + " has format_version " + metadata.formatVersion() + (agent == null
+                    ? " but no agent release" : " but carries an agent release, which needs format_version "
+                    + PackageLayout.AGENT_FORMAT_VERSION) + rebuild);
+        }
+        if (agent == null) {
+            if (metadata.appIncluded() != null) {
+                throw new InvalidPackageException(file + " has app_included without an agent release" + rebuild);
+            }
+            return;
+        }
+        if (Version.tryParse(agent.version()).isEmpty()) {
+            throw new InvalidPackageException(file + " has agent version '" + agent.version()
+                    + "', not vMAJOR.MINOR.PATCH (e.g. v0.2.0)" + rebuild);
+        }
+        if (!metadata.includesApp() && !metadata.files().isEmpty()) {
+            throw new InvalidPackageException(file + " says app_included=false but lists " + metadata.files().size()
+                    + " app files" + rebuild);
+        }
+        checkManifest(agent.files(), "agent ");
+        for (ManifestEntry entry : agent.files()) {
+            if (!AgentRelease.FILE_NAMES.contains(entry.path())) {
+                throw new InvalidPackageException("agent manifest path '" + entry.path() + "' is not one of "
+                        + String.join(", ", new java.util.TreeSet<>(AgentRelease.FILE_NAMES)) + rebuild);
+            }
+            if (entry.path().equals(AgentRelease.VERSION_FILE) && entry.size() > MAX_VERSION_FILE_BYTES) {
+                throw new InvalidPackageException(PackageLayout.AGENT_DIR + AgentRelease.VERSION_FILE + " is "
+                        + entry.size() + " bytes; it holds one version line" + rebuild);
+            }
+        }
+        for (String required : new java.util.TreeSet<>(AgentRelease.REQUIRED)) {
+            if (!agent.has(required)) {
+                throw new InvalidPackageException("the agent release has no " + PackageLayout.AGENT_DIR + required
+                        + rebuild);
+            }
+        }
+    }
+
+    /** Each entry of one manifest (the app's or the agent's): a path that may be written, size, SHA-256, mode. */
+    private static void checkManifest(List<ManifestEntry> manifest, String which) {
+        String rebuild = ": rebuild the package with create_update";
+        String file = PackageLayout.METADATA;
+        Set<String> paths = new HashSet<>();
+        for (ManifestEntry entry : manifest) {
+            if (entry == null) {
+                throw new InvalidPackageException(file + " has an empty " + which + "manifest entry" + rebuild);
+            }
+            String problem = PackagePaths.problem(entry.path());
+            if (problem != null) {
+                throw new InvalidPackageException(which + "manifest path '" + entry.path() + "' " + problem + rebuild);
+            }
+            if (!paths.add(entry.path())) {
+                throw new InvalidPackageException(which + "manifest lists '" + entry.path() + "' twice" + rebuild);
+            }
+            if (entry.size() < 0) {
+                throw new InvalidPackageException(which + "manifest gives '" + entry.path() + "' a negative size"
+                        + rebuild);
+            }
+            if (!Sha256.isHex(entry.sha256())) {
+                throw new InvalidPackageException(which + "manifest gives '" + entry.path() + "' a SHA-256 that is "
+                        + "not 64 lower-case hex digits" + rebuild);
+            }
+            if (!ManifestEntry.REGULAR.equals(entry.mode()) && !ManifestEntry.EXECUTABLE.equals(entry.mode())) {
+                throw new InvalidPackageException(which + "manifest gives '" + entry.path() + "' mode '"
+                        + entry.mode() + "'; only " + ManifestEntry.REGULAR + " and " + ManifestEntry.EXECUTABLE
+                        + " are installed" + rebuild);
+            }
+        }
+    }
+
+    /** The app's and the agent's files together, against the limit of what a package may unpack to. */
+    private static void checkTotal(UpdateMetadata metadata, PackageLimits limits) {
         long total = 0;
         for (ManifestEntry entry : metadata.files()) {
-            byName.put(entry.entryName(), entry);
+            total += entry.size();
+        }
+        for (ManifestEntry entry : metadata.agent() == null ? List.<ManifestEntry>of() : metadata.agent().files()) {
             total += entry.size();
         }
         if (total > limits.maxUnpackedBytes()) {
             throw new InvalidPackageException("the package unpacks to " + total + " bytes, more than the limit of "
                     + limits.maxUnpackedBytes() + ": leave large files out of the update");
+        }
+    }
+
+    /** One part's manifest (app or agent) against that part's entries: each entry listed once, each listed there. */
+    private static Map<ManifestEntry, ZipDirectory.Entry> matchManifest(List<ManifestEntry> manifest,
+            java.util.function.Function<ManifestEntry, String> entryName, Map<String, ZipDirectory.Entry> entries) {
+        Map<String, ManifestEntry> byName = new HashMap<>();
+        for (ManifestEntry entry : manifest) {
+            byName.put(entryName.apply(entry), entry);
         }
         for (String name : entries.keySet()) {
             if (!byName.containsKey(name)) {
@@ -339,11 +439,11 @@ final class PackageReader implements Closeable {
             }
         }
         Map<ManifestEntry, ZipDirectory.Entry> files = new LinkedHashMap<>();
-        for (ManifestEntry expected : metadata.files()) {
-            ZipDirectory.Entry entry = entries.get(expected.entryName());
+        for (ManifestEntry expected : manifest) {
+            ZipDirectory.Entry entry = entries.get(entryName.apply(expected));
             if (entry == null) {
                 throw new InvalidPackageException("the manifest lists '" + expected.path() + "' but the package has "
-                        + "no entry '" + expected.entryName() + "': rebuild the package with create_update");
+                        + "no entry '" + entryName.apply(expected) + "': rebuild the package with create_update");
             }
             if (entry.size() != expected.size()) {
                 throw new InvalidPackageException("entry '" + entry.name() + "' declares " + entry.size()
@@ -354,12 +454,12 @@ final class PackageReader implements Closeable {
         return files;
     }
 
-    private void checkVersionFile(byte[] bytes) {
+    private static void checkVersionFile(byte[] bytes, String dir, String version) {
         String content = new String(bytes, StandardCharsets.UTF_8).strip();
-        if (!content.equals(metadata.version())) {
+        if (!content.equals(version)) {
             String shown = content.isEmpty() ? "nothing" : "'" + content + "'";
-            throw new InvalidPackageException(PackageLayout.APP_DIR + PackageLayout.VERSION_FILE + " says " + shown
-                    + " but " + PackageLayout.METADATA + " says '" + metadata.version() + "': rebuild the package "
+            throw new InvalidPackageException(dir + PackageLayout.VERSION_FILE + " says " + shown
+                    + " but " + PackageLayout.METADATA + " says '" + version + "': rebuild the package "
                     + "with create_update, which writes VERSION itself");
         }
     }

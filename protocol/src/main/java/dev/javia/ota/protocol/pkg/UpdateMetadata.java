@@ -18,6 +18,10 @@ import java.util.List;
  *
  * @param publisherKeys the publisher keys agents trust once this package's signature verified (key rotation);
  *                      null for "no change". Added with signatures: an agent before them ignores it.
+ * @param agent         the agent release the package carries under {@code javia_agent/}, or null (format 1: left
+ *                      out of the JSON, so a package without one is byte for byte what it was before)
+ * @param appIncluded   with an agent: whether {@code pi_client/} is there too (false: an agent-only package, whose
+ *                      {@code files} is empty); null (left out) reads as true
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateMetadata(
@@ -29,7 +33,9 @@ public record UpdateMetadata(
         boolean requiresSystemPackages,
         List<String> systemPackages,
         List<ManifestEntry> files,
-        @JsonInclude(JsonInclude.Include.NON_NULL) PublisherKeySet publisherKeys) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) PublisherKeySet publisherKeys,
+        @JsonInclude(JsonInclude.Include.NON_NULL) AgentRelease agent,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Boolean appIncluded) {
 
     /** The longest description the server keeps; the packager refuses a longer one before it builds anything. */
     public static final int MAX_DESCRIPTION_LENGTH = 2000;
@@ -39,12 +45,25 @@ public record UpdateMetadata(
         files = files == null ? List.of() : List.copyOf(files);
     }
 
+    /** Metadata without an agent release (format 1). */
+    public UpdateMetadata(int formatVersion, String version, UpdateType updateType, String description,
+                          Instant createdAt, boolean requiresSystemPackages, List<String> systemPackages,
+                          List<ManifestEntry> files, PublisherKeySet publisherKeys) {
+        this(formatVersion, version, updateType, description, createdAt, requiresSystemPackages, systemPackages, files,
+                publisherKeys, null, null);
+    }
+
     /** Metadata that names no publisher keys. */
     public UpdateMetadata(int formatVersion, String version, UpdateType updateType, String description,
                           Instant createdAt, boolean requiresSystemPackages, List<String> systemPackages,
                           List<ManifestEntry> files) {
         this(formatVersion, version, updateType, description, createdAt, requiresSystemPackages, systemPackages, files,
                 null);
+    }
+
+    /** Whether {@code pi_client/} is part of the package: always, except in an agent-only package. */
+    public boolean includesApp() {
+        return appIncluded == null || appIncluded;
     }
 
     /** The parsed {@link #version()}; only call on metadata that {@link PackageInspector} accepted. */

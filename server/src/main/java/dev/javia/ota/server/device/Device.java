@@ -50,6 +50,14 @@ public class Device {
     private String updateStep;
     private Integer updateProgress;
     private String publicKey;
+    /**
+     * The agent's version and the newest package format it reads, as its heartbeats say them; read only here: the
+     * heartbeat's own statement writes them (Heartbeats), so that no save of this entity can put back an older one.
+     */
+    @Column(insertable = false, updatable = false)
+    private String agentVersion;
+    @Column(insertable = false, updatable = false)
+    private Integer packageFormat;
 
     protected Device() {
     }
@@ -147,7 +155,7 @@ public class Device {
     /** The record as the API shows it, with the window in force and the current update (see {@link DeviceViews}). */
     DeviceView view(UpdateWindow window, CurrentUpdate currentUpdate) {
         return new DeviceView(id, deviceUuid, deviceName, registeredAt, lastSeen, currentVersion, timezone, status,
-                metadata, window, currentUpdate, keyId());
+                metadata, window, currentUpdate, keyId(), agentVersion);
     }
 
     /** The operator's name for the device; it outlasts the name the device registers with until it sends another. */

@@ -25,6 +25,8 @@ public final class DeviceFields {
     private static final Pattern STEP_TEXT = Pattern.compile("^[a-z][a-z0-9-]{0,31}$");
     private static final int MAX_NAME = 100;
     private static final int MAX_METADATA_BYTES = 16 * 1024;
+    /** Far above any format there will be; bounds what a device can make the check compare with. */
+    private static final int MAX_PACKAGE_FORMAT = 1000;
 
     private DeviceFields() {
     }
@@ -116,6 +118,33 @@ public final class DeviceFields {
                     + " (letters, digits and . _ + ~ -, at most 64): send the content of the VERSION file, e.g. v1.2.3");
         }
         return text.trim();
+    }
+
+    /**
+     * The agent's own version as a heartbeat says it, or null when it says none (an agent before agent releases).
+     * Held to the same shape as the app's version: it is shown beside it.
+     */
+    static String agentVersion(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        if (!VERSION_TEXT.matcher(text.trim()).matches()) {
+            throw ApiException.badRequest("agent_version '" + text + "' is not a version string"
+                    + " (letters, digits and . _ + ~ -, at most 64): send the agent's VERSION, e.g. v0.2.0");
+        }
+        return text.trim();
+    }
+
+    /**
+     * The newest package format the agent reads, or null when the heartbeat says none (an agent before agent
+     * releases, which reads format 1 only).
+     */
+    static Integer packageFormat(Integer format) {
+        if (format != null && (format < 1 || format > MAX_PACKAGE_FORMAT)) {
+            throw ApiException.badRequest("package_format must be the newest package format the agent reads, 1 to "
+                    + MAX_PACKAGE_FORMAT + ", not " + format);
+        }
+        return format;
     }
 
     static Map<String, Object> metadata(Map<String, Object> metadata) {

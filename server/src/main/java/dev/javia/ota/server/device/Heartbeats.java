@@ -36,10 +36,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * nothing that must be durable at once: it is validated and answered straight away, and its last_seen (with
  * metadata) is gathered in memory and written for all devices in one statement per flush interval. Losing that
  * second of last_seen in a crash is harmless. A heartbeat that changes the record is written before it is
- * answered, so that the device is never told "received" about something a crash could lose: a new version (known
- * without a query from {@link KnownVersions}), and "updating". A flush that fails because the database is gone
- * keeps its heartbeats (a newer one of the same device wins, as in the batch) and the next flush writes them, so a
- * heartbeat that was answered is written when the database returns. A heartbeat brings an offline device back and
+ * answered, so that the device is never told "received" about something a crash could lose: a new version of the
+ * app or of the agent, or a new package format (each known without a query from {@link KnownVersions}), and
+ * "updating". A flush that fails because the database is gone keeps its heartbeats (a newer one of the same device
+ * wins, as in the batch) and the next flush writes them, so a heartbeat that was answered is written when the
+ * database returns. A heartbeat brings an offline device back and
  * may say it is updating. Which message is newer is judged as {@link dev.javia.ota.protocol.api.MessageOrder}
  * says: within one agent run by {@code seq}, otherwise by the time this server received it. A stale heartbeat (made
  * before a message the record already holds: a report, or a heartbeat written at once) moves last_seen no further
@@ -90,6 +91,8 @@ public class Heartbeats {
         Heartbeat body = heartbeat == null ? new Heartbeat(null, null, null) : heartbeat;
         MessageOrder order = DeviceFields.order(body.runId(), body.seq());
         String version = DeviceFields.currentVersion(body.currentVersion());
+        String agentVersion = DeviceFields.agentVersion(body.agentVersion());
+        Integer packageFormat = DeviceFields.packageFormat(body.packageFormat());
         Map<String, Object> metadata = DeviceFields.metadata(body.metadata());
         String step = DeviceFields.step(body.step());
         Integer progress = DeviceFields.progressPercent(body.progressPercent());
@@ -101,7 +104,7 @@ public class Heartbeats {
         boolean updating = status == DeviceStatus.UPDATING;
         Beat beat = new Beat(deviceId, now, status, version, metadata == null ? null : JsonColumn.write(metadata),
                 order == null ? null : order.runId(), order == null ? null : order.seq(), updating ? step : null,
-                updating ? progress : null, body.settings() != null, updateHour);
+                updating ? progress : null, body.settings() != null, updateHour, agentVersion, packageFormat);
         if (batching && !changesRecord(beat)) {
             pending.merge(deviceId, beat, Beat::then);
         } else {
@@ -160,12 +163,13 @@ public class Heartbeats {
     }
 
     /**
-     * A new version, "updating", or the device's settings: the device's record changes, so the heartbeat is durable
-     * before it is answered.
+     * A new version (of the app or the agent), a new package format, "updating", or the device's settings: the
+     * device's record changes, so the heartbeat is durable before it is answered. The package format also decides
+     * what the check that answers this heartbeat may offer (UpdateChecks reads it from the row).
      */
     private boolean changesRecord(Beat beat) {
         return beat.status() == DeviceStatus.UPDATING || beat.hasSettings()
-                || beat.version() != null && knownVersions.isNew(beat.deviceId(), beat.version());
+                || knownVersions.isNew(beat.deviceId(), beat.version(), beat.agentVersion(), beat.packageFormat());
     }
 
     /** Writes one heartbeat before it is answered, with the device's gathered one, so that no flush writes that later. */
@@ -203,6 +207,12 @@ public class Heartbeats {
                                                else coalesce(b.version, d.current_version) end,
                         metadata = case when ota_heartbeat_is_stale(%1$s) then d.metadata
                                         else coalesce(b.metadata::jsonb, d.metadata) end,
+                        -- as the version: a heartbeat that says none (an agent before agent releases, or a batch
+                        -- that carries none) keeps what the row holds, so these columns move only when told
+                        agent_version = case when ota_heartbeat_is_stale(%1$s) then d.agent_version
+                                             else coalesce(b.agent_version, d.agent_version) end,
+                        package_format = case when ota_heartbeat_is_stale(%1$s) then d.package_format
+                                              else coalesce(b.package_format::integer, d.package_format) end,
                         order_run_id = case when b.seq is null or ota_heartbeat_is_stale(%1$s) then d.order_run_id
                                             else b.run_id end,
                         order_seq = case when b.seq is null or ota_heartbeat_is_stale(%1$s) then d.order_seq
@@ -214,11 +224,12 @@ public class Heartbeats {
                         device_update_hour = case when b.update_hour = '' then d.device_update_hour
                                                   else b.update_hour::integer end
                     from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                                ?::text[], ?::text[], ?::text[])
-                             as b(id, seen_at, status, version, metadata, run_id, seq, step, progress, update_hour)
+                                ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+                             as b(id, seen_at, status, version, metadata, run_id, seq, step, progress, update_hour,
+                                  agent_version, package_format)
                     join devices before on before.id = b.id::uuid
                     where d.id = b.id::uuid
-                    returning d.id, d.device_uuid, d.timezone, d.current_version,
+                    returning d.id, d.device_uuid, d.timezone, d.current_version, d.agent_version, d.package_format,
                               before.current_version as previous_version, d.window_start_hour,
                               d.window_length_minutes, d.device_update_hour,
                               before.device_update_hour as previous_update_hour
@@ -235,16 +246,21 @@ public class Heartbeats {
                     .param(sorted.stream().map(beat -> beat.progress() == null ? null : beat.progress().toString())
                             .toArray(String[]::new))
                     .param(sorted.stream().map(Beat::updateHourText).toArray(String[]::new))
+                    .param(sorted.stream().map(Beat::agentVersion).toArray(String[]::new))
+                    .param(sorted.stream().map(beat -> beat.packageFormat() == null ? null
+                            : beat.packageFormat().toString()).toArray(String[]::new))
                     .query((rs, row) -> new Written(new DeviceReported(rs.getObject("id", UUID.class),
                             rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version")),
                             rs.getString("previous_version"),
-                            windowInForce(rs, "previous_update_hour"), windowInForce(rs, "device_update_hour")))
+                            windowInForce(rs, "previous_update_hour"), windowInForce(rs, "device_update_hour"),
+                            rs.getString("agent_version"), Rows.integer(rs, "package_format")))
                     .list();
             rows.stream().filter(Written::changedVersion).map(Written::device).forEach(events::publishEvent);
             rows.stream().filter(Written::changedWindow).map(Written::windowChange).forEach(events::publishEvent);
             return rows;
         });
-        written.forEach(row -> knownVersions.remember(row.device().deviceId(), row.device().currentVersion()));
+        written.forEach(row -> knownVersions.remember(row.device().deviceId(), row.device().currentVersion(),
+                row.agentVersion(), row.packageFormat()));
     }
 
     private UpdateWindow windowInForce(ResultSet rs, String deviceHourColumn) throws SQLException {
@@ -252,9 +268,12 @@ public class Heartbeats {
                 Rows.integer(rs, deviceHourColumn));
     }
 
-    /** A device row as a heartbeat write left it, and the version and window in force it had before. */
+    /**
+     * A device row as a heartbeat write left it (with its agent's version and package format), and the version and
+     * window in force it had before.
+     */
     private record Written(DeviceReported device, String previousVersion, UpdateWindow windowBefore,
-            UpdateWindow window) {
+            UpdateWindow window, String agentVersion, Integer packageFormat) {
 
         boolean changedVersion() {
             return !Objects.equals(device.currentVersion(), previousVersion);
@@ -272,7 +291,8 @@ public class Heartbeats {
 
     /** One device's latest heartbeat, waiting for the next flush, with when it was received and made. */
     private record Beat(UUID deviceId, Instant seenAt, DeviceStatus status, String version, String metadataJson,
-            String runId, Long seq, String step, Integer progress, boolean hasSettings, Integer updateHour) {
+            String runId, Long seq, String step, Integer progress, boolean hasSettings, Integer updateHour,
+            String agentVersion, Integer packageFormat) {
 
         /** The device's update hour for the batch's text array: "" when the heartbeat carried no settings. */
         String updateHourText() {
@@ -293,7 +313,9 @@ public class Heartbeats {
             return new Beat(deviceId, later.seenAt.isAfter(seenAt) ? later.seenAt : seenAt, newer.status,
                     newer.version != null ? newer.version : older.version,
                     newer.metadataJson != null ? newer.metadataJson : older.metadataJson, newer.runId, newer.seq,
-                    newer.step, newer.progress, settings.hasSettings, settings.updateHour);
+                    newer.step, newer.progress, settings.hasSettings, settings.updateHour,
+                    newer.agentVersion != null ? newer.agentVersion : older.agentVersion,
+                    newer.packageFormat != null ? newer.packageFormat : older.packageFormat);
         }
     }
 }

@@ -96,7 +96,12 @@ class DeviceApiController {
     /** A heartbeat also answers the update check: one request for each device every five minutes does both. */
     @PostMapping(path = "/api/v1/devices/{deviceUuid}/heartbeat", produces = JSON)
     @Operation(operationId = "sendHeartbeat", summary = "The device is alive; the answer includes the update check",
-            description = "The device's own token (or an admin key). Every field of the body is optional.")
+            description = """
+                    The device's own token (or an admin key). Every field of the body is optional. agent_version and \
+                    package_format say which agent sends it and the newest package format it reads: a device whose \
+                    heartbeats never said package_format (an agent before agent releases) reads format 1 only, and \
+                    an update whose package carries an agent release (format 2) fails on it at its check, saying \
+                    how to upgrade the agent, instead of being offered.""")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true,
             description = "What the server recorded, when to call again, and the update check's answer")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)

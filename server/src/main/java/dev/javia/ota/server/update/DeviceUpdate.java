@@ -128,6 +128,12 @@ public class DeviceUpdate {
                 errorMessage, createdAt, updatedAt);
     }
 
+    /** Offered and not finished: the device may still download or install it. */
+    boolean isOpen() {
+        return status == UpdateStatus.PENDING || status == UpdateStatus.DOWNLOADING
+                || status == UpdateStatus.INSTALLING;
+    }
+
     UpdateStatus status() {
         return status;
     }

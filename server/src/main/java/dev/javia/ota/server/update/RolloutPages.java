@@ -35,9 +35,11 @@ class RolloutPages {
     private final Rollouts rollouts;
     private final RolloutBoard board;
     private final boolean approverMustDiffer;
+    private final UpdateRepository updates;
 
-    RolloutPages(Rollouts rollouts, RolloutBoard board, RolloutSettings settings) {
+    RolloutPages(Rollouts rollouts, RolloutBoard board, RolloutSettings settings, UpdateRepository updates) {
         this.rollouts = rollouts;
+        this.updates = updates;
         this.board = board;
         this.approverMustDiffer = settings.approverMustDiffer();
     }
@@ -66,6 +68,9 @@ class RolloutPages {
             @RequestParam(required = false) String seen, Caller caller, Model model, HttpServletResponse response) {
         RolloutProgress rollout = board.one(rolloutId(id));
         model.addAttribute("r", rollout);
+        // an update that carries an agent release says so: devices with an agent before them fail it (format 2)
+        model.addAttribute("agentVersion", updates.findById(rollout.rollout().updateId()).map(Update::agentVersion)
+                .orElse(null));
         model.addAttribute("failures", rollout.failed() == 0 ? List.of() : board.failures(rollout.rollout().id()));
         model.addAttribute("approverMustDiffer", approverMustDiffer);
         model.addAttribute("mayApprove", !approverMustDiffer || !rollout.rollout().createdBy().equals(caller.name()));

@@ -52,13 +52,17 @@ public class Update {
     @ColumnTransformer(write = "?::jsonb")
     @Column(columnDefinition = "jsonb")
     private List<String> targetDevices;
+    /** The agent release the package carries ({@code javia_agent/}), null for an app-only update. */
+    private String agentVersion;
+    /** The package's {@code format_version}: the update check offers it only to agents that read it. */
+    private int packageFormat;
 
     protected Update() {
     }
 
     Update(UUID id, Version version, UpdateType type, String description, List<String> systemPackages,
             String sha256, long sizeBytes, PublisherSignature signature, String storageKey, List<String> targetDevices,
-            Instant now) {
+            String agentVersion, int packageFormat, Instant now) {
         this.id = id;
         this.version = version.toString();
         this.versionMajor = version.major();
@@ -75,6 +79,8 @@ public class Update {
         this.signature = signature == null ? null : JsonColumn.write(signature);
         this.storageKey = storageKey;
         this.targetDevices = targetDevices == null ? null : List.copyOf(targetDevices);
+        this.agentVersion = agentVersion;
+        this.packageFormat = packageFormat;
     }
 
     UpdateOffer offer() {
@@ -85,7 +91,7 @@ public class Update {
     UpdateView view(Map<UpdateStatus, Long> statusCounts, RolloutView rollout) {
         return new UpdateView(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes,
                 requiresSystemPackages, systemPackages, statusCounts, rollout,
-                signature == null ? null : signature().keyId());
+                signature == null ? null : signature().keyId(), agentVersion);
     }
 
     private PublisherSignature signature() {
@@ -102,6 +108,11 @@ public class Update {
 
     public UpdateType updateType() {
         return updateType;
+    }
+
+    /** The agent release the package carries, or null. */
+    String agentVersion() {
+        return agentVersion;
     }
 
     String sha256() {

@@ -29,9 +29,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * update (and, only while some phase's batches have not reached all its devices, one for the open phases that hold
  * it without having offered it the update yet); the offer itself comes from memory, since a published update never
  * changes, and so does a rollback's statement, which its rollout keeps from the transaction that made it.
+ * <p>
+ * A package of a newer format than the device's agent reads (one that carries an agent release, format 2, for an
+ * agent before them, whose heartbeats say no {@code package_format}) is never offered: the same query reads both
+ * formats, and such an update fails on that device once, with the way out in its error (UpdateProgress), which
+ * counts in its rollout's failure rule like any failure. The device is then answered as if that update were not
+ * there.
  */
 @Component
 class UpdateChecks {
+
+    /** How many unreadable updates one check fails before it answers "nothing" (there is hardly ever more than one). */
+    private static final int MAX_UNREADABLE = 3;
 
     private final JdbcClient jdbc;
     private final UpdateRepository updates;
@@ -41,13 +50,16 @@ class UpdateChecks {
     private final InstallTurns turns;
     private final Assignments assignments;
     private final PendingBatches batches;
+    private final UpdateProgress progress;
     private final Map<UUID, UpdateOffer> offers = new ConcurrentHashMap<>();
     /** The statement of each rollback rollout a device was offered, by rollout (empty: made without one). */
     private final Map<UUID, Optional<RollbackStatement.Signed>> statements = new ConcurrentHashMap<>();
 
     UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties,
-            InstallWindows windows, InstallTurns turns, Assignments assignments, PendingBatches batches) {
+            InstallWindows windows, InstallTurns turns, Assignments assignments, PendingBatches batches,
+            UpdateProgress progress) {
         this.jdbc = jdbc;
+        this.progress = progress;
         this.batches = batches;
         this.assignments = assignments;
         this.updates = updates;
@@ -71,24 +83,16 @@ class UpdateChecks {
                 assignments.offerAtCheck(deviceId, waiting);
             }
         }
-        Optional<Open> open = jdbc.sql("""
-                select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
-                       d.timezone, d.current_version, d.window_start_hour, d.window_length_minutes,
-                       d.device_update_hour, du.rollback, du.rollout_id
-                from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
-                where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
-                order by u.version_major desc, u.version_minor desc, u.version_patch desc
-                limit 1
-                """)
-                .param(deviceId)
-                .query((rs, row) -> new Open(rs.getObject("update_id", UUID.class),
-                        UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant(),
-                        UpdateType.parse(rs.getString("update_type")), Version.parse(rs.getString("version")),
-                        rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version"),
-                        windows.inForce(Rows.integer(rs, "window_start_hour"),
-                                Rows.integer(rs, "window_length_minutes"), Rows.integer(rs, "device_update_hour")),
-                        rs.getBoolean("rollback"), rs.getObject("rollout_id", UUID.class)))
-                .optional();
+        Optional<Open> open = open(deviceId);
+        // one the device already runs is not offered whatever its format (below): nothing to fail
+        for (int failed = 0; open.isPresent() && !open.get().isNoUpgrade() && !open.get().readable(); failed++) {
+            // an agent before agent releases would refuse the package: it fails here, once, saying what to do
+            progress.failUnreadable(open.get().deviceUuid(), open.get().updateId(), open.get().packageFormat(),
+                    open.get().deviceFormat());
+            // the next open update, if any (a few at most: each pass fails one; an operator retrying the same one
+            // meanwhile is answered "nothing" and finds it at the next check)
+            open = failed < MAX_UNREADABLE ? open(deviceId) : Optional.empty();
+        }
         // the state the device's wait compares with: what this check read, once the phases that hold it offered it
         String cursor = open.map(o -> DeviceWaits.cursor(o.updateId(), o.status().wire(), o.scheduledFor(), false))
                 .orElseGet(() -> DeviceWaits.cursor(null, null, null, false));
@@ -104,6 +108,30 @@ class UpdateChecks {
         return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds(), cursor);
     }
 
+    /** The device's open update, newest first, with its package's format and the one the device's agent reads. */
+    private Optional<Open> open(UUID deviceId) {
+        return jdbc.sql("""
+                select du.update_id, du.status, du.scheduled_for, u.update_type, u.version, d.device_uuid,
+                       d.timezone, d.current_version, d.window_start_hour, d.window_length_minutes,
+                       d.device_update_hour, du.rollback, du.rollout_id, u.package_format,
+                       d.package_format as device_format
+                from device_updates du join updates u on u.id = du.update_id join devices d on d.id = du.device_id
+                where du.device_id = ? and du.status in ('pending', 'downloading', 'installing')
+                order by u.version_major desc, u.version_minor desc, u.version_patch desc
+                limit 1
+                """)
+                .param(deviceId)
+                .query((rs, row) -> new Open(rs.getObject("update_id", UUID.class),
+                        UpdateStatus.parse(rs.getString("status")), rs.getTimestamp("scheduled_for").toInstant(),
+                        UpdateType.parse(rs.getString("update_type")), Version.parse(rs.getString("version")),
+                        rs.getString("device_uuid"), rs.getString("timezone"), rs.getString("current_version"),
+                        windows.inForce(Rows.integer(rs, "window_start_hour"),
+                                Rows.integer(rs, "window_length_minutes"), Rows.integer(rs, "device_update_hour")),
+                        rs.getBoolean("rollback"), rs.getObject("rollout_id", UUID.class), rs.getInt("package_format"),
+                        Rows.integer(rs, "device_format")))
+                .optional();
+    }
+
     /** The publisher's statement of the rollback rollout that made this offer: its own, never another's. */
     private RollbackStatement.Signed statement(UUID rolloutId) {
         if (rolloutId == null) {
@@ -116,7 +144,12 @@ class UpdateChecks {
 
     private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, Version version,
             String deviceUuid, String timezone, String deviceVersion, UpdateWindow window, boolean rollback,
-            UUID rolloutId) {
+            UUID rolloutId, int packageFormat, Integer deviceFormat) {
+
+        /** Whether the device's agent reads the package's format; one that says none reads format 1 only. */
+        boolean readable() {
+            return packageFormat <= (deviceFormat == null ? 1 : deviceFormat);
+        }
 
         /**
          * The device already runs this version or a newer one (its version was changed where no scheduler saw it,

@@ -76,6 +76,37 @@ public class UpdateProgress {
         return deviceUpdate.view(deviceUuid, update.version());
     }
 
+    /**
+     * The update check found that the device's agent cannot read this update's package (its format is newer than
+     * the agent's {@code package_format}; an agent that never said one reads format 1): the update fails on the
+     * device with the way out, once (a check that finds it failed already changes nothing), and is told like a
+     * failure the device reported. The device itself stays as it is: it was never offered the update.
+     */
+    void failUnreadable(String deviceUuid, UUID updateId, int packageFormat, Integer deviceFormat) {
+        Device device = registry.lock(deviceUuid);
+        Update update = updates.findById(updateId).orElseThrow();
+        DeviceUpdate deviceUpdate = deviceUpdates.findByDeviceIdAndUpdateId(device.id(), updateId).orElseThrow();
+        if (!deviceUpdate.isOpen()) {
+            return; // another check (or the device's own report) got there first
+        }
+        String error = unreadable(update, packageFormat, deviceFormat);
+        deviceUpdate.report(UpdateStatus.FAILED, error, clock.instant());
+        log.info("update withheld device_uuid={} version={} package_format={} agent_package_format={}",
+                device.deviceUuid(), update.version(), packageFormat, deviceFormat == null ? "none" : deviceFormat);
+        failed(device, update, deviceUpdate.view(device.deviceUuid(), update.version()).errorMessage());
+    }
+
+    /** What the operator reads on the device's failed update: why, and what to do. */
+    static String unreadable(Update update, int packageFormat, Integer deviceFormat) {
+        String why = deviceFormat == null
+                ? "this device's agent cannot read packages that carry an agent release (package format "
+                + packageFormat + ")"
+                : "this device's agent reads packages of format " + deviceFormat + " at most, and " + update.version()
+                + " is format " + packageFormat;
+        return why + "; upgrade it once from the .deb (docs/operations.md \"Provision a Raspberry Pi\"), then retry the"
+                + " update (javia-ota retry-failed " + update.version() + ")";
+    }
+
     private void failed(Device device, Update update, String error) {
         String name = device.deviceName() == null || device.deviceName().isBlank() ? device.deviceUuid()
                 : device.deviceName() + " (" + device.deviceUuid() + ")";

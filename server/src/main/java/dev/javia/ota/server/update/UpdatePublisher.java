@@ -93,18 +93,20 @@ class UpdatePublisher {
                 UpdateCreated created = transaction.execute(status -> {
                     Update update = updates.saveAndFlush(new Update(id, form.version(), form.updateType(),
                             form.description(), form.systemPackages(), sha256, size, signature, key,
-                            form.targetDevices(), clock.instant()));
+                            form.targetDevices(), agentVersion(metadata), metadata.formatVersion(), clock.instant()));
                     Rollouts.Created rollout = rollouts.create(update.id(), update.version(), RolloutKind.RELEASE,
                             plan, new Rollouts.Actor(caller), null);
                     audit.record(caller, "update.published", "update", id.toString(),
-                            published(form, rollout, signature));
+                            published(form, rollout, signature, metadata));
                     RolloutView view = rollouts.views(List.of(rollout.rollout())).get(0);
                     return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) rollout.offered()), view),
                             rollout.offered(), view);
                 });
-                log.info("published update version={} type={} sha256={} size_bytes={} files={} signed_by={}"
-                                + " scheduled_devices={}", form.version(), form.updateType().wire(), sha256, size,
-                        metadata.files().size(), signature == null ? "none" : signature.keyId(),
+                log.info("published update version={} type={} sha256={} size_bytes={} files={} agent_version={}"
+                                + " package_format={} signed_by={} scheduled_devices={}", form.version(),
+                        form.updateType().wire(), sha256, size, metadata.files().size(),
+                        metadata.agent() == null ? "none" : metadata.agent().version(), metadata.formatVersion(),
+                        signature == null ? "none" : signature.keyId(),
                         Objects.requireNonNull(created).scheduledDevices());
                 return created;
             } catch (RuntimeException e) {
@@ -124,9 +126,12 @@ class UpdatePublisher {
 
     /** What the audit log keeps of a publication: the form's settings (null targets: the whole fleet). */
     private static Map<String, Object> published(UpdateForm form, Rollouts.Created rollout,
-            PublisherSignature signature) {
+            PublisherSignature signature, UpdateMetadata metadata) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("version", form.version().toString());
+        details.put("agent_version", agentVersion(metadata));
+        details.put("app_included", metadata.includesApp());
+        details.put("package_format", metadata.formatVersion());
         details.put("update_type", form.updateType().wire());
         details.put("signed_by", signature == null ? null : signature.keyId());
         details.put("target_devices", form.targetDevices());
@@ -137,6 +142,11 @@ class UpdatePublisher {
         details.put("rules", rollout.rollout().rules());
         details.put("target", rollout.rollout().target());
         return details;
+    }
+
+    /** The agent release the package carries, or null for an app-only package. */
+    private static String agentVersion(UpdateMetadata metadata) {
+        return metadata.agent() == null ? null : metadata.agent().version();
     }
 
     private void checkVersionIsNew(UpdateForm form) {

@@ -1,0 +1,277 @@
+package dev.javia.ota.packager;
+
+import dev.javia.ota.protocol.pkg.Version;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import java.util.regex.Pattern;
+import java.util.zip.ZipException;
+
+/**
+ * The agent release an update carries ({@code --agent-jar} and its companions), checked before anything is built:
+ * on the device a bad jar, flag or drop-in costs a trial and a revert by the guard at best, so what can be seen here
+ * is refused here, with what to give instead. The jar must be a jar that {@code java -jar} runs (a manifest with
+ * {@code Main-Class}); its version is {@code --agent-version}, or the manifest's {@code Implementation-Version} when
+ * that is {@code vMAJOR.MINOR.PATCH}; JVM options are flags only (run-agent names the jar); a systemd drop-in has
+ * {@code [Unit]} and {@code [Service]} settings only, and never replaces {@code ExecStart} (run-agent is what runs
+ * the guard).
+ *
+ * @param jar        the agent's shaded jar ({@code pi-agent.jar} in the package)
+ * @param version    the agent's version
+ * @param jvmOptions the release's JVM flags ({@code jvm.options}), or null for the device's default
+ * @param unitDropin the release's drop-in for the agent's unit ({@code javia-ota-agent.conf}), or null for none
+ */
+record AgentFiles(Path jar, Version version, Path jvmOptions, Path unitDropin) {
+
+    /** Far above a real jvm.options or drop-in (a few hundred bytes): bounds what is read and shipped. */
+    static final int MAX_TEXT_BYTES = 64 * 1024;
+
+    /** Arguments that would make java run something else than the agent's jar, or exit at once. */
+    private static final Set<String> NOT_FLAGS = Set.of("-jar", "-cp", "-classpath", "--class-path", "-m",
+            "--module", "--source", "-version", "--version", "-help", "--help", "-h", "-?", "--dry-run",
+            "--list-modules", "--describe-module", "-d", "-X", "--help-extra");
+    private static final Pattern SECTION = Pattern.compile("^\\[([^\\]]*)\\]$");
+    private static final Pattern SETTING = Pattern.compile("^([A-Za-z0-9][A-Za-z0-9_-]*)\\s*=.*$");
+    private static final Set<String> DROPIN_SECTIONS = Set.of("Unit", "Service");
+
+    /**
+     * The options as given, checked; null when none of them was given.
+     *
+     * @param versionText {@code --agent-version}, or null to take the jar's Implementation-Version
+     */
+    static AgentFiles of(Path jar, String versionText, Path jvmOptions, Path unitDropin) {
+        if (jar == null) {
+            String given = versionText != null ? "--agent-version" : jvmOptions != null ? "--agent-jvm-options"
+                    : unitDropin != null ? "--agent-unit-dropin" : null;
+            if (given != null) {
+                throw PackagerException.badInput(given + " belongs to an agent release: give the agent's jar with "
+                        + "--agent-jar FILE (pi-agent/target/pi-agent.jar)");
+            }
+            return null;
+        }
+        Optional<String> manifestVersion = checkJar(jar);
+        Version version = version(jar, versionText, manifestVersion);
+        if (jvmOptions != null) {
+            checkJvmOptions(jvmOptions);
+        }
+        if (unitDropin != null) {
+            checkDropin(unitDropin);
+        }
+        return new AgentFiles(jar, version, jvmOptions, unitDropin);
+    }
+
+    /** Checks that {@code java -jar} can run the file; answers its manifest's Implementation-Version, if any. */
+    private static Optional<String> checkJar(Path jar) {
+        if (!Files.isRegularFile(jar)) {
+            throw PackagerException.badInput("--agent-jar: " + jar + " is not a file: build the agent with "
+                    + "./mvnw -pl pi-agent -am package and give pi-agent/target/pi-agent.jar");
+        }
+        Manifest manifest;
+        try (JarFile file = new JarFile(jar.toFile(), false)) {
+            manifest = file.getManifest();
+        } catch (ZipException e) {
+            throw PackagerException.badInput("--agent-jar: " + jar + " is not a jar (it does not read as a ZIP "
+                    + "archive): give the agent's shaded jar, pi-agent/target/pi-agent.jar");
+        } catch (IOException | SecurityException e) {
+            throw PackagerException.badInput("--agent-jar: cannot read " + jar + " (" + e.getMessage()
+                    + "): check that it is readable");
+        }
+        String mainClass = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.MAIN_CLASS);
+        if (mainClass == null || mainClass.isBlank()) {
+            throw PackagerException.badInput("--agent-jar: " + jar + " has no Main-Class in its manifest, so "
+                    + "java -jar cannot start it: give the shaded jar (pi-agent/target/pi-agent.jar), not the "
+                    + "original-*.jar or a library");
+        }
+        return Optional.ofNullable(manifest.getMainAttributes().getValue(Attributes.Name.IMPLEMENTATION_VERSION))
+                .map(String::strip);
+    }
+
+    private static Version version(Path jar, String versionText, Optional<String> manifestVersion) {
+        Optional<Version> fromManifest = manifestVersion.flatMap(Version::tryParse);
+        if (versionText == null) {
+            return fromManifest.orElseThrow(() -> PackagerException.badInput("--agent-jar needs --agent-version "
+                    + "vMAJOR.MINOR.PATCH (e.g. v0.2.0): " + jar.getFileName()
+                    + manifestVersion.map(text -> "'s manifest says Implementation-Version " + text
+                    + ", which is not of that form").orElse(" has no Implementation-Version in its manifest")));
+        }
+        Version version;
+        try {
+            version = Version.parse(versionText);
+        } catch (IllegalArgumentException e) {
+            throw PackagerException.badInput("--agent-version: " + e.getMessage());
+        }
+        if (fromManifest.isPresent() && !fromManifest.get().equals(version)) {
+            throw PackagerException.badInput("--agent-version says " + version + " but " + jar.getFileName()
+                    + "'s manifest says Implementation-Version " + fromManifest.get() + ": is this the jar you "
+                    + "mean? Leave --agent-version out to take the manifest's");
+        }
+        return version;
+    }
+
+    /** Flags only, in java's @argfile syntax ({@code #} comments, quotes), as run-agent passes them. */
+    private static void checkJvmOptions(Path file) {
+        String text = text(file, "--agent-jvm-options");
+        List<String> arguments = arguments(text);
+        if (arguments.isEmpty()) {
+            throw PackagerException.badInput("--agent-jvm-options: " + file + " holds no JVM flag: leave the option "
+                    + "out to keep the device's default flags (/usr/lib/javia-agent/jvm.options)");
+        }
+        for (String argument : arguments) {
+            String name = argument.contains("=") && argument.startsWith("--")
+                    ? argument.substring(0, argument.indexOf('=')) : argument;
+            if (!argument.startsWith("-") || NOT_FLAGS.contains(name)
+                    || argument.startsWith("@")) {
+                throw PackagerException.badInput("--agent-jvm-options: " + file + " holds '" + argument + "', which "
+                        + "is not a JVM flag: the file is java @argfile flags only (one per line, e.g. "
+                        + "-XX:+UseSerialGC, -Xmx64m, # comments); run-agent gives the jar (-jar) itself");
+            }
+        }
+    }
+
+    /**
+     * Splits @argfile text as the java launcher does: whitespace between arguments, {@code #} starting a comment to
+     * the end of the line where an argument would start, single or double quotes around spaces.
+     */
+    static List<String> arguments(String text) {
+        List<String> arguments = new ArrayList<>();
+        StringBuilder current = null;
+        char quote = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else if (c == '\\' && i + 1 < text.length()) {
+                    current.append(text.charAt(++i));
+                } else {
+                    current.append(c);
+                }
+            } else if (Character.isWhitespace(c)) {
+                if (current != null) {
+                    arguments.add(current.toString());
+                    current = null;
+                }
+            } else if (c == '#' && current == null) {
+                while (i + 1 < text.length() && text.charAt(i + 1) != '\n' && text.charAt(i + 1) != '\r') {
+                    i++;
+                }
+            } else {
+                if (current == null) {
+                    current = new StringBuilder();
+                }
+                if (c == '"' || c == '\'') {
+                    quote = c;
+                } else {
+                    current.append(c);
+                }
+            }
+        }
+        if (quote != 0) {
+            throw PackagerException.badInput("--agent-jvm-options: a quote (" + quote + ") is not closed");
+        }
+        if (current != null) {
+            arguments.add(current.toString());
+        }
+        return arguments;
+    }
+
+    /**
+     * A drop-in for the agent's unit: [Unit] and [Service] settings only. [Install] is refused (the agent only links
+     * the file at the switch, nothing runs systemctl enable, so it would do nothing or surprise later), and so is
+     * ExecStart (it would replace run-agent, and with it the guard that puts the previous agent back).
+     */
+    private static void checkDropin(Path file) {
+        String text = text(file, "--agent-unit-dropin");
+        String section = null;
+        int settings = 0;
+        int number = 0;
+        boolean continued = false;
+        for (String raw : text.split("\r?\n", -1)) {
+            number++;
+            String line = raw.strip();
+            boolean continues = line.endsWith("\\");
+            if (continued) {
+                continued = continues;
+                continue;
+            }
+            continued = continues;
+            if (line.isEmpty() || line.startsWith("#") || line.startsWith(";")) {
+                continue;
+            }
+            String where = "--agent-unit-dropin: " + file + " line " + number + ": ";
+            var header = SECTION.matcher(line);
+            if (header.matches()) {
+                section = header.group(1);
+                if (section.equals("Install")) {
+                    throw PackagerException.badInput(where + "a drop-in with an [Install] section: the agent links "
+                            + "the drop-in when it switches releases and never runs systemctl enable, so [Install] "
+                            + "would do nothing; keep [Unit] and [Service] settings only");
+                }
+                if (!DROPIN_SECTIONS.contains(section)) {
+                    throw PackagerException.badInput(where + "[" + section + "] is not a section of the agent's "
+                            + "unit (javia-ota-agent.service): use [Unit] or [Service]");
+                }
+                continue;
+            }
+            var setting = SETTING.matcher(line);
+            if (!setting.matches()) {
+                throw PackagerException.badInput(where + "'" + line + "' is neither a [Section] nor a Key=value "
+                        + "setting (systemd.unit syntax)");
+            }
+            if (section == null) {
+                throw PackagerException.badInput(where + setting.group(1) + "= comes before any section: put it "
+                        + "under [Service] (or [Unit])");
+            }
+            if (section.equals("Service") && setting.group(1).equals("ExecStart")) {
+                throw PackagerException.badInput(where + "ExecStart= would replace run-agent, which starts the "
+                        + "guard that puts the previous agent back when this one fails: change the JVM flags with "
+                        + "--agent-jvm-options instead");
+            }
+            settings++;
+        }
+        if (settings == 0) {
+            throw PackagerException.badInput("--agent-unit-dropin: " + file + " holds no setting: leave the option "
+                    + "out when the release needs no drop-in");
+        }
+    }
+
+    /** The file's text: UTF-8, no NUL, at most {@link #MAX_TEXT_BYTES}. */
+    private static String text(Path file, String option) {
+        if (!Files.isRegularFile(file)) {
+            throw PackagerException.badInput(option + ": " + file + " is not a file");
+        }
+        byte[] bytes;
+        try {
+            if (Files.size(file) > MAX_TEXT_BYTES) {
+                throw PackagerException.badInput(option + ": " + file + " is larger than " + MAX_TEXT_BYTES / 1024
+                        + " KiB: is it the right file?");
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw PackagerException.badInput(option + ": cannot read " + file + " (" + e.getMessage() + ")");
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw PackagerException.badInput(option + ": " + file + " is not UTF-8 text: is it the right file?");
+        }
+        if (text.indexOf('\0') >= 0) {
+            throw PackagerException.badInput(option + ": " + file + " holds a NUL byte: is it the right file?");
+        }
+        return text;
+    }
+}
