@@ -1,7 +1,7 @@
 package dev.javia.ota.agent;
 
 import dev.javia.ota.agent.activity.AlsaActivity;
-import dev.javia.ota.agent.system.SystemdNotifier;
+import dev.javia.ota.agent.system.Watchdog;
 import dev.javia.ota.agent.transport.Backoff;
 import dev.javia.ota.agent.transport.DeviceSession;
 import dev.javia.ota.agent.transport.ServerRejectedException;
@@ -63,7 +63,8 @@ public final class Agent implements AutoCloseable {
     private final StatusOutbox outbox;
     private final InstallRoot root;
     private final AlsaActivity alsa;
-    private final SystemdNotifier notifier;
+    /** Fed by the loop's thread only: a hung loop stops the pings, and systemd restarts the agent. */
+    private final Watchdog watchdog;
     private final Clock clock;
     private final LongSupplier nanoTime;
     private final Backoff backoff;
@@ -100,7 +101,7 @@ public final class Agent implements AutoCloseable {
     private volatile Throwable fatal;
 
     Agent(DeviceSession session, UpdateMachine machine, StatusOutbox outbox, InstallRoot root, AlsaActivity alsa,
-            SystemdNotifier notifier, Clock clock, LongSupplier nanoTime, Backoff backoff, Duration heartbeatInterval,
+            Watchdog watchdog, Clock clock, LongSupplier nanoTime, Backoff backoff, Duration heartbeatInterval,
             Duration checkInterval, Duration pulse, AgentSettings settings, PushWaits push,
             List<AutoCloseable> resources, String agentVersion) {
         this.agentVersion = agentVersion;
@@ -109,7 +110,7 @@ public final class Agent implements AutoCloseable {
         this.outbox = outbox;
         this.root = root;
         this.alsa = alsa;
-        this.notifier = notifier;
+        this.watchdog = watchdog;
         this.clock = clock;
         this.nanoTime = nanoTime;
         this.backoff = backoff;
@@ -134,7 +135,7 @@ public final class Agent implements AutoCloseable {
 
     /** One round of work; never throws for a server or an update problem (they are logged and retried). */
     public synchronized void tick() {
-        notifier.watchdog();
+        watchdog.feedFromLoop();
         if (alsa != null) {
             alsa.poll();
         }
@@ -295,7 +296,7 @@ public final class Agent implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        notifier.ready();
+        watchdog.ready();
         loop.scheduleWithFixedDelay(this::guardedTick, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
         if (push != null) {
             push.start(machine::busy, this::checkNow);

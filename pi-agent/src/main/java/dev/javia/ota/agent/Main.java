@@ -11,15 +11,22 @@ import dev.javia.ota.agent.config.AgentConfig;
 import dev.javia.ota.agent.config.ConfigException;
 import dev.javia.ota.agent.identity.DeviceFacts;
 import dev.javia.ota.agent.identity.DeviceIdentity;
+import dev.javia.ota.agent.system.AppHealth;
 import dev.javia.ota.agent.system.Apt;
 import dev.javia.ota.agent.system.CommandRunner;
+import dev.javia.ota.agent.system.DpkgStatus;
+import dev.javia.ota.agent.system.FreeSpace;
+import dev.javia.ota.agent.system.HealthCommand;
 import dev.javia.ota.agent.system.ProcessCommandRunner;
 import dev.javia.ota.agent.system.PythonEnvironment;
 import dev.javia.ota.agent.system.Sleeper;
 import dev.javia.ota.agent.system.SystemdNotifier;
 import dev.javia.ota.agent.system.Systemctl;
+import dev.javia.ota.agent.system.Watchdog;
 import dev.javia.ota.agent.transport.Backoff;
 import dev.javia.ota.agent.transport.DeviceSession;
+import dev.javia.ota.agent.transport.DownloadPace;
+import dev.javia.ota.agent.transport.LocalHealthEndpoint;
 import dev.javia.ota.agent.transport.ServerClient;
 import dev.javia.ota.agent.update.AgentHome;
 import dev.javia.ota.agent.update.AgentSelf;
@@ -58,6 +65,8 @@ import java.util.logging.Logger;
 public final class Main {
 
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
+    /** The longest wait of the loop without a word to the watchdog: well inside the unit's WatchdogSec (180 s). */
+    private static final Duration WATCHDOG_SLICE = Duration.ofSeconds(30);
 
     private Main() {
     }
@@ -74,11 +83,13 @@ public final class Main {
             return;
         }
         LogFormat.install(config.logLevel(), env.containsKey("JOURNAL_STREAM"));
-        SystemdNotifier notifier = new SystemdNotifier(new ProcessCommandRunner(), env);
-        CommandRunner runner = new ProcessCommandRunner(notifier::watchdog);
+        // systemd-notify itself runs through a runner that feeds nothing; every other command is fed while the loop
+        // waits on it, and only then (Watchdog)
+        Watchdog watchdog = new Watchdog(new SystemdNotifier(new ProcessCommandRunner(), env));
+        CommandRunner runner = new ProcessCommandRunner(watchdog::feed);
         Agent agent;
         try {
-            agent = assemble(config, runner, notifier, Clock.systemUTC(), System::nanoTime, Sleeper.REAL,
+            agent = assemble(config, runner, watchdog, Clock.systemUTC(), System::nanoTime, Sleeper.REAL,
                     () -> Pi4J.newContextBuilder().add(GpioDDigitalInputProvider.newInstance()).build());
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "cannot start: " + e.getMessage(), e);
@@ -109,13 +120,33 @@ public final class Main {
      */
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
             LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio, Duration pulse) {
-        // read once, before anything can move current (see AgentVersion)
-        return assemble(config, runner, notifier, clock, nanoTime, sleeper, gpio, pulse, AgentVersion.running());
+        return assemble(config, runner, new Watchdog(notifier), clock, nanoTime, sleeper, gpio, pulse);
     }
 
     /** @param agentVersion this agent's own version ({@link AgentVersion#running}; tests name one) */
     static Agent assemble(AgentConfig config, CommandRunner runner, SystemdNotifier notifier, Clock clock,
             LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio, Duration pulse, String agentVersion) {
+        return assemble(config, runner, new Watchdog(notifier), clock, nanoTime, sleeper, gpio, pulse, agentVersion);
+    }
+
+    static Agent assemble(AgentConfig config, CommandRunner runner, Watchdog watchdog, Clock clock,
+            LongSupplier nanoTime, Sleeper sleeper, Supplier<Context> gpio) {
+        return assemble(config, runner, watchdog, clock, nanoTime, sleeper, gpio, config.tick());
+    }
+
+    /**
+     * @param watchdog fed by the loop only; {@code runner} should feed it while it waits ({@code watchdog::feed})
+     */
+    static Agent assemble(AgentConfig config, CommandRunner runner, Watchdog watchdog, Clock clock,
+            LongSupplier nanoTime, Sleeper loopSleeper, Supplier<Context> gpio, Duration pulse) {
+        // read once, before anything can move current (see AgentVersion)
+        return assemble(config, runner, watchdog, clock, nanoTime, loopSleeper, gpio, pulse, AgentVersion.running());
+    }
+
+    static Agent assemble(AgentConfig config, CommandRunner runner, Watchdog watchdog, Clock clock,
+            LongSupplier nanoTime, Sleeper loopSleeper, Supplier<Context> gpio, Duration pulse, String agentVersion) {
+        // every wait of the loop (the dpkg lock's, the health check's, the download's cap) is the loop alive
+        Sleeper sleeper = watchdog.feeding(loopSleeper, WATCHDOG_SLICE);
         LOG.info("starting agent " + agentVersion + ": " + config.summary());
         createDirectories(config.stateDir(), config.installDir());
         List<AutoCloseable> resources = new ArrayList<>();
@@ -125,6 +156,10 @@ public final class Main {
         ClockTrust clockTrust = new ClockTrust(runner, clock, nanoTime, config.clockSkew());
         ServerClient client = new ServerClient(config.serverUrl(), config.httpTimeout(), clockTrust::serverDate,
                 config.serverCaFile());
+        if (config.downloadMaxBytesPerSecond() > 0) {
+            client.pace(new DownloadPace(config.downloadMaxBytesPerSecond(), sleeper, nanoTime));
+            LOG.info("downloads capped at " + config.downloadMaxBytesPerSecond() / 1024 + " KiB/s (DOWNLOAD_MAX_KBPS)");
+        }
         Map<String, Object> facts = DeviceFacts.collect(Path.of("/"));
         String deviceName = config.deviceName() != null ? config.deviceName()
                 : DeviceFacts.hostname().orElse(null);
@@ -146,15 +181,17 @@ public final class Main {
 
         StatusOutbox outbox = StatusOutbox.open(config.stateDir(), client.json());
         Apt apt = new Apt(runner, config.aptTimeout(), config.dpkgLockTimeoutSeconds(), 3, sleeper,
-                config.aptViaSystemdRun());
+                config.aptViaSystemdRun(), new DpkgStatus(Path.of("/var/lib/dpkg")));
         UpdateContext context = new UpdateContext(session, outbox, root, config.stateDir().resolve("staging"), apt,
-                new PythonEnvironment(runner, config.pipTimeout()), new Systemctl(runner, config.commandTimeout()),
+                new PythonEnvironment(runner, config.pipTimeout(), config.aptViaSystemdRun()),
+                new Systemctl(runner, config.commandTimeout()),
                 config.serviceName(), config.healthCheck(), clock, nanoTime, sleeper,
                 PackageLimits.defaults().withMaxPackageBytes(config.maxPackageBytes()),
                 new InstallPolicy(config.timezone(), config.fallbackInstallHour(), config.scheduledIdle(), config.urgentIdle()),
-                tracker::idleFor, clockTrust, notifier::watchdog,
+                tracker::idleFor, clockTrust, watchdog::feed,
                 PublisherTrust.open(config.stateDir(), config.publisherKeys(), client.json()),
                 UsedStatements.open(config.stateDir(), client.json()),
+                appHealth(config, runner), FreeSpace.REAL, config.diskMarginBytes(),
                 new AgentSelf(new AgentHome(config.agentHome(), config.agentUnitDropinDir()),
                         new AgentTrialFile(config.stateDir()), agentVersion, config.agentUnit(),
                         config.agentCheckIn(), config.procDir()));
@@ -170,8 +207,22 @@ public final class Main {
         Backoff backoff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(10), new Random());
         AgentSettings settings = new AgentSettings(config.deviceUpdateHour().isPresent()
                 ? config.deviceUpdateHour().getAsInt() : null);
-        return new Agent(session, machine, outbox, root, alsa, notifier, clock, nanoTime, backoff,
+        return new Agent(session, machine, outbox, root, alsa, watchdog, clock, nanoTime, backoff,
                 config.heartbeatInterval(), config.checkInterval(), pulse, settings, push, resources, agentVersion);
+    }
+
+    /** The app's own health check: its command, its loopback endpoint, both, or none. */
+    private static AppHealth appHealth(AgentConfig config, CommandRunner runner) {
+        AppHealth command = config.appHealthCommand().isEmpty() ? AppHealth.NONE
+                : new HealthCommand(runner, config.appHealthCommand(), config.appHealthTimeout());
+        AppHealth endpoint = config.appHealthUrl() == null ? AppHealth.NONE
+                : new LocalHealthEndpoint(config.appHealthUrl(), config.appHealthTimeout());
+        AppHealth health = AppHealth.both(command, endpoint);
+        LOG.info("app health: " + (health.configured() ? (command.configured() ? "APP_HEALTH_COMMAND "
+                + String.join(" ", config.appHealthCommand()) : "") + (command.configured() && endpoint.configured()
+                ? " and " : "") + (endpoint.configured() ? "APP_HEALTH_URL " + config.appHealthUrl() : "")
+                : "none set (systemd's is-active is the health check)"));
+        return health;
     }
 
     private static Optional<GpioButton> openButton(AgentConfig config, ActivityTracker tracker,

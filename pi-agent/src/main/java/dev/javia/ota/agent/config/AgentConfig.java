@@ -32,6 +32,14 @@ import dev.javia.ota.protocol.trust.PublisherKeys;
  *                         chain to, instead of the system's; null for the system's trust store
  * @param push             {@code OTA_PUSH}: while no install runs, hold the server's long poll and check at once
  *                         when it says something changed; the polls go on either way (on by default)
+ * @param appHealthCommand {@code APP_HEALTH_COMMAND}: argv (split on spaces, never through a shell) of the app's own
+ *                         health command, run in the new release's directory after the restart; exit 0 is well, and
+ *                         the last line it prints is the app's word; empty for none
+ * @param appHealthUrl     {@code APP_HEALTH_URL}: a loopback {@code http://} URL the app answers 2xx on when it is
+ *                         well; null for none
+ * @param appHealthTimeout {@code APP_HEALTH_TIMEOUT_SECONDS}: how long one ask of the command or the URL may take
+ * @param diskMarginBytes  {@code DISK_MARGIN_MB}: the space that must stay free beyond a download or an extraction
+ * @param downloadMaxBytesPerSecond {@code DOWNLOAD_MAX_KBPS} in bytes a second: the download's cap, 0 for none
  * @param agentHome        {@code AGENT_HOME}: the agent's own releases ({@code releases/<v>}, {@code current},
  *                         {@code previous}) and the legacy {@code pi-agent.jar}, as run-agent and the guard read them
  * @param agentUnit        {@code AGENT_UNIT}: the agent's own systemd unit, restarted after it switched itself
@@ -80,6 +88,12 @@ public record AgentConfig(
         PublisherKeys publisherKeys,
         Path serverCaFile,
         boolean push,
+        // a Pi's realities (issue 16): the app's own health, disk space, the link's bandwidth
+        List<String> appHealthCommand,
+        URI appHealthUrl,
+        Duration appHealthTimeout,
+        long diskMarginBytes,
+        long downloadMaxBytesPerSecond,
         // agent self-update (issue 16)
         Path agentHome,
         String agentUnit,
@@ -145,6 +159,14 @@ public record AgentConfig(
                 AgentConfig::publisherKeys, PublisherKeys.none());
         Path serverCa = s.optional("SERVER_CA_FILE", AgentConfig::path, null);
         boolean push = s.optional("OTA_PUSH", AgentConfig::bool, true);
+        // a Pi's realities (issue 16): the app's own health, disk space, the link's bandwidth
+        List<String> appHealthCommand = s.optional("APP_HEALTH_COMMAND", AgentConfig::words, List.of());
+        URI appHealthUrl = s.optional("APP_HEALTH_URL", AgentConfig::loopbackUrl, null);
+        Duration appHealthTimeout = s.optional("APP_HEALTH_TIMEOUT_SECONDS", seconds(1, 600), Duration.ofSeconds(10));
+        // MB of 10^6 bytes, as the disk-space messages (and df -H) count them
+        long diskMargin = s.optional("DISK_MARGIN_MB", text -> integer(0, 65_536).apply(text) * 1_000_000L,
+                50_000_000L);
+        long downloadMax = s.optional("DOWNLOAD_MAX_KBPS", text -> integer(0, 1_000_000).apply(text) * 1024L, 0L);
         // agent self-update (issue 16)
         Path agentHome = s.optional("AGENT_HOME", AgentConfig::path, Path.of("/opt/javia-agent"));
         String agentUnit = s.optional("AGENT_UNIT", AgentConfig::unitName, "javia-ota-agent.service");
@@ -158,6 +180,7 @@ public record AgentConfig(
                 streams.contains("playback"), streams.contains("capture"), socket, sessionTimeout, healthCheck,
                 aptTimeout, pipTimeout, commandTimeout, lockTimeout, viaSystemdRun, maxTransitions, httpTimeout,
                 clockSkew, maxPackage, level, publisherKeys, serverCa, push,
+                appHealthCommand, appHealthUrl, appHealthTimeout, diskMargin, downloadMax,
                 agentHome, agentUnit, agentDropins, agentCheckIn, procDir);
     }
 
@@ -174,6 +197,34 @@ public record AgentConfig(
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
             throw new IllegalArgumentException("must be an http:// or https:// URL with a host, e.g. http://server:8000");
+        }
+        return uri;
+    }
+
+    private static List<String> words(String text) {
+        return List.of(text.strip().split("\\s+"));
+    }
+
+    /**
+     * The app's health endpoint: plain HTTP on the loopback interface only. The agent runs as root and acts on the
+     * answer (a rollback), so it asks nothing beyond this machine, and nothing that a redirect or DNS could move
+     * elsewhere: the host is a loopback address or {@code localhost}, written out.
+     */
+    private static URI loopbackUrl(String text) {
+        URI uri;
+        try {
+            uri = new URI(text.strip());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("is not a URL: " + e.getMessage());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
+        boolean loopback = host.equals("localhost") || host.equals("[::1]") || host.equals("::1")
+                || host.matches("127(\\.\\d{1,3}){3}");
+        if (!scheme.equals("http") || !loopback || uri.getUserInfo() != null) {
+            throw new IllegalArgumentException("must be an http:// URL on this machine's loopback interface "
+                    + "(127.0.0.1, [::1] or localhost), e.g. http://127.0.0.1:8080/health: the agent asks no other host "
+                    + "whether the app is well");
         }
         return uri;
     }

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Installs Debian packages non-interactively. Names reach the command line only after three checks: Debian's
@@ -18,13 +20,17 @@ public final class Apt {
     private static final Logger LOG = Logger.getLogger(Apt.class.getName());
     /** apt-get's exit code for "could not do it", including every lock it did not get. */
     private static final int APT_FAILURE = 100;
+    /** dpkg's exit code for an error, including a lock it could not take. */
+    private static final int DPKG_FAILURE = 2;
+    private static final Pattern HOLDER = Pattern.compile("held by process (\\d+) \\(([^)]+)\\)");
 
     private final CommandRunner runner;
     private final Duration timeout;
     private final int lockTimeoutSeconds;
     private final int lockAttempts;
     private final Sleeper sleeper;
-    private final boolean viaSystemdRun;
+    private final TransientUnit unit;
+    private final DpkgStatus dpkg;
 
     /**
      * @param lockTimeoutSeconds how long dpkg's frontend lock is waited for inside one apt-get call
@@ -35,12 +41,19 @@ public final class Apt {
      */
     public Apt(CommandRunner runner, Duration timeout, int lockTimeoutSeconds, int lockAttempts, Sleeper sleeper,
             boolean viaSystemdRun) {
+        this(runner, timeout, lockTimeoutSeconds, lockAttempts, sleeper, viaSystemdRun, DpkgStatus.UNREAD);
+    }
+
+    /** @param dpkg dpkg's database, read before the first apt step for a run that was cut short */
+    public Apt(CommandRunner runner, Duration timeout, int lockTimeoutSeconds, int lockAttempts, Sleeper sleeper,
+            boolean viaSystemdRun, DpkgStatus dpkg) {
         this.runner = runner;
         this.timeout = timeout;
         this.lockTimeoutSeconds = lockTimeoutSeconds;
         this.lockAttempts = Math.max(1, lockAttempts);
         this.sleeper = sleeper;
-        this.viaSystemdRun = viaSystemdRun;
+        this.unit = new TransientUnit(viaSystemdRun);
+        this.dpkg = dpkg;
     }
 
     /** Installs {@code packages} (names, optionally {@code name=version}); throws with an operator's message. */
@@ -54,6 +67,7 @@ public final class Apt {
                         + DebianPackageNames.RULE + "); nothing was installed");
             }
         }
+        repairIfInterrupted();
         CommandResult update = withLockRetries(apt("update"));
         if (!update.succeeded()) {
             // Old lists may still hold what is needed: go on, the install says clearly if they do not.
@@ -68,15 +82,30 @@ public final class Apt {
         CommandResult result = withLockRetries(apt(install.toArray(String[]::new)));
         if (!result.succeeded() && mentions(result, "dpkg was interrupted")) {
             // a power cut in an earlier dpkg run: finish its configuration, then try once more
-            CommandResult repair = runner.run(wrap(List.of("dpkg", "--configure", "-a")));
-            LOG.info("dpkg --configure -a: " + repair.describe());
+            configurePending("apt-get said dpkg was interrupted");
             result = withLockRetries(apt(install.toArray(String[]::new)));
         }
         if (!result.succeeded()) {
-            String lock = isLockFailure(result) ? " (another package manager held the dpkg lock for the whole wait)" : "";
+            String lock = isLockFailure(result) ? " (" + lockHolder(result) + " held the dpkg lock for the whole wait; it "
+                    + "ends on its own, and the next update tries again)" : "";
             throw new CommandFailedException("apt-get install " + String.join(" ", packages) + " failed" + lock + ": "
                     + result.describe());
         }
+    }
+
+    /**
+     * A power cut in an earlier dpkg run (an update's, or unattended-upgrades') leaves packages half-configured, and
+     * every apt-get after it refuses to act. dpkg's database says so ({@link DpkgStatus}): then
+     * {@code dpkg --configure -a} finishes their configuration before the next apt step.
+     */
+    private void repairIfInterrupted() {
+        dpkg.interruption().ifPresent(this::configurePending);
+    }
+
+    private void configurePending(String why) {
+        LOG.warning("dpkg was interrupted (" + why + "): running dpkg --configure -a first");
+        CommandResult repair = withLockRetries(wrap(List.of("dpkg", "--configure", "-a")));
+        LOG.info("dpkg --configure -a: " + repair.describe());
     }
 
     private void requireKnown(String name) {
@@ -94,14 +123,7 @@ public final class Apt {
     }
 
     private Command wrap(List<String> argv) {
-        if (!viaSystemdRun) {
-            return Command.of(timeout, argv).withEnvironment("DEBIAN_FRONTEND", "noninteractive");
-        }
-        List<String> wrapped = new ArrayList<>(List.of("systemd-run", "--unit=javia-ota-" + argv.get(0) + "-"
-                        + System.currentTimeMillis(), "--collect", "--wait", "--pipe", "--quiet",
-                "-E", "DEBIAN_FRONTEND=noninteractive", "--"));
-        wrapped.addAll(argv);
-        return Command.of(timeout, wrapped);
+        return unit.wrap(Command.of(timeout, argv).withEnvironment("DEBIAN_FRONTEND", "noninteractive"));
     }
 
     private CommandResult withLockRetries(Command command) {
@@ -119,9 +141,23 @@ public final class Apt {
         return result;
     }
 
+    /** apt-get's lock failures (exit 100), and dpkg's own (exit 2: "dpkg frontend lock was locked by ..."). */
     private static boolean isLockFailure(CommandResult result) {
-        return result.exitCode() == APT_FAILURE && (mentions(result, "could not get lock")
-                || mentions(result, "unable to acquire") || mentions(result, "is another process using it"));
+        return (result.exitCode() == APT_FAILURE || result.exitCode() == DPKG_FAILURE)
+                && (mentions(result, "could not get lock") || mentions(result, "unable to acquire")
+                || mentions(result, "is another process using it") || mentions(result, "frontend lock"));
+    }
+
+    /** Who held the lock, as apt says it ("It is held by process 4242 (unattended-upgr)"), for the message. */
+    private static String lockHolder(CommandResult result) {
+        Matcher holder = HOLDER.matcher(result.output());
+        if (!holder.find()) {
+            return "another package manager";
+        }
+        String name = holder.group(2);
+        // the kernel cuts process names to 15 characters
+        String shown = name.startsWith("unattended-upgr") ? "unattended-upgrades" : name;
+        return shown + " (process " + holder.group(1) + ")";
     }
 
     private static boolean mentions(CommandResult result, String text) {

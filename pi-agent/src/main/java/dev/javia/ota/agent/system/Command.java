@@ -1,5 +1,6 @@
 package dev.javia.ota.agent.system;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,8 +10,10 @@ import java.util.Objects;
 /**
  * One command line: argv as given (never through a shell), extra environment and a timeout. The program is the
  * bare name ({@code apt-get}), found on {@code PATH}, so a test or a sandbox can put its own first.
+ *
+ * @param directory the working directory, or null for the agent's own
  */
-public record Command(List<String> argv, Map<String, String> environment, Duration timeout) {
+public record Command(List<String> argv, Map<String, String> environment, Duration timeout, Path directory) {
 
     public Command {
         argv = List.copyOf(argv);
@@ -19,6 +22,10 @@ public record Command(List<String> argv, Map<String, String> environment, Durati
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("a command needs a program");
         }
+    }
+
+    public Command(List<String> argv, Map<String, String> environment, Duration timeout) {
+        this(argv, environment, timeout, null);
     }
 
     public static Command of(Duration timeout, List<String> argv) {
@@ -32,7 +39,12 @@ public record Command(List<String> argv, Map<String, String> environment, Durati
     public Command withEnvironment(String name, String value) {
         Map<String, String> env = new LinkedHashMap<>(environment);
         env.put(name, value);
-        return new Command(argv, env, timeout);
+        return new Command(argv, env, timeout, directory);
+    }
+
+    /** The same command run in {@code dir} (a relative program such as {@code ./health} is found there too). */
+    public Command in(Path dir) {
+        return new Command(argv, environment, timeout, dir);
     }
 
     public String program() {

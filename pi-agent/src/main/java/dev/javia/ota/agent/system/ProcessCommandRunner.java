@@ -34,6 +34,9 @@ public final class ProcessCommandRunner implements CommandRunner {
     public CommandResult run(Command command) {
         ProcessBuilder builder = new ProcessBuilder(command.argv()).redirectErrorStream(true);
         builder.environment().putAll(command.environment());
+        if (command.directory() != null) {
+            builder.directory(command.directory().toFile());
+        }
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process process;
         try {

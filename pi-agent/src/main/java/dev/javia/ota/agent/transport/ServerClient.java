@@ -82,6 +82,8 @@ public final class ServerClient {
     /** The server's own client with a read timeout for the long poll; it shares the other's connection pool. */
     private final OkHttpClient waiting;
     private volatile Call held;
+    /** The download's bandwidth cap ({@code DOWNLOAD_MAX_KBPS}); none unless {@link #pace} sets one. */
+    private volatile DownloadPace pace = DownloadPace.NONE;
 
     public ServerClient(URI serverUrl, Duration timeout) {
         this(serverUrl, timeout, date -> {
@@ -283,11 +285,16 @@ public final class ServerClient {
             } else {
                 throw failure(response, "GET " + url.encodedPath());
             }
-            return append(response.body(), part, start, expectedSize + 1, progress);
+            return append(response.body(), part, start, expectedSize + 1, progress, pace);
         } catch (IOException e) {
             throw new ServerUnavailableException("download from " + url.host() + " broke off after " + size(part)
                     + " bytes: " + describe(e), e);
         }
+    }
+
+    /** Caps the bandwidth of every download from now on ({@link DownloadPace#NONE}: none). */
+    public void pace(DownloadPace downloadPace) {
+        this.pace = downloadPace;
     }
 
     /** A server-relative {@code package_url} is resolved against {@code SERVER_URL}; an absolute one is kept. */
@@ -365,8 +372,8 @@ public final class ServerClient {
                 && url.port() == base.port();
     }
 
-    private static long append(ResponseBody body, Path part, long start, long limit, LongConsumer progress)
-            throws IOException {
+    private static long append(ResponseBody body, Path part, long start, long limit, LongConsumer progress,
+            DownloadPace pace) throws IOException {
         try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              InputStream in = body.byteStream()) {
             out.truncate(start);
@@ -374,19 +381,25 @@ public final class ServerClient {
             long written = start;
             long reported = start;
             byte[] buffer = new byte[64 * 1024];
+            int slice = pace.slice(buffer.length);
+            DownloadPace.Run paced = pace.start();
             try {
                 int n;
-                while (written < limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - written))) > 0) {
+                while (written < limit && (n = in.read(buffer, 0, (int) Math.min(slice, limit - written))) > 0) {
                     ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
                     while (chunk.hasRemaining()) {
                         out.write(chunk);
                     }
                     written += n;
-                    if (written - reported >= 1024 * 1024) {
+                    // after a sleep of the cap too: the loop says it is alive however slow the cap makes it
+                    if (paced.took(n) || written - reported >= 1024 * 1024) {
                         progress.accept(written);
                         reported = written;
                     }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("download interrupted after " + written + " bytes");
             } finally {
                 out.force(true);
             }

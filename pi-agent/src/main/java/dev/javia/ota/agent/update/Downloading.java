@@ -1,5 +1,6 @@
 package dev.javia.ota.agent.update;
 
+import dev.javia.ota.agent.system.FreeSpace;
 import dev.javia.ota.protocol.api.UpdateStatus;
 
 import java.io.IOException;
@@ -9,7 +10,8 @@ import java.nio.file.Path;
 
 /**
  * Reports {@code downloading} and fetches the package into the staging area, resuming with HTTP Range after a
- * broken connection or a restart. A server that is down leaves the machine here, to try again later.
+ * broken connection or a restart. A server that is down leaves the machine here, to try again later. Before a byte
+ * is fetched, the staging dir's filesystem must hold what is still to come and {@code DISK_MARGIN_MB}.
  */
 final class Downloading extends UpdateState {
 
@@ -34,13 +36,19 @@ final class Downloading extends UpdateState {
         }
         Path part = context.download(job);
         long size = job.offer().sizeBytes();
+        long have;
         try {
             Files.createDirectories(part.getParent());
-            long have = Files.exists(part) ? Files.size(part) : 0;
-            UpdateLog.step(job, "downloading " + size + " bytes" + (have > 0 ? ", resuming at byte " + have : ""));
+            have = Files.exists(part) ? Files.size(part) : 0;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + part.getParent() + ": " + e.getMessage(), e);
         }
+        // what is still to come, where it goes: a resumed download needs only the rest
+        long rest = Math.max(0, size - have);
+        context.requireSpace("download " + job.version(), context.staging(), rest, have > 0 && have < size
+                ? "the package's remaining " + FreeSpace.mb(rest) + " of " + FreeSpace.mb(size)
+                : "package " + FreeSpace.mb(size));
+        UpdateLog.step(job, "downloading " + size + " bytes" + (have > 0 ? ", resuming at byte " + have : ""));
         int[] lastTenth = {-1};
         long got = context.session().download(job.offer().packageUrl(), job.offer().sha256(), size, part, bytes -> {
             context.alive().run();

@@ -1,13 +1,25 @@
 package dev.javia.ota.agent.update;
 
+import dev.javia.ota.agent.system.FreeSpace;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.pkg.ManifestEntry;
 import dev.javia.ota.protocol.pkg.PackageExtractor;
+import dev.javia.ota.protocol.pkg.PackageLayout;
+import dev.javia.ota.protocol.pkg.UpdateMetadata;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * Reports {@code installing} and unpacks the package into {@code releases/.<version>.partial}, then renames it to
  * {@code releases/<version>}: a release directory is whole or absent. The extractor refuses {@code ..}, absolute
  * paths, links and oversized content, and, with publisher keys, a package their signature does not cover.
- * Remembers which release {@code current} pointed at, for a rollback.
+ * Remembers which release {@code current} pointed at, for a rollback. Before it unpacks, the install dir's filesystem
+ * must hold the manifest's total size and {@code DISK_MARGIN_MB}.
  */
 final class Extracting extends UpdateState {
 
@@ -29,11 +41,32 @@ final class Extracting extends UpdateState {
         // current moves only in the switching step, so here it still names the release to return to
         UpdateJob withPrevious = job.withPreviousVersion(root.currentRelease().orElse(null));
         root.discard(version);
+        long unpacked = unpackedSize(context.download(job));
+        context.requireSpace("extract " + version, root.release(version).getParent(), unpacked,
+                "the manifest's " + FreeSpace.mb(unpacked));
         UpdateLog.step(job, "extracting into " + root.release(version));
         // verified again, as read: the file on disk may have changed since verifying (a resume, another writer)
         PackageExtractor.extract(context.download(job), root.partial(version), context.limits(),
                 context.packageTrust(job));
         root.publish(version);
         return new InstallingSystemPackages(withPrevious);
+    }
+
+    /**
+     * The manifest's total size: every file the release will hold. Read from the package verifying accepted (its
+     * metadata is within the limits); the extraction then checks each file against it as it writes.
+     */
+    private static long unpackedSize(Path zip) {
+        try (ZipFile file = new ZipFile(zip.toFile())) {
+            ZipEntry entry = file.getEntry(PackageLayout.METADATA);
+            if (entry == null) {
+                throw new IllegalStateException(zip + " has no " + PackageLayout.METADATA);
+            }
+            try (InputStream in = file.getInputStream(entry)) {
+                return UpdateMetadata.read(in).files().stream().mapToLong(ManifestEntry::size).sum();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the manifest of " + zip + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.javia.ota.agent.update;
 
+import dev.javia.ota.agent.system.AppHealth;
+
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -8,6 +11,13 @@ import java.time.Duration;
  * restarted by systemd every few seconds does not pass by being up at the last look. The window is measured on the
  * monotonic clock: NTP stepping the wall clock forward would otherwise pass a service watched for two seconds, and
  * stepping it back keep the device watching (and {@code updating}) for hours.
+ * <p>
+ * A unit can be active while the app in it is not well (its wake-word engine failed to load). With
+ * {@code APP_HEALTH_COMMAND} or {@code APP_HEALTH_URL} the app is asked too ({@link AppHealth}), at each look while
+ * the unit is active, until it says it is well; a window that ends without its "well" rolls the release back, and
+ * the failed report carries the app's own words ("voice-assistant-client says: wake-word engine failed to load
+ * model"). Each look says the loop is alive ({@link UpdateContext#alive}): a window longer than the systemd
+ * watchdog's is a loop at work, not a hung one.
  */
 final class HealthCheck extends UpdateState {
 
@@ -22,12 +32,17 @@ final class HealthCheck extends UpdateState {
     UpdateState run(UpdateContext context) {
         String service = context.service();
         Duration window = context.healthCheck();
+        AppHealth app = context.appHealth();
+        Path release = context.root().release(job.version());
         // nanoTime values, compared by their difference only
-        long deadline = context.nanoTime().getAsLong() + window.toNanos();
+        long start = context.nanoTime().getAsLong();
+        long deadline = start + window.toNanos();
         boolean active = false;
         long activeSince = 0;
+        AppHealth.Answer said = null;
         String state;
         while (true) {
+            context.alive().run();
             long now = context.nanoTime().getAsLong();
             state = context.systemctl().state(service);
             if (state.equals("failed")) {
@@ -35,11 +50,20 @@ final class HealthCheck extends UpdateState {
             }
             if (!state.equals("active")) {
                 active = false;
-            } else if (!active) {
-                active = true;
-                activeSince = now;
+            } else {
+                if (!active) {
+                    active = true;
+                    activeSince = now;
+                }
+                if (app.configured() && (said == null || !said.well())) {
+                    said = app.ask(release);
+                    if (said.well()) {
+                        UpdateLog.step(job, service + " " + said.account() + " (" + seconds(context.nanoTime()
+                                .getAsLong() - start) + " s after the restart)");
+                    }
+                }
             }
-            long left = deadline - now;
+            long left = deadline - context.nanoTime().getAsLong();
             if (left <= 0) {
                 break;
             }
@@ -55,7 +79,14 @@ final class HealthCheck extends UpdateState {
             return unhealthy(service + " did not stay active for " + window.toSeconds() + " s after the restart "
                     + "(now " + state + "); see journalctl -u " + service);
         }
-        UpdateLog.step(job, service + " active for " + window.toSeconds() + " s: healthy");
+        if (app.configured() && (said == null || !said.well())) {
+            // active but not well: the app's own words, for the report and the rollout's failure rule
+            return unhealthy(said == null ? service + " was never asked whether it is well" : service + " "
+                    + said.account() + " (active, but not well within " + window.toSeconds()
+                    + " s of the restart)");
+        }
+        UpdateLog.step(job, service + " active for " + window.toSeconds() + " s" + (app.configured()
+                ? " and well" : "") + ": healthy");
         return new Reporting(job.completed());
     }
 
@@ -67,6 +98,10 @@ final class HealthCheck extends UpdateState {
     @Override
     UpdateState onFailure(String reason) {
         return new RollingBack(job.failedWith(name() + ": " + reason));
+    }
+
+    private static long seconds(long nanos) {
+        return Duration.ofNanos(nanos).toSeconds();
     }
 
     private static Duration min(Duration a, Duration b) {

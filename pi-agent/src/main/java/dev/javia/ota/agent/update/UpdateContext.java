@@ -1,6 +1,8 @@
 package dev.javia.ota.agent.update;
 
+import dev.javia.ota.agent.system.AppHealth;
 import dev.javia.ota.agent.system.Apt;
+import dev.javia.ota.agent.system.FreeSpace;
 import dev.javia.ota.agent.system.PythonEnvironment;
 import dev.javia.ota.agent.system.Sleeper;
 import dev.javia.ota.agent.system.Systemctl;
@@ -28,6 +30,10 @@ import java.util.function.Supplier;
  * @param alive       called while a long step makes progress (feeds the systemd watchdog)
  * @param trust       the publisher keys in force (none pinned: packages are not verified, as before signatures)
  * @param statements  the rollback statements this device installed, so that none takes it back twice
+ * @param appHealth   the app's own word on whether it is well ({@code APP_HEALTH_COMMAND}, {@code APP_HEALTH_URL}),
+ *                    asked by the health check; {@link AppHealth#NONE} when neither is set
+ * @param freeSpace   the usable space where a path is, checked before the download and before the extraction
+ * @param diskMargin  bytes ({@code DISK_MARGIN_MB}) that must stay free beyond what a download or an extraction needs
  * @param agent       the agent's own releases, trial file and running version, for the agent part of a package
  */
 public record UpdateContext(
@@ -50,11 +56,41 @@ public record UpdateContext(
         Runnable alive,
         PublisherTrust trust,
         UsedStatements statements,
+        // a Pi's realities (issue 16): the app's own health, disk space
+        AppHealth appHealth,
+        FreeSpace freeSpace,
+        long diskMargin,
+        // agent self-update (issue 16)
         AgentSelf agent) {
 
     /** How a package of {@code job} must be signed to be read at all: by a key in force, when there are any. */
     PackageTrust packageTrust(UpdateJob job) {
         return PackageTrust.of(trust.keys(), job.offer().signature(), "package " + job.version());
+    }
+
+    /**
+     * Fails the step (the caller's {@code onFailure}) unless {@code needed} bytes and the margin are usable where
+     * {@code where} is: a full SD card fails an update with both numbers in the message, never half-way through a
+     * write with "No space left on device", which could leave the state file or the release unwritable.
+     *
+     * @param what    "download v1.2.3", "extract v1.2.3"
+     * @param account how {@code needed} is made, e.g. "package 70.0 MB"
+     */
+    void requireSpace(String what, Path where, long needed, String account) {
+        long have = freeSpace.usableBytes(where);
+        long need = needed + diskMargin;
+        if (have < need) {
+            throw new NotEnoughSpaceException("not enough disk space to " + what + ": needs " + FreeSpace.mb(need)
+                    + " (" + account + " + " + FreeSpace.mb(diskMargin) + " margin), " + FreeSpace.mb(have) + " free on "
+                    + where + "; free some space (old logs, journalctl --vacuum-size) or lower DISK_MARGIN_MB");
+        }
+    }
+
+    /** A disk too full for the next step: the update fails, and says both numbers. */
+    static final class NotEnoughSpaceException extends RuntimeException {
+        NotEnoughSpaceException(String message) {
+            super(message);
+        }
     }
 
     Path download(UpdateJob job) {

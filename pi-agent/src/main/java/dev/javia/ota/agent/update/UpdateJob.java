@@ -97,7 +97,22 @@ public record UpdateJob(
 
     UpdateJob failedWith(String reason) {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion,
-                UpdateStatus.FAILED, reason, agentVersion, agentFrom, appIncluded);
+                UpdateStatus.FAILED, bounded(reason), agentVersion, agentFrom, appIncluded);
+    }
+
+    /**
+     * The longest failure kept: it is written to the state file at each step and to the outbox, and a command's
+     * last lines can be one 16 KB line. The start (what failed) and the end (what was done about it) are kept.
+     */
+    static final int MAX_FAILURE = 2000;
+
+    private static String bounded(String reason) {
+        if (reason == null || reason.length() <= MAX_FAILURE) {
+            return reason;
+        }
+        String cut = " [...] ";
+        int head = MAX_FAILURE * 2 / 3;
+        return reason.substring(0, head) + cut + reason.substring(reason.length() - (MAX_FAILURE - head - cut.length()));
     }
 
     /** Dropped without a report: the server no longer wants it (superseded) or it never started. */

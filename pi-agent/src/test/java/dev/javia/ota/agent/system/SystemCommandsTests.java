@@ -64,6 +64,40 @@ class SystemCommandsTests {
                         + release.resolve("requirements.txt"));
     }
 
+    /**
+     * venv and pip outside the agent's cgroup, as apt-get: a restart of the agent (a self-update, the watchdog) must
+     * not kill pip half-way through a release's venv.
+     */
+    @Test
+    void runsVenvAndPipInATransientUnitOutsideTheAgentsCgroup(@TempDir Path release) throws IOException {
+        Files.writeString(release.resolve("requirements.txt"), "requests==2.32.3\n");
+
+        new PythonEnvironment(runner, Duration.ofMinutes(15), true).install(release);
+
+        assertThat(runner.commands()).hasSize(2).allSatisfy(command -> {
+            assertThat(command.argv().subList(0, 6)).containsExactly("systemd-run", command.argv().get(1), "--collect",
+                    "--wait", "--pipe", "--quiet");
+            assertThat(command.timeout()).isEqualTo(Duration.ofMinutes(15));
+        });
+        assertThat(runner.commands().get(0).argv().get(1)).matches("--unit=javia-ota-python3-\\d+");
+        assertThat(runner.commands().get(0).argv().subList(6, runner.commands().get(0).argv().size()))
+                .containsExactly("--", "python3", "-m", "venv", release.resolve("venv").toString());
+        assertThat(runner.commands().get(1).argv().get(1)).matches("--unit=javia-ota-pip-\\d+");
+        assertThat(runner.commands().get(1).argv().subList(6, runner.commands().get(1).argv().size()))
+                .containsExactly("--", release.resolve("venv/bin/pip").toString(), "install", "--no-input",
+                        "--disable-pip-version-check", "-r", release.resolve("requirements.txt").toString());
+        assertThat(runner.commands().get(0).argv().get(1)).isNotEqualTo(runner.commands().get(1).argv().get(1));
+    }
+
+    @Test
+    void aTransientUnitCarriesTheCommandsEnvironmentAndDirectory(@TempDir Path dir) {
+        Command command = Command.of(Duration.ofSeconds(10), "./healthcheck").withEnvironment("A", "1").in(dir);
+
+        assertThat(new TransientUnit(true).wrap(command).argv()).containsSubsequence("systemd-run",
+                "--working-directory=" + dir.toAbsolutePath(), "-E", "A=1", "--", "./healthcheck");
+        assertThat(TransientUnit.OFF.wrap(command)).isEqualTo(command);
+    }
+
     @Test
     void aReleaseWithoutRequirementsNeedsNoPip(@TempDir Path release) {
         assertThat(new PythonEnvironment(runner, Duration.ofMinutes(15)).install(release)).isFalse();

@@ -203,6 +203,44 @@ class ServerClientTests {
         assertThat(request.getHeaders().get("X-API-Key")).isEqualTo("tok");
     }
 
+    /**
+     * DOWNLOAD_MAX_KBPS: the loop sleeps (through the Sleeper, here a clock that records and moves) so that the bytes
+     * never run ahead of the cap; 1 MB at 100 KiB/s is 10 s of sleeps, and progress is told after each sleep.
+     */
+    @Test
+    void capsTheDownloadsBandwidthWithSleepsOfTheSleeper(@TempDir Path dir) throws Exception {
+        int size = 1_024_000;
+        server.enqueue(new MockResponse.Builder().code(200).body("x".repeat(size)).build());
+        long[] nanos = {0};
+        List<Duration> sleeps = new ArrayList<>();
+        client.pace(new DownloadPace(100 * 1024, duration -> {
+            sleeps.add(duration);
+            nanos[0] += duration.toNanos();
+        }, () -> nanos[0]));
+        List<Long> progress = new ArrayList<>();
+
+        long got = client.download("/api/v1/updates/42/download", "abc", size, dir.resolve("pkg.zip"), "tok",
+                progress::add);
+
+        assertThat(got).isEqualTo(size);
+        Duration slept = sleeps.stream().reduce(Duration.ZERO, Duration::plus);
+        assertThat(slept).isEqualTo(Duration.ofSeconds(10));
+        assertThat(sleeps).allSatisfy(sleep -> assertThat(sleep).isLessThanOrEqualTo(Duration.ofSeconds(1)));
+        assertThat(progress).hasSizeGreaterThanOrEqualTo(sleeps.size());
+    }
+
+    @Test
+    void aDownloadWithoutACapNeverSleeps(@TempDir Path dir) throws Exception {
+        server.enqueue(new MockResponse.Builder().code(200).body("x".repeat(1_000_000)).build());
+        List<Duration> sleeps = new ArrayList<>();
+        client.pace(new DownloadPace(0, sleeps::add, () -> 0));
+
+        client.download("/api/v1/updates/42/download", "abc", 1_000_000, dir.resolve("pkg.zip"), "tok", bytes -> {
+        });
+
+        assertThat(sleeps).isEmpty();
+    }
+
     /** Endless data (TUF): a server or mirror that sends more than it announced fills no disk. */
     @Test
     void stopsOneBytePastTheAnnouncedSize(@TempDir Path dir) throws Exception {

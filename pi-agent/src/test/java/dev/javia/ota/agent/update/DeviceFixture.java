@@ -1,6 +1,7 @@
 package dev.javia.ota.agent.update;
 
 import dev.javia.ota.agent.identity.DeviceIdentity;
+import dev.javia.ota.agent.system.AppHealth;
 import dev.javia.ota.agent.system.Apt;
 import dev.javia.ota.agent.system.CommandResult;
 import dev.javia.ota.agent.system.PythonEnvironment;
@@ -76,6 +77,16 @@ final class DeviceFixture implements AutoCloseable {
     Duration healthCheck = Duration.ofSeconds(30);
     Duration idle = Duration.ofHours(2);
     int maxTransitions = 50;
+    /** The app's own health check: none by default (systemd's is-active alone). */
+    AppHealth appHealth = AppHealth.NONE;
+    /** The usable space on every filesystem: plenty by default; records each path asked about. */
+    final List<Path> spaceAsked = new ArrayList<>();
+    long usableBytes = 100L * 1000 * 1000 * 1000;
+    /** The usable space by path: {@link #usableBytes} everywhere unless a test answers otherwise. */
+    java.util.function.ToLongFunction<Path> usableAt = path -> usableBytes;
+    long diskMargin = 50_000_000L;
+    /** Counts the loop's "alive" calls (the watchdog's feed). */
+    int alive;
     /** The keys in the device's OTA_PUBLISHER_KEYS: none by default, as before signatures. */
     PublisherKeys pinned = PublisherKeys.none();
 
@@ -313,8 +324,12 @@ final class DeviceFixture implements AutoCloseable {
                 new Systemctl(runner, Duration.ofSeconds(60)), SERVICE, healthCheck, clock, clock::nanoTime,
                 clock.sleeper(),
                 PackageLimits.defaults(), new InstallPolicy(ZoneOffset.UTC, 2, Duration.ofMinutes(5),
-                Duration.ofHours(1)), () -> idle, clockTrust, () -> {
-        }, PublisherTrust.open(stateDir, pinned, client.json()), UsedStatements.open(stateDir, client.json()),
+                Duration.ofHours(1)), () -> idle, clockTrust, () -> alive++,
+                PublisherTrust.open(stateDir, pinned, client.json()), UsedStatements.open(stateDir, client.json()),
+                appHealth, path -> {
+                    spaceAsked.add(path);
+                    return usableAt.applyAsLong(path);
+                }, diskMargin,
                 new AgentSelf(agentHome, new AgentTrialFile(stateDir), agentVersion, AGENT_UNIT,
                         Duration.ofSeconds(300), procDir));
     }
