@@ -322,7 +322,7 @@ agent_lib="$pi/usr/lib/javia-agent"
 [[ -f "$pi/opt/javia-agent/current/pi-agent.jar" || -f "$pi/opt/javia-agent/pi-agent.jar" ]] || die "no agent in $pi/opt/javia-agent (current/pi-agent.jar): setup.sh did not install the agent's package"
 env -u NOTIFY_SOCKET PATH="$sandbox_path" \
   ENV_FILE="$pi/etc/javia-agent/agent.env" \
-  AGENT_HOME="$pi/opt/javia-agent" AGENT_LIB="$agent_lib" JAVA="$(command -v java)" \
+  AGENT_HOME="$pi/opt/javia-agent" AGENT_LIB="$agent_lib" JAVA="$(command -v java)" AGENT_CDS_DIR="$pi/var/cache/javia-agent" \
   AGENT_UNIT_DROPIN_DIR="$pi/etc/systemd/system/javia-ota-agent.service.d" \
   INSTALL_DIR="$pi/opt/javia" STATE_DIR="$pi/var/lib/javia-agent" DEVICE_UUID_FILE="$pi/root/.javia_device_uuid" \
   ACTIVITY_SOCKET="$short_dir/activity.sock" \

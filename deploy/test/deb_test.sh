@@ -198,7 +198,9 @@ test_agent_purge_removes_settings_state_and_releases_and_keeps_the_device_and_th
   assert_eq "$rc" 0 "dpkg -i (output: $out)"
   ( umask 077; echo "SERVER_URL=http://ota.test:8000" > "$root/etc/javia-agent/agent.env" )
   echo "format=1" > "$root/var/lib/javia-agent/agent-trial"
-  mkdir -p "$root/root" "$root/opt/javia/releases/v1.0.0" "$root/etc/systemd/system/javia-ota-agent.service.d"
+  mkdir -p "$root/root" "$root/opt/javia/releases/v1.0.0" "$root/etc/systemd/system/javia-ota-agent.service.d" \
+    "$root/var/cache/javia-agent"
+  echo "archive" > "$root/var/cache/javia-agent/pi-agent-v0.1.0-1.jsa"
   echo "0190f7a4-5b6c-7d8e-9f00-112233445566" > "$root/root/.javia_device_uuid"
   echo "token" > "$root/root/.javia_device_token"
   echo "key" > "$root/root/device-key.pem"
@@ -210,6 +212,7 @@ test_agent_purge_removes_settings_state_and_releases_and_keeps_the_device_and_th
   assert_gone "$root/etc/javia-agent"
   assert_gone "$root/var/lib/javia-agent"
   assert_gone "$root/opt/javia-agent"
+  assert_gone "$root/var/cache/javia-agent"
   assert_gone "$root/etc/systemd/system/javia-ota-agent.service.d"
   assert_gone "$root/etc/systemd/system/javia-ota-agent.service"
   assert_gone "$root/etc/systemd/system/multi-user.target.wants/javia-ota-agent.service"

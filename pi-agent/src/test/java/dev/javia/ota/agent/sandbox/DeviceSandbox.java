@@ -136,6 +136,9 @@ public final class DeviceSandbox {
         env.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Type=notify: systemd sets it; the agent notifies only when it is set (the stand-in ignores the value).
         env.put("NOTIFY_SOCKET", root.resolve("notify.sock").toString());
+        // class-data sharing writes an archive at every first stop of a release: RunAgentClassDataTests turn it on
+        env.put("AGENT_CDS", "off");
+        env.put("AGENT_CDS_DIR", root.resolve("var/cache/javia-agent").toString());
         return env;
     }
 
