@@ -1,6 +1,9 @@
 package dev.javia.ota.agent.update;
 
+import dev.javia.ota.agent.system.FreeSpace;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.pkg.AgentRelease;
+import dev.javia.ota.protocol.pkg.ManifestEntry;
 import dev.javia.ota.protocol.pkg.PackageExtractor;
 import dev.javia.ota.protocol.pkg.Version;
 
@@ -51,6 +54,10 @@ final class AgentExtracting extends UpdateState {
         AgentTrialFile trialFile = context.agent().trial();
         trialFile.read().filter(t -> !t.isTrial()).ifPresent(ended -> trialFile.delete());
         home.discardPartial(version);
+        AgentRelease release = Extracting.metadata(context.download(job)).agent();
+        long unpacked = release == null ? 0 : release.files().stream().mapToLong(ManifestEntry::size).sum();
+        context.requireSpace("install agent " + version, home.release(version).getParent(), unpacked,
+                "the agent release's " + FreeSpace.mb(unpacked));
         UpdateLog.step(job, "extracting agent " + version + " into " + home.release(version) + " (running "
                 + context.agent().running() + ", from " + withFrom.agentFrom() + ")");
         // verified again, as read: the file on disk may have changed since verifying

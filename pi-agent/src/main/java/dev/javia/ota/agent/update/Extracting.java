@@ -41,7 +41,7 @@ final class Extracting extends UpdateState {
         // current moves only in the switching step, so here it still names the release to return to
         UpdateJob withPrevious = job.withPreviousVersion(root.currentRelease().orElse(null));
         root.discard(version);
-        long unpacked = unpackedSize(context.download(job));
+        long unpacked = metadata(context.download(job)).files().stream().mapToLong(ManifestEntry::size).sum();
         context.requireSpace("extract " + version, root.release(version).getParent(), unpacked,
                 "the manifest's " + FreeSpace.mb(unpacked));
         UpdateLog.step(job, "extracting into " + root.release(version));
@@ -53,17 +53,18 @@ final class Extracting extends UpdateState {
     }
 
     /**
-     * The manifest's total size: every file the release will hold. Read from the package verifying accepted (its
-     * metadata is within the limits); the extraction then checks each file against it as it writes.
+     * The package's metadata, for the manifest's total size: every file the release will hold. Read from the package
+     * verifying accepted (its metadata is within the limits); the extraction then checks each file against it as it
+     * writes.
      */
-    private static long unpackedSize(Path zip) {
+    static UpdateMetadata metadata(Path zip) {
         try (ZipFile file = new ZipFile(zip.toFile())) {
             ZipEntry entry = file.getEntry(PackageLayout.METADATA);
             if (entry == null) {
                 throw new IllegalStateException(zip + " has no " + PackageLayout.METADATA);
             }
             try (InputStream in = file.getInputStream(entry)) {
-                return UpdateMetadata.read(in).files().stream().mapToLong(ManifestEntry::size).sum();
+                return UpdateMetadata.read(in);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the manifest of " + zip + ": " + e.getMessage(), e);

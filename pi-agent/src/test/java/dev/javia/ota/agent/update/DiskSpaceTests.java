@@ -67,6 +67,27 @@ class DiskSpaceTests {
     }
 
     @Test
+    void refusesAnAgentReleaseThatWouldNotFitBesideTheAgentsBeforeTheAgentMoves(@TempDir Path dir) {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.publishAgent("v1.1.0", "v0.2.0", true, false);
+            device.diskMargin = 50 * MB;
+            Path agentReleases = device.agentHome.release("v0.2.0").getParent();
+            device.usableAt = path -> path.equals(agentReleases) ? 50 * MB : 1000 * MB;
+
+            device.runToIdle(device.machine());
+
+            assertThat(device.spaceAsked).contains(agentReleases);
+            assertThat(device.chain).containsSubsequence("agent-extracting", "failed", "reporting", "done")
+                    .doesNotContain("agent-switching");
+            assertThat(device.server.reports()).last().satisfies(report -> assertThat(report.errorMessage())
+                    .startsWith("agent-extracting: not enough disk space to install agent v0.2.0: needs ")
+                    .contains("50.0 MB margin), 50.0 MB free on " + agentReleases));
+            assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+            assertThat(device.runner.lines()).noneMatch(line -> line.contains("restart javia-ota-agent"));
+        }
+    }
+
+    @Test
     void refusesAnExtractionThatWouldNotFitBesideTheReleasesBeforeUnpackingAnything(@TempDir Path dir) {
         try (DeviceFixture device = new DeviceFixture(dir)) {
             device.publish("v1.1.0", UpdateType.URGENT, List.of());
