@@ -1,5 +1,6 @@
 package dev.javia.ota.packager;
 
+import dev.javia.ota.protocol.pkg.AgentReleaseFiles;
 import dev.javia.ota.protocol.pkg.Version;
 
 import java.io.IOException;
@@ -9,14 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
-import java.util.regex.Pattern;
 import java.util.zip.ZipException;
 
 /**
@@ -36,15 +34,7 @@ import java.util.zip.ZipException;
 record AgentFiles(Path jar, Version version, Path jvmOptions, Path unitDropin) {
 
     /** Far above a real jvm.options or drop-in (a few hundred bytes): bounds what is read and shipped. */
-    static final int MAX_TEXT_BYTES = 64 * 1024;
-
-    /** Arguments that would make java run something else than the agent's jar, or exit at once. */
-    private static final Set<String> NOT_FLAGS = Set.of("-jar", "-cp", "-classpath", "--class-path", "-m",
-            "--module", "--source", "-version", "--version", "-help", "--help", "-h", "-?", "--dry-run",
-            "--list-modules", "--describe-module", "-d", "-X", "--help-extra");
-    private static final Pattern SECTION = Pattern.compile("^\\[([^\\]]*)\\]$");
-    private static final Pattern SETTING = Pattern.compile("^([A-Za-z0-9][A-Za-z0-9_-]*)\\s*=.*$");
-    private static final Set<String> DROPIN_SECTIONS = Set.of("Unit", "Service");
+    static final int MAX_TEXT_BYTES = AgentReleaseFiles.MAX_TEXT_BYTES;
 
     /**
      * The options as given, checked; null when none of them was given.
@@ -123,128 +113,30 @@ record AgentFiles(Path jar, Version version, Path jvmOptions, Path unitDropin) {
     /** Flags only, in java's @argfile syntax ({@code #} comments, quotes), as run-agent passes them. */
     private static void checkJvmOptions(Path file) {
         String text = text(file, "--agent-jvm-options");
-        List<String> arguments = arguments(text);
-        if (arguments.isEmpty()) {
-            throw PackagerException.badInput("--agent-jvm-options: " + file + " holds no JVM flag: leave the option "
-                    + "out to keep the device's default flags (/usr/lib/javia-agent/jvm.options)");
-        }
-        for (String argument : arguments) {
-            String name = argument.contains("=") && argument.startsWith("--")
-                    ? argument.substring(0, argument.indexOf('=')) : argument;
-            if (!argument.startsWith("-") || NOT_FLAGS.contains(name)
-                    || argument.startsWith("@")) {
-                throw PackagerException.badInput("--agent-jvm-options: " + file + " holds '" + argument + "', which "
-                        + "is not a JVM flag: the file is java @argfile flags only (one per line, e.g. "
-                        + "-XX:+UseSerialGC, -Xmx64m, # comments); run-agent gives the jar (-jar) itself");
-            }
-        }
+        AgentReleaseFiles.jvmOptionsProblem(text).ifPresent(problem -> {
+            throw PackagerException.badInput("--agent-jvm-options: " + (problem.startsWith("a quote") ? problem
+                    : file + " " + problem + (problem.equals("holds no JVM flag") ? ": leave the option out to keep "
+                    + "the device's default flags (/usr/lib/javia-agent/jvm.options)" : "")));
+        });
     }
 
-    /**
-     * Splits @argfile text as the java launcher does: whitespace between arguments, {@code #} starting a comment to
-     * the end of the line where an argument would start, single or double quotes around spaces.
-     */
+    /** Splits @argfile text as the java launcher does ({@link AgentReleaseFiles#arguments}). */
     static List<String> arguments(String text) {
-        List<String> arguments = new ArrayList<>();
-        StringBuilder current = null;
-        char quote = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (quote != 0) {
-                if (c == quote) {
-                    quote = 0;
-                } else if (c == '\\' && i + 1 < text.length()) {
-                    current.append(text.charAt(++i));
-                } else {
-                    current.append(c);
-                }
-            } else if (Character.isWhitespace(c)) {
-                if (current != null) {
-                    arguments.add(current.toString());
-                    current = null;
-                }
-            } else if (c == '#' && current == null) {
-                while (i + 1 < text.length() && text.charAt(i + 1) != '\n' && text.charAt(i + 1) != '\r') {
-                    i++;
-                }
-            } else {
-                if (current == null) {
-                    current = new StringBuilder();
-                }
-                if (c == '"' || c == '\'') {
-                    quote = c;
-                } else {
-                    current.append(c);
-                }
-            }
+        try {
+            return AgentReleaseFiles.arguments(text);
+        } catch (IllegalArgumentException e) {
+            throw PackagerException.badInput("--agent-jvm-options: " + e.getMessage());
         }
-        if (quote != 0) {
-            throw PackagerException.badInput("--agent-jvm-options: a quote (" + quote + ") is not closed");
-        }
-        if (current != null) {
-            arguments.add(current.toString());
-        }
-        return arguments;
     }
 
-    /**
-     * A drop-in for the agent's unit: [Unit] and [Service] settings only. [Install] is refused (the agent only links
-     * the file at the switch, nothing runs systemctl enable, so it would do nothing or surprise later), and so is
-     * ExecStart (it would replace run-agent, and with it the guard that puts the previous agent back).
-     */
+    /** [Unit] and [Service] settings only, no ExecStart ({@link AgentReleaseFiles#dropinProblem}). */
     private static void checkDropin(Path file) {
         String text = text(file, "--agent-unit-dropin");
-        String section = null;
-        int settings = 0;
-        int number = 0;
-        boolean continued = false;
-        for (String raw : text.split("\r?\n", -1)) {
-            number++;
-            String line = raw.strip();
-            boolean continues = line.endsWith("\\");
-            if (continued) {
-                continued = continues;
-                continue;
-            }
-            continued = continues;
-            if (line.isEmpty() || line.startsWith("#") || line.startsWith(";")) {
-                continue;
-            }
-            String where = "--agent-unit-dropin: " + file + " line " + number + ": ";
-            var header = SECTION.matcher(line);
-            if (header.matches()) {
-                section = header.group(1);
-                if (section.equals("Install")) {
-                    throw PackagerException.badInput(where + "a drop-in with an [Install] section: the agent links "
-                            + "the drop-in when it switches releases and never runs systemctl enable, so [Install] "
-                            + "would do nothing; keep [Unit] and [Service] settings only");
-                }
-                if (!DROPIN_SECTIONS.contains(section)) {
-                    throw PackagerException.badInput(where + "[" + section + "] is not a section of the agent's "
-                            + "unit (javia-ota-agent.service): use [Unit] or [Service]");
-                }
-                continue;
-            }
-            var setting = SETTING.matcher(line);
-            if (!setting.matches()) {
-                throw PackagerException.badInput(where + "'" + line + "' is neither a [Section] nor a Key=value "
-                        + "setting (systemd.unit syntax)");
-            }
-            if (section == null) {
-                throw PackagerException.badInput(where + setting.group(1) + "= comes before any section: put it "
-                        + "under [Service] (or [Unit])");
-            }
-            if (section.equals("Service") && setting.group(1).equals("ExecStart")) {
-                throw PackagerException.badInput(where + "ExecStart= would replace run-agent, which starts the "
-                        + "guard that puts the previous agent back when this one fails: change the JVM flags with "
-                        + "--agent-jvm-options instead");
-            }
-            settings++;
-        }
-        if (settings == 0) {
-            throw PackagerException.badInput("--agent-unit-dropin: " + file + " holds no setting: leave the option "
-                    + "out when the release needs no drop-in");
-        }
+        AgentReleaseFiles.dropinProblem(text).ifPresent(problem -> {
+            throw PackagerException.badInput("--agent-unit-dropin: " + file + (problem.startsWith("line ")
+                    ? " " + problem : " " + problem + (problem.equals("holds no setting") ? ": leave the option out "
+                    + "when the release needs no drop-in" : "")));
+        });
     }
 
     /** The file's text: UTF-8, no NUL, at most {@link #MAX_TEXT_BYTES}. */

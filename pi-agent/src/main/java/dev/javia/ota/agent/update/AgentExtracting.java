@@ -3,6 +3,7 @@ package dev.javia.ota.agent.update;
 import dev.javia.ota.agent.system.FreeSpace;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.pkg.AgentRelease;
+import dev.javia.ota.protocol.pkg.AgentReleaseFiles;
 import dev.javia.ota.protocol.pkg.ManifestEntry;
 import dev.javia.ota.protocol.pkg.PackageExtractor;
 import dev.javia.ota.protocol.pkg.Version;
@@ -12,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The package carries an agent other than the one running: reports {@code installing} and unpacks
@@ -73,11 +75,42 @@ final class AgentExtracting extends UpdateState {
             return onFailure("the package's agent VERSION says '" + named + "', its metadata " + version
                     + "; republish it");
         }
+        // checked here too, not only by the packager: flags that start another jar, or a drop-in that replaces
+        // ExecStart, would start something that never runs the guard, and then nothing could put this agent back
+        Optional<String> refused = releaseFileProblem(home.partial(version));
+        if (refused.isPresent()) {
+            home.discardPartial(version);
+            return onFailure("the package's agent release " + version + " is refused: " + refused.get()
+                    + "; republish it with create_update, which checks these files");
+        }
         // a release of that name left by an earlier attempt, or the one previous names (an agent going back to the
         // one before): replaced by the package's copy. Never current's (above)
         InstallRoot.deleteTree(home.release(version));
         home.publish(version);
         return new AgentSwitching(withFrom);
+    }
+
+    /** What is wrong with the release's jvm.options or unit drop-in ({@link AgentReleaseFiles}), or empty. */
+    private static Optional<String> releaseFileProblem(Path release) {
+        try {
+            Path options = release.resolve(AgentRelease.JVM_OPTIONS);
+            if (Files.isRegularFile(options)) {
+                Optional<String> problem = AgentReleaseFiles.jvmOptionsProblem(
+                        Files.readString(options, StandardCharsets.UTF_8));
+                if (problem.isPresent()) {
+                    return Optional.of(AgentRelease.JVM_OPTIONS + " " + problem.get());
+                }
+            }
+            Path dropin = release.resolve(AgentRelease.UNIT_DROPIN);
+            if (Files.isRegularFile(dropin)) {
+                return AgentReleaseFiles.dropinProblem(Files.readString(dropin, StandardCharsets.UTF_8))
+                        .map(problem -> AgentRelease.UNIT_DROPIN + " " + problem);
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            // not UTF-8 (MalformedInputException) or unreadable: not a file the launcher or systemd should read
+            return Optional.of("its jvm.options or unit drop-in cannot be read as text (" + e + ")");
+        }
     }
 
     private static String versionFile(Path release) {

@@ -455,6 +455,37 @@ class AgentSelfUpdateTests {
         }
     }
 
+    /**
+     * A release whose drop-in replaces ExecStart (run-agent, and with it the guard) or whose jvm.options starts
+     * another jar is refused by the agent itself, before anything moves, whoever built the package.
+     */
+    @ParameterizedTest
+    @MethodSource("bypasses")
+    void aReleaseThatWouldBypassTheGuardIsRefusedBeforeTheAgentMoves(String dropIn, String jvmOptions, String why,
+            @TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.publishAgent("v1.1.0", "v0.2.0", true, dropIn, jvmOptions);
+
+            device.runAgentToIdle(DeviceFixture.CONTENT_GUARD);
+
+            assertThat(device.server.reportedStatuses()).last().isEqualTo(FAILED);
+            assertThat(device.server.reports()).last().satisfies(report -> assertThat(report.errorMessage())
+                    .contains("the package's agent release v0.2.0 is refused: " + why));
+            assertThat(device.agentHome.currentRelease()).contains("v0.1.0");
+            assertThat(device.agentHome.release("v0.2.0")).doesNotExist();
+            assertThat(device.runner.lines()).doesNotContain(AGENT_RESTART);
+            assertThat(device.stateDir.resolve("agent-trial")).doesNotExist();
+        }
+    }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> bypasses() {
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("[Service]\nExecStart=/usr/bin/java -jar /tmp/x.jar\n",
+                        null, "javia-ota-agent.conf line 2: ExecStart= would replace run-agent"),
+                org.junit.jupiter.params.provider.Arguments.of(null, "-Xmx64m\n-jar /tmp/x.jar\n",
+                        "jvm.options holds '-jar', which is not a JVM flag"));
+    }
+
     /** A device whose agent runs from AGENT_HOME/pi-agent.jar (no releases yet), version 0.1.0 in its manifest. */
     private static DeviceFixture legacyDevice(Path dir) throws IOException {
         DeviceFixture device = new DeviceFixture(dir);

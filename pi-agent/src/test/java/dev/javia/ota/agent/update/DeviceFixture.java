@@ -163,15 +163,21 @@ final class DeviceFixture implements AutoCloseable {
      * drop-in when {@code dropIn}.
      */
     UpdateOffer publishAgent(String version, String agentVersion, boolean withApp, boolean dropIn) {
+        return publishAgent(version, agentVersion, withApp,
+                dropIn ? "[Service]\nEnvironment=AGENT_FLAVOUR=" + agentVersion + "\n" : null, null);
+    }
+
+    /**
+     * As the other {@code publishAgent}, with the release's drop-in and jvm.options as given (null: none), built
+     * without the packager's checks, as a hostile or broken publisher could.
+     */
+    UpdateOffer publishAgent(String version, String agentVersion, boolean withApp, String dropIn, String jvmOptions) {
         try {
             Path agentDir = Files.createDirectories(workDir.resolve("agent-" + agentVersion));
             Path jar = agentDir.resolve("pi-agent.jar");
             AgentHomeTests.jar(jar, agentVersion.substring(1));
-            Path conf = null;
-            if (dropIn) {
-                conf = Files.writeString(agentDir.resolve("javia-ota-agent.conf"),
-                        "[Service]\nEnvironment=AGENT_FLAVOUR=" + agentVersion + "\n");
-            }
+            Path conf = dropIn == null ? null : Files.writeString(agentDir.resolve("javia-ota-agent.conf"), dropIn);
+            Path options = jvmOptions == null ? null : Files.writeString(agentDir.resolve("jvm.options"), jvmOptions);
             Path source = null;
             Version v = Version.parse(version);
             if (withApp) {
@@ -182,7 +188,7 @@ final class DeviceFixture implements AutoCloseable {
             Path zip = workDir.resolve("update_" + version + "_agent_" + agentVersion + ".zip");
             PackageBuilder.buildFile(source, v, UpdateType.URGENT, "update " + version + " with agent "
                     + agentVersion, List.of(), Instant.parse("2025-01-01T00:00:00Z"), null,
-                    new PackageBuilder.AgentSource(Version.parse(agentVersion), jar, null, conf), zip);
+                    new PackageBuilder.AgentSource(Version.parse(agentVersion), jar, options, conf), zip);
             return server.offer(zip, version, UpdateType.URGENT, clock.instant().minusSeconds(60), List.of());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
