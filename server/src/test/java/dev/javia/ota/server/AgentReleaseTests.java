@@ -110,6 +110,29 @@ class AgentReleaseTests extends ApiTestSupport {
                 .isEqualTo("v0.2.1");
     }
 
+    /** The Pis that need the .deb once: the devices whose agent never told its version, found by the API. */
+    @Test
+    void theDeviceListFindsTheDevicesByTheirAgentAndThoseWhoseAgentNeverSaid() {
+        TestDevice old = register("UTC", "v1.2.0");
+        TestDevice current = register("UTC", "v1.2.0");
+        heartbeat(current, "v0.2.0", 2);
+
+        assertThat(uuids(api.get(ApiPaths.DEVICES + "?agent_version=none", ADMIN).json()))
+                .contains(old.uuid()).doesNotContain(current.uuid());
+        assertThat(uuids(api.get(ApiPaths.DEVICES + "?agent_version=v0.2.0", ADMIN).json()))
+                .containsExactly(current.uuid());
+        var refused = api.get(ApiPaths.DEVICES + "?agent_version=0.2", ADMIN);
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body()).contains("agent_version must be an agent's version (vMAJOR.MINOR.PATCH")
+                .contains("or 'none'");
+    }
+
+    private static java.util.List<String> uuids(JsonNode page) {
+        java.util.List<String> uuids = new java.util.ArrayList<>();
+        page.get("devices").forEach(device -> uuids.add(device.get("device_uuid").asText()));
+        return uuids;
+    }
+
     @Test
     void aRepeatedAgentVersionIsBatchedLikeAnyHeartbeatThatChangesNothing() {
         TestDevice device = register("UTC", "v1.2.0");

@@ -125,8 +125,8 @@ class DeviceController {
 
     @GetMapping(path = {"", "/"}, produces = JSON)
     @Operation(operationId = "listDevices", summary = "The fleet, newest registration first, a page at a time",
-            description = "Admin keys only. Search by uuid or name, filter by status, version, timezone and when a"
-                    + " device was last seen, and sort; the filters given all apply.")
+            description = "Admin keys only. Search by uuid or name, filter by status, version, timezone, when a"
+                    + " device was last seen and its agent's version, and sort; the filters given all apply.")
     @ApiResponse(responseCode = "200", useReturnTypeSchema = true, description = "One page of devices")
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
     DevicePage list(
@@ -145,14 +145,18 @@ class DeviceController {
             @RequestParam(required = false) @Parameter(description = "the order: name, last_seen, version, status or"
                     + " registered, descending with a leading '-'", schema = @Schema(defaultValue = "-registered"))
             String sort,
+            @RequestParam(name = "agent_version", required = false) @Parameter(name = "agent_version",
+                    description = "only devices whose agent runs this version (e.g. v0.2.0), or 'none': those whose"
+                            + " agent never told its version (before self-update: they need the .deb once)")
+            String agentVersion,
             @RequestParam(defaultValue = "0") @Parameter(description = "the page, from 0",
                     schema = @Schema(type = "integer", format = "int32", minimum = "0", defaultValue = "0")) int page,
             @RequestParam(defaultValue = "100") @Parameter(description = "devices per page",
                     schema = @Schema(type = "integer", format = "int32", minimum = "1", maximum = "" + MAX_PAGE_SIZE,
                             defaultValue = "100")) int size) {
         Paging.check(page, size);
-        Page<Device> found = search.find(DeviceSearch.Query.of(q, status, version, timezone, lastSeen, sort), page,
-                size);
+        Page<Device> found = search.find(DeviceSearch.Query.of(q, status, version, timezone, lastSeen, sort,
+                agentVersion), page, size);
         return new DevicePage(views.of(found.getContent()), page, size, found.getTotalElements(),
                 found.getTotalPages());
     }

@@ -30,7 +30,10 @@ public interface DeviceRepository extends JpaRepository<Device, UUID> {
               and (:uuidPrefix is null or d.deviceUuid like :uuidPrefix escape '\\'
                    or lower(d.deviceName) like :nameLike escape '\\')
               and (:anyTime = true or (d.lastSeen >= :seenAfter and d.lastSeen < :seenBefore))
+              and (:agentUnknown = false or d.agentVersion is null)
+              and (:agentVersion is null or d.agentVersion = :agentVersion)
             """)
     Page<Device> search(DeviceStatus status, String version, String timezone, String uuidPrefix, String nameLike,
-            boolean anyTime, Instant seenAfter, Instant seenBefore, Pageable pageable);
+            boolean anyTime, Instant seenAfter, Instant seenBefore, boolean agentUnknown, String agentVersion,
+            Pageable pageable);
 }

@@ -1,6 +1,7 @@
 package dev.javia.ota.server.device;
 
 import dev.javia.ota.protocol.api.DeviceStatus;
+import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.web.ApiException;
 import dev.javia.ota.server.web.Filters;
 import org.springframework.data.domain.Page;
@@ -88,13 +89,30 @@ public class DeviceSearch {
      *
      * @param text a device uuid, the start of one, or part of a device's name (any case)
      * @param sort the order as the query parameter has it ({@code -registered} when not given)
+     * @param agentVersion the agent's version ({@code v0.2.0}), or {@link #AGENT_UNKNOWN} for the devices whose agent
+     *             never said it (agents before self-update, which need the .deb once)
      */
     public record Query(String text, DeviceStatus status, String version, String timezone, LastSeen lastSeen,
-            String sort) {
+            String sort, String agentVersion) {
+
+        /** The {@code agent_version} that finds the devices whose agent never told its version. */
+        public static final String AGENT_UNKNOWN = "none";
+
+        /** Reads the query parameters, without an agent filter. */
+        public static Query of(String text, String status, String version, String timezone, String lastSeen,
+                String sort) {
+            return of(text, status, version, timezone, lastSeen, sort, null);
+        }
 
         /** Reads the query parameters; each value the search cannot take is a 400 naming what it can. */
         public static Query of(String text, String status, String version, String timezone, String lastSeen,
-                String sort) {
+                String sort, String agentVersion) {
+            String agent = Filters.text(agentVersion) == null ? null : agentVersion.trim();
+            if (agent != null && !agent.equals(AGENT_UNKNOWN) && Version.tryParse(agent).isEmpty()) {
+                throw ApiException.badRequest("agent_version must be an agent's version (vMAJOR.MINOR.PATCH, e.g. "
+                        + "v0.2.0) or '" + AGENT_UNKNOWN + "' (the devices whose agent never told its version, which "
+                        + "need the .deb once), not '" + agentVersion + "'");
+            }
             String q = Filters.text(text);
             if (q != null && (q.length() > MAX_TEXT || q.chars().anyMatch(Character::isISOControl))) {
                 throw ApiException.badRequest("q must be one line of at most " + MAX_TEXT + " characters: a device"
@@ -104,7 +122,7 @@ public class DeviceSearch {
             order(parsedSort);
             return new Query(q == null ? null : q.trim(), Filters.parsed(status, DeviceStatus::parse),
                     Filters.text(version), Filters.text(timezone),
-                    Filters.text(lastSeen) == null ? null : LastSeen.parse(lastSeen.trim()), parsedSort);
+                    Filters.text(lastSeen) == null ? null : LastSeen.parse(lastSeen.trim()), parsedSort, agent);
         }
 
         /** The whole fleet, newest registration first. */
@@ -146,7 +164,9 @@ public class DeviceSearch {
                 seenBefore = cutoff;
             }
         }
+        boolean agentUnknown = Query.AGENT_UNKNOWN.equals(query.agentVersion());
         return devices.search(query.status(), query.version(), query.timezone(), uuidPrefix, nameLike,
-                query.lastSeen() == null, seenAfter, seenBefore, PageRequest.of(page, size, order(query.sort())));
+                query.lastSeen() == null, seenAfter, seenBefore, agentUnknown,
+                agentUnknown ? null : query.agentVersion(), PageRequest.of(page, size, order(query.sort())));
     }
 }
