@@ -5,7 +5,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.core.io.Resource;
-import org.springframework.stereotype.Component;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** Packages as files under {@code OTA_STORAGE_PATH}; a package appears under its key only once complete. */
-@Component
 class FilesystemPackageStore implements PackageStore {
 
     private static final Logger log = LoggerFactory.getLogger(FilesystemPackageStore.class);

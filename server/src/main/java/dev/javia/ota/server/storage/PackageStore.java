@@ -3,7 +3,9 @@ package dev.javia.ota.server.storage;
 import org.springframework.core.io.Resource;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** Keeps update packages. Keys are relative paths such as {@code updates/v1.2.3/update_v1.2.3.zip}. */
 public interface PackageStore {
@@ -18,4 +20,16 @@ public interface PackageStore {
     Resource open(String key) throws IOException;
 
     void delete(String key) throws IOException;
+
+    /**
+     * Where a device may fetch the package under {@code key} itself, without the server in the way and without its
+     * token (a short-lived presigned URL); empty when the server streams it ({@link #open}).
+     */
+    default Optional<URI> directDownload(String key) {
+        return Optional.empty();
+    }
+
+    /** Lets go of connections and threads when the server stops. */
+    default void close() {
+    }
 }

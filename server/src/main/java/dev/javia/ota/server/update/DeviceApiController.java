@@ -181,6 +181,11 @@ class DeviceApiController {
             headers = @Header(name = HttpHeaders.CONTENT_RANGE, schema = @Schema(type = "string")),
             content = {@Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")),
                     @Content(mediaType = "multipart/byteranges", schema = @Schema(type = "string", format = "binary"))})
+    @ApiResponse(responseCode = "302", description = """
+            The package is in a store that serves it (OTA_STORAGE=s3, OTA_S3_DOWNLOADS=redirect): Location is a \
+            short-lived presigned URL on another origin, which takes Range; send no API key there.""",
+            headers = @Header(name = HttpHeaders.LOCATION, schema = @Schema(type = "string", format = "uri")),
+            content = @Content)
     @ApiResponse(responseCode = "304", description = "If-None-Match names this package: the device's copy is current",
             content = @Content)
     @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
@@ -198,6 +203,13 @@ class DeviceApiController {
         String etag = "\"" + update.sha256() + "\"";
         if (request.checkNotModified(etag)) {
             return null;
+        }
+        // a store that serves downloads itself gets the device for a short while, without its token (the agent
+        // drops it on a redirect to another origin); the URL is not cached, so a retry after it expired asks again
+        java.util.Optional<java.net.URI> direct = store.directDownload(update.storageKey());
+        if (direct.isPresent()) {
+            return ResponseEntity.status(HttpStatus.FOUND).location(direct.get())
+                    .cacheControl(CacheControl.noStore()).build();
         }
         Resource resource;
         try {
