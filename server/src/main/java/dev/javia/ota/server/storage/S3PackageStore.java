@@ -45,7 +45,7 @@ import java.util.Optional;
  * Uploads are read from the verified upload file, in parts above {@code OTA_S3_PART_SIZE}; an object appears under
  * its key only once complete, as S3 writes are atomic.
  */
-final class S3PackageStore implements PackageStore {
+final class S3PackageStore implements PackageStore, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(S3PackageStore.class);
     private static final String ZIP = "application/zip";
