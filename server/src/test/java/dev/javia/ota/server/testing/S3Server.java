@@ -48,7 +48,11 @@ public final class S3Server implements AutoCloseable {
     }
 
     public static S3Server start(Path directory) {
+        // from the server module, or from another module's tests (the agent's) beside it
         Path jar = Path.of("target", "s3proxy", "s3proxy.jar").toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            jar = Path.of("..", "server", "target", "s3proxy", "s3proxy.jar").toAbsolutePath().normalize();
+        }
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run the tests through Maven, whose"
                     + " generate-test-resources phase copies it (server/pom.xml, s3proxy-for-tests)");
