@@ -1,5 +1,5 @@
 /**
  * Where packages live: the {@link dev.javia.ota.server.storage.PackageStore} seam, with the local filesystem store
- * (the default); an S3-compatible store implements the same interface.
+ * (the default) and the S3 store (AWS S3, MinIO, Supabase Storage), chosen by {@code OTA_STORAGE}.
  */
 package dev.javia.ota.server.storage;
