@@ -73,6 +73,42 @@ class MetricsTests extends ApiTestSupport {
     }
 
     @Test
+    void aFinishedRolloutDropsItsSeries() {
+        register("UTC", "v1.0.0");
+        published("v1.1.0", "scheduled");
+        reconciler.tick();
+        metrics.refresh();
+        String rollout = jdbc.queryForObject("select id::text from rollouts", String.class);
+        assertThat(scrape(KEY)).contains("ota_rollout_phase{rollout=\"" + rollout + "\"");
+
+        assertThat(api.post(ApiPaths.ROLLOUTS + "/" + rollout + "/cancel", ADMIN, Map.of()).status()).isEqualTo(200);
+        metrics.refresh();
+
+        String scrape = scrape(KEY);
+        assertThat(scrape).doesNotContain("rollout=\"" + rollout + "\"").contains("ota_rollouts{state=\"cancelled\"} 1.0")
+                .doesNotContain("ota_rollouts{state=\"running\"}");
+    }
+
+    @Test
+    void theGrafanaDashboardAsksOnlyForSeriesTheServerExposes() throws java.io.IOException {
+        register("UTC", "v1.0.0");
+        published("v1.1.0", "scheduled");
+        reconciler.tick();
+        metrics.refresh();
+        String scrape = scrape(KEY);
+        String dashboard = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "grafana", "javia-ota.json"));
+        java.util.Set<String> asked = new java.util.TreeSet<>();
+        java.util.regex.Matcher names = java.util.regex.Pattern.compile("\\bota_[a-z_]+").matcher(dashboard);
+        while (names.find()) {
+            asked.add(names.group());
+        }
+
+        assertThat(asked).contains("ota_devices", "ota_checkins_total", "ota_rollout_phase_devices",
+                "ota_heartbeat_flush_lag_seconds", "ota_webhook_deliveries_failing");
+        assertThat(asked).allSatisfy(name -> assertThat(scrape).as(name).containsPattern("(?m)^" + name + "[ {]"));
+    }
+
+    @Test
     void theFlushLagGrowsWithTheTimeSinceTheLastFlush() {
         heartbeats.flush();
         clock.set(NOON_UTC.plusSeconds(42));
