@@ -178,6 +178,25 @@ class MetricsTests extends ApiTestSupport {
     }
 
     @Test
+    void behindATrustedProxyTheForwardedAddressCounts() {
+        // with server.forward-headers-strategy=native Tomcat takes X-Forwarded-For from a proxy on an internal address
+        try (ConfigurableApplicationContext proxied = startSecondInstance(Map.of("ota.metrics.allow-from", "10.0.0.0/8",
+                "server.forward-headers-strategy", "native"))) {
+            assertThat(on(proxied).get(PATH, null, "X-Forwarded-For", "10.1.2.3").status()).isEqualTo(200);
+            assertThat(on(proxied).get(PATH, null, "X-Forwarded-For", "198.51.100.4").status()).isEqualTo(403);
+            assertThat(on(proxied).get(PATH, null).status()).isEqualTo(403);
+        }
+    }
+
+    @Test
+    void aWeakMetricsKeyStopsTheStart() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> startSecondInstance(Map.of("ota.metrics.key",
+                "short-metrics-key")).close()).hasStackTraceContaining("OTA_METRICS_KEY is too short");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> startSecondInstance(Map.of("ota.metrics.allow-from",
+                "prometheus.internal")).close()).hasStackTraceContaining("OTA_METRICS_ALLOW_FROM entry");
+    }
+
+    @Test
     void withNeitherKeyNorAddressesTheEndpointIs404ForEveryone() {
         try (ConfigurableApplicationContext closed = startSecondInstance(Map.of("ota.metrics.key", "",
                 "ota.metrics.allow-from", ""))) {
