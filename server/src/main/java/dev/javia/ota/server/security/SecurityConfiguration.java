@@ -31,7 +31,8 @@ import java.io.IOException;
  * Who may call what, on Spring Security: deny by default. Every route needs a key unless it is listed as public
  * (health, info and the API document; a device's challenge; a registration, which then needs its device's proof,
  * see {@link Audiences#REGISTRATION}); each group of routes names the kinds of key it admits ({@link Audiences});
- * anything not listed is for admins. Before any of that, the firewall ({@link CanonicalFirewall}) refuses paths
+ * anything not listed is for admins. The Prometheus scrape has a chain of its own, which no API key opens
+ * ({@link MetricsAccess}). Before any of that, the firewall ({@link CanonicalFirewall}) refuses paths
  * that are not in canonical form, so that no spelling of a path reaches a controller the rules did not see.
  */
 @Configuration(proxyBeanMethods = false)
