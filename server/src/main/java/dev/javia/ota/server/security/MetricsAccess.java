@@ -18,8 +18,8 @@ import java.util.List;
 
 /**
  * The gate of {@code /actuator/prometheus}: the metrics key, or a remote address in the allowed blocks. With neither
- * configured the endpoint answers 404 to everyone, as an endpoint that is not exposed does: a scanner learns nothing,
- * and an operator who forgot the settings sees the same answer whatever key they try (the start logs how to open it).
+ * configured the endpoint answers 404 to everyone whatever key is sent, admin keys too: no credential could open it, so
+ * a 401 or 403 would only invite a caller to try keys (the start logs which settings open it).
  * Configured: no or a wrong key from an address not allowed is 401 when a key is configured (a key would open it),
  * else 403 (nothing the caller sends would). The metrics key opens this endpoint only, and no other key opens it.
  */
