@@ -2,6 +2,7 @@ package dev.javia.ota.server;
 
 import dev.javia.ota.server.device.FleetCounts;
 import dev.javia.ota.server.device.Heartbeats;
+import dev.javia.ota.server.metrics.FleetMetrics;
 import dev.javia.ota.server.device.OfflineSweep;
 import dev.javia.ota.server.notify.WebhookDelivery;
 import dev.javia.ota.server.update.RolloutReconciler;
@@ -24,9 +25,11 @@ class Jobs {
     private final WebhookDelivery webhooks;
     private final RolloutReconciler rollouts;
     private final FleetCounts fleetCounts;
+    private final FleetMetrics fleetMetrics;
 
     Jobs(OfflineSweep offlineSweep, Heartbeats heartbeats, WebhookDelivery webhooks, RolloutReconciler rollouts,
-            FleetCounts fleetCounts) {
+            FleetCounts fleetCounts, FleetMetrics fleetMetrics) {
+        this.fleetMetrics = fleetMetrics;
         this.fleetCounts = fleetCounts;
         this.offlineSweep = offlineSweep;
         this.heartbeats = heartbeats;
@@ -60,6 +63,12 @@ class Jobs {
     @Scheduled(fixedDelayString = "${ota.fleet-counts-interval:5s}", initialDelayString = "${ota.fleet-counts-interval:5s}")
     void foldFleetCounts() {
         unlessTheDatabaseIsDown("fleet counts", fleetCounts::fold);
+    }
+
+    /** The Prometheus gauges (metrics/FleetMetrics): a scrape reads what this last read. */
+    @Scheduled(fixedDelayString = "${ota.metrics.refresh:15s}")
+    void refreshMetrics() {
+        unlessTheDatabaseIsDown("metrics", fleetMetrics::refresh);
     }
 
     private static void unlessTheDatabaseIsDown(String job, Runnable run) {

@@ -22,6 +22,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -73,6 +74,9 @@ public class Heartbeats {
     private final InstallWindows windows;
     private final Map<UUID, Beat> pending = new ConcurrentHashMap<>();
     private volatile boolean flushFailing;
+    /** For the metrics (metrics/FleetMetrics): when a flush last wrote all it took, and how many devices. */
+    private volatile Instant lastFlushed;
+    private volatile int lastFlushSize;
 
     Heartbeats(DeviceRegistry registry, KnownVersions knownVersions, InstallWindows windows, JdbcClient jdbc,
             TransactionTemplate transaction, ApplicationEventPublisher events, Clock clock, OtaProperties properties) {
@@ -84,6 +88,7 @@ public class Heartbeats {
         this.events = events;
         this.clock = clock;
         this.batching = properties.heartbeatBatching();
+        this.lastFlushed = clock.instant();
         this.intervalSeconds = (int) properties.heartbeatInterval().toSeconds();
     }
 
@@ -126,6 +131,8 @@ public class Heartbeats {
             }
         }
         if (batch.isEmpty()) {
+            lastFlushed = clock.instant();
+            lastFlushSize = 0;
             return 0;
         }
         try {
@@ -144,6 +151,8 @@ public class Heartbeats {
             }
             return 0;
         }
+        lastFlushed = clock.instant();
+        lastFlushSize = batch.size();
         if (flushFailing) {
             flushFailing = false;
             log.info("heartbeat flush writes again devices={}", batch.size());
@@ -152,6 +161,24 @@ public class Heartbeats {
     }
 
     @PreDestroy
+    /**
+     * How long since a flush last wrote every heartbeat it took: about the flush interval while the database keeps up,
+     * growing while flushes fail; zero without batching.
+     */
+    public Duration flushLag() {
+        return batching ? Duration.between(lastFlushed, clock.instant()) : Duration.ZERO;
+    }
+
+    /** How many devices the last flush that succeeded wrote. */
+    public int lastFlushSize() {
+        return lastFlushSize;
+    }
+
+    /** How many devices' heartbeats wait for the next flush. */
+    public int pendingSize() {
+        return pending.size();
+    }
+
     void flushOnShutdown() {
         int written = flush();
         if (pending.isEmpty()) {

@@ -29,10 +29,15 @@ final class CredentialsCheck implements ApplicationListener<ApplicationPreparedE
 
     @Override
     public void onApplicationEvent(ApplicationPreparedEvent event) {
-        verify(Binder.get(event.getApplicationContext().getEnvironment()).bindOrCreate("ota", OtaProperties.class));
+        Binder binder = Binder.get(event.getApplicationContext().getEnvironment());
+        verify(binder.bindOrCreate("ota", OtaProperties.class), binder.bindOrCreate("ota.metrics", MetricsSettings.class));
     }
 
     static void verify(OtaProperties properties) {
+        verify(properties, new MetricsSettings(null, null, null));
+    }
+
+    static void verify(OtaProperties properties, MetricsSettings metrics) {
         List<String> problems = new ArrayList<>();
         List<AdminKeyEntry> adminKeys = AdminKeys.entries(properties.adminApiKeys());
         if (adminKeys.isEmpty()) {
@@ -52,6 +57,22 @@ final class CredentialsCheck implements ApplicationListener<ApplicationPreparedE
             if (adminKeys.stream().anyMatch(entry -> entry.key().equals(enrollment.trim()))) {
                 problems.add("OTA_ENROLLMENT_KEY must differ from every OTA_ADMIN_API_KEY:"
                         + " the enrollment key is handed to devices and may only register them");
+            }
+        }
+        String metricsKey = metrics.key();
+        if (metricsKey != null) {
+            weakness(metricsKey).ifPresent(why -> problems.add("OTA_METRICS_KEY " + why));
+            if (metricsKey.equals(enrollment == null ? null : enrollment.trim())
+                    || adminKeys.stream().anyMatch(entry -> entry.key().equals(metricsKey))) {
+                problems.add("OTA_METRICS_KEY must differ from every OTA_ADMIN_API_KEY and the OTA_ENROLLMENT_KEY:"
+                        + " it sits in the Prometheus server's settings and may only read the metrics");
+            }
+        }
+        for (String entry : metrics.allowFrom()) {
+            try {
+                MetricsSettings.Block.parse(entry);
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
             }
         }
         if (!problems.isEmpty()) {

@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.access.AccessDeniedException;
@@ -19,6 +20,7 @@ import org.springframework.security.config.observation.SecurityObservationSettin
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
 import org.springframework.security.web.authentication.AuthenticationFilter;
 import org.springframework.security.web.context.RequestAttributeSecurityContextRepository;
@@ -29,7 +31,8 @@ import java.io.IOException;
  * Who may call what, on Spring Security: deny by default. Every route needs a key unless it is listed as public
  * (health, info and the API document; a device's challenge; a registration, which then needs its device's proof,
  * see {@link Audiences#REGISTRATION}); each group of routes names the kinds of key it admits ({@link Audiences});
- * anything not listed is for admins. Before any of that, the firewall ({@link CanonicalFirewall}) refuses paths
+ * anything not listed is for admins. The Prometheus scrape has a chain of its own, which no API key opens
+ * ({@link MetricsAccess}). Before any of that, the firewall ({@link CanonicalFirewall}) refuses paths
  * that are not in canonical form, so that no spelling of a path reaches a controller the rules did not see.
  */
 @Configuration(proxyBeanMethods = false)
@@ -38,6 +41,28 @@ class SecurityConfiguration {
     /** Needs no key: they reveal no fleet data. */
     static final String[] PUBLIC = {"/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness",
             "/actuator/info", "/v3/api-docs", "/v3/api-docs/swagger-config", "/swagger-ui.html", "/swagger-ui/**"};
+
+    /**
+     * The Prometheus scrape, before the API's chain: its own gate ({@link MetricsAccess}), which no API key opens and
+     * which answers 404 while neither a metrics key nor addresses are configured.
+     */
+    @Bean
+    @Order(0)
+    SecurityFilterChain metrics(HttpSecurity http, MetricsSettings settings) {
+        http.securityMatcher(METRICS)
+                .csrf(AbstractHttpConfigurer::disable)
+                .httpBasic(AbstractHttpConfigurer::disable)
+                .formLogin(AbstractHttpConfigurer::disable)
+                .logout(AbstractHttpConfigurer::disable)
+                .requestCache(AbstractHttpConfigurer::disable)
+                .anonymous(AbstractHttpConfigurer::disable)
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .addFilterBefore(new MetricsAccess(settings), AuthorizationFilter.class)
+                .authorizeHttpRequests(routes -> routes.anyRequest().permitAll());
+        return http.build();
+    }
+
+    static final String[] METRICS = {"/actuator/prometheus", "/actuator/prometheus/**"};
 
     @Bean
     SecurityFilterChain api(HttpSecurity http, ApiKeys keys) {

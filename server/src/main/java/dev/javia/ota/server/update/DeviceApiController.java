@@ -10,6 +10,7 @@ import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.server.device.DeviceRegistry;
 import dev.javia.ota.server.device.Heartbeats;
+import dev.javia.ota.server.metrics.CheckIns;
 import dev.javia.ota.server.security.Caller;
 import dev.javia.ota.server.storage.PackageStore;
 import dev.javia.ota.server.web.ApiException;
@@ -63,10 +64,12 @@ class DeviceApiController {
     private final UpdateProgress progress;
     private final PackageStore store;
     private final DeviceWaits waits;
+    private final CheckIns checkIns;
 
     DeviceApiController(DeviceRegistry registry, Heartbeats heartbeats, UpdateChecks checks, UpdateProgress progress,
-            PackageStore store, DeviceWaits waits) {
+            PackageStore store, DeviceWaits waits, CheckIns checkIns) {
         this.waits = waits;
+        this.checkIns = checkIns;
         this.registry = registry;
         this.heartbeats = heartbeats;
         this.checks = checks;
@@ -109,6 +112,7 @@ class DeviceApiController {
     HeartbeatReply heartbeat(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
             @RequestBody(required = false) Heartbeat heartbeat, @Parameter(hidden = true) Caller caller) {
         HeartbeatReply reply = heartbeats.receive(caller, deviceUuid, heartbeat);
+        checkIns.heartbeat();
         return reply.withUpdateCheck(checks.check(caller, deviceUuid));
     }
 
@@ -121,7 +125,9 @@ class DeviceApiController {
     @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
     UpdateCheck check(@PathVariable @Parameter(description = OpenApiDocument.DEVICE_UUID) String deviceUuid,
             @Parameter(hidden = true) Caller caller) {
-        return checks.check(caller, deviceUuid);
+        UpdateCheck check = checks.check(caller, deviceUuid);
+        checkIns.check();
+        return check;
     }
 
     /** The long poll: no thread is held while it waits ({@link DeviceWaits}). */

@@ -26,6 +26,54 @@ class CredentialsCheckTests {
     }
 
     @Test
+    void aStrongMetricsKeyAndAddressBlocksAreAccepted() {
+        assertThatCode(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN), STRONG_ENROLLMENT),
+                new MetricsSettings(STRONG_OTHER, List.of("10.0.0.0/8", "192.168.1.20", "fd00::/8"), null)))
+                .doesNotThrowAnyException();
+    }
+
+    @Test
+    void aWeakMetricsKeyIsRefusedLikeTheOthers() {
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN), STRONG_ENROLLMENT),
+                new MetricsSettings("prometheus-key", List.of(), null)))
+                .hasMessageContaining("OTA_METRICS_KEY is too short");
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN), STRONG_ENROLLMENT),
+                new MetricsSettings("metrics-metrics-metrics-metrics", List.of(), null)))
+                .hasMessageContaining("OTA_METRICS_KEY is one short piece repeated");
+    }
+
+    @Test
+    void theMetricsKeyMustDifferFromTheAdminAndEnrollmentKeys() {
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN), STRONG_ENROLLMENT),
+                new MetricsSettings(STRONG_ADMIN, List.of(), null)))
+                .hasMessageContaining("OTA_METRICS_KEY must differ");
+        assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN), STRONG_ENROLLMENT),
+                new MetricsSettings(STRONG_ENROLLMENT, List.of(), null)))
+                .hasMessageContaining("OTA_METRICS_KEY must differ");
+    }
+
+    @Test
+    void anAllowedAddressThatIsNotAnAddressOrBlockIsRefused() {
+        for (String entry : List.of("prometheus.internal", "10.0.0.0/33", "10.0.0.0/", "::1/129", "10.0.0.0/8x")) {
+            assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(STRONG_ADMIN), STRONG_ENROLLMENT),
+                    new MetricsSettings(null, List.of(entry), null)))
+                    .as(entry).hasMessageContaining("OTA_METRICS_ALLOW_FROM entry '" + entry + "'");
+        }
+    }
+
+    @Test
+    void addressBlocksMatchTheirLeadingBits() throws Exception {
+        MetricsSettings.Block block = MetricsSettings.Block.parse("10.1.0.0/17");
+        assertThat(block.contains(java.net.InetAddress.getByName("10.1.127.255").getAddress())).isTrue();
+        assertThat(block.contains(java.net.InetAddress.getByName("10.1.128.0").getAddress())).isFalse();
+        assertThat(block.contains(java.net.InetAddress.getByName("::1").getAddress())).isFalse();
+        assertThat(MetricsSettings.Block.parse("::1").contains(java.net.InetAddress.getByName("::1").getAddress()))
+                .isTrue();
+        assertThat(MetricsSettings.Block.parse("0.0.0.0/0").contains(java.net.InetAddress.getByName("8.8.8.8")
+                .getAddress())).isTrue();
+    }
+
+    @Test
     void aMissingAdminKeySaysWhatToSet() {
         assertThatThrownBy(() -> CredentialsCheck.verify(properties(List.of(), STRONG_ENROLLMENT)))
                 .hasMessageContaining("OTA_ADMIN_API_KEY is not set").hasMessageContaining("openssl rand -hex 32");
