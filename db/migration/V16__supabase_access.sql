@@ -5,24 +5,10 @@
 
 -- Every table of the schema, with no policy for anon or authenticated: the anon key and a signed-in user's key read
 -- nothing and write nothing through the Data API. V1 to V15 enabled it table by table but missed device_challenges
--- (V12) and Flyway's own history table, which Supabase would serve like any other; the loop catches whatever else
--- sits in the schema, whatever Flyway's table is called. A later migration's table enables it itself (the tests
--- check that every table has it).
-do $$
-declare
-    missing regclass;
-begin
-    for missing in
-        select c.oid from pg_class c
-        where c.relnamespace = current_schema()::regnamespace
-          and c.relkind in ('r', 'p')
-          and not c.relrowsecurity
-        order by c.relname
-    loop
-        execute format('alter table %s enable row level security', missing);
-    end loop;
-end
-$$;
+-- (V12). Flyway's own history table cannot get it here: Flyway holds a lock on it for the whole run, and this
+-- statement would wait for that lock forever (seen with Flyway 11); docs/operations.md gives the one statement to run
+-- once on Supabase. A later migration's table enables it itself (persistence/SupabaseAccessTests checks them all).
+alter table device_challenges enable row level security;
 
 -- The seed's real-time tracking with the service key: changes to device_updates (Realtime, below) and its query of
 -- device_updates with their updates and devices. Supabase's service_role bypasses row-level security, so on Supabase
