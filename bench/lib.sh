@@ -214,6 +214,29 @@ Asia/Beirut Africa/Cairo Africa/Johannesburg Africa/Lagos Africa/Nairobi Africa/
 # them without a list. The token is stored as the server stores it: lowercase hex SHA-256 of its UTF-8 text.
 bench_uuid_sql() { echo "'00000000-0000-7000-8000-' || lpad(to_hex($1), 12, '0')"; }
 
+# The overview's fleet of $1 devices as SQL for psql (overview_bench.sh, metrics_bench.sh): 90% online, 5% updating
+# (installing, in the step for up to 5 h), 5% offline for 1 to 7 days; 12 versions; the zones of BENCH_ZONES; each
+# with a token. Run it with the row triggers off (session_replication_role = replica): the caller writes what they
+# would have kept.
+bench_fleet_sql() {
+  local zones
+  zones="$(printf "'%s'," $BENCH_ZONES)"
+  zones="${zones%,}"
+  cat <<SQL
+insert into devices (id, device_uuid, device_name, registered_at, last_seen, current_version, timezone, status,
+                     metadata, token_hash, token_issued_at, update_step, offline_since, step_since)
+select gen_random_uuid(), $(bench_uuid_sql n), 'pi-' || n, now() - interval '30 days',
+       case when n % 20 = 1 then now() - interval '1 day' * (1 + n % 7) else now() - interval '1 minute' end,
+       'v1.' || (n % 12) || '.0', (array[$zones])[1 + n % $(wc -w <<<"$BENCH_ZONES")],
+       case when n % 20 = 1 then 'offline' when n % 20 = 2 then 'updating' else 'online' end, '{}'::jsonb,
+       encode(sha256(convert_to('dvt_bench_' || n, 'UTF8')), 'hex'), now() - interval '30 days',
+       case when n % 20 = 2 then 'installing' end,
+       case when n % 20 = 1 then now() - interval '1 day' * (1 + n % 7) end,
+       case when n % 20 = 2 then now() - interval '1 minute' * (n % 300) end
+from generate_series(1, $1) as n;
+SQL
+}
+
 # seed_devices DB N VERSION: N devices registered a minute ago, online, running VERSION, spread over BENCH_ZONES.
 seed_devices() {
     local db="$1" n="$2" version="$3" zones

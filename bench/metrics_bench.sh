@@ -24,22 +24,10 @@ export OTA_METRICS_KEY="$METRICS_KEY" OTA_METRICS_REFRESH=1s
 start_server "$DB" "$(free_port 18098)"
 
 log "loading $DEVICES devices (overview_bench.sh's fleet)"
-zones="$(printf "'%s'," $BENCH_ZONES)"
-zones="${zones%,}"
 t0=$SECONDS
 sql "$DB" <<SQL
 set session_replication_role = replica;
-insert into devices (id, device_uuid, device_name, registered_at, last_seen, current_version, timezone, status,
-                     metadata, token_hash, token_issued_at, update_step, offline_since, step_since)
-select gen_random_uuid(), $(bench_uuid_sql n), 'pi-' || n, now() - interval '30 days',
-       case when n % 20 = 1 then now() - interval '1 day' * (1 + n % 7) else now() - interval '1 minute' end,
-       'v1.' || (n % 12) || '.0', (array[$zones])[1 + n % $(wc -w <<<"$BENCH_ZONES")],
-       case when n % 20 = 1 then 'offline' when n % 20 = 2 then 'updating' else 'online' end, '{}'::jsonb,
-       encode(sha256(convert_to('dvt_bench_' || n, 'UTF8')), 'hex'), now() - interval '30 days',
-       case when n % 20 = 2 then 'installing' end,
-       case when n % 20 = 1 then now() - interval '1 day' * (1 + n % 7) end,
-       case when n % 20 = 2 then now() - interval '1 minute' * (n % 300) end
-from generate_series(1, $DEVICES) as n;
+$(bench_fleet_sql "$DEVICES")
 set session_replication_role = origin;
 insert into fleet_counts (status, current_version, devices)
 select status, coalesce(current_version, ''), count(*) from devices group by 1, 2;

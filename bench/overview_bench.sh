@@ -27,24 +27,12 @@ export OTA_JOBS_ENABLED=false
 start_server "$DB" "$(free_port 18097)"
 
 log "loading $DEVICES devices (90% online, 5% updating, 5% offline; 12 versions), 100,000 updates of one version"
-zones="$(printf "'%s'," $BENCH_ZONES)"
-zones="${zones%,}"
 t0=$SECONDS
 sql "$DB" <<SQL
 -- the load without the row triggers (one notification per device for the dashboard's streams would flood them);
 -- what the triggers keep is then written as they would have: offline and step times here, the counts below
 set session_replication_role = replica;
-insert into devices (id, device_uuid, device_name, registered_at, last_seen, current_version, timezone, status,
-                     metadata, token_hash, token_issued_at, update_step, offline_since, step_since)
-select gen_random_uuid(), $(bench_uuid_sql n), 'pi-' || n, now() - interval '30 days',
-       case when n % 20 = 1 then now() - interval '1 day' * (1 + n % 7) else now() - interval '1 minute' end,
-       'v1.' || (n % 12) || '.0', (array[$zones])[1 + n % $(wc -w <<<"$BENCH_ZONES")],
-       case when n % 20 = 1 then 'offline' when n % 20 = 2 then 'updating' else 'online' end, '{}'::jsonb,
-       encode(sha256(convert_to('dvt_bench_' || n, 'UTF8')), 'hex'), now() - interval '30 days',
-       case when n % 20 = 2 then 'installing' end,
-       case when n % 20 = 1 then now() - interval '1 day' * (1 + n % 7) end,
-       case when n % 20 = 2 then now() - interval '1 minute' * (n % 300) end
-from generate_series(1, $DEVICES) as n;
+$(bench_fleet_sql "$DEVICES")
 insert into updates (id, version, update_type, package_url, sha256, size_bytes, storage_key,
                      version_major, version_minor, version_patch)
 values (gen_random_uuid(), 'v2.0.0', 'scheduled', 'bench', repeat('0', 64), 1, 'bench', 2, 0, 0);
