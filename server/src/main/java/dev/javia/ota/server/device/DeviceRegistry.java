@@ -137,7 +137,7 @@ public class DeviceRegistry {
         } else {
             deviceTokens.forgetDevice(device.id());
         }
-        knownVersions.forget(device.id());
+        knownVersions.forget(device.deviceUuid());
         log.info("device {} device_uuid={} timezone={} version={} key_bound={} proved={}",
                 created ? "registered" : "re-registered", uuid, timezone, device.currentVersion(), bound, proved);
         if (created || !Objects.equals(previousVersion, device.currentVersion())) {
@@ -269,7 +269,7 @@ public class DeviceRegistry {
         device.changeStatus(change.status());
         log.info("device status changed device_uuid={} status={}", device.deviceUuid(), change.status().wire());
         if (!Objects.equals(previousVersion, device.currentVersion())) {
-            knownVersions.forget(device.id());
+            knownVersions.forget(device.deviceUuid());
             events.publishEvent(reported(device));
         }
         return device;

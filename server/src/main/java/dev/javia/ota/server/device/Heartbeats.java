@@ -110,7 +110,7 @@ public class Heartbeats {
         Beat beat = new Beat(deviceId, now, status, version, metadata == null ? null : JsonColumn.write(metadata),
                 order == null ? null : order.runId(), order == null ? null : order.seq(), updating ? step : null,
                 updating ? progress : null, body.settings() != null, updateHour, agentVersion, packageFormat);
-        if (batching && !changesRecord(beat)) {
+        if (batching && !changesRecord(uuid, beat)) {
             pending.merge(deviceId, beat, Beat::then);
         } else {
             writeNow(beat);
@@ -194,9 +194,9 @@ public class Heartbeats {
      * device's record changes, so the heartbeat is durable before it is answered. The package format also decides
      * what the check that answers this heartbeat may offer (UpdateChecks reads it from the row).
      */
-    private boolean changesRecord(Beat beat) {
+    private boolean changesRecord(String deviceUuid, Beat beat) {
         return beat.status() == DeviceStatus.UPDATING || beat.hasSettings()
-                || knownVersions.isNew(beat.deviceId(), beat.version(), beat.agentVersion(), beat.packageFormat());
+                || knownVersions.isNew(deviceUuid, beat.version(), beat.agentVersion(), beat.packageFormat());
     }
 
     /** Writes one heartbeat before it is answered, with the device's gathered one, so that no flush writes that later. */
@@ -286,7 +286,7 @@ public class Heartbeats {
             rows.stream().filter(Written::changedWindow).map(Written::windowChange).forEach(events::publishEvent);
             return rows;
         });
-        written.forEach(row -> knownVersions.remember(row.device().deviceId(), row.device().currentVersion(),
+        written.forEach(row -> knownVersions.remember(row.device().deviceUuid(), row.device().currentVersion(),
                 row.agentVersion(), row.packageFormat()));
     }
 

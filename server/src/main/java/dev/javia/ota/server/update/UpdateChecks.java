@@ -7,10 +7,14 @@ import dev.javia.ota.protocol.api.UpdateType;
 import dev.javia.ota.protocol.api.UpdateWindow;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.protocol.trust.RollbackStatement;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.javia.ota.server.OtaProperties;
 import dev.javia.ota.server.device.DeviceFields;
 import dev.javia.ota.server.device.DeviceRegistry;
 import dev.javia.ota.server.device.InstallWindows;
+import dev.javia.ota.server.events.FleetEvent;
+import dev.javia.ota.server.events.FleetEvents;
 import dev.javia.ota.server.persistence.JsonColumn;
 import dev.javia.ota.server.persistence.Rows;
 import dev.javia.ota.server.security.Caller;
@@ -19,16 +23,17 @@ import org.springframework.stereotype.Component;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The device's update check, the second most frequent call of the fleet: one indexed query for the device's open
  * update (and, only while some phase's batches have not reached all its devices, one for the open phases that hold
- * it without having offered it the update yet); the offer itself comes from memory, since a published update never
- * changes, and so does a rollback's statement, which its rollout keeps from the transaction that made it.
+ * it without having offered it the update yet); the offer itself comes from memory, since a published update hardly
+ * ever changes, and so does a rollback's statement, which its rollout keeps from the transaction that made it.
+ * Should either change on any instance (by hand in SQL, say), the trigger on its row (db/migration/V13) tells every
+ * instance, which forgets it at once; when the listener listens again after an outage, every instance forgets them
+ * all, since what changed meanwhile is unknown. Both are bounded: the updates and rollouts still offered.
  * <p>
  * A package of a newer format than the device's agent reads (one that carries an agent release, format 2, for an
  * agent before them, whose heartbeats say no {@code package_format}) is never offered: the same query reads both
@@ -41,6 +46,8 @@ class UpdateChecks {
 
     /** How many unreadable updates one check fails before it answers "nothing" (there is hardly ever more than one). */
     private static final int MAX_UNREADABLE = 3;
+    /** How many offers and statements are kept: far more updates than a fleet has open at once. */
+    private static final int CACHED = 1_000;
 
     private final JdbcClient jdbc;
     private final UpdateRepository updates;
@@ -51,13 +58,15 @@ class UpdateChecks {
     private final Assignments assignments;
     private final PendingBatches batches;
     private final UpdateProgress progress;
-    private final Map<UUID, UpdateOffer> offers = new ConcurrentHashMap<>();
+    /** The offer of each update a device was offered, by update. */
+    private final Cache<UUID, UpdateOffer> offers = Caffeine.newBuilder().maximumSize(CACHED).build();
     /** The statement of each rollback rollout a device was offered, by rollout (empty: made without one). */
-    private final Map<UUID, Optional<RollbackStatement.Signed>> statements = new ConcurrentHashMap<>();
+    private final Cache<UUID, Optional<RollbackStatement.Signed>> statements =
+            Caffeine.newBuilder().maximumSize(CACHED).build();
 
     UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties,
             InstallWindows windows, InstallTurns turns, Assignments assignments, PendingBatches batches,
-            UpdateProgress progress) {
+            UpdateProgress progress, FleetEvents events) {
         this.jdbc = jdbc;
         this.progress = progress;
         this.batches = batches;
@@ -67,6 +76,31 @@ class UpdateChecks {
         this.windows = windows;
         this.turns = turns;
         this.checkSeconds = (int) properties.checkInterval().toSeconds();
+        events.follow(this::changed);
+    }
+
+    /** An update's or a rollout's row changed on some instance, or the listener listens again (all may have). */
+    private void changed(FleetEvent event) {
+        switch (event.kind()) {
+            case UPDATE -> forget(offers, event.id());
+            case ROLLOUT -> forget(statements, event.id());
+            case RESYNC -> {
+                offers.invalidateAll();
+                statements.invalidateAll();
+            }
+            default -> {
+                // devices and webhooks are not cached here
+            }
+        }
+    }
+
+    private static void forget(Cache<UUID, ?> cache, String id) {
+        try {
+            cache.invalidate(UUID.fromString(id));
+        } catch (RuntimeException e) {
+            // no id, or not a uuid (the triggers send none such): forget all rather than keep a changed one
+            cache.invalidateAll();
+        }
     }
 
     UpdateCheck check(Caller caller, String deviceUuid) {
@@ -99,8 +133,7 @@ class UpdateChecks {
         if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds, null, cursor);
         }
-        UpdateOffer cached = offers.computeIfAbsent(open.get().updateId(),
-                id -> updates.findById(id).orElseThrow().offer());
+        UpdateOffer cached = offers.get(open.get().updateId(), id -> updates.findById(id).orElseThrow().offer());
         Open due = open.get();
         UpdateOffer offer = due.rollback() ? cached.asRollback(statement(due.rolloutId())) : cached;
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
@@ -137,7 +170,7 @@ class UpdateChecks {
         if (rolloutId == null) {
             return null;
         }
-        return statements.computeIfAbsent(rolloutId, id -> jdbc.sql(
+        return statements.get(rolloutId, id -> jdbc.sql(
                         "select rollback_statement from rollouts where id = ?").param(id).query(String.class).optional()
                 .map(json -> JsonColumn.read(json, RollbackStatement.Signed.class))).orElse(null);
     }
