@@ -160,7 +160,6 @@ public class Heartbeats {
         return batch.size();
     }
 
-    @PreDestroy
     /**
      * How long since a flush last wrote every heartbeat it took: about the flush interval while the database keeps up,
      * growing while flushes fail; zero without batching.
@@ -179,6 +178,8 @@ public class Heartbeats {
         return pending.size();
     }
 
+    /** Writes what was answered but not flushed yet, before the pool closes: a rolling restart loses nothing. */
+    @PreDestroy
     void flushOnShutdown() {
         int written = flush();
         if (pending.isEmpty()) {
