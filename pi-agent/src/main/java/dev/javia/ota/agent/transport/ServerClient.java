@@ -240,7 +240,7 @@ public final class ServerClient {
     /**
      * Downloads {@code packageUrl} into {@code part}, resuming after what {@code part} already holds with
      * {@code Range: bytes=N-} (and {@code If-Range} on the package's ETag, its quoted SHA-256, so a changed file
-     * starts again from zero). Stops one byte past {@code expectedSize}: a larger file is the verifier's to refuse.
+     * starts again from zero; not on a store the server redirects to, whose ETags are its own). Stops one byte past {@code expectedSize}: a larger file is the verifier's to refuse.
      * A broken connection keeps what arrived, for the next attempt.
      *
      * @return the bytes now in {@code part}
@@ -347,6 +347,10 @@ public final class ServerClient {
             Request.Builder following = current.newBuilder().url(next);
             if (!sameOrigin(next)) {
                 following.removeHeader(ApiPaths.API_KEY_HEADER);
+                // If-Range names the server's ETag (the package's SHA-256); another origin's ETags are its own, and
+                // a store that honours If-Range would answer each resume with the whole package. The resumed bytes
+                // are still checked: the package's SHA-256 is verified before anything is unpacked.
+                following.removeHeader("If-Range");
             }
             boolean keepsMethod = code == 307 || code == 308 || current.method().equals("GET")
                     || current.method().equals("HEAD");

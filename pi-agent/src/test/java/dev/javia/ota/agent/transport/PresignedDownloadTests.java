@@ -90,4 +90,42 @@ class PresignedDownloadTests {
                 .isEqualTo(zip.length);
         assertThat(Files.readAllBytes(resumed)).isEqualTo(zip);
     }
+
+    /**
+     * The store resumes where the part ends: its answer is a 206 from there, not the whole package again. The part's
+     * bytes are marked (not the package's), so that a download started again from zero would show. The agent's
+     * If-Range names the package's SHA-256, the server's ETag; the store's ETag is its own, so the agent does not
+     * send it there (a store that honours If-Range would answer every resume with the whole package). What protects
+     * a resume on the store is the package's SHA-256, checked before anything is unpacked.
+     */
+    @Test
+    void aResumeOnTheStoreFetchesOnlyTheRest() throws IOException {
+        HttpApi api = server.api();
+        String uuid = UUID.randomUUID().toString();
+        String token = api.register(server.enrollmentKey(), uuid, "UTC", "v1.0.0");
+        Path file = PackageBuilder.samplePackage(Files.createTempDirectory(work, "pkg"), Version.parse("v1.2.0"),
+                UpdateType.URGENT, List.of());
+        byte[] zip = Files.readAllBytes(file);
+        Map<String, Object> form = new LinkedHashMap<>();
+        form.put("version", "v1.2.0");
+        form.put("description", "resumed on the store");
+        form.put("update_type", "urgent");
+        form.put("package", file);
+        HttpApi.Response created = api.multipart(ApiPaths.CREATE_UPDATE, server.adminKey(), form);
+        assertThat(created.status()).as("%s", created).isEqualTo(201);
+        String id = created.json().get("update").get("id").asText();
+        ServerClient client = new ServerClient(URI.create(server.baseUrl()), Duration.ofSeconds(10));
+
+        Path part = work.resolve("marked.part");
+        byte[] marked = new byte[zip.length / 3];
+        Arrays.fill(marked, (byte) 'x');
+        Files.write(part, marked);
+        assertThat(client.download(ApiPaths.download(id), Sha256.of(zip), zip.length, part, token, bytes -> { }))
+                .isEqualTo(zip.length);
+
+        byte[] got = Files.readAllBytes(part);
+        assertThat(Arrays.copyOfRange(got, 0, marked.length)).as("the part's bytes kept").isEqualTo(marked);
+        assertThat(Arrays.copyOfRange(got, marked.length, got.length))
+                .isEqualTo(Arrays.copyOfRange(zip, marked.length, zip.length));
+    }
 }

@@ -77,9 +77,13 @@ class RedirectTests {
         });
 
         assertThat(Files.readString(part)).isEqualTo("zip bytes");
+        assertThat(take(server).getHeaders().get("If-Range")).as("the server's ETag").isEqualTo("\"abc\"");
         RecordedRequest atStore = take(store);
         assertThat(atStore.getHeaders().get("Range")).isEqualTo("bytes=4-");
         assertThat(atStore.getHeaders().get(ApiPaths.API_KEY_HEADER)).isNull();
+        // the store's ETag is not the package's SHA-256: sent there, a store that honours If-Range would answer
+        // every resume with the whole package
+        assertThat(atStore.getHeaders().get("If-Range")).isNull();
     }
 
     @Test
