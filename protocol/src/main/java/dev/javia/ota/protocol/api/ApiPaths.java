@@ -53,6 +53,11 @@ public final class ApiPaths {
         return BASE + "/updates/" + updateId + "/download";
     }
 
+    /** The delta of an update from {@code baseVersion} (vMAJOR.MINOR.PATCH), downloaded as the package is. */
+    public static String deltaDownload(Object updateId, String baseVersion) {
+        return BASE + "/updates/" + updateId + "/deltas/" + baseVersion + "/download";
+    }
+
     public static String update(Object updateId) {
         return BASE + "/updates/" + updateId;
     }

@@ -38,5 +38,23 @@ public record RolloutView(
         @Nullable Instant approvedAt,
         @Nullable Instant finishedAt,
         @Nullable UUID rollbackOf,
-        @Nullable UUID rolledBackBy) {
+        @Nullable UUID rolledBackBy,
+        @Nullable DeliveryTotals delivery) {
+
+    /** A rollout as views before deltas (issue 18): no delivery totals. */
+    public RolloutView(UUID id, UUID updateId, String version, RolloutKind kind, RolloutState state,
+                       RolloutTarget target, int currentPhase, List<RolloutPhaseView> phases, RolloutRules rules,
+                       String next, Instant nextAt, String pausedReason, Instant startAt, String createdBy,
+                       Instant createdAt, String approvedBy, Instant approvedAt, Instant finishedAt, UUID rollbackOf,
+                       UUID rolledBackBy) {
+        this(id, updateId, version, kind, state, target, currentPhase, phases, rules, next, nextAt, pausedReason,
+                startAt, createdBy, createdAt, approvedBy, approvedAt, finishedAt, rollbackOf, rolledBackBy, null);
+    }
+
+    /** This view with its devices' delivery totals. */
+    public RolloutView withDelivery(DeliveryTotals totals) {
+        return new RolloutView(id, updateId, version, kind, state, target, currentPhase, phases, rules, next, nextAt,
+                pausedReason, startAt, createdBy, createdAt, approvedBy, approvedAt, finishedAt, rollbackOf,
+                rolledBackBy, totals);
+    }
 }

@@ -25,7 +25,10 @@ import java.util.UUID;
  * @param rollbackStatement  with {@code rollback}: the publisher's signed statement that this version may replace the
  *                           device's; an agent with pinned keys installs a lower version only with one. Null
  *                           otherwise, and from a server before statements.
- * <p>Both are {@link Nullable}: an answer carries every field, so an unsigned offer says {@code null}.
+ * @param delta              the delta from the device's version to this one ({@link DeltaOffer}), when the server made
+ *                           one; null otherwise, from a server before deltas, and for a rollback. An agent before
+ *                           deltas ignores it and downloads {@code package_url} as always.
+ * <p>These are {@link Nullable}: an answer carries every field, so an unsigned offer says {@code null}.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateOffer(
@@ -40,7 +43,16 @@ public record UpdateOffer(
         List<String> systemPackages,
         @JsonSetter(nulls = Nulls.AS_EMPTY) boolean rollback,
         @Nullable PublisherSignature signature,
-        @Nullable RollbackStatement.Signed rollbackStatement) {
+        @Nullable RollbackStatement.Signed rollbackStatement,
+        @Nullable DeltaOffer delta) {
+
+    /** An offer without a delta, as a server before deltas made it. */
+    public UpdateOffer(UUID id, String version, UpdateType updateType, String description, String packageUrl,
+                       String sha256, long sizeBytes, boolean requiresSystemPackages, List<String> systemPackages,
+                       boolean rollback, PublisherSignature signature, RollbackStatement.Signed rollbackStatement) {
+        this(id, version, updateType, description, packageUrl, sha256, sizeBytes, requiresSystemPackages,
+                systemPackages, rollback, signature, rollbackStatement, null);
+    }
 
     /** An offer without a signature or a statement, as a server before them made it. */
     public UpdateOffer(UUID id, String version, UpdateType updateType, String description, String packageUrl,
@@ -53,6 +65,12 @@ public record UpdateOffer(
     /** This offer as the operator's rollback, with the publisher's statement (null when none was signed). */
     public UpdateOffer asRollback(RollbackStatement.Signed statement) {
         return new UpdateOffer(id, version, updateType, description, packageUrl, sha256, sizeBytes,
-                requiresSystemPackages, systemPackages, true, signature, statement);
+                requiresSystemPackages, systemPackages, true, signature, statement, null);
+    }
+
+    /** This offer with the delta from the device's version (null: none). */
+    public UpdateOffer withDelta(DeltaOffer deltaOffer) {
+        return new UpdateOffer(id, version, updateType, description, packageUrl, sha256, sizeBytes,
+                requiresSystemPackages, systemPackages, rollback, signature, rollbackStatement, deltaOffer);
     }
 }

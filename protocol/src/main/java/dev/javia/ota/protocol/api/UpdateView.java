@@ -18,6 +18,8 @@ import java.util.UUID;
  *                 when it was published unsigned
  * @param agentVersion the version of the agent release the package carries (installed before the app); null for a
  *                 package without one
+ * @param delivery what its devices downloaded against the whole package's cost (deltas' saving); null from a server
+ *                 before deltas
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateView(
@@ -34,7 +36,17 @@ public record UpdateView(
         Map<UpdateStatus, Long> statusCounts,
         @Nullable RolloutView rollout,
         @Nullable String signedBy,
-        @Nullable String agentVersion) {
+        @Nullable String agentVersion,
+        @Nullable DeliveryTotals delivery) {
+
+    /** An update as views before deltas (issue 18): no delivery totals. */
+    public UpdateView(UUID id, String version, Instant createdAt, UpdateType updateType, String description,
+                      String packageUrl, String sha256, long sizeBytes, boolean requiresSystemPackages,
+                      List<String> systemPackages, Map<UpdateStatus, Long> statusCounts, RolloutView rollout,
+                      String signedBy, String agentVersion) {
+        this(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes, requiresSystemPackages,
+                systemPackages, statusCounts, rollout, signedBy, agentVersion, null);
+    }
 
     /** An update as views before agent releases (issue 16): it carries no agent. */
     public UpdateView(UUID id, String version, Instant createdAt, UpdateType updateType, String description,
@@ -42,7 +54,7 @@ public record UpdateView(
                       List<String> systemPackages, Map<UpdateStatus, Long> statusCounts, RolloutView rollout,
                       String signedBy) {
         this(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes, requiresSystemPackages,
-                systemPackages, statusCounts, rollout, signedBy, null);
+                systemPackages, statusCounts, rollout, signedBy, null, null);
     }
 
     /** An update without a signer, as a server before signatures showed it. */
@@ -50,6 +62,6 @@ public record UpdateView(
                       String packageUrl, String sha256, long sizeBytes, boolean requiresSystemPackages,
                       List<String> systemPackages, Map<UpdateStatus, Long> statusCounts, RolloutView rollout) {
         this(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes, requiresSystemPackages,
-                systemPackages, statusCounts, rollout, null, null);
+                systemPackages, statusCounts, rollout, null, null, null);
     }
 }

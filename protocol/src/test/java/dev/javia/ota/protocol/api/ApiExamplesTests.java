@@ -45,6 +45,7 @@ class ApiExamplesTests {
             "device-status.request.json, DeviceStatusChange",
             "status.request.json, StatusReport",
             "status-older-agent.request.json, StatusReport",
+            "status-completed-delta.request.json, StatusReport",
             "status.response.json, DeviceUpdateView",
             "create.response.json, UpdateCreated",
             "devices.response.json, DevicePage",
@@ -167,6 +168,57 @@ class ApiExamplesTests {
         assertThat(olderBeat.updateCheck().checkIntervalSeconds()).isEqualTo(300);
         assertThat(olderServer.pushCursor()).isNull();
         assertThat(STRICT.writeValueAsString(olderServer)).contains("\"push_cursor\":null");
+    }
+
+    /**
+     * The delta (issue 18) is an addition: an agent before deltas reads today's offer with its own record, which has
+     * no {@code delta}, and downloads {@code package_url} as always; an offer from an older server has none; a report
+     * without {@code downloaded_bytes}/{@code delivery} is written as before, byte for byte, and one with them is
+     * read by an older server's record (which ignores them).
+     */
+    @Test
+    void theDeltaAndTheDownloadedBytesAreAdditions() throws Exception {
+        JsonMapper olderReader = JsonMapper.builder()
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .build();
+        String today = Files.readString(ApiExamples.file("check.response.json"));
+        UpdateCheck check = STRICT.readValue(today, UpdateCheck.class);
+        assertThat(check.update().delta().baseVersion()).isEqualTo("v1.2.2");
+        assertThat(check.update().delta().url()).endsWith("/deltas/v1.2.2/download");
+
+        OlderUpdateOffer olderAgent = olderReader.readValue(
+                STRICT.writeValueAsString(check.update()), OlderUpdateOffer.class);
+        assertThat(olderAgent.packageUrl()).isEqualTo(check.update().packageUrl());
+        assertThat(olderAgent.sha256()).isEqualTo(check.update().sha256());
+        UpdateCheck olderServer = STRICT.readValue(
+                Files.readString(ApiExamples.file("older/check.response.json")), UpdateCheck.class);
+        assertThat(olderServer.update().delta()).isNull();
+        assertThat(check.update().asRollback(null).delta()).as("a rollback is offered whole").isNull();
+
+        String olderReport = Files.readString(ApiExamples.file("status-older-agent.request.json"));
+        StatusReport report = STRICT.readValue(olderReport, StatusReport.class);
+        assertThat(report.downloadedBytes()).isNull();
+        assertThat(STRICT.readTree(STRICT.writeValueAsString(report))).isEqualTo(STRICT.readTree(olderReport));
+        StatusReport withBytes = STRICT.readValue(
+                Files.readString(ApiExamples.file("status-completed-delta.request.json")), StatusReport.class);
+        assertThat(withBytes.delivery()).isEqualTo(StatusReport.DELTA);
+        assertThat(withBytes.ordered(new MessageOrder("r", 3L)).downloadedBytes()).isEqualTo(2231L);
+        OlderStatusReport olderServerReads = olderReader.readValue(STRICT.writeValueAsString(withBytes),
+                OlderStatusReport.class);
+        assertThat(olderServerReads.status()).isEqualTo(UpdateStatus.COMPLETED);
+    }
+
+    /** UpdateOffer as agents before deltas have it. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record OlderUpdateOffer(java.util.UUID id, String version, UpdateType updateType, String description,
+            String packageUrl, String sha256, long sizeBytes, boolean requiresSystemPackages,
+            java.util.List<String> systemPackages, boolean rollback) {
+    }
+
+    /** StatusReport as servers before deltas have it. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record OlderStatusReport(String deviceUuid, UpdateStatus status, String errorMessage, String runId, Long seq) {
     }
 
     /** UpdateCheck as agents before the push cursor have it. */
