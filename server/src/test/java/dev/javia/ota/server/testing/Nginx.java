@@ -22,13 +22,14 @@ import static org.awaitility.Awaitility.await;
  * listen lines free loopback ports, the certificate one made here with openssl, the access log a file here. Each
  * replacement must find its text exactly once, so that the example cannot drift from what is tested. The file is
  * included in a main configuration of the test's own (events, temporary paths), as Debian's nginx.conf includes
- * conf.d; checked with {@code nginx -t} before it runs. Stopped on close.
+ * conf.d; checked with {@code nginx -t} before it runs. Stopped on close. Debian's nginx and openssl (installed by
+ * .ci/run), or those at {@code OTA_TEST_NGINX} and {@code OTA_TEST_OPENSSL}; without them a test fails, saying what to
+ * install.
  */
 public final class Nginx implements AutoCloseable {
 
     /** The example, from the server module (where Maven runs the tests). */
     public static final Path EXAMPLE = Path.of("..", "deploy", "nginx", "javia-ota.conf");
-    private static final String BINARY = "/usr/sbin/nginx";
 
     private final Process process;
     private final Path directory;
@@ -47,14 +48,14 @@ public final class Nginx implements AutoCloseable {
      * {@code directory}; fails the test, saying what to install, when nginx or openssl is missing.
      */
     public static Nginx start(Path directory, String first, String second) {
-        requireInstalled(BINARY, "nginx", "nginx-light");
-        requireInstalled("/usr/bin/openssl", "openssl", "openssl");
+        String nginx = binary("OTA_TEST_NGINX", "/usr/sbin/nginx", "nginx", "nginx-light");
+        String openssl = binary("OTA_TEST_OPENSSL", "/usr/bin/openssl", "openssl", "openssl");
         int port = freePort();
         int tlsPort = freePort();
         try {
             Path certificate = directory.resolve("tls.crt");
             Path key = directory.resolve("tls.key");
-            run(directory, "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            run(directory, openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", key.toString(), "-out", certificate.toString());
             String example = Files.readString(EXAMPLE);
@@ -88,24 +89,24 @@ public final class Nginx implements AutoCloseable {
 
             Path errorLog = directory.resolve("error.log");
             String settings = "daemon off; pid " + directory.resolve("nginx.pid") + ";";
-            run(directory, BINARY, "-t", "-q", "-p", directory.toString(), "-e", errorLog.toString(),
+            run(directory, nginx, "-t", "-q", "-p", directory.toString(), "-e", errorLog.toString(),
                     "-c", mainFile.toString(), "-g", settings);
-            Process process = new ProcessBuilder(BINARY, "-p", directory.toString(), "-e", errorLog.toString(),
+            Process process = new ProcessBuilder(nginx, "-p", directory.toString(), "-e", errorLog.toString(),
                     "-c", mainFile.toString(), "-g", settings)
                     .redirectErrorStream(true).redirectOutput(directory.resolve("nginx.out").toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            Nginx nginx = new Nginx(process, directory, port, tlsPort);
+            Nginx started = new Nginx(process, directory, port, tlsPort);
             try {
                 await("nginx listening").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
                         .until(() -> !process.isAlive() || (accepts(port) && accepts(tlsPort)));
                 if (!process.isAlive()) {
-                    throw new IllegalStateException("nginx stopped at its start:\n" + nginx.errorLog());
+                    throw new IllegalStateException("nginx stopped at its start:\n" + started.errorLog());
                 }
             } catch (RuntimeException e) {
-                nginx.close();
+                started.close();
                 throw e;
             }
-            return nginx;
+            return started;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -121,12 +122,16 @@ public final class Nginx implements AutoCloseable {
         return text.substring(0, at) + to + text.substring(at + from.length());
     }
 
-    private static void requireInstalled(String path, String what, String apt) {
+    /** The program at {@code variable}'s path, else at {@code fallback}; fails, saying what to install, if neither. */
+    private static String binary(String variable, String fallback, String what, String apt) {
+        String configured = System.getenv(variable);
+        String path = configured == null || configured.isBlank() ? fallback : configured;
         if (!Files.isExecutable(Path.of(path))) {
             throw new IllegalStateException(path + " is not installed: the load balancer's tests run the example"
                     + " deploy/nginx/javia-ota.conf with Debian's " + what + " (apt-get install " + apt
                     + "; .ci/run does it)");
         }
+        return path;
     }
 
     /** The plain listener, on the loopback: {@code http://127.0.0.1:PORT}. */
