@@ -312,8 +312,8 @@ class NginxTwoInstancesTests extends ApiTestSupport {
             for (int i = 0; i < 4; i++) {
                 assertThat(through.get(ApiPaths.check(device.uuid()), device.token()).status()).isEqualTo(200);
             }
-            assertThat(pair.accessLog()).as("C answered before it stopped")
-                    .anySatisfy(line -> assertThat(line).contains("upstream=127.0.0.1:" + thirdPort + " "));
+            await("C answered before it stopped").atMost(PATIENCE).pollInterval(Duration.ofMillis(20)).until(() ->
+                    pair.accessLog().stream().anyMatch(line -> line.contains("upstream=127.0.0.1:" + thirdPort + " ")));
 
             third.close();
 
