@@ -98,14 +98,22 @@ public final class DeltaAssembler {
             try {
                 new Assembly(reader, currentRelease.toRealPath(), targetDir.toAbsolutePath().normalize()).run();
                 return reader.target;
+            } catch (InvalidPackageException e) {
+                discard(targetDir, e);
+                throw DeltaReader.refusal(reader.name(), e);
             } catch (RuntimeException | IOException e) {
-                try {
-                    FileTrees.delete(targetDir, false);
-                } catch (IOException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
+                discard(targetDir, e);
                 throw e;
             }
+        }
+    }
+
+    /** Takes back what was written: a release directory either is complete and verified or does not exist. */
+    private static void discard(Path targetDir, Exception e) {
+        try {
+            FileTrees.delete(targetDir, false);
+        } catch (IOException cleanup) {
+            e.addSuppressed(cleanup);
         }
     }
 

@@ -51,11 +51,14 @@ import java.util.zip.ZipOutputStream;
  *   <li>otherwise the file is deflated (counted, not stored) and the patch kept only when it is at most half of
  *       that; else the file travels whole.</li>
  * </ul>
- * Figures ({@code DeltaPatchRuleTests}, which asserts the choice each time): a 20 MB binary model with 3 changes of
- * 1 KB: patch 3.5 KB vs 20 MB deflated (0.02%); a 5.6 KB {@code .py} file with one line changed: patch 63 bytes vs
- * 1.3 KB deflated; a file wholly new at the same path (20 KB of other text): patch 20 KB, not below 1/8, deflated
- * 6 KB: whole. Building a patch takes about 50 ms per 4 MiB chunk of the new file (zstd's tables over the 8 MiB
- * reference window are built once per chunk).
+ * Figures ({@code DeltaPatchTests.aPatchIsKeptWhenClearlySmallerThanTheFileDeflated}, which asserts the choice
+ * each time): a 20 MB binary model (random bytes) with 3 changes of 1 KB: patch 5.1 KB (the changes and about 200
+ * bytes per 4 MiB chunk) vs 20.98 MB deflated, kept; a 6.2 KB {@code .py} file with one line changed: patch 48 bytes
+ * vs 1.5 KB deflated, kept; a file wholly new at the same path (12.5 KB of other Python): patch 3.2 KB, not below
+ * 1/8, and deflated 2.9 KB: whole. A one-file change in a 55 MB release (300 Python files, 8 libraries of 4 MB, a
+ * 20 MB model; {@code DeltaSizeTests}) makes a delta of 32 KB (0.06%), nearly all of it the two manifests. Building
+ * a patch takes about 50 ms per 4 MiB chunk of the new file (zstd's tables over the 8 MiB reference window are built
+ * once per chunk).
  *
  * <p>Memory: the changed files are extracted to temporary files beside {@code out} (verified against their
  * manifests as they are), and a patch is made a chunk at a time: 4 MiB of the new file and 8 MiB of the old one on

@@ -45,8 +45,7 @@ import java.util.regex.Pattern;
 final class DeltaReader implements Closeable {
 
     /** The advice at the end of a package's refusal, which does not apply to a delta. */
-    private static final Pattern PACKAGE_ADVICE = Pattern.compile(":\\s*(re)?build (it|the package).*$",
-            Pattern.DOTALL);
+    private static final Pattern PACKAGE_ADVICE = Pattern.compile(":\\s[^:]*create_update[^:]*$");
 
     final FileChannel channel;
     final UpdateMetadata target;
@@ -90,7 +89,7 @@ final class DeltaReader implements Closeable {
             } catch (DeltaMismatchException e) {
                 throw e;
             } catch (InvalidPackageException e) {
-                throw bad(name, PACKAGE_ADVICE.matcher(e.getMessage()).replaceAll(""), e);
+                throw refusal(name, e);
             }
             DeltaReader reader = new DeltaReader(channel, name, parts);
             reader.check();
@@ -309,6 +308,17 @@ final class DeltaReader implements Closeable {
 
     String name() {
         return name;
+    }
+
+    /**
+     * A refusal by the package's checks, said of this delta: the package's advice (rebuild with create_update) does
+     * not apply to a delta, which the server made. Mismatches and the delta's own refusals are returned as they are.
+     */
+    static InvalidPackageException refusal(String name, InvalidPackageException e) {
+        if (e instanceof DeltaMismatchException || e.getMessage().startsWith("delta '")) {
+            return e;
+        }
+        return bad(name, PACKAGE_ADVICE.matcher(e.getMessage()).replaceAll(""), e);
     }
 
     InvalidPackageException bad(String what) {

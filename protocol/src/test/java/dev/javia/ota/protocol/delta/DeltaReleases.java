@@ -153,6 +153,43 @@ public final class DeltaReleases {
         return tree;
     }
 
+    /** The entries of a ZIP, in order, by name. */
+    public static Map<String, byte[]> entries(Path zip) throws IOException {
+        Map<String, byte[]> entries = new java.util.LinkedHashMap<>();
+        try (java.util.zip.ZipFile file = new java.util.zip.ZipFile(zip.toFile())) {
+            for (java.util.zip.ZipEntry entry : java.util.Collections.list(file.entries())) {
+                try (java.io.InputStream in = file.getInputStream(entry)) {
+                    entries.put(entry.getName(), in.readAllBytes());
+                }
+            }
+        }
+        return entries;
+    }
+
+    /** Writes {@code entries} as a plain ZIP (java.util.zip). */
+    public static Path write(Path zip, Map<String, byte[]> entries) throws IOException {
+        try (java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip))) {
+            for (Map.Entry<String, byte[]> entry : entries.entrySet()) {
+                out.putNextEntry(new java.util.zip.ZipEntry(entry.getKey()));
+                out.write(entry.getValue());
+                out.closeEntry();
+            }
+        }
+        return zip;
+    }
+
+    /** delta.json of {@code entries}, changed by {@code edit} (on its JSON tree) and put back. */
+    public static Map<String, byte[]> editJson(Map<String, byte[]> entries,
+            java.util.function.Consumer<tools.jackson.databind.node.ObjectNode> edit) {
+        tools.jackson.databind.json.JsonMapper mapper = dev.javia.ota.protocol.pkg.PackageJson.mapper();
+        tools.jackson.databind.node.ObjectNode json = (tools.jackson.databind.node.ObjectNode) mapper.readTree(
+                entries.get("delta.json"));
+        edit.accept(json);
+        Map<String, byte[]> copy = new java.util.LinkedHashMap<>(entries);
+        copy.put("delta.json", mapper.writeValueAsBytes(json));
+        return copy;
+    }
+
     private DeltaReleases() {
     }
 }
