@@ -39,8 +39,8 @@ import java.util.Set;
  *
  * <p>Per target file: unchanged (not in {@code delta.json}) and {@code copy} are taken from the installed release
  * ({@code from} for a copy); {@code mode} is copied from it with the new mode; {@code whole} is written from its entry;
- * {@code patch} is applied to the installed file {@code from} ({@link ZstdPatch}: memory bounded by its 8 MiB
- * reference window and one 4 MiB chunk, in native memory, whatever the file's size). A file taken from the installed
+ * {@code patch} is applied to the installed file {@code from} ({@link ZstdPatch}: memory bounded by its 4 MiB
+ * reference window and one 2 MiB chunk, in native memory, whatever the file's size). A file taken from the installed
  * release is first checked against the base manifest where its content is used as a source (a patch's), or after it
  * is in place (all others): a difference is a {@link DeltaMismatchException} that names the file.
  *

@@ -39,7 +39,7 @@ import java.util.zip.ZipOutputStream;
  * identical in the base (same path, SHA-256 and mode): not in the delta; same content at the same path, another
  * mode: {@code mode}; same content as some base file elsewhere: {@code copy} (a rename costs no content byte);
  * otherwise, when the base has a non-empty file at the same path, a zstd patch against it is made
- * ({@link ZstdPatch}: chunks of 4 MiB, each against the old file's bytes around the same offset) and kept when
+ * ({@link ZstdPatch}: chunks of 2 MiB, each against the old file's bytes around the same offset) and kept when
  * clearly smaller than the file deflated whole; else {@code whole}.
  *
  * <p>The rule, from measurements on this machine (zstd-jni 1.6.0-1, level 1; deflate at its default level, as
@@ -53,16 +53,16 @@ import java.util.zip.ZipOutputStream;
  * </ul>
  * Figures ({@code DeltaPatchTests.aPatchIsKeptWhenClearlySmallerThanTheFileDeflated}, which asserts the choice
  * each time): a 20 MB binary model (random bytes) with 3 changes of 1 KB: patch 5.1 KB (the changes and about 200
- * bytes per 4 MiB chunk) vs 20.98 MB deflated, kept; a 6.2 KB {@code .py} file with one line changed: patch 48 bytes
+ * bytes per 2 MiB chunk) vs 20.98 MB deflated, kept; a 6.2 KB {@code .py} file with one line changed: patch 48 bytes
  * vs 1.5 KB deflated, kept; a file wholly new at the same path (12.5 KB of other Python): patch 3.2 KB, not below
  * 1/8, and deflated 2.9 KB: whole. A one-file change in a 55 MB release (300 Python files, 8 libraries of 4 MB, a
  * 20 MB model; {@code DeltaSizeTests}) makes a delta of 32 KB (0.06%), nearly all of it the two manifests. Building
- * a patch takes about 50 ms per 4 MiB chunk of the new file (zstd's tables over the 8 MiB reference window are built
+ * a patch takes about 45 ms per 2 MiB chunk of the new file (zstd's tables over the 4 MiB reference window are built
  * once per chunk).
  *
  * <p>Memory: the changed files are extracted to temporary files beside {@code out} (verified against their
- * manifests as they are), and a patch is made a chunk at a time: 4 MiB of the new file and 8 MiB of the old one on
- * the heap at most, plus zstd's native tables (about 8 MiB). Unchanged files are never read. When zstd's native
+ * manifests as they are), and a patch is made a chunk at a time: 2 MiB of the new file and 4 MiB of the old one on
+ * the heap at most, plus zstd's native tables (about 4 MiB). Unchanged files are never read. When zstd's native
  * library cannot be loaded, every changed file travels whole.
  */
 public final class DeltaBuilder {

@@ -24,7 +24,7 @@ import java.nio.channels.WritableByteChannel;
  *
  * <p>Why chunks: applying a patch needs its reference in memory. One frame against a 100 MB file would need the 100 MB
  * (mapped or read) and a decoding window as large: far beyond an agent's 64 MiB. Here applying holds one reference
- * window (at most {@code CHUNK + 2*MARGIN} = 8 MiB), read into one direct buffer reused for every chunk and handed to
+ * window (at most {@code CHUNK + 2*MARGIN} = 4 MiB), read into one direct buffer reused for every chunk and handed to
  * zstd by reference (no copy, not on the heap), plus zstd's decoding buffer of at most one chunk. The old file is not
  * memory-mapped: mapped pages that are read count in the process's RSS ({@code RssFile}) until they are unmapped,
  * which Java does only when the buffer is collected; a 100 MB model would show as 100 MB more RSS.
@@ -35,19 +35,19 @@ import java.nio.channels.WritableByteChannel;
  */
 final class ZstdPatch {
 
-    static final int CHUNK = 4 * 1024 * 1024;
-    static final int MARGIN = 2 * 1024 * 1024;
+    static final int CHUNK = 2 * 1024 * 1024;
+    static final int MARGIN = 1024 * 1024;
     /** Large enough for a whole reference window and its chunk; frames that ask for more are refused. */
-    private static final int WINDOW_LOG = 24;
+    private static final int WINDOW_LOG = 23;
     /**
-     * Level 1 with a hash table of 2^20 entries: zstd loads at most 8 x the table's size of a dictionary (the suffix
-     * beyond is ignored), so the table must span the whole reference window, 8 MiB. Measured on a 4 MiB chunk of
-     * random bytes with 3 KB changed against its 8 MiB window: levels 1 and 2 give 3.4 KB in 40-80 ms, level 3
-     * 8.2 KB in 100 ms, levels 6 and 9 0.5 MB (their default tables load less of the window), level 19 3.4 KB in
-     * 3.3 s.
+     * Level 1 with a hash table of 2^19 entries: zstd uses only the last 8 x the table's size of a dictionary (the rest
+     * is ignored), so the table must span the whole reference window, 4 MiB. Measured on a 2 MiB chunk of
+     * random bytes with 3 KB changed against its 4 MiB window: level 1 gives 3.2 KB in 45 ms, level 3 5.5 KB in
+     * 70 ms; with 4 MiB chunks and 8 MiB windows levels 1 and 2 gave 3.4 KB in 40-80 ms, levels 6 and 9 0.5 MB
+     * (their default tables load less of the window), level 19 3.4 KB in 3.3 s.
      */
     private static final int LEVEL = 1;
-    private static final int HASH_LOG = 20;
+    private static final int HASH_LOG = 19;
     static final String DISABLE_PROPERTY = "javia.ota.delta.zstd.disabled";
     private static final int IO_BUFFER = 128 * 1024;
 

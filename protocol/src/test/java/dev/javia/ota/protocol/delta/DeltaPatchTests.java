@@ -88,7 +88,7 @@ class DeltaPatchTests {
         refused(damaged, "zstd:");
         byte[] longer = java.util.Arrays.copyOf(patch, patch.length + patch.length);
         System.arraycopy(patch, 0, longer, patch.length, patch.length);
-        refused(longer, "data after the 2 chunks");
+        refused(longer, "data after the 3 chunks");
     }
 
     @Test
