@@ -38,40 +38,13 @@ bench_setup checkin
 start_server "$DB" "$(free_port 18080)" \
     "alter database $DB set log_min_duration_statement = 500; alter database $DB set log_lock_waits = on"
 
-log "seeding $DEVICES devices with SQL"
-t0=$SECONDS
-seed_devices "$DB" "$DEVICES" v1.0.0
-bench_tool package "$WORK/update.zip" v1.1.0 scheduled 4096 >/dev/null
-publish "$WORK/update.zip" v1.1.0 scheduled
-scheduled="$(json_field scheduled_devices <<<"$PUBLISHED")"
-[[ "$scheduled" == "$DEVICES" ]] || die "v1.1.0 was scheduled for $scheduled devices, not $DEVICES"
-log "published v1.1.0 to $scheduled devices in ${PUBLISH_SECONDS} s"
-# 90% of the fleet already installed v1.1.0 (device n with n % 10 != 0); the other 10% have it pending.
+checkin_fleet "$DB" "$DEVICES"
+pending="$CHECKIN_PENDING"
 sql "$DB" <<'SQL'
-update device_updates du
-   set status = 'completed', started_at = now() - interval '10 minutes', completed_at = now() - interval '5 minutes',
-       updated_at = now() - interval '5 minutes'
-  from devices d
- where du.device_id = d.id and ('x' || right(d.device_uuid, 12))::bit(48)::bigint % 10 <> 0;
-update devices set current_version = 'v1.1.0' where ('x' || right(device_uuid, 12))::bit(48)::bigint % 10 <> 0;
-vacuum analyze;
 alter table devices set (log_autovacuum_min_duration = 0);
 alter table device_updates set (log_autovacuum_min_duration = 0);
 SQL
-pending="$(sql "$DB" -c "select count(*) from device_updates where status = 'pending'")"
-log "fleet ready in $((SECONDS - t0)) s: $DEVICES devices, $pending with v1.1.0 pending"
-
-# The Lua script's idea of a device must be the server's: one pending and one up-to-date device, by hand.
-for n in 10 11; do
-    uuid="$(printf '00000000-0000-7000-8000-%012x' "$n")"
-    version=v1.1.0; ((n % 10 == 0)) && version=v1.0.0
-    code="$(curl -sS -o "$WORK/hb.json" -w '%{http_code}' -H "X-API-Key: dvt_bench_$n" -H 'Content-Type: application/json' \
-        -d "{\"current_version\":\"$version\",\"status\":\"online\"}" "$SERVER_URL/api/v1/devices/$uuid/heartbeat")"
-    [[ "$code" == 200 ]] || { cat "$WORK/hb.json" >&2; die "heartbeat of device $n answered $code"; }
-    available="$(curl -fsS -H "X-API-Key: dvt_bench_$n" "$SERVER_URL/api/v1/devices/$uuid/updates/check" | json_field update_available)"
-    expected=False; ((n % 10 == 0)) && expected=True
-    [[ "$available" == "$expected" ]] || die "device $n: update_available=$available, expected $expected"
-done
+checkin_fleet_answers "$SERVER_URL"
 
 # PostgreSQL's own counters of the bench database: transactions, rows and index scans (pg_stat_*), one
 # "key value" a line. Backends publish them at most once a second while busy and 10 s after going idle, so each
