@@ -317,6 +317,18 @@ bench_tool() {
     java -cp "$(printf '%s:' "$cp"/*.jar)" "$BENCH_DIR/BenchTool.java" "$@"
 }
 
+# cached_package SIZE_MIB: the path of a valid v2.0.0 package of SIZE_MIB MiB of random content (fixed seed), built
+# once into $BENCH_CACHE and reused by later runs (download.sh, downloads_bench.sh).
+cached_package() {
+    local size_mib="$1" zip="$BENCH_CACHE/update_v2.0.0-${1}MiB.zip"
+    if [[ ! -f "$zip" ]]; then
+        log "building a ${size_mib} MiB package (random content, fixed seed) into $zip"
+        bench_tool package "$zip.tmp" v2.0.0 scheduled $((size_mib * 1024 * 1024)) >/dev/null
+        chmod 644 "$zip.tmp" && mv "$zip.tmp" "$zip"
+    fi
+    echo "$zip"
+}
+
 # publish ZIP VERSION TYPE [FIELD=VALUE...]: POST /api/v1/updates/create with the admin key, with the rollout's form
 # fields given (phases=1,100%, soak=30d, ...); fails on anything but 201. Sets PUBLISH_SECONDS (curl's total time)
 # and PUBLISHED (the response body). Not in $(...): it sets variables.
