@@ -120,15 +120,6 @@ wait_quiet
 # Warm-up: rounds of the mix over every device in turn (so that each device has called once, as in a fleet where
 # all call every five minutes) and of each scenario, until the JIT compilers are quiet (under 3% of a core in a
 # round) and every device was seen; at least WARMUP s, at most WARMUP_MAX s.
-jit_ticks() {
-    local t=0 task
-    for task in /proc/"$SERVER_PID"/task/*; do
-        if grep -q '^C[12] Compiler' "$task/comm" 2>/dev/null; then
-            t=$((t + $(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')))
-        fi
-    done
-    echo "$t"
-}
 if [[ "${PROFILE:-0}" == 1 ]]; then
     jcmd "$SERVER_PID" JFR.start name=init settings=profile >/dev/null
     jcmd "$SERVER_PID" JFR.stop name=init >/dev/null
@@ -137,11 +128,11 @@ fi
 warm_start=$SECONDS; swept=0; round=0
 while :; do
     round=$((round + 1))
-    j0="$(jit_ticks)"
+    j0="$(jit_ticks "$SERVER_PID")"
     SWEEP_START=$swept run_wrk "warmup-sweep-$round" sweep 10
     swept=$((swept + $(grep "^warmup-sweep-$round " "$WORK/rows" | sed 's/.*requests=\([0-9]*\).*/\1/') / 2))
     for mode in baseline heartbeat check mix; do run_wrk "warmup-$mode-$round" "$mode" 3; done
-    j1="$(jit_ticks)"
+    j1="$(jit_ticks "$SERVER_PID")"
     jit_pct=$(( (j1 - j0) * 100 / ($(getconf CLK_TCK) * 22) ))
     log "warm-up round $round: $swept device exchanges swept, JIT compilers at ${jit_pct}% of a core"
     if (( SECONDS - warm_start >= WARMUP && swept >= DEVICES && jit_pct < 3 )); then break; fi

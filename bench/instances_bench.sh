@@ -9,7 +9,8 @@
 #
 #   bench/instances_bench.sh    (after ./mvnw -q -B -ntp -DskipTests package)
 #
-# Settings (environment): DEVICES=10000 DURATION=25 (s per phase) WARMUP=20 (s of warm-up per step) CONNECTIONS=64
+# Settings (environment): DEVICES=10000 DURATION=25 (s per phase) WARMUP=20 (s of each instance's warm-up sweep)
+# WARMUP_MAX=240 (s of warm-up at most) CONNECTIONS=64
 # THREADS=2 (wrk's; with two instances, half of them to each) PAIRS=2 (one-instance phase then two-instance phase, this
 # many times: a drift of the machine shows, and the ratio is of the means) IDLE_AFTER=3 (s after each phase before the
 # CPU per request is read: the heartbeat batches' flush) OTA_DB_POOL_SIZE=16 (each instance's) README=1
@@ -61,15 +62,27 @@ run_load() {
 
 wait_quiet
 # Warm-up: each instance alone sweeps the fleet (every device calls it once: both hold every device's token, as
-# behind a balancer that sends a device to either), then the mix at both; the JIT compilers of both are then past the
-# request path. Not measured.
+# behind a balancer that sends a device to either), then rounds of the mix at both until the JIT compilers of both
+# are quiet (under 3% of a core in a 10 s round), at most WARMUP_MAX s in all. Not measured.
 : >"$WORK/rows"
-log "warm-up: ${WARMUP} s sweep at each instance alone, ${WARMUP} s of the mix at both"
+warm_start=$SECONDS
+log "warm-up: ${WARMUP} s sweep at each instance alone, then 10 s rounds of the mix at both until their JITs are quiet"
 run_load warmup-sweep-a sweep "$WARMUP" "$addr_a"
 run_load warmup-sweep-b sweep "$WARMUP" "$addr_b"
-run_load warmup-mix mix "$WARMUP" "$addr_a,$addr_b"
 swept="$(awk '$1 ~ /^warmup-sweep/ {for (i = 2; i <= NF; i++) if ($i ~ /^requests=/) {split($i, kv, "="); if (min == "" || kv[2] < min) min = kv[2]}} END {print int(min / 2)}' "$WORK/rows")"
 ((swept >= DEVICES)) || log "the warm-up sweeps reached $swept devices of $DEVICES: some tokens will be looked up in the phases"
+round=0
+while :; do
+    round=$((round + 1))
+    ja="$(jit_ticks "$pid_a")"; jb="$(jit_ticks "$pid_b")"
+    run_load "warmup-mix-$round" mix 10 "$addr_a,$addr_b"
+    ja=$(($(jit_ticks "$pid_a") - ja)); jb=$(($(jit_ticks "$pid_b") - jb))
+    jit_pct=$(( (ja > jb ? ja : jb) * 100 / ($(getconf CLK_TCK) * (10 + IDLE_AFTER)) ))
+    log "warm-up round $round: the busier JIT at ${jit_pct}% of a core"
+    ((jit_pct < 3)) && break
+    ((SECONDS - warm_start < ${WARMUP_MAX:-240})) || { log "warm-up stopped at WARMUP_MAX with a JIT at ${jit_pct}%"; break; }
+done
+warmup_note="$((SECONDS - warm_start)) s of warm-up (each instance alone swept $swept devices; then $round rounds of the mix at both, the busier JIT at ${jit_pct}% of a core in the last)"
 : >"$WORK/rows"
 
 log "$PAIRS times a phase of ${DURATION} s at one instance, then one at two (${CONNECTIONS} connections, ${THREADS} wrk threads)"
@@ -150,7 +163,7 @@ PY
     echo
     echo "Settings: $DEVICES devices seeded by SQL ($CHECKIN_PENDING with an update pending), checkin.lua's mix (a heartbeat,"
     echo "then the same device's check: one check-in is the two requests), wrk -t$THREADS -c$CONNECTIONS keep-alive, ${DURATION} s a phase"
-    echo "after a warm-up of $((3 * WARMUP)) s (each instance alone swept the fleet, then both); with two instances each wrk thread's"
+    echo "after $warmup_note; with two instances each wrk thread's"
     echo "$((CONNECTIONS / THREADS)) connections go to one of them (no proxy between). Both instances run throughout (in the one-instance"
     echo "phases B is idle), alternating, $PAIRS of each; each instance with pool ${OTA_DB_POOL_SIZE:-16}, JVM flags '${SERVER_JAVA_OPTS:-none}'; wrk and PostgreSQL on the same $(nproc) cores."
     echo

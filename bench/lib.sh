@@ -419,6 +419,16 @@ pg_ticks() {
     done
     echo "$total"
 }
+# CPU ticks of one JVM's JIT compiler threads (C1, C2): a warm-up is over when they are nearly idle.
+jit_ticks() {
+    local t=0 task
+    for task in /proc/"$1"/task/*; do
+        if grep -q '^C[12] Compiler' "$task/comm" 2>/dev/null; then
+            t=$((t + $(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')))
+        fi
+    done
+    echo "$t"
+}
 # Busy ticks of the whole machine (all cores, everything but idle and iowait), from /proc/stat.
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
