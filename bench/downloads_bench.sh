@@ -6,16 +6,19 @@
 # package at once, each with its own token, from one instance: redirect, the 302 to the presigned URL and then that URL
 # without the token (as the agent does on another origin); proxy, the server streams it from the store. Every download
 # is checked against the published SHA-256. Prints wall time, aggregate MB/s, the serving instance's CPU and RSS
-# growth, s3proxy's CPU, and the ratio; writes the table into bench/README.md.
+# growth, s3proxy's CPU, and the ratio; then what one answer costs the instance (the 302; proxy: its first byte).
+# Writes the table into bench/README.md.
 #
 #   bench/downloads_bench.sh    (after ./mvnw -q -B -ntp -DskipTests package, which also copies s3proxy.jar)
 #
-# Settings: SIZE_MIB=64 PARALLEL=8 ROUNDS=3 (of each mode) README=1 (0: do not touch bench/README.md)
+# Settings: SIZE_MIB=64 PARALLEL=8 ROUNDS=3 (of each mode) SEQUENTIAL=20 (answers timed one at a time)
+# README=1 (0: do not touch bench/README.md)
 source "$(dirname "$0")/lib.sh"
 
 SIZE_MIB="${SIZE_MIB:-64}"
 PARALLEL="${PARALLEL:-8}"
 ROUNDS="${ROUNDS:-3}"
+SEQUENTIAL="${SEQUENTIAL:-20}"
 DB=javia_bench_downloads
 S3_KEY=bench-access-key
 S3_SECRET=bench-secret-key-for-s3proxy
@@ -90,6 +93,7 @@ fetch redirect 1 "$WORK/warm.zip" >/dev/null
 fetch proxy 1 "$WORK/warm.zip" >/dev/null
 rm -f "$WORK/warm.zip"
 wait_quiet
+load0="$(cut -d' ' -f1 /proc/loadavg)"
 rss0_redirect="$(rss_kb "$pid_redirect")"; rss0_proxy="$(rss_kb "$pid_proxy")"
 
 # round MODE R: PARALLEL downloads at once from MODE's instance into files (hashed after the clock stops); appends
@@ -130,6 +134,29 @@ for r in $(seq 1 "$ROUNDS"); do
     round proxy "$r"
 done
 rss1_redirect="$(rss_kb "$pid_redirect")"; rss1_proxy="$(rss_kb "$pid_proxy")"
+
+# What one answer costs the serving instance, apart from the bytes: SEQUENTIAL (20) requests one after another, the
+# redirect instance's 302 and the proxy instance's first byte (Range bytes=0-0: the HEAD and the ranged GET it sends
+# to the store); curl's total time and the instance's CPU per request. "mode p50_ms p95_ms cpu_ms" to answers.
+answer_cost() {
+    local mode="$1" pid url t0 i
+    if [[ "$mode" == redirect ]]; then pid="$pid_redirect"; url="$url_redirect"; else pid="$pid_proxy"; url="$url_proxy"; fi
+    t0="$(cpu_ticks "$pid")"
+    for i in $(seq 1 "$SEQUENTIAL"); do
+        if [[ "$mode" == redirect ]]; then
+            curl -sS -o /dev/null -H "X-API-Key: dvt_bench_$(( (i - 1) % PARALLEL + 1 ))" -w '%{http_code} %{time_total}\n' "$url/api/v1/updates/$id/download"
+        else
+            curl -sS -o /dev/null -r 0-0 -H "X-API-Key: dvt_bench_$(( (i - 1) % PARALLEL + 1 ))" -w '%{http_code} %{time_total}\n' "$url/api/v1/updates/$id/download"
+        fi
+    done >"$WORK/answers-$mode.txt"
+    local ticks=$(($(cpu_ticks "$pid") - t0))
+    awk -v want="$([[ $mode == redirect ]] && echo 302 || echo 206)" '$1 != want {bad++} {print $2 * 1000} END {if (bad) exit 1}' \
+        "$WORK/answers-$mode.txt" | sort -n | awk -v mode="$mode" -v cpu="$ticks" -v n="$SEQUENTIAL" -v hz="$(getconf CLK_TCK)" \
+        '{v[NR] = $1} END {printf "%s %.1f %.1f %.1f\n", mode, v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.999)], cpu / hz * 1000 / n}' >>"$WORK/answers"
+}
+: >"$WORK/answers"
+answer_cost redirect || die "a redirect answer was not 302: $(sort "$WORK/answers-redirect.txt" | uniq -c | head -3)"
+answer_cost proxy || die "a ranged proxy answer was not 206: $(sort "$WORK/answers-proxy.txt" | uniq -c | head -3)"
 
 table="$WORK/table.md"
 python3 - "$WORK/rows" "$size" "$PARALLEL" "$(getconf CLK_TCK)" "$(nproc)" "$rss0_redirect" "$rss0_proxy" >"$table" <<'PY'
@@ -180,6 +207,14 @@ PY
     echo
     cat "$table"
     echo
+    echo "One answer at a time ($SEQUENTIAL each, after the rounds): the redirect instance's 302, the proxy instance's first byte"
+    echo "(\`Range: bytes=0-0\`: its HEAD and ranged GET to the store, one byte back):"
+    echo
+    echo "| answer | p50 ms | p95 ms | serving instance's CPU ms per answer |"
+    echo "| --- | ---: | ---: | ---: |"
+    awk '{printf "| %s | %s | %s | %s |\n", ($1 == "redirect" ? "302 to the presigned URL" : "proxy: first byte (206)"), $2, $3, $4}' "$WORK/answers"
+    echo
+    echo "Load average (1 min) when the rounds began: $load0 (other work on this machine takes cores from every figure)."
     echo "RSS before the rounds / after: redirect instance $((rss0_redirect / 1024)) / $((rss1_redirect / 1024)) MB, proxy instance $((rss0_proxy / 1024)) / $((rss1_proxy / 1024)) MB."
 } >"$WORK/result.md"
 

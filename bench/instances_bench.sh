@@ -12,8 +12,9 @@
 # Settings (environment): DEVICES=10000 DURATION=25 (s per phase) WARMUP=20 (s of each instance's warm-up sweep)
 # WARMUP_MAX=240 (s of warm-up at most) CONNECTIONS=64
 # THREADS=2 (wrk's; with two instances, half of them to each) PAIRS=2 (one-instance phase then two-instance phase, this
-# many times: a drift of the machine shows, and the ratio is of the means) IDLE_AFTER=3 (s after each phase before the
-# CPU per request is read: the heartbeat batches' flush) OTA_DB_POOL_SIZE=16 (each instance's) README=1
+# many times: a drift of the machine shows, and the ratio is of the means) IDLE_AFTER=11 (s after each phase before
+# the CPU and PostgreSQL's counters per check-in are read: the heartbeat batches' flush, and backends publish their
+# counters 10 s after going idle) OTA_DB_POOL_SIZE=16 (each instance's) README=1
 source "$(dirname "$0")/lib.sh"
 
 DEVICES="${DEVICES:-10000}"
@@ -22,7 +23,7 @@ WARMUP="${WARMUP:-20}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 PAIRS="${PAIRS:-2}"
-IDLE_AFTER="${IDLE_AFTER:-3}"
+IDLE_AFTER="${IDLE_AFTER:-11}"
 # as in checkin.sh: the fleet calls far more often than every five minutes, but the devices it has not reached yet
 # must not be swept offline during a phase
 export OTA_MISSEDHEARTBEATS="${OTA_MISSEDHEARTBEATS:-1000}"
@@ -47,16 +48,25 @@ addr_a="${url_a#http://}"; addr_b="${url_b#http://}"
 # appends a row to $WORK/rows: wrk's RESULT and SENT, and the CPU ticks of each instance, PostgreSQL's backends of
 # the bench database, the machine and wrk over the window (its wall time: wrk's start and exit included), and of the
 # instances and PostgreSQL IDLE_AFTER s later.
+# PostgreSQL's counters of the bench database: transactions, rows fetched, rows updated; the backends open on it.
+pg_counters() {
+    sql "$DB" -F ' ' -c "select 'xact=' || (xact_commit + xact_rollback), 'fetched=' || tup_fetched, 'updated=' || tup_updated,
+        'backends=' || numbackends from pg_stat_database where datname = current_database()"
+}
 run_load() {
-    local name="$1" mode="$2" seconds="$3" addrs="$4" out="$WORK/wrk-$1.txt" a0 b0 p0 m0 w0 a1 b1 p1 m1 w1
+    local name="$1" mode="$2" seconds="$3" addrs="$4" out="$WORK/wrk-$1.txt" a0 b0 p0 m0 w0 a1 b1 p1 m1 w1 c0 c1
+    c0="$(pg_counters)"
     a0="$(cpu_ticks "$pid_a")"; b0="$(cpu_ticks "$pid_b")"; p0="$(pg_ticks "$DB")"; m0="$(machine_ticks)"; w0="$(date +%s.%N)"
     local TIMEFORMAT='%U %S'
     { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_THREADS="$THREADS" BENCH_SWEEP_START=0 BENCH_ADDRS="$addrs" \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/checkin.lua" "$url_a" >"$out"; } 2>"$out.time"
     a1="$(cpu_ticks "$pid_a")"; b1="$(cpu_ticks "$pid_b")"; p1="$(pg_ticks "$DB")"; m1="$(machine_ticks)"; w1="$(date +%s.%N)"
     grep -q '^RESULT' "$out" || { cat "$out" >&2; die "wrk printed no result for $name"; }
-    sleep "$IDLE_AFTER"
-    echo "$name $(grep '^RESULT' "$out" | cut -d' ' -f2-) a_window=$((a1 - a0)) b_window=$((b1 - b0)) pg_window=$((p1 - p0)) machine=$((m1 - m0)) window_s=$(awk -v a="$w0" -v b="$w1" 'BEGIN {print b - a}') wrk_cpu=$(awk '{print $1 + $2}' "$out.time") a_ticks=$(($(cpu_ticks "$pid_a") - a0)) b_ticks=$(($(cpu_ticks "$pid_b") - b0)) pg_ticks=$(($(pg_ticks "$DB") - p0)) $(grep '^SENT' "$out" | cut -d' ' -f2- | tr ' ' '\n' | awk -F= -v a="$addr_a" '{s[$1 == a ? "sent_a" : "sent_b"] += $2} END {printf "sent_a=%d sent_b=%d", s["sent_a"], s["sent_b"]}')" >>"$WORK/rows"
+    c1="$(pg_counters)"
+    [[ "$name" == warmup-* ]] || sleep "$IDLE_AFTER"
+    c1="$(paste -d' ' <(tr ' ' '\n' <<<"$c0") <(tr ' ' '\n' <<<"$c1") <(tr ' ' '\n' <<<"$(pg_counters)") | awk -F'[ =]' '
+        $1 == "backends" {printf "backends=%d ", $4; next} {printf "pg_%s=%d ", $1, $6 - $2}')"
+    echo "$name $(grep '^RESULT' "$out" | cut -d' ' -f2-) $c1 a_window=$((a1 - a0)) b_window=$((b1 - b0)) pg_window=$((p1 - p0)) machine=$((m1 - m0)) window_s=$(awk -v a="$w0" -v b="$w1" 'BEGIN {print b - a}') wrk_cpu=$(awk '{print $1 + $2}' "$out.time") a_ticks=$(($(cpu_ticks "$pid_a") - a0)) b_ticks=$(($(cpu_ticks "$pid_b") - b0)) pg_ticks=$(($(pg_ticks "$DB") - p0)) $(grep '^SENT' "$out" | cut -d' ' -f2- | tr ' ' '\n' | awk -F= -v a="$addr_a" '{s[$1 == a ? "sent_a" : "sent_b"] += $2} END {printf "sent_a=%d sent_b=%d", s["sent_a"], s["sent_b"]}')" >>"$WORK/rows"
     log "$name: $(tail -1 "$WORK/rows" | cut -d' ' -f2-3)"
 }
 
@@ -77,7 +87,7 @@ while :; do
     ja="$(jit_ticks "$pid_a")"; jb="$(jit_ticks "$pid_b")"
     run_load "warmup-mix-$round" mix 10 "$addr_a,$addr_b"
     ja=$(($(jit_ticks "$pid_a") - ja)); jb=$(($(jit_ticks "$pid_b") - jb))
-    jit_pct=$(( (ja > jb ? ja : jb) * 100 / ($(getconf CLK_TCK) * (10 + IDLE_AFTER)) ))
+    jit_pct=$(( (ja > jb ? ja : jb) * 100 / ($(getconf CLK_TCK) * 10) ))
     log "warm-up round $round: the busier JIT at ${jit_pct}% of a core"
     ((jit_pct < 3)) && break
     ((SECONDS - warm_start < ${WARMUP_MAX:-240})) || { log "warm-up stopped at WARMUP_MAX with a JIT at ${jit_pct}%"; break; }
@@ -115,18 +125,20 @@ def share(ticks, r):
     return 100.0 * ticks / hz / r["window_s"] / cores
 print("| phase | check-ins/s (heartbeat + check) | requests/s | p50 ms | p99 ms | errors | split (instance A / B) "
       "| ratio to one (mean of its phases) | server CPU µs per check-in (A + B) | PostgreSQL CPU µs per check-in "
+      "| PostgreSQL transactions / rows fetched / rows updated per check-in (backends) "
       "| CPU of %d cores: A / B / PostgreSQL / wrk / others | machine busy |" % cores)
-print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: |")
 for r in rows:
     checkins = r["requests"] / 2
     errors = r["non2xx"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
     sent = r["sent_a"] + r["sent_b"]
     split = "%.0f%% / %.0f%%" % (100 * r["sent_a"] / sent, 100 * r["sent_b"] / sent) if sent else "-"
     others = max(0.0, r["machine"] - r["a_window"] - r["b_window"] - r["pg_window"] - r["wrk_cpu"] * hz)
-    print("| %s | %s | %s | %.2f | %.2f | %d | %s | %.2f | %.0f | %.0f | %.0f%% / %.0f%% / %.0f%% / %.0f%% / %.0f%% | %.0f%% |" % (
+    print("| %s | %s | %s | %.2f | %.2f | %d | %s | %.2f | %.0f | %.0f | %.2f / %.2f / %.2f (%d) | %.0f%% / %.0f%% / %.0f%% / %.0f%% / %.0f%% | %.0f%% |" % (
         label(r["name"]), "{:,.0f}".format(r["rps"] / 2), "{:,.0f}".format(r["rps"]), r["p50_us"] / 1000,
         r["p99_us"] / 1000, errors, split, r["rps"] / one_rps,
         (r["a_ticks"] + r["b_ticks"]) / hz * 1e6 / checkins, r["pg_ticks"] / hz * 1e6 / checkins,
+        r["pg_xact"] / checkins, r["pg_fetched"] / checkins, r["pg_updated"] / checkins, r["backends"],
         share(r["a_window"], r), share(r["b_window"], r), share(r["pg_window"], r), share(r["wrk_cpu"] * hz, r),
         share(others, r), share(r["machine"], r)))
 def total(rs):
@@ -169,7 +181,9 @@ PY
     echo
     cat "$table"
     echo
-    echo "CPU per check-in includes the ${IDLE_AFTER} s after each phase (the heartbeat batches' flush); the shares are of the wrk window."
+    echo "CPU and PostgreSQL's counters per check-in (pg_stat_database) include the ${IDLE_AFTER} s after each phase (the heartbeat"
+    echo "batches' flush; backends publish their counters when idle); backends: the bench database's at the end of the phase."
+    echo "The shares of the cores are of the wrk window."
     echo "Server log lines with ERROR/Exception (both instances): $server_log_errors."
 } >"$WORK/result.md"
 
