@@ -58,7 +58,7 @@ run_load() {
     c0="$(pg_counters)"
     a0="$(cpu_ticks "$pid_a")"; b0="$(cpu_ticks "$pid_b")"; p0="$(pg_ticks "$DB")"; m0="$(machine_ticks)"; w0="$(date +%s.%N)"
     local TIMEFORMAT='%U %S'
-    { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_THREADS="$THREADS" BENCH_SWEEP_START=0 BENCH_ADDRS="$addrs" \
+    { time BENCH_MODE="$mode" BENCH_DEVICES="$DEVICES" BENCH_THREADS="$THREADS" BENCH_SWEEP_START="${SWEEP_START:-0}" BENCH_ADDRS="$addrs" \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s -s "$BENCH_DIR/checkin.lua" "$url_a" >"$out"; } 2>"$out.time"
     a1="$(cpu_ticks "$pid_a")"; b1="$(cpu_ticks "$pid_b")"; p1="$(pg_ticks "$DB")"; m1="$(machine_ticks)"; w1="$(date +%s.%N)"
     grep -q '^RESULT' "$out" || { cat "$out" >&2; die "wrk printed no result for $name"; }
@@ -77,9 +77,19 @@ wait_quiet
 : >"$WORK/rows"
 warm_start=$SECONDS
 log "warm-up: ${WARMUP} s sweep at each instance alone, then 10 s rounds of the mix at both until their JITs are quiet"
-run_load warmup-sweep-a sweep "$WARMUP" "$addr_a"
-run_load warmup-sweep-b sweep "$WARMUP" "$addr_b"
-swept="$(awk '$1 ~ /^warmup-sweep/ {for (i = 2; i <= NF; i++) if ($i ~ /^requests=/) {split($i, kv, "="); if (min == "" || kv[2] < min) min = kv[2]}} END {print int(min / 2)}' "$WORK/rows")"
+# sweep ADDR NAME: WARMUP s sweeps at ADDR, each going on where the last stopped, until every device has called it
+# (at most WARMUP_MAX s); prints the devices swept
+sweep() {
+    local addr="$1" name="$2" swept=0 round=0 start=$SECONDS
+    while ((swept < DEVICES && SECONDS - start < ${WARMUP_MAX:-240})); do
+        round=$((round + 1))
+        SWEEP_START=$swept run_load "warmup-sweep-$name-$round" sweep "$WARMUP" "$addr"
+        swept=$((swept + $(grep "^warmup-sweep-$name-$round " "$WORK/rows" | sed 's/.*requests=\([0-9]*\).*/\1/') / 2))
+    done
+    echo "$swept"
+}
+swept_a="$(sweep "$addr_a" a)"; swept_b="$(sweep "$addr_b" b)"
+swept=$((swept_a < swept_b ? swept_a : swept_b))
 ((swept >= DEVICES)) || log "the warm-up sweeps reached $swept devices of $DEVICES: some tokens will be looked up in the phases"
 round=0
 while :; do
