@@ -11,6 +11,9 @@
 --                            every five minutes (the server may cache per-device state)
 --   BENCH_DEVICES  fleet size N; device n has uuid 00000000-0000-7000-8000-<n as 12 hex digits>, token dvt_bench_<n>,
 --                  and runs v1.0.0 with the update pending when n % 10 == 0, else v1.1.0 (see seed in checkin.sh)
+--   BENCH_ADDRS    (instances_bench.sh) host:port,host:port,...: wrk's thread t sends to the ((t - 1) % count + 1)th
+--                  address instead of the URL's, so that one wrk (one latency histogram) loads several server instances
+--                  at once, each thread's connections to one of them; unset: every thread to the URL's
 --   BENCH_CLOSE    1: the heartbeat (mix: its check) carries "Connection: close", so that every device's exchange
 --                  opens a new TCP connection as a real agent does after five idle minutes (wrk reconnects)
 
@@ -31,9 +34,20 @@ end
 local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1")
 local counter = 0
 
+local addrs = {}
+local threads = {}
+for host, port in string.gmatch(os.getenv("BENCH_ADDRS") or "", "([^,:]+):(%d+)") do
+   table.insert(addrs, { host = host, port = port })
+end
+
 function setup(thread)
    counter = counter + 1
    thread:set("id", string.format("%d", counter))
+   if #addrs > 0 then
+      local a = addrs[(counter - 1) % #addrs + 1]
+      thread.addr = wrk.lookup(a.host, a.port)[1]
+      table.insert(threads, { thread = thread, addr = a.host .. ":" .. a.port })
+   end
 end
 
 local pending = nil
@@ -65,7 +79,11 @@ local function check(n, last)
    return wrk.format("GET", "/api/v1/devices/" .. uuid(n) .. "/updates/check", headers)
 end
 
+-- requests built by this thread (with BENCH_ADDRS: how the load split between the addresses, one line in done())
+sent = 0
+
 function request()
+   sent = sent + 1
    if mode == "baseline" then
       local n = math.random(devices)
       return wrk.format("GET", "/actuator/health/liveness", { ["X-API-Key"] = "dvt_bench_" .. n })
@@ -100,4 +118,11 @@ function done(summary, latency, requests)
       "write_errors=%d timeouts=%d non2xx=%d\n",
       s.requests, s.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
       s.errors.connect, s.errors.read, s.errors.write, s.errors.timeout, s.errors.status))
+   if #threads > 0 then
+      local parts = {}
+      for _, t in ipairs(threads) do
+         table.insert(parts, string.format("%s=%d", t.addr, t.thread:get("sent")))
+      end
+      io.write("SENT " .. table.concat(parts, " ") .. "\n")
+   end
 end

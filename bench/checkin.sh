@@ -38,40 +38,13 @@ bench_setup checkin
 start_server "$DB" "$(free_port 18080)" \
     "alter database $DB set log_min_duration_statement = 500; alter database $DB set log_lock_waits = on"
 
-log "seeding $DEVICES devices with SQL"
-t0=$SECONDS
-seed_devices "$DB" "$DEVICES" v1.0.0
-bench_tool package "$WORK/update.zip" v1.1.0 scheduled 4096 >/dev/null
-publish "$WORK/update.zip" v1.1.0 scheduled
-scheduled="$(json_field scheduled_devices <<<"$PUBLISHED")"
-[[ "$scheduled" == "$DEVICES" ]] || die "v1.1.0 was scheduled for $scheduled devices, not $DEVICES"
-log "published v1.1.0 to $scheduled devices in ${PUBLISH_SECONDS} s"
-# 90% of the fleet already installed v1.1.0 (device n with n % 10 != 0); the other 10% have it pending.
+checkin_fleet "$DB" "$DEVICES"
+pending="$CHECKIN_PENDING"
 sql "$DB" <<'SQL'
-update device_updates du
-   set status = 'completed', started_at = now() - interval '10 minutes', completed_at = now() - interval '5 minutes',
-       updated_at = now() - interval '5 minutes'
-  from devices d
- where du.device_id = d.id and ('x' || right(d.device_uuid, 12))::bit(48)::bigint % 10 <> 0;
-update devices set current_version = 'v1.1.0' where ('x' || right(device_uuid, 12))::bit(48)::bigint % 10 <> 0;
-vacuum analyze;
 alter table devices set (log_autovacuum_min_duration = 0);
 alter table device_updates set (log_autovacuum_min_duration = 0);
 SQL
-pending="$(sql "$DB" -c "select count(*) from device_updates where status = 'pending'")"
-log "fleet ready in $((SECONDS - t0)) s: $DEVICES devices, $pending with v1.1.0 pending"
-
-# The Lua script's idea of a device must be the server's: one pending and one up-to-date device, by hand.
-for n in 10 11; do
-    uuid="$(printf '00000000-0000-7000-8000-%012x' "$n")"
-    version=v1.1.0; ((n % 10 == 0)) && version=v1.0.0
-    code="$(curl -sS -o "$WORK/hb.json" -w '%{http_code}' -H "X-API-Key: dvt_bench_$n" -H 'Content-Type: application/json' \
-        -d "{\"current_version\":\"$version\",\"status\":\"online\"}" "$SERVER_URL/api/v1/devices/$uuid/heartbeat")"
-    [[ "$code" == 200 ]] || { cat "$WORK/hb.json" >&2; die "heartbeat of device $n answered $code"; }
-    available="$(curl -fsS -H "X-API-Key: dvt_bench_$n" "$SERVER_URL/api/v1/devices/$uuid/updates/check" | json_field update_available)"
-    expected=False; ((n % 10 == 0)) && expected=True
-    [[ "$available" == "$expected" ]] || die "device $n: update_available=$available, expected $expected"
-done
+checkin_fleet_answers "$SERVER_URL"
 
 # PostgreSQL's own counters of the bench database: transactions, rows and index scans (pg_stat_*), one
 # "key value" a line. Backends publish them at most once a second while busy and 10 s after going idle, so each
@@ -147,15 +120,6 @@ wait_quiet
 # Warm-up: rounds of the mix over every device in turn (so that each device has called once, as in a fleet where
 # all call every five minutes) and of each scenario, until the JIT compilers are quiet (under 3% of a core in a
 # round) and every device was seen; at least WARMUP s, at most WARMUP_MAX s.
-jit_ticks() {
-    local t=0 task
-    for task in /proc/"$SERVER_PID"/task/*; do
-        if grep -q '^C[12] Compiler' "$task/comm" 2>/dev/null; then
-            t=$((t + $(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')))
-        fi
-    done
-    echo "$t"
-}
 if [[ "${PROFILE:-0}" == 1 ]]; then
     jcmd "$SERVER_PID" JFR.start name=init settings=profile >/dev/null
     jcmd "$SERVER_PID" JFR.stop name=init >/dev/null
@@ -164,11 +128,11 @@ fi
 warm_start=$SECONDS; swept=0; round=0
 while :; do
     round=$((round + 1))
-    j0="$(jit_ticks)"
+    j0="$(jit_ticks "$SERVER_PID")"
     SWEEP_START=$swept run_wrk "warmup-sweep-$round" sweep 10
     swept=$((swept + $(grep "^warmup-sweep-$round " "$WORK/rows" | sed 's/.*requests=\([0-9]*\).*/\1/') / 2))
     for mode in baseline heartbeat check mix; do run_wrk "warmup-$mode-$round" "$mode" 3; done
-    j1="$(jit_ticks)"
+    j1="$(jit_ticks "$SERVER_PID")"
     jit_pct=$(( (j1 - j0) * 100 / ($(getconf CLK_TCK) * 22) ))
     log "warm-up round $round: $swept device exchanges swept, JIT compilers at ${jit_pct}% of a core"
     if (( SECONDS - warm_start >= WARMUP && swept >= DEVICES && jit_pct < 3 )); then break; fi

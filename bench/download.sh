@@ -20,12 +20,7 @@ require_server_jar
 bench_setup download
 chmod 755 "$WORK"
 
-zip="$BENCH_CACHE/update_v2.0.0-${SIZE_MIB}MiB.zip"
-if [[ ! -f "$zip" ]]; then
-    log "building a ${SIZE_MIB} MiB package (random content, fixed seed) into $zip"
-    bench_tool package "$zip.tmp" v2.0.0 scheduled $((SIZE_MIB * 1024 * 1024)) >/dev/null
-    chmod 644 "$zip.tmp" && mv "$zip.tmp" "$zip"
-fi
+zip="$(cached_package "$SIZE_MIB")"
 
 OTA_MAX_PACKAGE_SIZE="$((SIZE_MIB + 64))MB" start_server "$DB" "$(free_port 18100)"
 seed_devices "$DB" "$PARALLEL" v1.0.0

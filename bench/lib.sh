@@ -103,6 +103,7 @@ require_server_jar() {
 
 # Which code was measured: the commit (BENCH_COMMIT), else HEAD, whether server/ had uncommitted changes, and when
 # the jar was built.
+# shellcheck disable=SC2120 # the jar is optional: SERVER_JAR by default
 jar_provenance() {
     local jar="${1:-$SERVER_JAR}" head dirty=""
     if [[ -n "${BENCH_SHA:-}" ]]; then
@@ -129,6 +130,7 @@ free_port() {
 # stops its database uses one, never the shared cluster. Sets CLUSTER ("VERSION NAME", for pg_ctlcluster $CLUSTER).
 own_cluster() {
     local name="$1" port="$2" version
+    # shellcheck disable=SC2012 # version directories: plain numbers
     version="$(ls /usr/lib/postgresql | sort -n | tail -1)"
     pg_createcluster "$version" "$name" -p "$port" >/dev/null
     BENCH_CLUSTERS+=("$version $name")
@@ -136,6 +138,7 @@ own_cluster() {
         >"/etc/postgresql/$version/$name/pg_hba.conf"
     chown postgres:postgres "/etc/postgresql/$version/$name/pg_hba.conf"
     pg_ctlcluster "$version" "$name" start
+    # shellcheck disable=SC2034 # for the caller: pg_ctlcluster $CLUSTER
     CLUSTER="$version $name"
     export PGPORT="$port"
     log "own PostgreSQL cluster $version/$name on port $port"
@@ -177,23 +180,24 @@ start_server() {
 }
 
 # launch_server DB PORT: the copied jar over an existing database (again, after a crash, say); its log is appended to
-# $WORK/server/server.log. Returns once liveness answers (within SERVER_START_WAIT seconds, default 120).
+# $WORK/server/server.log (SERVER_LOG: another file, e.g. for a second instance over the same database, which then
+# sets SERVER_PID and SERVER_URL in turn). Returns once liveness answers (within SERVER_START_WAIT seconds, default 120).
 launch_server() {
-    local db="$1" port="$2"
+    local db="$1" port="$2" server_log="${SERVER_LOG:-$WORK/server/server.log}"
     # shellcheck disable=SC2086
     env OTA_ADMIN_API_KEY="$ADMIN_KEY" OTA_ENROLLMENT_KEY="$ENROLLMENT_KEY" \
         SPRING_DATASOURCE_URL="jdbc:postgresql://$PGHOST:$PGPORT/$db" SPRING_DATASOURCE_USERNAME="$PGUSER" \
         OTA_STORAGE_PATH="$WORK/server/packages" SERVER_PORT="$port" SERVER_ADDRESS=127.0.0.1 \
         OTA_MAX_PACKAGE_SIZE="${OTA_MAX_PACKAGE_SIZE:-400MB}" OTA_DB_POOL_SIZE="${OTA_DB_POOL_SIZE:-16}" \
-        java ${SERVER_JAVA_OPTS:-} -jar "$WORK/server/server.jar" >>"$WORK/server/server.log" 2>&1 &
+        java ${SERVER_JAVA_OPTS:-} -jar "$WORK/server/server.jar" >>"$server_log" 2>&1 &
     SERVER_PID=$!
     track "$SERVER_PID"
     SERVER_URL="http://127.0.0.1:$port"
     local wait="${SERVER_START_WAIT:-120}" deadline
     deadline=$((SECONDS + wait))
     until curl -fsS -o /dev/null "$SERVER_URL/actuator/health/liveness" 2>/dev/null; do
-        kill -0 "$SERVER_PID" 2>/dev/null || { tail -40 "$WORK/server/server.log" >&2; die "the server exited"; }
-        ((SECONDS < deadline)) || { tail -40 "$WORK/server/server.log" >&2; die "the server did not start in $wait s"; }
+        kill -0 "$SERVER_PID" 2>/dev/null || { tail -40 "$server_log" >&2; die "the server exited"; }
+        ((SECONDS < deadline)) || { tail -40 "$server_log" >&2; die "the server did not start in $wait s"; }
         sleep 0.5
     done
     log "server pid $SERVER_PID on $SERVER_URL (db $db, pool ${OTA_DB_POOL_SIZE:-16}, opts '${SERVER_JAVA_OPTS:-}')"
@@ -220,6 +224,7 @@ bench_uuid_sql() { echo "'00000000-0000-7000-8000-' || lpad(to_hex($1), 12, '0')
 # would have kept.
 bench_fleet_sql() {
   local zones
+  # shellcheck disable=SC2086 # split on purpose: each zone quoted for SQL
   zones="$(printf "'%s'," $BENCH_ZONES)"
   zones="${zones%,}"
   cat <<SQL
@@ -240,6 +245,7 @@ SQL
 # seed_devices DB N VERSION: N devices registered a minute ago, online, running VERSION, spread over BENCH_ZONES.
 seed_devices() {
     local db="$1" n="$2" version="$3" zones
+    # shellcheck disable=SC2086 # split on purpose: each zone quoted for SQL
     zones="$(printf "'%s'," $BENCH_ZONES)"
     zones="${zones%,}"
     sql "$db" <<SQL
@@ -251,6 +257,47 @@ select gen_random_uuid(), $(bench_uuid_sql n), now() - interval '1 minute', now(
 from generate_series(1, $n) as n;
 analyze devices;
 SQL
+}
+
+# checkin_fleet DB N: checkin.lua's fleet behind the server at SERVER_URL: N devices seeded by SQL on v1.0.0, v1.1.0 (a
+# real 4 KiB package) published to all of them through the API, then marked completed by SQL (the device on v1.1.0)
+# for device n with n % 10 != 0: the other 10% keep it pending. Sets CHECKIN_PENDING (the pending rows).
+checkin_fleet() {
+    local db="$1" n="$2" t0=$SECONDS scheduled
+    log "seeding $n devices with SQL"
+    seed_devices "$db" "$n" v1.0.0
+    bench_tool package "$WORK/update.zip" v1.1.0 scheduled 4096 >/dev/null
+    publish "$WORK/update.zip" v1.1.0 scheduled
+    scheduled="$(json_field scheduled_devices <<<"$PUBLISHED")"
+    [[ "$scheduled" == "$n" ]] || die "v1.1.0 was scheduled for $scheduled devices, not $n"
+    log "published v1.1.0 to $scheduled devices in ${PUBLISH_SECONDS} s"
+    sql "$db" <<'SQL'
+update device_updates du
+   set status = 'completed', started_at = now() - interval '10 minutes', completed_at = now() - interval '5 minutes',
+       updated_at = now() - interval '5 minutes'
+  from devices d
+ where du.device_id = d.id and ('x' || right(d.device_uuid, 12))::bit(48)::bigint % 10 <> 0;
+update devices set current_version = 'v1.1.0' where ('x' || right(device_uuid, 12))::bit(48)::bigint % 10 <> 0;
+vacuum analyze;
+SQL
+    CHECKIN_PENDING="$(sql "$db" -c "select count(*) from device_updates where status = 'pending'")"
+    log "fleet ready in $((SECONDS - t0)) s: $n devices, $CHECKIN_PENDING with v1.1.0 pending"
+}
+
+# checkin_fleet_answers URL: checkin.lua's idea of a device must be the server's at URL: one pending and one
+# up-to-date device, by hand (a heartbeat, then the check's update_available).
+checkin_fleet_answers() {
+    local url="$1" n uuid version code available expected
+    for n in 10 11; do
+        uuid="$(printf '00000000-0000-7000-8000-%012x' "$n")"
+        version=v1.1.0; ((n % 10 == 0)) && version=v1.0.0
+        code="$(curl -sS -o "$WORK/hb.json" -w '%{http_code}' -H "X-API-Key: dvt_bench_$n" -H 'Content-Type: application/json' \
+            -d "{\"current_version\":\"$version\",\"status\":\"online\"}" "$url/api/v1/devices/$uuid/heartbeat")"
+        [[ "$code" == 200 ]] || { cat "$WORK/hb.json" >&2; die "heartbeat of device $n at $url answered $code"; }
+        available="$(curl -fsS -H "X-API-Key: dvt_bench_$n" "$url/api/v1/devices/$uuid/updates/check" | json_field update_available)"
+        expected=False; ((n % 10 == 0)) && expected=True
+        [[ "$available" == "$expected" ]] || die "device $n at $url: update_available=$available, expected $expected"
+    done
 }
 
 # The small Java tool beside these scripts, on the protocol classes and Jackson taken from the server jar.
@@ -268,6 +315,18 @@ bench_tool() {
         fi
     ) 9>"$BENCH_CACHE/lib.lock"
     java -cp "$(printf '%s:' "$cp"/*.jar)" "$BENCH_DIR/BenchTool.java" "$@"
+}
+
+# cached_package SIZE_MIB: the path of a valid v2.0.0 package of SIZE_MIB MiB of random content (fixed seed), built
+# once into $BENCH_CACHE and reused by later runs (download.sh, downloads_bench.sh).
+cached_package() {
+    local size_mib="$1" zip="$BENCH_CACHE/update_v2.0.0-${1}MiB.zip"
+    if [[ ! -f "$zip" ]]; then
+        log "building a ${size_mib} MiB package (random content, fixed seed) into $zip"
+        bench_tool package "$zip.tmp" v2.0.0 scheduled $((size_mib * 1024 * 1024)) >/dev/null
+        chmod 644 "$zip.tmp" && mv "$zip.tmp" "$zip"
+    fi
+    echo "$zip"
 }
 
 # publish ZIP VERSION TYPE [FIELD=VALUE...]: POST /api/v1/updates/create with the admin key, with the rollout's form
@@ -329,6 +388,7 @@ SQL
 # in that state.
 in_place_ms() {
     local db="$1" rows="${2:-from devices d}" rollout="${3:-}" more="${4:-}"
+    # shellcheck disable=SC2016 # ${rollout:+...} expands; the quotes are SQL's
     sql "$db" <<SQL | awk '/^Time:/ {t[++n] = $2} END {for (i = 1; i <= n; i++) printf "%s%s", t[i], (i < n ? " " : "\n")}'
 begin;
 insert into updates (id, version, update_type, package_url, sha256, size_bytes, storage_key,
@@ -359,6 +419,16 @@ pg_ticks() {
     done
     echo "$total"
 }
+# CPU ticks of one JVM's JIT compiler threads (C1, C2): a warm-up is over when they are nearly idle.
+jit_ticks() {
+    local t=0 task
+    for task in /proc/"$1"/task/*; do
+        if grep -q '^C[12] Compiler' "$task/comm" 2>/dev/null; then
+            t=$((t + $(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')))
+        fi
+    done
+    echo "$t"
+}
 # Busy ticks of the whole machine (all cores, everything but idle and iowait), from /proc/stat.
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
@@ -382,6 +452,7 @@ machine_line() {
     cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
     mem="$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
     pg="$(psql -d postgres -qAtc 'show server_version' 2>/dev/null | cut -d' ' -f1)"
+    # shellcheck source=/dev/null
     printf '%s cores (nproc) %s, %s RAM, %s, Java %s, PostgreSQL %s, kernel %s' "$(nproc)" "$cpu" "$mem" \
         "$(. /etc/os-release && echo "$PRETTY_NAME")" \
         "$(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')" "$pg" "$(uname -r)"
