@@ -57,6 +57,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public class Heartbeats {
 
     private static final Logger log = LoggerFactory.getLogger(Heartbeats.class);
+    /**
+     * The advisory lock that writes of many devices' rows take in turn, on every instance: heartbeat flushes and the
+     * offline sweep ("OTA_hbw" in ASCII).
+     */
+    public static final long WRITE_LOCK = 0x4f54415f686277L;
     /** The row's order and the heartbeat's, as ota_heartbeat_is_stale takes them. */
     private static final String STALE_ARGUMENTS = "d.order_run_id, d.order_seq, d.last_seen, d.reported_at, "
             + "b.run_id, b.seq::bigint, b.seen_at::timestamptz";
@@ -219,9 +224,16 @@ public class Heartbeats {
     }
 
     private void write(List<Beat> beats) {
-        // One lock order for every writer, so that two servers flushing at once cannot deadlock.
         List<Beat> sorted = beats.stream().sorted(Comparator.comparing(Beat::deviceId)).toList();
         List<Written> written = transaction.execute(tx -> {
+            if (sorted.size() > 1) {
+                // The UPDATE locks its rows in its plan's order (a hash join's, for a large batch), not the batch's
+                // sorted one: two instances flushing the same devices at once deadlocked (bench/instances_bench.sh,
+                // HeartbeatFlushInstancesTests). Writes of many devices therefore take turns, on every instance; one
+                // device's write needs no turn (it holds one row, so it closes no cycle).
+                jdbc.sql("select pg_advisory_xact_lock(?)").param(WRITE_LOCK).query(rs -> {
+                });
+            }
             // stale: made before a message the row already holds (ota_heartbeat_is_stale, V4); judged on d, the
             // row version this statement writes, so that a report committed while it waited for the lock counts
             List<Written> rows = jdbc.sql("""

@@ -42,6 +42,10 @@ public class OfflineSweep {
         if (!locked) {
             return -1;
         }
+        // its rows are locked in the table's order: it takes its turn with the heartbeat flushes (Heartbeats.WRITE_LOCK),
+        // or a device silent until just now, in both, could deadlock them
+        jdbc.sql("select pg_advisory_xact_lock(?)").param(Heartbeats.WRITE_LOCK).query(rs -> {
+        });
         Instant cutoff = clock.instant().minus(offlineAfter);
         int marked = jdbc.sql("update devices set status = 'offline' where status <> 'offline' and last_seen < ?")
                 .param(Timestamp.from(cutoff))
