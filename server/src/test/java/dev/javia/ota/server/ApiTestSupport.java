@@ -63,7 +63,7 @@ abstract class ApiTestSupport {
 
     @BeforeEach
     void emptyTablesAndStorageAndSetClock() throws IOException {
-        jdbc.execute("truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, updates,"
+        jdbc.execute("truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, update_deltas, updates,"
                 + " device_challenges, devices, webhook_deliveries, webhooks");
         Path packages = properties.storagePath().resolve("updates");
         if (Files.exists(packages)) {

@@ -1,6 +1,7 @@
 package dev.javia.ota.server.update;
 
 import com.github.f4b6a3.uuid.UuidCreator;
+import dev.javia.ota.protocol.api.DeliveryTotals;
 import dev.javia.ota.protocol.api.RolloutKind;
 import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.api.UpdateCreated;
@@ -87,19 +88,20 @@ class UpdatePublisher {
             String sha256 = Sha256.of(file);
             long size = Files.size(file);
             UUID id = UuidCreator.getTimeOrderedEpoch();
-            String key = "updates/" + form.version() + "/update_" + form.version() + ".zip";
+            String key = PackageStore.packageKey(form.version());
             store.put(key, file);
             try {
                 UpdateCreated created = transaction.execute(status -> {
                     Update update = updates.saveAndFlush(new Update(id, form.version(), form.updateType(),
                             form.description(), form.systemPackages(), sha256, size, signature, key,
-                            form.targetDevices(), agentVersion(metadata), metadata.formatVersion(), clock.instant()));
+                            form.targetDevices(), agentVersion(metadata), metadata.formatVersion(), null, clock.instant()));
                     Rollouts.Created rollout = rollouts.create(update.id(), update.version(), RolloutKind.RELEASE,
                             plan, new Rollouts.Actor(caller), null);
                     audit.record(caller, "update.published", "update", id.toString(),
                             published(form, rollout, signature, metadata));
                     RolloutView view = rollouts.views(List.of(rollout.rollout())).get(0);
-                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) rollout.offered()), view),
+                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) rollout.offered()), view,
+                            DeliveryTotals.NONE),
                             rollout.offered(), view);
                 });
                 log.info("published update version={} type={} sha256={} size_bytes={} files={} agent_version={}"
