@@ -81,7 +81,7 @@ class OpenApiContractTests extends ApiTestSupport {
     @Test
     void everyOperationSaysWhoItIsForAndWhatItDoes() {
         Set<String> device = Set.of("registerDevice", "challengeDevice", "sendHeartbeat", "checkForUpdate", "reportUpdateStatus",
-                "downloadUpdate", "waitForChange");
+                "downloadUpdate", "downloadDelta", "waitForChange");
         List<String> ids = new ArrayList<>();
         document.json().path("paths").properties().forEach(path -> path.getValue().properties().forEach(method -> {
             JsonNode operation = method.getValue();
@@ -249,6 +249,12 @@ class OpenApiContractTests extends ApiTestSupport {
         check("GET", download, api.get(download, ENROLLMENT));
         check("GET", ApiPaths.download(UUID.randomUUID()), api.get(ApiPaths.download(UUID.randomUUID()), ADMIN));
         check("GET", ApiPaths.download("nope"), api.get(ApiPaths.download("nope"), ADMIN));
+        // no delta was made (no earlier version is published): the device downloads the package
+        String delta = ApiPaths.deltaDownload(updateId, "v1.0.0");
+        check("GET", delta, api.get(delta, token));
+        check("GET", ApiPaths.deltaDownload(targeted, "v1.0.0"), api.get(ApiPaths.deltaDownload(targeted, "v1.0.0"),
+                other.token()));
+        check("GET", delta, api.get(delta, ENROLLMENT));
         String status = ApiPaths.updateStatus(targeted);
         check("POST", status, api.post(status, token, Map.of("status", "downloading")));
         check("POST", status, api.post(status, token, Map.of("device_uuid", uuid, "status", "installing")));
