@@ -1,11 +1,8 @@
 package dev.javia.ota.server;
 
 import dev.javia.ota.protocol.api.ApiPaths;
-import dev.javia.ota.protocol.api.UpdateType;
-import dev.javia.ota.protocol.pkg.PackageBuilder;
 import dev.javia.ota.protocol.pkg.PackageLayout;
 import dev.javia.ota.protocol.pkg.Sha256;
-import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.server.testing.DashboardHttp;
 import dev.javia.ota.server.testing.HttpApi;
 import org.junit.jupiter.api.Test;
@@ -18,12 +15,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.zip.ZipFile;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,9 +30,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @ExtendWith(OutputCaptureExtension.class)
 class DeltaUpdateTests extends ApiTestSupport {
-
-    /** The release's large file, the same in every version unless a test changes it. */
-    private static final int MODEL_BYTES = 256 * 1024;
 
     @Test
     void publishingMakesADeltaFromTheVersionADeviceRunsAndItsCheckOffersIt() throws IOException {
@@ -275,22 +267,8 @@ class DeltaUpdateTests extends ApiTestSupport {
 
     // ---- helpers
 
-    /**
-     * A release of {@code version}: a large model file made from {@code model} (the same seed gives the same bytes),
-     * and a small client that names the version.
-     */
     private Path release(String version, int model) throws IOException {
-        Path source = work.resolve("source-" + version);
-        Files.createDirectories(source.resolve("audio"));
-        Files.writeString(source.resolve("client.py"), "print('javia " + version + "')\n");
-        Files.writeString(source.resolve("requirements.txt"), "requests==2.32.3\n");
-        byte[] bytes = new byte[MODEL_BYTES];
-        new Random(model).nextBytes(bytes);
-        Files.write(source.resolve("audio/model.bin"), bytes);
-        Path zip = work.resolve("update_" + version + ".zip");
-        PackageBuilder.buildFile(source, Version.parse(version), UpdateType.SCHEDULED, "release " + version,
-                List.of(), Instant.parse("2026-06-01T00:00:00Z"), zip);
-        return zip;
+        return ApiTestSupport.release(work, version, model);
     }
 
     private HttpApi.Response publish(String version, Path zip, String targets) {

@@ -424,6 +424,25 @@ class OpenApiContractTests extends ApiTestSupport {
         check("DELETE", webhook, api.delete(webhook, ADMIN));
         check("DELETE", webhook, api.delete(webhook, token));
 
+        // a delta: two releases that share a large file
+        for (String version : List.of("v1.5.0", "v1.6.0")) {
+            Map<String, Object> release = form(version, "scheduled", null, null);
+            try {
+                release.put("package", release(work, version, 1));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            check("POST", ApiPaths.CREATE_UPDATE, api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, release));
+        }
+        String withDelta = api.get(ApiPaths.UPDATES + "?version=v1.6.0", ADMIN).json().get("updates").get(0).get("id")
+                .asString();
+        String deltaDownload = ApiPaths.deltaDownload(withDelta, "v1.5.0");
+        HttpApi.Response wholeDelta = check("GET", deltaDownload, api.get(deltaDownload, ADMIN));
+        check("GET", deltaDownload, api.get(deltaDownload, ADMIN, "Range", "bytes=0-9"));
+        check("GET", deltaDownload, api.get(deltaDownload, ADMIN, "If-None-Match", wholeDelta.header("ETag")));
+        check("GET", deltaDownload, api.get(deltaDownload, ADMIN, "Range", "bytes=" + (wholeDelta.bytes().length + 10)
+                + "-"));
+
         assertThat(violations).as("answers that differ from the API document").isEmpty();
         for (ApiDocument.Operation operation : document.operations()) {
             assertThat(answered).as("statuses answered by " + operation)
