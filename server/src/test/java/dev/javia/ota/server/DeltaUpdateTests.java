@@ -5,7 +5,10 @@ import dev.javia.ota.protocol.pkg.PackageLayout;
 import dev.javia.ota.protocol.pkg.Sha256;
 import dev.javia.ota.server.testing.DashboardHttp;
 import dev.javia.ota.server.testing.HttpApi;
+import dev.javia.ota.server.testing.MutableClock;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -15,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +26,7 @@ import java.util.Map;
 import java.util.zip.ZipFile;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Deltas through the HTTP API, with real packages: made at publish from the versions devices run, offered to a
@@ -76,6 +81,35 @@ class DeltaUpdateTests extends ApiTestSupport {
                 names.add(entry.getName());
             }
             assertThat(names).contains(PackageLayout.METADATA).noneMatch(name -> name.endsWith("model.bin"));
+        }
+    }
+
+    @Test
+    void anotherInstanceOffersAndServesTheDeltaAndForgetsItWhenItsRowGoes() throws IOException {
+        published("v1.0.0", release("v1.0.0", 1));
+        TestDevice device = register("UTC", "v1.0.0");
+        String id = published("v1.1.0", release("v1.1.0", 1));
+        try (ConfigurableApplicationContext second = startSecondInstance(Map.of())) {
+            second.getBean(MutableClock.class).set(clock.instant());
+            HttpApi b = new HttpApi("http://127.0.0.1:"
+                    + ((WebServerApplicationContext) second).getWebServer().getPort());
+            JsonNode delta = b.get(ApiPaths.check(device.uuid()), device.token()).json().get("update").get("delta");
+            assertThat(delta.get("base_version").asText()).as("%s", delta).isEqualTo("v1.0.0");
+            HttpApi.Response download = b.get(delta.get("url").asText(), device.token());
+            assertThat(download.status()).isEqualTo(200);
+            assertThat(Sha256.of(download.bytes())).isEqualTo(delta.get("sha256").asText());
+            assertThat(api.get(ApiPaths.check(device.uuid()), device.token()).json().get("update").get("delta")
+                    .isNull()).isFalse();
+
+            // by hand, as an operator might: every instance's cached offer forgets it
+            jdbc.update("delete from update_deltas where update_id = ?::uuid", id);
+
+            for (HttpApi instance : List.of(api, b)) {
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                        assertThat(instance.get(ApiPaths.check(device.uuid()), device.token()).json().get("update")
+                                .get("delta").isNull()).isTrue());
+            }
+            assertThat(b.get(delta.get("url").asText(), device.token()).status()).isEqualTo(404);
         }
     }
 
@@ -137,19 +171,22 @@ class DeltaUpdateTests extends ApiTestSupport {
     @Test
     void aRollbackOfferNamesNoDelta() throws IOException {
         published("v1.0.0", release("v1.0.0", 1));
-        String good = published("v1.1.0", release("v1.1.0", 1));
         TestDevice device = register("UTC", "v1.0.0");
-        assertThat(jdbc.queryForObject("select count(*) from update_deltas where update_id = ?::uuid", Long.class,
-                good)).as("v1.1.0 has a delta from v1.0.0").isEqualTo(1);
+        String good = published("v1.1.0", release("v1.1.0", 1));
+        install(device, good, 1000, "delta");
         String bad = published("v1.2.0", release("v1.2.0", 1));
-        report(device, bad, "downloading", null);
+        install(device, bad, 1000, "delta");
 
         HttpApi.Response rollback = api.post(ApiPaths.rolloutAction(rolloutOf(bad), "rollback"), ADMIN,
                 Map.of("to_version", "v1.1.0"));
-        assertThat(rollback.status()).as("%s", rollback).isLessThan(300);
+        assertThat(rollback.status()).as("%s", rollback).isEqualTo(201);
+        // the device's version changed where no scheduler saw it, to the base of v1.1.0's delta
+        jdbc.update("update devices set current_version = 'v1.0.0' where device_uuid = ?", device.uuid());
 
+        assertThat(jdbc.queryForList("select base_version from update_deltas where update_id = ?::uuid",
+                String.class, good)).containsExactly("v1.0.0");
         JsonNode offer = api.get(ApiPaths.check(device.uuid()), device.token()).json().get("update");
-        assertThat(offer.get("version").asText()).isEqualTo("v1.1.0");
+        assertThat(offer.get("version").asText()).as("%s", offer).isEqualTo("v1.1.0");
         assertThat(offer.get("rollback").asBoolean()).isTrue();
         assertThat(offer.get("delta").isNull()).as("%s", offer).isTrue();
     }
@@ -227,7 +264,7 @@ class DeltaUpdateTests extends ApiTestSupport {
         assertThat(created.status()).as("%s", created).isEqualTo(201);
         String id = created.json().get("update").get("id").asText();
         assertThat(jdbc.queryForObject("select count(*) from update_deltas", Long.class)).isZero();
-        assertThat(output.getOut()).contains("delta not made base_version=v1.0.0 version=v1.1.0");
+        assertThat(output.getAll()).contains("delta not made base_version=v1.0.0 version=v1.1.0");
         JsonNode offer = api.get(ApiPaths.check(device.uuid()), device.token()).json().get("update");
         assertThat(offer.get("id").asText()).isEqualTo(id);
         assertThat(offer.get("delta").isNull()).isTrue();
@@ -243,7 +280,7 @@ class DeltaUpdateTests extends ApiTestSupport {
 
         assertThat(jdbc.queryForObject("select count(*) from update_deltas where update_id = ?::uuid", Long.class,
                 id)).isZero();
-        assertThat(output.getOut()).contains("delta not kept base_version=v1.0.0 version=v1.1.0");
+        assertThat(output.getAll()).contains("delta not kept base_version=v1.0.0 version=v1.1.0");
         try (var files = Files.list(properties.storagePath().resolve("updates/v1.1.0"))) {
             assertThat(files.map(file -> file.getFileName().toString()).toList())
                     .containsExactly("update_v1.1.0.zip");
