@@ -302,6 +302,25 @@ class DeltaUpdateTests extends ApiTestSupport {
                 .containsExactly("v1.0.0", "v1.2.0", "v1.3.0", "v1.4.0");
     }
 
+    @Test
+    void aPackageWithAnAgentReleaseHasNoDeltaAndIsNoBase(CapturedOutput output) throws IOException {
+        published("v1.0.0", release("v1.0.0", 1));
+        register("UTC", "v1.0.0");
+        Map<String, Object> form = form("v1.1.0", "urgent", null, null);
+        form.put("package", AgentReleaseTests.agentPackage(work, "v1.1.0", "v0.2.0", true));
+        HttpApi.Response agent = api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, form);
+        assertThat(agent.status()).as("%s", agent).isEqualTo(201);
+        assertThat(output.getAll()).contains("deltas not made version=v1.1.0: the package carries an agent release");
+
+        String id = published("v1.2.0", release("v1.2.0", 1));
+
+        assertThat(jdbc.queryForObject("select count(*) from update_deltas where update_id = ?::uuid", Long.class,
+                agent.json().get("update").get("id").asText())).isZero();
+        assertThat(jdbc.queryForList("select base_version from update_deltas where update_id = ?::uuid",
+                String.class, id)).containsExactly("v1.0.0");
+        assertThat(output.getAll()).contains("delta not made base_version=v1.1.0 version=v1.2.0");
+    }
+
     // ---- helpers
 
     private Path release(String version, int model) throws IOException {
