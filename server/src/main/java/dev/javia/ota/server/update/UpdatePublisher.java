@@ -131,8 +131,8 @@ class UpdatePublisher {
                         made.stream().map(delta -> delta.baseVersion() + ":" + delta.sizeBytes()).toList());
                 return created;
             } catch (RuntimeException e) {
-                store.delete(key);
                 deltaMaker.forget(made);
+                store.delete(key);
                 if (e instanceof DataIntegrityViolationException) {
                     throw ApiException.conflict("version " + form.version() + " was published at the same moment by"
                             + " another request: choose a new version");
