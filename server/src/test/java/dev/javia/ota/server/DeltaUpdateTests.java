@@ -321,6 +321,37 @@ class DeltaUpdateTests extends ApiTestSupport {
         assertThat(output.getAll()).contains("delta not made base_version=v1.1.0 version=v1.2.0");
     }
 
+    @Test
+    void atMostTheSetNumberOfBasesTheMostDevicesFirstAndNoneAtZero() throws IOException {
+        for (String version : List.of("v1.0.0", "v1.1.0", "v1.2.0")) {
+            published(version, release(version, 1));
+        }
+        register("UTC", "v1.1.0");
+        register("UTC", "v1.0.0");
+        register("UTC", "v1.0.0");
+        try (ConfigurableApplicationContext one = startSecondInstance(Map.of("ota.deltas.bases", "1"));
+             ConfigurableApplicationContext none = startSecondInstance(Map.of("ota.deltas.bases", "0"))) {
+            String first = publishedThrough(one, "v1.3.0");
+            String second = publishedThrough(none, "v1.4.0");
+
+            assertThat(jdbc.queryForList("select base_version from update_deltas where update_id = ?::uuid",
+                    String.class, first)).containsExactly("v1.0.0");
+            assertThat(jdbc.queryForObject("select count(*) from update_deltas where update_id = ?::uuid",
+                    Long.class, second)).isZero();
+        }
+    }
+
+    private String publishedThrough(ConfigurableApplicationContext instance, String version) throws IOException {
+        instance.getBean(MutableClock.class).set(clock.instant());
+        HttpApi other = new HttpApi("http://127.0.0.1:"
+                + ((WebServerApplicationContext) instance).getWebServer().getPort());
+        Map<String, Object> form = form(version, "scheduled", null, null);
+        form.put("package", release(version, 1));
+        HttpApi.Response created = other.multipart(ApiPaths.CREATE_UPDATE, ADMIN, form);
+        assertThat(created.status()).as("%s", created).isEqualTo(201);
+        return created.json().get("update").get("id").asText();
+    }
+
     // ---- helpers
 
     private Path release(String version, int model) throws IOException {
