@@ -63,7 +63,7 @@ abstract class ApiTestSupport {
 
     @BeforeEach
     void emptyTablesAndStorageAndSetClock() throws IOException {
-        jdbc.execute("truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, updates,"
+        jdbc.execute("truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, update_deltas, updates,"
                 + " device_challenges, devices, webhook_deliveries, webhooks");
         Path packages = properties.storagePath().resolve("updates");
         if (Files.exists(packages)) {
@@ -116,6 +116,25 @@ abstract class ApiTestSupport {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A release of {@code version} with a large file: {@code audio/model.bin} (256 KiB made from the seed
+     * {@code model}: the same seed, the same bytes, so that a delta between two releases of one seed is small) and a
+     * client that names the version; built into {@code work/update_<version>.zip}.
+     */
+    static Path release(Path work, String version, int model) throws IOException {
+        Path source = work.resolve("source-" + version);
+        Files.createDirectories(source.resolve("audio"));
+        Files.writeString(source.resolve("client.py"), "print('javia " + version + "')\n");
+        Files.writeString(source.resolve("requirements.txt"), "requests==2.32.3\n");
+        byte[] bytes = new byte[256 * 1024];
+        new java.util.Random(model).nextBytes(bytes);
+        Files.write(source.resolve("audio/model.bin"), bytes);
+        Path zip = work.resolve("update_" + version + ".zip");
+        PackageBuilder.buildFile(source, Version.parse(version), UpdateType.SCHEDULED, "release " + version,
+                java.util.List.of(), Instant.parse("2026-06-01T00:00:00Z"), zip);
+        return zip;
     }
 
     HttpApi.Response publish(String version, String type) {

@@ -81,7 +81,7 @@ class OpenApiContractTests extends ApiTestSupport {
     @Test
     void everyOperationSaysWhoItIsForAndWhatItDoes() {
         Set<String> device = Set.of("registerDevice", "challengeDevice", "sendHeartbeat", "checkForUpdate", "reportUpdateStatus",
-                "downloadUpdate", "waitForChange");
+                "downloadUpdate", "downloadDelta", "waitForChange");
         List<String> ids = new ArrayList<>();
         document.json().path("paths").properties().forEach(path -> path.getValue().properties().forEach(method -> {
             JsonNode operation = method.getValue();
@@ -249,6 +249,12 @@ class OpenApiContractTests extends ApiTestSupport {
         check("GET", download, api.get(download, ENROLLMENT));
         check("GET", ApiPaths.download(UUID.randomUUID()), api.get(ApiPaths.download(UUID.randomUUID()), ADMIN));
         check("GET", ApiPaths.download("nope"), api.get(ApiPaths.download("nope"), ADMIN));
+        // no delta was made (no earlier version is published): the device downloads the package
+        String delta = ApiPaths.deltaDownload(updateId, "v1.0.0");
+        check("GET", delta, api.get(delta, token));
+        check("GET", ApiPaths.deltaDownload(targeted, "v1.0.0"), api.get(ApiPaths.deltaDownload(targeted, "v1.0.0"),
+                other.token()));
+        check("GET", delta, api.get(delta, ENROLLMENT));
         String status = ApiPaths.updateStatus(targeted);
         check("POST", status, api.post(status, token, Map.of("status", "downloading")));
         check("POST", status, api.post(status, token, Map.of("device_uuid", uuid, "status", "installing")));
@@ -417,6 +423,25 @@ class OpenApiContractTests extends ApiTestSupport {
         check("DELETE", webhook, api.delete(webhook, ADMIN));
         check("DELETE", webhook, api.delete(webhook, ADMIN));
         check("DELETE", webhook, api.delete(webhook, token));
+
+        // a delta: two releases that share a large file
+        for (String version : List.of("v1.5.0", "v1.6.0")) {
+            Map<String, Object> release = form(version, "scheduled", null, null);
+            try {
+                release.put("package", release(work, version, 1));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            check("POST", ApiPaths.CREATE_UPDATE, api.multipart(ApiPaths.CREATE_UPDATE, ADMIN, release));
+        }
+        String withDelta = api.get(ApiPaths.UPDATES + "?version=v1.6.0", ADMIN).json().get("updates").get(0).get("id")
+                .asString();
+        String deltaDownload = ApiPaths.deltaDownload(withDelta, "v1.5.0");
+        HttpApi.Response wholeDelta = check("GET", deltaDownload, api.get(deltaDownload, ADMIN));
+        check("GET", deltaDownload, api.get(deltaDownload, ADMIN, "Range", "bytes=0-9"));
+        check("GET", deltaDownload, api.get(deltaDownload, ADMIN, "If-None-Match", wholeDelta.header("ETag")));
+        check("GET", deltaDownload, api.get(deltaDownload, ADMIN, "Range", "bytes=" + (wholeDelta.bytes().length + 10)
+                + "-"));
 
         assertThat(violations).as("answers that differ from the API document").isEmpty();
         for (ApiDocument.Operation operation : document.operations()) {

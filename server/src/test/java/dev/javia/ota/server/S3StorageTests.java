@@ -168,6 +168,50 @@ class S3StorageTests {
     }
 
     @Test
+    void deltasAreMadeFromTheBucketAndServedAsThePackageIs() throws IOException {
+        for (TestServer server : java.util.List.of(redirecting, proxying)) {
+            HttpApi api = server.api();
+            Path releases = Files.createTempDirectory(work, "releases");
+            String base = nextVersion();
+            publish(api, server.adminKey(), base, ApiTestSupport.release(releases, base, 1), "scheduled");
+            String uuid = ApiTestSupport.newDeviceUuid();
+            String token = api.register(server.enrollmentKey(), uuid, "UTC", base);
+            String target = nextVersion();
+            String id = publish(api, server.adminKey(), target, ApiTestSupport.release(releases, target, 1),
+                    "scheduled");
+
+            var delta = api.get(ApiPaths.check(uuid), token).json().get("update").get("delta");
+            assertThat(delta.get("base_version").asText()).as("%s", delta).isEqualTo(base);
+            assertThat(delta.get("url").asText()).isEqualTo(ApiPaths.deltaDownload(id, base));
+            String key = "updates/" + target + "/delta_" + base + "_to_" + target + ".zip";
+            HttpApi.Response answer = api.get(delta.get("url").asText(), token);
+            HttpApi from = api;
+            String path = delta.get("url").asText();
+            String auth = token;
+            if (server == redirecting) {
+                assertThat(answer.status()).as("%s", answer).isEqualTo(302);
+                URI location = URI.create(answer.header("Location"));
+                assertThat(location.getRawPath()).endsWith("/update-packages/" + key);
+                from = new HttpApi(s3.origin());
+                path = location.getRawPath() + "?" + location.getRawQuery();
+                auth = null;
+                answer = from.get(path, null);
+            } else {
+                assertThat(answer.header("ETag")).isEqualTo("\"" + delta.get("sha256").asText() + "\"");
+            }
+            assertThat(answer.status()).as("%s", answer).isEqualTo(200);
+            byte[] bytes = answer.bytes();
+            assertThat(bytes).hasSize(delta.get("size_bytes").asInt());
+            assertThat(Sha256.of(bytes)).isEqualTo(delta.get("sha256").asText());
+            HttpApi.Response rest = from.get(path, auth, "Range", "bytes=10-");
+            assertThat(rest.status()).isEqualTo(206);
+            assertThat(rest.bytes()).isEqualTo(Arrays.copyOfRange(bytes, 10, bytes.length));
+            assertThat(server.storagePath().resolve("updates")).as("nothing kept on the server's disk")
+                    .doesNotExist();
+        }
+    }
+
+    @Test
     void wrongCredentialsStopTheStartSayingWhichSettingsToFix(CapturedOutput output) {
         Map<String, Object> settings = s3.settings("update-packages");
         settings.put("ota.storage.s3-secret-access-key", "not-the-secret");
@@ -233,7 +277,11 @@ class S3StorageTests {
     }
 
     private static String publish(HttpApi api, String adminKey, String version, Path file) {
-        Map<String, Object> form = ApiTestSupport.form(version, "urgent", null, null);
+        return publish(api, adminKey, version, file, "urgent");
+    }
+
+    private static String publish(HttpApi api, String adminKey, String version, Path file, String type) {
+        Map<String, Object> form = ApiTestSupport.form(version, type, null, null);
         form.put("package", file);
         HttpApi.Response created = api.multipart(ApiPaths.CREATE_UPDATE, adminKey, form);
         assertThat(created.status()).as("%s", created).isEqualTo(201);

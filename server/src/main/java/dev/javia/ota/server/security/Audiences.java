@@ -32,7 +32,7 @@ final class Audiences {
      */
     static final AuthorizationManager<RequestAuthorizationContext> REGISTRATION = (authentication, context) ->
             caller(authentication) == null ? GRANTED : ENROLLING.authorize(authentication, context);
-    /** An update's download and status report: admins, and devices (whether it is theirs is checked with the data). */
+    /** An update's downloads (package, deltas) and status report: admins, and devices (whether it is theirs is checked with the data). */
     static final AuthorizationManager<RequestAuthorizationContext> DEVICES = of(Caller.Role.ADMIN, Caller.Role.DEVICE);
     /** Everything else: admins only. */
     static final AuthorizationManager<RequestAuthorizationContext> OPERATORS = of(Caller.Role.ADMIN);

@@ -104,7 +104,8 @@ class SecurityConfiguration {
                         .requestMatchers(ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}",
                                 ApiPaths.BASE + "/devices/{" + Audiences.DEVICE_UUID + "}/**")
                         .access(Audiences.OWN_DEVICE)
-                        .requestMatchers(ApiPaths.BASE + "/updates/{id}/download", ApiPaths.BASE + "/updates/{id}/status")
+                        .requestMatchers(ApiPaths.BASE + "/updates/{id}/download", ApiPaths.BASE + "/updates/{id}/status",
+                                ApiPaths.BASE + "/updates/{id}/deltas/{base}/download")
                         .access(Audiences.DEVICES)
                         .anyRequest().access(Audiences.OPERATORS));
         return http.build();

@@ -57,6 +57,15 @@ class FilesystemPackageStore implements PackageStore {
     }
 
     @Override
+    public void copyTo(String key, Path target) throws IOException {
+        Path file = resolve(key);
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "the package file is missing from the store");
+        }
+        Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
     public void delete(String key) throws IOException {
         Files.deleteIfExists(resolve(key));
     }

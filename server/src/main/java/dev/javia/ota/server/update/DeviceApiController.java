@@ -1,5 +1,6 @@
 package dev.javia.ota.server.update;
 
+import dev.javia.ota.protocol.api.ApiPaths;
 import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.DeviceWake;
@@ -65,9 +66,11 @@ class DeviceApiController {
     private final PackageStore store;
     private final DeviceWaits waits;
     private final CheckIns checkIns;
+    private final UpdateDeltas deltas;
 
     DeviceApiController(DeviceRegistry registry, Heartbeats heartbeats, UpdateChecks checks, UpdateProgress progress,
-            PackageStore store, DeviceWaits waits, CheckIns checkIns) {
+            PackageStore store, DeviceWaits waits, CheckIns checkIns, UpdateDeltas deltas) {
+        this.deltas = deltas;
         this.waits = waits;
         this.checkIns = checkIns;
         this.registry = registry;
@@ -206,33 +209,99 @@ class DeviceApiController {
     ResponseEntity<Resource> download(@PathVariable @Parameter(description = "the update's id") UUID id,
             @Parameter(hidden = true) Caller caller, WebRequest request) throws IOException {
         Update update = progress.downloadable(id, caller);
-        String etag = "\"" + update.sha256() + "\"";
+        return serve(update.storageKey(), update.sha256(), "update_" + update.version() + ".zip",
+                "the package of " + update.version(), request);
+    }
+
+    /** The delta, served as the package is; the agent falls back to the package on any trouble with it. */
+    @GetMapping("/api/v1/updates/{id}/deltas/{baseVersion}/download")
+    @Operation(operationId = "downloadDelta",
+            summary = "The update's delta from a base version (a ZIP), resumable with Range",
+            description = """
+                    What the offer's delta.url names: the files the update changes against base_version, and its \
+                    update_metadata.json. The same rules as the package: a device token for an update scheduled for \
+                    its device, or an admin key; the ETag is the delta's SHA-256 in quotes; a store that serves \
+                    downloads redirects (302). 404 when no delta from that version was made (a device on it \
+                    downloads the package).""")
+    @Parameter(in = ParameterIn.HEADER, name = HttpHeaders.RANGE, description = "resume a broken download",
+            schema = @Schema(type = "string", example = "bytes=1024-"))
+    @Parameter(in = ParameterIn.HEADER, name = HttpHeaders.IF_NONE_MATCH,
+            description = "the ETag of the copy the device has", schema = @Schema(type = "string"))
+    @ApiResponse(responseCode = "200", description = "The whole delta",
+            headers = {@Header(name = HttpHeaders.ETAG, schema = @Schema(type = "string")),
+                    @Header(name = HttpHeaders.ACCEPT_RANGES, schema = @Schema(type = "string", example = "bytes")),
+                    @Header(name = HttpHeaders.CONTENT_DISPOSITION, schema = @Schema(type = "string"))},
+            content = @Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")))
+    @ApiResponse(responseCode = "206", description = "The requested range (several ranges: multipart/byteranges)",
+            headers = @Header(name = HttpHeaders.CONTENT_RANGE, schema = @Schema(type = "string")),
+            content = {@Content(mediaType = ZIP, schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "multipart/byteranges", schema = @Schema(type = "string", format = "binary"))})
+    @ApiResponse(responseCode = "302", description = """
+            The delta is in a store that serves it (OTA_STORAGE=s3, OTA_S3_DOWNLOADS=redirect): Location is a \
+            short-lived presigned URL on another origin, which takes Range; send no API key there.""",
+            headers = @Header(name = HttpHeaders.LOCATION, schema = @Schema(type = "string", format = "uri")),
+            content = @Content)
+    @ApiResponse(responseCode = "304", description = "If-None-Match names this delta: the device's copy is current",
+            content = @Content)
+    @ApiResponse(responseCode = "400", ref = OpenApiDocument.BAD_REQUEST)
+    @ApiResponse(responseCode = "404", ref = OpenApiDocument.NOT_FOUND)
+    @ApiResponse(responseCode = "416",
+            description = "The Range is unreadable or outside the delta; Content-Range gives its size",
+            headers = @Header(name = HttpHeaders.CONTENT_RANGE,
+                    schema = @Schema(type = "string", example = "bytes */2231")),
+            content = @Content(mediaType = OpenApiDocument.PROBLEM_JSON,
+                    schema = @Schema(ref = OpenApiDocument.PROBLEM)))
+    @ApiResponse(responseCode = "500", ref = OpenApiDocument.SERVER_ERROR)
+    ResponseEntity<Resource> downloadDelta(@PathVariable @Parameter(description = "the update's id") UUID id,
+            @PathVariable @Parameter(description = "the version the delta starts from", example = "v1.2.2")
+            String baseVersion, @Parameter(hidden = true) Caller caller, WebRequest request) throws IOException {
+        Update update = progress.downloadable(id, caller);
+        UpdateDeltas.Delta delta = deltas.find(update.id(), baseVersion).orElseThrow(() -> ApiException.notFound(
+                "no delta of " + update.version() + " from " + shown(baseVersion) + " was made: download the"
+                        + " package (" + ApiPaths.download(update.id()) + ")"));
+        return serve(delta.storageKey(), delta.sha256(), "delta_" + delta.baseVersion() + "_to_" + update.version()
+                + ".zip", "the delta of " + update.version() + " from " + delta.baseVersion(), request);
+    }
+
+    /**
+     * A stored file, as a device downloads it: 304 when If-None-Match names it, a redirect when the store serves
+     * downloads itself, else streamed with Range.
+     */
+    private ResponseEntity<Resource> serve(String key, String sha256, String filename, String what,
+            WebRequest request) throws IOException {
+        String etag = "\"" + sha256 + "\"";
         if (request.checkNotModified(etag)) {
             return null;
         }
         // a store that serves downloads itself gets the device for a short while, without its token (the agent
         // drops it on a redirect to another origin); the URL is not cached, so a retry after it expired asks again
-        java.util.Optional<java.net.URI> direct = store.directDownload(update.storageKey());
+        java.util.Optional<java.net.URI> direct = store.directDownload(key);
         if (direct.isPresent()) {
             return ResponseEntity.status(HttpStatus.FOUND).location(direct.get())
                     .cacheControl(CacheControl.noStore()).build();
         }
         Resource resource;
         try {
-            resource = store.open(update.storageKey());
+            resource = store.open(key);
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "the package of " + update.version()
+            throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, what
                     + " is missing from the server's storage: restore it or publish a new version");
         }
         checkRange(request.getHeader(HttpHeaders.RANGE), resource);
         return ResponseEntity.ok()
                 .eTag(etag)
-                .contentType(MediaType.parseMediaType("application/zip"))
+                .contentType(MediaType.parseMediaType(ZIP))
                 .header(HttpHeaders.ACCEPT_RANGES, "bytes")
                 .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
-                        .filename("update_" + update.version() + ".zip").build().toString())
+                        .filename(filename).build().toString())
                 .cacheControl(CacheControl.noCache())
                 .body(resource);
+    }
+
+    /** A path segment as a refusal quotes it: short, and only what a version may hold. */
+    private static String shown(String text) {
+        String cut = text.length() > 40 ? text.substring(0, 40) + "…" : text;
+        return "'" + cut.replaceAll("[^A-Za-z0-9.+_-]", "?") + "'";
     }
 
     /**

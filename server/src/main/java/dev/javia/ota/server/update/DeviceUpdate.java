@@ -1,6 +1,7 @@
 package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.DeviceUpdateView;
+import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.server.web.ApiException;
 import jakarta.persistence.Convert;
@@ -45,6 +46,10 @@ public class DeviceUpdate {
     private String errorMessage;
     private Instant createdAt;
     private Instant updatedAt;
+    /** What the install downloaded, as the device said (null: not said, or an agent before deltas). */
+    private Long downloadedBytes;
+    /** How the release got there: {@code delta} or {@code full}; null when not said. */
+    private String delivery;
 
     protected DeviceUpdate() {
     }
@@ -62,6 +67,9 @@ public class DeviceUpdate {
             startedAt = now;
             completedAt = null;
             errorMessage = null;
+            // a new attempt: what an earlier one downloaded is not this one's
+            downloadedBytes = null;
+            delivery = null;
         }
         if (next == UpdateStatus.COMPLETED || next == UpdateStatus.FAILED) {
             completedAt = now;
@@ -76,6 +84,32 @@ public class DeviceUpdate {
         status = next;
         updatedAt = now;
         return true;
+    }
+
+    /**
+     * Keeps what the device says this install downloaded, with a report it accepted. Kept whatever the rest holds, as
+     * the error message is (a refused report would be sent again for ever): bytes below zero and a delivery that is
+     * neither {@code delta} nor {@code full} are not kept. Answers whether everything said was kept.
+     */
+    boolean downloaded(Long bytes, String how, Instant now) {
+        boolean kept = true;
+        if (bytes != null) {
+            if (bytes >= 0) {
+                downloadedBytes = bytes;
+                updatedAt = now;
+            } else {
+                kept = false;
+            }
+        }
+        if (how != null) {
+            if (StatusReport.DELTA.equals(how) || StatusReport.FULL.equals(how)) {
+                delivery = how;
+                updatedAt = now;
+            } else {
+                kept = false;
+            }
+        }
+        return kept;
     }
 
     /**

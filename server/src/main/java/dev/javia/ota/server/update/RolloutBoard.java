@@ -29,13 +29,11 @@ public class RolloutBoard {
     static final int DEVICES_PER_FAILURE = 10;
 
     private final Rollouts rollouts;
-    private final PhaseTally tally;
     private final JdbcClient jdbc;
     private final Clock clock;
 
-    RolloutBoard(Rollouts rollouts, PhaseTally tally, JdbcClient jdbc, Clock clock) {
+    RolloutBoard(Rollouts rollouts, JdbcClient jdbc, Clock clock) {
         this.rollouts = rollouts;
-        this.tally = tally;
         this.jdbc = jdbc;
         this.clock = clock;
     }
@@ -122,7 +120,7 @@ public class RolloutBoard {
         Instant now = clock.instant();
         List<UUID> counted = rows.stream().filter(row -> countEnded || !row.state().isFinal()).map(RolloutRow::id)
                 .toList();
-        List<RolloutView> views = rollouts.views(rows, tally.of(counted));
+        List<RolloutView> views = rollouts.views(rows, counted);
         List<RolloutProgress> progress = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             progress.add(new RolloutProgress(views.get(i), counted.contains(rows.get(i).id()), now));

@@ -1,5 +1,6 @@
 package dev.javia.ota.server.update;
 
+import dev.javia.ota.protocol.api.DeliveryTotals;
 import dev.javia.ota.protocol.api.RolloutKind;
 import dev.javia.ota.protocol.api.RolloutPhaseView;
 import dev.javia.ota.protocol.api.RolloutState;
@@ -152,6 +153,41 @@ public record RolloutProgress(RolloutView rollout, boolean counted, Instant now)
         }
         counts.put("silent", rollout.phases().stream().mapToLong(RolloutPhaseView::silent).sum());
         return counts;
+    }
+
+    /**
+     * What its devices downloaded, in words: "downloaded 1.2 MB of 48.0 MB (97% saved), 6 devices by delta", with the
+     * installed devices that did not say (agents before deltas); null when it was not counted.
+     */
+    public String deliveryText() {
+        DeliveryTotals delivery = rollout.delivery();
+        if (delivery == null) {
+            return null;
+        }
+        long unknown = Math.max(0, total().succeeded() - delivery.devices());
+        String unsaid = unknown == 0 ? "" : "; " + unknown + (unknown == 1 ? " device" : " devices")
+                + " did not say (agents before deltas)";
+        if (delivery.devices() == 0) {
+            return "nothing reported yet" + unsaid;
+        }
+        return "downloaded " + bytes(delivery.downloadedBytes()) + " of " + bytes(delivery.fullBytes()) + " ("
+                + delivery.savedPercent() + "% saved), " + delivery.deltaDevices()
+                + (delivery.deltaDevices() == 1 ? " device" : " devices") + " by delta" + unsaid;
+    }
+
+    /** A size as an operator reads it: 512 B, 2.2 KB, 48.0 MB, 1.3 GB (powers of 1,000). */
+    static String bytes(long count) {
+        if (count < 1_000) {
+            return count + " B";
+        }
+        String[] units = {"KB", "MB", "GB", "TB"};
+        double value = count;
+        int unit = -1;
+        while (value >= 1_000 && unit < units.length - 1) {
+            value /= 1_000;
+            unit++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 
     public long failed() {

@@ -8,6 +8,7 @@ import dev.javia.ota.protocol.api.RolloutRules;
 import dev.javia.ota.protocol.api.RolloutState;
 import dev.javia.ota.protocol.api.RolloutTarget;
 import dev.javia.ota.protocol.api.RolloutView;
+import dev.javia.ota.protocol.api.DeliveryTotals;
 import dev.javia.ota.protocol.pkg.Version;
 import dev.javia.ota.protocol.trust.RollbackStatement;
 import dev.javia.ota.protocol.trust.UntrustedException;
@@ -54,10 +55,12 @@ class Rollouts {
     private final Notifications notifications;
     private final boolean approverMustDiffer;
     private final PublisherTrust trust;
+    private final Deliveries deliveries;
 
     Rollouts(JdbcClient jdbc, Clock clock, Assignments assignments, PhaseTally tally, AuditLog audit,
-            Notifications notifications, RolloutSettings settings, PublisherTrust trust) {
+            Notifications notifications, RolloutSettings settings, PublisherTrust trust, Deliveries deliveries) {
         this.trust = trust;
+        this.deliveries = deliveries;
         this.jdbc = jdbc;
         this.clock = clock;
         this.assignments = assignments;
@@ -587,8 +590,8 @@ class Rollouts {
                                order by update_id, created_at desc)
                 """).param(updateIds.toArray(UUID[]::new)).query(RolloutRow.MAPPER).list();
         Map<UUID, RolloutView> latest = new LinkedHashMap<>();
-        List<RolloutView> views = views(rows, tally.of(rows.stream()
-                .filter(rollout -> counted || !rollout.state().isFinal()).map(RolloutRow::id).toList()));
+        List<RolloutView> views = views(rows, rows.stream()
+                .filter(rollout -> counted || !rollout.state().isFinal()).map(RolloutRow::id).toList());
         for (int i = 0; i < rows.size(); i++) {
             latest.put(rows.get(i).updateId(), views.get(i));
         }
@@ -596,13 +599,22 @@ class Rollouts {
     }
 
     List<RolloutView> views(List<RolloutRow> rows) {
-        return views(rows, tally.of(rows.stream().map(RolloutRow::id).toList()));
+        return views(rows, rows.stream().map(RolloutRow::id).toList());
     }
 
-    List<RolloutView> views(List<RolloutRow> rows, Map<UUID, Map<Integer, PhaseCounts>> counts) {
+    /**
+     * The rollouts' views; those in {@code counted} with their devices' counts and delivery totals (both read every
+     * device of the rollout), the others with empty counts and no totals.
+     */
+    List<RolloutView> views(List<RolloutRow> rows, Collection<UUID> counted) {
+        Map<UUID, Map<Integer, PhaseCounts>> counts = tally.of(counted);
+        Map<UUID, DeliveryTotals> delivered = deliveries.ofRollouts(counted);
         Instant now = clock.instant();
-        return rows.stream().map(rollout -> view(rollout, counts.getOrDefault(rollout.id(), Map.of()), now))
-                .toList();
+        return rows.stream().map(rollout -> {
+            RolloutView view = view(rollout, counts.getOrDefault(rollout.id(), Map.of()), now);
+            DeliveryTotals totals = delivered.get(rollout.id());
+            return totals == null ? view : view.withDelivery(totals);
+        }).toList();
     }
 
     private RolloutView view(RolloutRow rollout, Map<Integer, PhaseCounts> counts, Instant now) {

@@ -1,6 +1,7 @@
 package dev.javia.ota.server.update;
 
 import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.DeliveryTotals;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.api.UpdateType;
@@ -56,13 +57,15 @@ public class Update {
     private String agentVersion;
     /** The package's {@code format_version}: the update check offers it only to agents that read it. */
     private int packageFormat;
+    /** SHA-256 of the package's update_metadata.json (what a delta's base is checked by); null before deltas. */
+    private String manifestSha256;
 
     protected Update() {
     }
 
     Update(UUID id, Version version, UpdateType type, String description, List<String> systemPackages,
             String sha256, long sizeBytes, PublisherSignature signature, String storageKey, List<String> targetDevices,
-            String agentVersion, int packageFormat, Instant now) {
+            String agentVersion, int packageFormat, String manifestSha256, Instant now) {
         this.id = id;
         this.version = version.toString();
         this.versionMajor = version.major();
@@ -81,6 +84,7 @@ public class Update {
         this.targetDevices = targetDevices == null ? null : List.copyOf(targetDevices);
         this.agentVersion = agentVersion;
         this.packageFormat = packageFormat;
+        this.manifestSha256 = manifestSha256;
     }
 
     UpdateOffer offer() {
@@ -88,10 +92,10 @@ public class Update {
                 requiresSystemPackages, systemPackages, false, signature(), null);
     }
 
-    UpdateView view(Map<UpdateStatus, Long> statusCounts, RolloutView rollout) {
+    UpdateView view(Map<UpdateStatus, Long> statusCounts, RolloutView rollout, DeliveryTotals delivery) {
         return new UpdateView(id, version, createdAt, updateType, description, packageUrl, sha256, sizeBytes,
                 requiresSystemPackages, systemPackages, statusCounts, rollout,
-                signature == null ? null : signature().keyId(), agentVersion);
+                signature == null ? null : signature().keyId(), agentVersion, delivery);
     }
 
     private PublisherSignature signature() {
@@ -125,5 +129,10 @@ public class Update {
 
     String storageKey() {
         return storageKey;
+    }
+
+    /** SHA-256 of the package's update_metadata.json; null for an update published before deltas. */
+    String manifestSha256() {
+        return manifestSha256;
     }
 }

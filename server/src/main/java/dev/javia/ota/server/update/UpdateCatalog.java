@@ -1,5 +1,6 @@
 package dev.javia.ota.server.update;
 
+import dev.javia.ota.protocol.api.DeliveryTotals;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
 import dev.javia.ota.protocol.api.FailureGroup;
 import dev.javia.ota.protocol.api.RolloutView;
@@ -57,8 +58,11 @@ public class UpdateCatalog {
 
     private final DeviceRegistry registry;
     private final Rollouts rollouts;
+    private final Deliveries deliveries;
 
-    UpdateCatalog(UpdateRepository updates, JdbcClient jdbc, DeviceRegistry registry, Rollouts rollouts) {
+    UpdateCatalog(UpdateRepository updates, JdbcClient jdbc, DeviceRegistry registry, Rollouts rollouts,
+            Deliveries deliveries) {
+        this.deliveries = deliveries;
         this.updates = updates;
         this.jdbc = jdbc;
         this.registry = registry;
@@ -68,7 +72,8 @@ public class UpdateCatalog {
     /** The update with its devices' statuses and its latest rollout: phases, rules, state, and what comes next. */
     UpdateView one(UUID id) {
         Update update = find(id);
-        return update.view(counts(List.of(update)).get(id), rollouts.latestOf(List.of(id), true).get(id));
+        return update.view(counts(List.of(update)).get(id), rollouts.latestOf(List.of(id), true).get(id),
+                deliveries.ofUpdates(List.of(id)).get(id));
     }
 
     /** The update's devices in {@code status} (all when null), a page at a time, with its failures grouped. */
@@ -144,8 +149,10 @@ public class UpdateCatalog {
         Map<UUID, Map<UpdateStatus, Long>> counts = counts(found.getContent());
         Map<UUID, RolloutView> latest = rollouts.latestOf(found.getContent().stream().map(Update::id).toList(),
                 false);
+        Map<UUID, DeliveryTotals> delivered = deliveries.ofUpdates(counts.keySet());
         List<UpdateView> views = found.getContent().stream()
-                .map(update -> update.view(counts.get(update.id()), latest.get(update.id()))).toList();
+                .map(update -> update.view(counts.get(update.id()), latest.get(update.id()),
+                        delivered.get(update.id()))).toList();
         return new UpdatePage(views, page, size, found.getTotalElements(), found.getTotalPages());
     }
 

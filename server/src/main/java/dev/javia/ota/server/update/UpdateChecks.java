@@ -1,5 +1,6 @@
 package dev.javia.ota.server.update;
 
+import dev.javia.ota.protocol.api.DeltaOffer;
 import dev.javia.ota.protocol.api.UpdateCheck;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
@@ -23,8 +24,10 @@ import org.springframework.stereotype.Component;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
  * The device's update check, the second most frequent call of the fleet: one indexed query for the device's open
@@ -40,6 +43,10 @@ import java.util.UUID;
  * formats, and such an update fails on that device once, with the way out in its error (UpdateProgress), which
  * counts in its rollout's failure rule like any failure. The device is then answered as if that update were not
  * there.
+ * <p>
+ * The offer names the delta from the device's version when one was made ({@link UpdateDeltas}): cached with the
+ * offer, every delta of the update, and forgotten with it (a delta's row announces its update). A device on a version
+ * with no delta, and a rollback, get the whole package only.
  */
 @Component
 class UpdateChecks {
@@ -58,16 +65,18 @@ class UpdateChecks {
     private final Assignments assignments;
     private final PendingBatches batches;
     private final UpdateProgress progress;
-    /** The offer of each update a device was offered, by update. */
-    private final Cache<UUID, UpdateOffer> offers = Caffeine.newBuilder().maximumSize(CACHED).build();
+    private final UpdateDeltas deltas;
+    /** The offer of each update a device was offered, with its deltas, by update. */
+    private final Cache<UUID, Offered> offers = Caffeine.newBuilder().maximumSize(CACHED).build();
     /** The statement of each rollback rollout a device was offered, by rollout (empty: made without one). */
     private final Cache<UUID, Optional<RollbackStatement.Signed>> statements =
             Caffeine.newBuilder().maximumSize(CACHED).build();
 
     UpdateChecks(JdbcClient jdbc, UpdateRepository updates, DeviceRegistry registry, OtaProperties properties,
             InstallWindows windows, InstallTurns turns, Assignments assignments, PendingBatches batches,
-            UpdateProgress progress, FleetEvents events) {
+            UpdateProgress progress, FleetEvents events, UpdateDeltas deltas) {
         this.jdbc = jdbc;
+        this.deltas = deltas;
         this.progress = progress;
         this.batches = batches;
         this.assignments = assignments;
@@ -133,9 +142,14 @@ class UpdateChecks {
         if (open.isEmpty() || open.get().isNoUpgrade()) {
             return new UpdateCheck(false, null, null, null, checkSeconds, null, cursor);
         }
-        UpdateOffer cached = offers.get(open.get().updateId(), id -> updates.findById(id).orElseThrow().offer());
+        Offered cached = offers.get(open.get().updateId(), id -> new Offered(updates.findById(id).orElseThrow().offer(),
+                deltas.of(id).stream().collect(Collectors.toUnmodifiableMap(UpdateDeltas.Delta::baseVersion,
+                        UpdateDeltas.Delta::offer))));
         Open due = open.get();
-        UpdateOffer offer = due.rollback() ? cached.asRollback(statement(due.rolloutId())) : cached;
+        // a rollback goes to a lower version, from which no delta is made: the whole package
+        UpdateOffer offer = due.rollback() ? cached.offer().asRollback(statement(due.rolloutId()))
+                : cached.offer().withDelta(due.deviceVersion() == null ? null
+                        : cached.deltas().get(due.deviceVersion()));
         NightlyWindow.Slot slot = turns.of(due.type(), due.status(), due.scheduledFor(), due.deviceUuid(),
                 due.updateId(), due.timezone(), due.window());
         return new UpdateCheck(true, offer, slot.turn(), due.status(), checkSeconds, slot.windowEnds(), cursor);
@@ -173,6 +187,10 @@ class UpdateChecks {
         return statements.get(rolloutId, id -> jdbc.sql(
                         "select rollback_statement from rollouts where id = ?").param(id).query(String.class).optional()
                 .map(json -> JsonColumn.read(json, RollbackStatement.Signed.class))).orElse(null);
+    }
+
+    /** An update's offer, and its deltas by base version: the one for the device's version goes with the offer. */
+    private record Offered(UpdateOffer offer, Map<String, DeltaOffer> deltas) {
     }
 
     private record Open(UUID updateId, UpdateStatus status, Instant scheduledFor, UpdateType type, Version version,

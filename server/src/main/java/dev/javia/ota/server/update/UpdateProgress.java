@@ -61,10 +61,18 @@ public class UpdateProgress {
                 .orElseThrow(() -> ApiException.notFound("update " + update.version()
                         + " is not scheduled for device " + deviceUuid));
         UpdateStatus before = deviceUpdate.status();
-        if (deviceUpdate.report(report.status(), report.errorMessage(), clock.instant())) {
-            log.info("update status device_uuid={} version={} from={} to={}{}", deviceUuid, update.version(),
+        boolean moved = deviceUpdate.report(report.status(), report.errorMessage(), clock.instant());
+        if ((report.downloadedBytes() != null || report.delivery() != null)
+                && !deviceUpdate.downloaded(report.downloadedBytes(), report.delivery(), clock.instant())) {
+            log.warn("update download not kept device_uuid={} version={} downloaded_bytes={} delivery=\"{}\"",
+                    deviceUuid, update.version(), report.downloadedBytes(), report.delivery());
+        }
+        if (moved) {
+            log.info("update status device_uuid={} version={} from={} to={}{}{}", deviceUuid, update.version(),
                     before.wire(), report.status().wire(),
-                    report.status() == UpdateStatus.FAILED ? " error=\"" + report.errorMessage() + "\"" : "");
+                    report.status() == UpdateStatus.FAILED ? " error=\"" + report.errorMessage() + "\"" : "",
+                    report.downloadedBytes() == null ? "" : " downloaded_bytes=" + report.downloadedBytes()
+                            + " delivery=" + report.delivery());
             // the row's own transitions keep a completed update completed; the device takes the report's status and
             // version unless it already sent something newer
             registry.reported(device, deviceStatusAfter(report.status(), update), order);

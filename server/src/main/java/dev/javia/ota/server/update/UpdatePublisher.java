@@ -1,10 +1,12 @@
 package dev.javia.ota.server.update;
 
 import com.github.f4b6a3.uuid.UuidCreator;
+import dev.javia.ota.protocol.api.DeliveryTotals;
 import dev.javia.ota.protocol.api.RolloutKind;
 import dev.javia.ota.protocol.api.RolloutView;
 import dev.javia.ota.protocol.api.UpdateCreated;
 import dev.javia.ota.protocol.api.UpdateStatus;
+import dev.javia.ota.protocol.delta.DeltaAssembler;
 import dev.javia.ota.protocol.pkg.InvalidPackageException;
 import dev.javia.ota.protocol.pkg.PackageInspector;
 import dev.javia.ota.protocol.pkg.PackageJson;
@@ -31,6 +33,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +42,9 @@ import java.util.UUID;
 
 /**
  * Publishes an update: checks the form and the package (the publisher's signature over its metadata, the metadata
- * agrees with the form, the manifest with the files), stores the package, records the update and creates its
- * rollout (which offers its first phase), all or nothing.
+ * agrees with the form, the manifest with the files), stores the package, makes its deltas ({@link DeltaMaker}: any
+ * that fails is left out, never the publish), records the update with them and creates its rollout (which offers its
+ * first phase), all or nothing.
  */
 @Service
 class UpdatePublisher {
@@ -57,9 +61,14 @@ class UpdatePublisher {
     private final PackageLimits limits;
     private final AuditLog audit;
     private final PublisherTrust trust;
+    private final DeltaMaker deltaMaker;
+    private final UpdateDeltas deltas;
 
     UpdatePublisher(UpdateRepository updates, Rollouts rollouts, PackageStore store, TransactionTemplate transaction,
-            Clock clock, OtaProperties properties, AuditLog audit, PublisherTrust trust) {
+            Clock clock, OtaProperties properties, AuditLog audit, PublisherTrust trust, DeltaMaker deltaMaker,
+            UpdateDeltas deltas) {
+        this.deltaMaker = deltaMaker;
+        this.deltas = deltas;
         this.audit = audit;
         this.trust = trust;
         this.updates = updates;
@@ -87,29 +96,42 @@ class UpdatePublisher {
             String sha256 = Sha256.of(file);
             long size = Files.size(file);
             UUID id = UuidCreator.getTimeOrderedEpoch();
-            String key = "updates/" + form.version() + "/update_" + form.version() + ".zip";
+            String key = PackageStore.packageKey(form.version());
+            String manifestSha256 = DeltaAssembler.manifestSha256(file);
             store.put(key, file);
+            List<UpdateDeltas.Delta> made = new ArrayList<>();
             try {
+                // before the update is recorded: no device is offered it (nor woken for it) before its deltas exist
+                if (metadata.agent() == null && metadata.includesApp()) {
+                    made.addAll(deltaMaker.make(id, form.version().toString(), file, size, limits));
+                } else {
+                    // a delta carries pi_client/ only: a package with an agent release always travels whole
+                    log.info("deltas not made version={}: the package carries an agent release", form.version());
+                }
                 UpdateCreated created = transaction.execute(status -> {
                     Update update = updates.saveAndFlush(new Update(id, form.version(), form.updateType(),
                             form.description(), form.systemPackages(), sha256, size, signature, key,
-                            form.targetDevices(), agentVersion(metadata), metadata.formatVersion(), clock.instant()));
+                            form.targetDevices(), agentVersion(metadata), metadata.formatVersion(), manifestSha256,
+                            clock.instant()));
+                    made.forEach(deltas::insert);
                     Rollouts.Created rollout = rollouts.create(update.id(), update.version(), RolloutKind.RELEASE,
                             plan, new Rollouts.Actor(caller), null);
                     audit.record(caller, "update.published", "update", id.toString(),
-                            published(form, rollout, signature, metadata));
+                            published(form, rollout, signature, metadata, made));
                     RolloutView view = rollouts.views(List.of(rollout.rollout())).get(0);
-                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) rollout.offered()), view),
-                            rollout.offered(), view);
+                    return new UpdateCreated(update.view(Map.of(UpdateStatus.PENDING, (long) rollout.offered()), view,
+                            DeliveryTotals.NONE), rollout.offered(), view);
                 });
                 log.info("published update version={} type={} sha256={} size_bytes={} files={} agent_version={}"
-                                + " package_format={} signed_by={} scheduled_devices={}", form.version(),
+                                + " package_format={} signed_by={} scheduled_devices={} deltas={}", form.version(),
                         form.updateType().wire(), sha256, size, metadata.files().size(),
                         metadata.agent() == null ? "none" : metadata.agent().version(), metadata.formatVersion(),
                         signature == null ? "none" : signature.keyId(),
-                        Objects.requireNonNull(created).scheduledDevices());
+                        Objects.requireNonNull(created).scheduledDevices(),
+                        made.stream().map(delta -> delta.baseVersion() + ":" + delta.sizeBytes()).toList());
                 return created;
             } catch (RuntimeException e) {
+                deltaMaker.forget(made);
                 store.delete(key);
                 if (e instanceof DataIntegrityViolationException) {
                     throw ApiException.conflict("version " + form.version() + " was published at the same moment by"
@@ -126,7 +148,7 @@ class UpdatePublisher {
 
     /** What the audit log keeps of a publication: the form's settings (null targets: the whole fleet). */
     private static Map<String, Object> published(UpdateForm form, Rollouts.Created rollout,
-            PublisherSignature signature, UpdateMetadata metadata) {
+            PublisherSignature signature, UpdateMetadata metadata, List<UpdateDeltas.Delta> deltas) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("version", form.version().toString());
         details.put("agent_version", agentVersion(metadata));
@@ -141,6 +163,17 @@ class UpdatePublisher {
         details.put("phases", rollout.rollout().phases().stream().map(RolloutRow.Phase::size).toList());
         details.put("rules", rollout.rollout().rules());
         details.put("target", rollout.rollout().target());
+        details.put("deltas", deltas.stream().map(delta -> {
+            Map<String, Object> made = new LinkedHashMap<>();
+            made.put("base_version", delta.baseVersion());
+            made.put("size_bytes", delta.sizeBytes());
+            made.put("sha256", delta.sha256());
+            made.put("whole_files", delta.wholeFiles());
+            made.put("patched_files", delta.patchedFiles());
+            made.put("copied_files", delta.copiedFiles());
+            made.put("removed_files", delta.removedFiles());
+            return made;
+        }).toList());
         return details;
     }
 
