@@ -33,6 +33,7 @@ import dev.javia.ota.agent.update.AgentSelf;
 import dev.javia.ota.agent.update.AgentTrialFile;
 import dev.javia.ota.agent.update.AgentVersion;
 import dev.javia.ota.agent.update.ClockTrust;
+import dev.javia.ota.agent.update.Deltas;
 import dev.javia.ota.agent.update.InstallPolicy;
 import dev.javia.ota.agent.update.InstallRoot;
 import dev.javia.ota.agent.update.PublisherTrust;
@@ -194,7 +195,10 @@ public final class Main {
                 appHealth(config, runner), FreeSpace.REAL, config.diskMarginBytes(),
                 new AgentSelf(new AgentHome(config.agentHome(), config.agentUnitDropinDir()),
                         new AgentTrialFile(config.stateDir()), agentVersion, config.agentUnit(),
-                        config.agentCheckIn(), config.procDir()));
+                        config.agentCheckIn(), config.procDir()),
+                new Deltas(config.deltas(), config.refuseFullFallback(), (delta, current, target, limits, trust, sha) -> {
+                    throw new java.io.IOException("this build cannot assemble deltas yet");
+                }));
         LOG.info("publisher keys: " + (context.trust().keys().isEmpty()
                 ? "none pinned (OTA_PUBLISHER_KEYS is empty): packages are not verified"
                 : context.trust().keys().describe() + " (serial " + context.trust().serial() + ")"));

@@ -119,6 +119,13 @@ public final class UpdateMachine {
             // the part file is kept: the download resumes with Range where it broke off
             case Downloading.NAME:
                 return new Downloading(job);
+            // the delta's part file is kept: its download resumes with Range where it broke off
+            case DownloadingDelta.NAME:
+                return new DownloadingDelta(job);
+            // the delta file is kept until the install ends; a half-assembled .partial directory (and the metadata
+            // beside it) is deleted and the release assembled again from it; current never moved
+            case Assembling.NAME:
+                return new Assembling(job);
             // reads only: check again
             case Verifying.NAME:
                 return new Verifying(job);
