@@ -1,5 +1,6 @@
 package dev.javia.ota.agent.update;
 
+import dev.javia.ota.protocol.api.DeltaOffer;
 import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
@@ -129,6 +130,13 @@ public record UpdateJob(
         return new UpdateJob(offer, newScheduledFor, newWindowEndsAt, offeredAt, systemPackages, previousVersion,
                 outcome, failure, agentVersion, agentFrom, appIncluded, delivery,
                 deltaFallback, deltaBytes);
+    }
+
+    /** The same offer, naming the delta of the latest check (null: none). */
+    UpdateJob withDelta(DeltaOffer delta) {
+        return new UpdateJob(offer.withDelta(delta), scheduledFor, windowEndsAt, offeredAt, systemPackages,
+                previousVersion, outcome, failure, agentVersion, agentFrom, appIncluded, delivery, deltaFallback,
+                deltaBytes);
     }
 
     UpdateJob withSystemPackages(List<String> packages) {

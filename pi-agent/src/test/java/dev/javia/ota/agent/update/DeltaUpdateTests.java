@@ -114,6 +114,58 @@ class DeltaUpdateTests {
     }
 
     /**
+     * A file of the installed release changed on the device (a hand edit, a bad SD card): the assembly finds it,
+     * the delta is given up and the package installed, and the report names the file.
+     */
+    @Test
+    void aFileChangedOnTheDeviceIsFoundAndTheFullPackageInstalled(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            DeltaFixture.Offered offered = arrange(device, oneFileChanged());
+            tamper(device);
+
+            device.runToIdle(device.machine());
+
+            assertThat(device.chain).containsExactlyElementsOf(Stream.concat(Stream.of("waiting",
+                    "downloading-delta", "assembling"), VIA_PACKAGE.stream().skip(1)).toList());
+            StatusReport completed = last(device);
+            assertThat(completed.status()).isEqualTo(COMPLETED);
+            assertThat(completed.delivery()).isEqualTo(StatusReport.FULL);
+            assertThat(completed.errorMessage()).startsWith("installed from the full package; the delta was not "
+                    + "used: assembling: ").contains("audio/model.bin");
+            assertThat(completed.downloadedBytes())
+                    .isEqualTo(offered.offer().delta().sizeBytes() + offered.offer().sizeBytes());
+            assertInstalled(device, "v1.1.0", oneFileChanged());
+            assertStagingEmpty(device);
+        }
+    }
+
+    @Test
+    void aFileChangedOnTheDeviceWithFallbackRefusedFailsTheUpdateAndSaysWhatToDo(@TempDir Path dir)
+            throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            arrange(device, oneFileChanged());
+            tamper(device);
+            device.refuseFullFallback = true;
+
+            device.runToIdle(device.machine());
+
+            StatusReport failed = last(device);
+            assertThat(failed.status()).isEqualTo(FAILED);
+            assertThat(failed.errorMessage()).contains("audio/model.bin", "set DELTA_FALLBACK=full",
+                    "retry after repairing the release");
+            assertThat(device.server.packageDownloads()).isZero();
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+            assertThat(device.root.release("v1.1.0")).doesNotExist();
+            assertThat(device.root.partial("v1.1.0")).doesNotExist();
+        }
+    }
+
+    /** A file the new release keeps as it is, changed in the installed release after its install. */
+    static void tamper(DeviceFixture device) throws IOException {
+        Files.writeString(device.root.release("v1.0.0").resolve("audio/model.bin"), "weights ".repeat(4095) + "WEIGHTS ");
+    }
+
+    /**
      * What the assembler finds wrong (a file of the installed release changed on the device, a broken delta) gives
      * the delta up: the package is downloaded, and the completed report says why the delta was not used.
      */
@@ -210,6 +262,30 @@ class DeltaUpdateTests {
             assertThat(completed.delivery()).isEqualTo(StatusReport.FULL);
             assertThat(completed.errorMessage()).contains("downloading-delta: ", "404");
             assertThat(completed.downloadedBytes()).isEqualTo(offered.offer().sizeBytes());
+            assertInstalled(device, "v1.1.0", oneFileChanged());
+        }
+    }
+
+    /** A delta the server makes after the device first saw the offer is used if the install has not started. */
+    @Test
+    void aDeltaNamedWhileTheUpdateWaitsIsUsed(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            DeltaOffer named = arrange(device, oneFileChanged()).offer().delta();
+            device.server.deltaInOffer(null);
+            device.idle = java.time.Duration.ZERO;
+            UpdateMachine machine = device.machine();
+            device.tick(machine);
+            assertThat(machine.current().name()).isEqualTo("waiting");
+            assertThat(machine.current().job().offer().delta()).isNull();
+
+            device.server.deltaInOffer(named);
+            device.tick(machine);
+            assertThat(machine.current().job().offer().delta()).isEqualTo(named);
+            device.idle = java.time.Duration.ofHours(2);
+            device.runToIdle(machine);
+
+            assertThat(last(device).delivery()).isEqualTo(StatusReport.DELTA);
+            assertThat(device.server.packageDownloads()).isZero();
             assertInstalled(device, "v1.1.0", oneFileChanged());
         }
     }
