@@ -15,9 +15,9 @@ import java.util.List;
  * <p>The names are sorted by their folded segments, with the segment separator ordered before every character: then
  * names that share a folded directory follow each other, and comparing each name with the one before finds every
  * clash. Memory: one folded copy of each name, whatever the depth of the paths (a tree of segments would cost an
- * object for each {@code a/} of a name like {@code a/a/a/...}).
+ * object for each {@code a/} of a name like {@code a/a/a/...}). Public for {@code dev.javia.ota.protocol.delta}, which reads deltas with the same rules.
  */
-final class EntryNames {
+public final class EntryNames {
 
     /** Never in a name (control characters are refused), so it orders a directory before its siblings' names. */
     private static final char SEPARATOR = '\0';
@@ -45,12 +45,12 @@ final class EntryNames {
     private final List<Named> names = new ArrayList<>();
 
     /** @param name an entry name that {@link PackagePaths#entryProblem} accepted; directories end in '/' */
-    void add(String name) {
+    public void add(String name) {
         names.add(new Named(key(name), name));
     }
 
     /** @throws InvalidPackageException when two names clash, or there are more than {@code maxDirectories} */
-    void check(int maxDirectories) {
+    public void check(int maxDirectories) {
         names.sort(Comparator.comparing(Named::key));
         Named previous = null;
         long directories = 0;

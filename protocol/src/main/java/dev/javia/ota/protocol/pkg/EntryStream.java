@@ -17,9 +17,9 @@ import java.util.zip.ZipEntry;
  * second reader could otherwise see the bytes after it), the size is the declared one, the CRC-32 matches (which
  * {@code ZipFile} does not check) and so does the manifest's SHA-256, when one is given. Skipped bytes are read and
  * checked too ({@link InputStream#skip} reads). Memory: one 16 KiB buffer and one {@link Inflater}, freed by
- * {@link #close}.
+ * {@link #close}. Public for {@code dev.javia.ota.protocol.delta}, which reads deltas with the same rules.
  */
-final class EntryStream extends InputStream {
+public final class EntryStream extends InputStream {
 
     private static final int BUFFER = 16 * 1024;
 
@@ -40,7 +40,7 @@ final class EntryStream extends InputStream {
     }
 
     /** @param sha256 what the manifest gives for this file's content; null checks no digest */
-    EntryStream(FileChannel channel, ZipDirectory.Entry entry, String sha256) {
+    public EntryStream(FileChannel channel, ZipDirectory.Entry entry, String sha256) {
         this.sha256 = sha256;
         this.digest = sha256 == null ? null : Sha256.newDigest();
         this.channel = channel;
@@ -85,7 +85,7 @@ final class EntryStream extends InputStream {
     }
 
     /** Reads what is left and checks it: whatever a consumer left unread is verified all the same. */
-    void readToEnd() throws IOException {
+    public void readToEnd() throws IOException {
         byte[] buffer = new byte[BUFFER];
         while (read(buffer, 0, buffer.length) >= 0) {
             // reading is the point: it counts and checks

@@ -81,9 +81,10 @@ public record PackageLimits(long maxPackageBytes, int maxEntries, long maxUnpack
      * What the JSON parser of {@code update_metadata.json} may do: no document longer than
      * {@link #maxMetadataBytes}, no more tokens than a manifest of {@link #maxEntries} files needs (each token can
      * become an object: the count bounds the memory the parse takes, which the byte count alone does not), and
-     * strings, names, numbers and nesting far beyond what the format has.
+     * strings, names, numbers and nesting far beyond what the format has. Public for the delta package, whose
+     * {@code delta.json} is read within the same bounds.
      */
-    StreamReadConstraints metadataConstraints() {
+    public StreamReadConstraints metadataConstraints() {
         return StreamReadConstraints.builder()
                 .maxDocumentLength(maxMetadataBytes)
                 .maxTokenCount((long) TOKENS_PER_ENTRY * maxEntries + TOKENS_BESIDE_ENTRIES)

@@ -6,9 +6,9 @@ import java.util.regex.Pattern;
  * The one rule for names inside a package, applied by the builder (to refuse a source file it could not ship), by
  * the inspector (to refuse a hostile ZIP) and by the extractor: relative, '/'-separated, no '.', '..' or empty
  * segment, no backslash, no control character, no segment longer than a Linux file name may be, at most
- * {@value #MAX_DEPTH} levels below {@code pi_client/}.
+ * {@value #MAX_DEPTH} levels below {@code pi_client/}. Public for {@code dev.javia.ota.protocol.delta}, which reads deltas with the same rules.
  */
-final class PackagePaths {
+public final class PackagePaths {
 
     private static final Pattern DRIVE = Pattern.compile("[A-Za-z]:.*");
     /** NAME_MAX of ext4 and most Linux file systems: a longer name cannot be created on the device. */
@@ -20,7 +20,7 @@ final class PackagePaths {
     }
 
     /** What is wrong with a path relative to {@code pi_client/}, or null when nothing is. */
-    static String problem(String path) {
+    public static String problem(String path) {
         String problem = nameProblem(path);
         return problem != null ? problem : depthProblem(path);
     }

@@ -23,9 +23,9 @@ import java.util.Set;
  * modes; metadata; manifest against entries); {@link #readFiles} then hands each file's content to a sink through
  * an {@link EntryStream} that checks it against the manifest, so an extractor never writes a byte of a package whose
  * structure is wrong, and learns of wrong content before it finishes. Every read is bounded by the
- * {@link PackageLimits}; file contents are streamed.
+ * {@link PackageLimits}; file contents are streamed. Public for {@code dev.javia.ota.protocol.delta}, which reads deltas with the same rules.
  */
-final class PackageReader implements Closeable {
+public final class PackageReader implements Closeable {
 
     private static final long MAX_VERSION_FILE_BYTES = 64;
     /** An update needs a handful; each becomes an apt-get argument, and a command line has a length limit. */
@@ -68,7 +68,7 @@ final class PackageReader implements Closeable {
      * (the signed message) before its JSON is parsed: an untrusted package is refused before any of its content is
      * interpreted.
      */
-    static PackageReader open(Path zip, PackageLimits limits, PackageTrust trust) throws IOException {
+    public static PackageReader open(Path zip, PackageLimits limits, PackageTrust trust) throws IOException {
         if (!Files.isRegularFile(zip)) {
             throw new InvalidPackageException("package file '" + zip + "' does not exist or is not a file: "
                     + "give the path of the update_vX.Y.Z.zip that create_update built");
@@ -103,11 +103,9 @@ final class PackageReader implements Closeable {
                 throw new InvalidPackageException("the package has no " + PackageLayout.METADATA
                         + ": build it with create_update");
             }
-            String metadataSha256 = metadataSha256(channel, metadataEntry, limits);
-            trust.check(metadataSha256);
-            UpdateMetadata metadata = readMetadata(channel, metadataEntry, limits);
-            checkMetadata(metadata);
-            checkTotal(metadata, limits);
+            CheckedMetadata checked = readMetadata(channel, metadataEntry, limits, trust);
+            String metadataSha256 = checked.sha256();
+            UpdateMetadata metadata = checked.metadata();
             Map<String, ZipDirectory.Entry> appEntries = new LinkedHashMap<>();
             Map<String, ZipDirectory.Entry> agentEntries = new LinkedHashMap<>();
             fileEntries.forEach((name, entry) -> (name.startsWith(PackageLayout.AGENT_DIR) ? agentEntries : appEntries)
@@ -128,12 +126,12 @@ final class PackageReader implements Closeable {
         }
     }
 
-    UpdateMetadata metadata() {
+    public UpdateMetadata metadata() {
         return metadata;
     }
 
     /** The SHA-256 of {@code update_metadata.json}'s bytes: what a package signature signs. */
-    String metadataSha256() {
+    public String metadataSha256() {
         return metadataSha256;
     }
 
@@ -169,9 +167,49 @@ final class PackageReader implements Closeable {
         }
     }
 
+    /**
+     * The content of one file of {@code pi_client/} (an entry of {@link #metadata()}'s manifest), read on its own;
+     * the stream fails as {@link #readFiles} does when the content differs from the manifest. Close it.
+     */
+    public EntryStream openFile(ManifestEntry file) {
+        ZipDirectory.Entry entry = files.get(file);
+        if (entry == null) {
+            throw new IllegalArgumentException("'" + file.path() + "' is not a file of this package's manifest");
+        }
+        return new EntryStream(channel, entry, file.sha256());
+    }
+
     @Override
     public void close() throws IOException {
         channel.close();
+    }
+
+    /** {@code update_metadata.json} once read and checked: the SHA-256 of its bytes and what it says. */
+    public record CheckedMetadata(String sha256, UpdateMetadata metadata) {
+    }
+
+    /**
+     * Reads {@code update_metadata.json} from {@code entry} with every check a package's gets: its size, {@code trust}
+     * on its SHA-256 before its JSON is parsed, the JSON within {@code limits}, then the metadata and manifest rules
+     * and the unpacked total.
+     */
+    public static CheckedMetadata readMetadata(FileChannel channel, ZipDirectory.Entry entry, PackageLimits limits,
+                                               PackageTrust trust) throws IOException {
+        String sha256 = metadataSha256(channel, entry, limits);
+        trust.check(sha256);
+        UpdateMetadata metadata = readMetadata(channel, entry, limits);
+        checkMetadata(metadata);
+        checkTotal(metadata, limits);
+        return new CheckedMetadata(sha256, metadata);
+    }
+
+    /** An entry's type and mode as a package's entries must have them: a file or a directory, 0644 or 0755 at most. */
+    public static void checkEntry(ZipDirectory.Entry entry) {
+        checkType(entry);
+        if (entry.directory() && entry.size() != 0) {
+            throw new InvalidPackageException("entry '" + entry.name() + "' is a directory but holds " + entry.size()
+                    + " bytes of data: rebuild the package with create_update");
+        }
     }
 
     /** Names, types and modes, entry by entry; the ZIP's structure was checked by {@link ZipDirectory}. */
@@ -184,11 +222,7 @@ final class PackageReader implements Closeable {
                 throw new InvalidPackageException("entry '" + name + "' " + problem + ": rebuild it with create_update");
             }
             names.add(name);
-            checkType(entry);
-            if (entry.directory() && entry.size() != 0) {
-                throw new InvalidPackageException("entry '" + name + "' is a directory but holds " + entry.size()
-                        + " bytes of data: rebuild the package with create_update");
-            }
+            checkEntry(entry);
         }
         names.check(limits.maxEntries());
     }

@@ -24,9 +24,9 @@ import java.util.zip.ZipEntry;
  * an extra field) is what hides a second package inside the first, or a zip bomb, and is refused.
  *
  * <p>Only the end record, the central directory and the local headers are read, each bounded by
- * {@link PackageLimits}; never the entries' data.
+ * {@link PackageLimits}; never the entries' data. Public for {@code dev.javia.ota.protocol.delta}, which reads deltas with the same rules.
  */
-final class ZipDirectory {
+public final class ZipDirectory {
 
     private static final int END_SIGNATURE = 0x06054b50;
     private static final int END_SIZE = 22;
@@ -53,10 +53,10 @@ final class ZipDirectory {
      *
      * @param dataOffset where its compressed data starts (after the local header)
      */
-    record Entry(String name, int flags, int method, long crc, long compressedSize, long size, long localOffset,
+    public record Entry(String name, int flags, int method, long crc, long compressedSize, long size, long localOffset,
                  int externalAttributes, long dataOffset) {
 
-        boolean directory() {
+        public boolean directory() {
             return name.endsWith("/");
         }
 
@@ -89,7 +89,7 @@ final class ZipDirectory {
      * @return the entries in central directory order
      * @throws InvalidPackageException when the ZIP is damaged, ambiguous or beyond the limits
      */
-    static List<Entry> read(FileChannel channel, PackageLimits limits) throws IOException {
+    public static List<Entry> read(FileChannel channel, PackageLimits limits) throws IOException {
         long fileSize = channel.size();
         long endPosition = findEnd(channel, fileSize);
         ByteBuffer end = readAt(channel, endPosition, END_SIZE);
