@@ -44,6 +44,7 @@ import dev.javia.ota.agent.update.UpdateMachine;
 import dev.javia.ota.agent.update.UsedStatements;
 import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.RegisterDevice;
+import dev.javia.ota.protocol.delta.DeltaAssembler;
 import dev.javia.ota.protocol.pkg.PackageLimits;
 
 import java.io.IOException;
@@ -196,9 +197,7 @@ public final class Main {
                 new AgentSelf(new AgentHome(config.agentHome(), config.agentUnitDropinDir()),
                         new AgentTrialFile(config.stateDir()), agentVersion, config.agentUnit(),
                         config.agentCheckIn(), config.procDir()),
-                new Deltas(config.deltas(), config.refuseFullFallback(), (delta, current, target, limits, trust, sha) -> {
-                    throw new java.io.IOException("this build cannot assemble deltas yet");
-                }));
+                new Deltas(config.deltas(), config.refuseFullFallback(), DeltaAssembler::assemble));
         LOG.info("publisher keys: " + (context.trust().keys().isEmpty()
                 ? "none pinned (OTA_PUBLISHER_KEYS is empty): packages are not verified"
                 : context.trust().keys().describe() + " (serial " + context.trust().serial() + ")"));

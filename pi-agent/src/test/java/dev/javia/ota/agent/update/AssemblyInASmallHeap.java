@@ -18,6 +18,12 @@ public final class AssemblyInASmallHeap {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("idle")) {
+            // the same JVM, its classes for reading a package loaded, nothing assembled: the baseline
+            Extracting.metadataBytes(Path.of(args[1]), PackageLimits.defaults());
+            System.out.println("idle; " + peak());
+            return;
+        }
         if (args[0].equals("whole")) {
             byte[] all = Files.readAllBytes(Path.of(args[1]));
             System.out.println("read " + all.length + " bytes");
@@ -28,9 +34,12 @@ public final class AssemblyInASmallHeap {
         String expected = Sha256.of(metadata);
         DeltaFixture.ASSEMBLER.assemble(delta, Path.of(args[2]), Path.of(args[3]), PackageLimits.defaults(),
                 PackageTrust.none(), expected);
-        // the peak resident set of this whole process (heap, metaspace, code, the JVM itself), as Linux counts it
-        String peak = Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .filter(line -> line.startsWith("VmHWM:")).findFirst().orElse("VmHWM: unknown");
-        System.out.println("assembled; " + peak.replaceAll("\\s+", " "));
+        System.out.println("assembled; " + peak());
+    }
+
+    /** The peak resident set of this whole process (heap, metaspace, code, native buffers), as Linux counts it. */
+    private static String peak() throws java.io.IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(line -> line.startsWith("VmHWM:"))
+                .findFirst().orElse("VmHWM: unknown").replaceAll("\\s+", " ");
     }
 }

@@ -1,21 +1,20 @@
 package dev.javia.ota.agent.update;
 
 import dev.javia.ota.protocol.api.DeltaOffer;
+import dev.javia.ota.protocol.delta.DeltaAssembler;
+import dev.javia.ota.protocol.delta.DeltaBuilder;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateType;
-import dev.javia.ota.protocol.pkg.InvalidPackageException;
 import dev.javia.ota.protocol.pkg.PackageBuilder;
 import dev.javia.ota.protocol.pkg.PackageExtractor;
 import dev.javia.ota.protocol.pkg.PackageLimits;
 import dev.javia.ota.protocol.pkg.Sha256;
-import dev.javia.ota.protocol.pkg.UpdateMetadata;
 import dev.javia.ota.protocol.pkg.Version;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
@@ -28,28 +27,15 @@ import java.util.Map;
  */
 final class DeltaFixture {
 
-    /** What the device assembles with: the protocol's assembler. */
-    static final Deltas.Assembler ASSEMBLER = DeltaFixture::standIn;
+    /** What the device assembles with: the protocol's assembler, as Main wires it. */
+    static final Deltas.Assembler ASSEMBLER = DeltaAssembler::assemble;
 
     private DeltaFixture() {
     }
 
-    /**
-     * Until the protocol's DeltaAssembler is merged: a "delta" that is the target package itself, extracted and
-     * verified as a package is (every file against the manifest), its metadata checked against the expected SHA-256.
-     */
-    private static UpdateMetadata standIn(Path delta, Path current, Path target, PackageLimits limits,
-            dev.javia.ota.protocol.pkg.PackageTrust trust, String expected) throws IOException {
-        String sha256 = Sha256.of(Extracting.metadataBytes(delta, limits));
-        if (!sha256.equals(expected)) {
-            throw new InvalidPackageException("the delta's update_metadata.json is " + sha256 + ", not " + expected);
-        }
-        return PackageExtractor.extract(delta, target, limits, trust);
-    }
-
-    /** Builds the delta from {@code base} to {@code target} into {@code out}. */
+    /** Builds the delta from {@code base} to {@code target} into {@code out}, as the server does at publish. */
     static Path buildDelta(Path base, Path target, Path out) throws IOException {
-        Files.copy(target, out, StandardCopyOption.REPLACE_EXISTING);
+        DeltaBuilder.build(base, target, out, PackageLimits.defaults());
         return out;
     }
 

@@ -94,6 +94,15 @@ class DeltaUpdateTests {
             assertThat(device.root.manifestSha256("v1.1.0")).as("kept for the next delta")
                     .contains(offered.offer().delta().manifestSha256());
             assertThat(device.root.manifest("v1.0.0")).as("the previous release keeps its own").isRegularFile();
+            try (java.util.zip.ZipFile delta = new java.util.zip.ZipFile(offered.delta().toFile())) {
+                assertThat(delta.stream().map(java.util.zip.ZipEntry::getName))
+                        .as("the unchanged model never travels").noneMatch(name -> name.contains("model.bin"))
+                        .anyMatch(name -> name.contains("client.py"));
+            }
+            assertThat(Files.getAttribute(device.root.release("v1.1.0").resolve("audio/model.bin"), "unix:ino"))
+                    .as("the unchanged model is linked from the release it ran")
+                    .isEqualTo(Files.getAttribute(device.root.release("v1.0.0").resolve("audio/model.bin"),
+                            "unix:ino"));
             assertStagingEmpty(device);
         }
     }
