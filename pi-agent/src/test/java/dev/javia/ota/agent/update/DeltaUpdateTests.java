@@ -2,10 +2,10 @@ package dev.javia.ota.agent.update;
 
 import dev.javia.ota.protocol.api.DeltaOffer;
 import dev.javia.ota.protocol.api.StatusReport;
-import dev.javia.ota.protocol.api.UpdateStatus;
 import dev.javia.ota.protocol.pkg.InvalidPackageException;
-import dev.javia.ota.protocol.pkg.PackageExtractor;
 import dev.javia.ota.protocol.pkg.PackageLimits;
+import dev.javia.ota.protocol.pkg.PackageSignatures;
+import dev.javia.ota.protocol.trust.Ed25519Keys;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -297,6 +298,68 @@ class DeltaUpdateTests {
             assertThat(device.server.packageDownloads()).isZero();
             assertInstalled(device, "v1.1.0", oneFileChanged());
         }
+    }
+
+    /**
+     * With publisher keys pinned, the delta's update_metadata.json is the signed one: the offer's signature (over
+     * the package's metadata, the same bytes) verifies it before a file is assembled.
+     */
+    @Test
+    void withPublisherKeysTheDeltasManifestIsVerifiedByTheOffersSignature(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            KeyPair key = Ed25519Keys.generate();
+            device.pinned = SignedPackageTests.keysOf(key);
+            signedOffer(device, key);
+
+            device.runToIdle(device.machine());
+
+            assertThat(device.chain).containsExactlyElementsOf(VIA_DELTA);
+            assertThat(last(device).delivery()).isEqualTo(StatusReport.DELTA);
+            assertInstalled(device, "v1.1.0", oneFileChanged());
+        }
+    }
+
+    /**
+     * Signed by a key this device does not trust: the assembly refuses the delta, and the package, refused in
+     * verifying for the same reason, is not installed either.
+     */
+    @Test
+    void aDeltaSignedByAnUntrustedKeyIsNotAssembled(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            device.pinned = SignedPackageTests.keysOf(Ed25519Keys.generate());
+            signedOffer(device, Ed25519Keys.generate());
+            List<String> assembled = new java.util.ArrayList<>();
+            Deltas.Assembler real = device.assembler;
+            device.assembler = (delta, current, target, limits, trust, sha) -> {
+                try {
+                    return real.assemble(delta, current, target, limits, trust, sha);
+                } finally {
+                    assembled.add(Files.exists(target) ? "target left" : "nothing left");
+                }
+            };
+
+            device.runToIdle(device.machine());
+
+            assertThat(assembled).containsExactly("nothing left");
+            assertThat(device.chain).contains("assembling", "verifying", "failed");
+            StatusReport failed = last(device);
+            assertThat(failed.status()).isEqualTo(FAILED);
+            assertThat(failed.errorMessage()).startsWith("verifying: ");
+            assertThat(device.currentTarget()).isEqualTo("releases/v1.0.0");
+            assertThat(device.root.release("v1.1.0")).doesNotExist();
+            assertStagingEmpty(device);
+        }
+    }
+
+    /** v1.0.0 installed from its package, v1.1.0 (one file changed) offered signed by {@code key}, with its delta. */
+    private static void signedOffer(DeviceFixture device, KeyPair key) throws IOException {
+        Path base = DeltaFixture.build(device, "v1.0.0", base());
+        DeltaFixture.install(device, "v1.0.0", base);
+        Path next = DeltaFixture.build(device, "v1.1.0", oneFileChanged());
+        device.serve(next, "v1.1.0", PackageSignatures.sign(next, key.getPrivate(), PackageLimits.defaults()), false,
+                null);
+        Path delta = DeltaFixture.buildDelta(base, next, device.workDir.resolve("delta-signed.zip"));
+        device.server.offerDelta(delta, "v1.0.0", DeltaFixture.manifestSha256(base), DeltaFixture.manifestSha256(next));
     }
 
     @Test
