@@ -33,6 +33,7 @@ import dev.javia.ota.agent.update.AgentSelf;
 import dev.javia.ota.agent.update.AgentTrialFile;
 import dev.javia.ota.agent.update.AgentVersion;
 import dev.javia.ota.agent.update.ClockTrust;
+import dev.javia.ota.agent.update.Deltas;
 import dev.javia.ota.agent.update.InstallPolicy;
 import dev.javia.ota.agent.update.InstallRoot;
 import dev.javia.ota.agent.update.PublisherTrust;
@@ -43,6 +44,7 @@ import dev.javia.ota.agent.update.UpdateMachine;
 import dev.javia.ota.agent.update.UsedStatements;
 import dev.javia.ota.protocol.api.AgentSettings;
 import dev.javia.ota.protocol.api.RegisterDevice;
+import dev.javia.ota.protocol.delta.DeltaAssembler;
 import dev.javia.ota.protocol.pkg.PackageLimits;
 
 import java.io.IOException;
@@ -194,7 +196,8 @@ public final class Main {
                 appHealth(config, runner), FreeSpace.REAL, config.diskMarginBytes(),
                 new AgentSelf(new AgentHome(config.agentHome(), config.agentUnitDropinDir()),
                         new AgentTrialFile(config.stateDir()), agentVersion, config.agentUnit(),
-                        config.agentCheckIn(), config.procDir()));
+                        config.agentCheckIn(), config.procDir()),
+                new Deltas(config.deltas(), config.refuseFullFallback(), DeltaAssembler::assemble));
         LOG.info("publisher keys: " + (context.trust().keys().isEmpty()
                 ? "none pinned (OTA_PUBLISHER_KEYS is empty): packages are not verified"
                 : context.trust().keys().describe() + " (serial " + context.trust().serial() + ")"));

@@ -49,6 +49,11 @@ import dev.javia.ota.protocol.trust.PublisherKeys;
  *                         before the guard puts the previous one back (written into the trial file)
  * @param procDir          {@code JAVIA_PROC}: where {@code uptime} and {@code sys/kernel/random/boot_id} are read, so
  *                         that the trial's clock is the guard's
+ * @param deltas           {@code DELTAS}: whether an offer's delta is used when it fits the installed release
+ *                         ({@code on}, the default) or never ({@code off}: always the full package)
+ * @param refuseFullFallback {@code DELTA_FALLBACK=refuse}: an offer whose delta cannot be used (it does not fit the
+ *                         installed release, or fails during its download or assembly) fails the update rather than
+ *                         download the full package, for metered links; {@code full} (the default) downloads it
  */
 public record AgentConfig(
         URI serverUrl,
@@ -99,7 +104,10 @@ public record AgentConfig(
         String agentUnit,
         Path agentUnitDropinDir,
         Duration agentCheckIn,
-        Path procDir) {
+        Path procDir,
+        // delta updates (issue 18)
+        boolean deltas,
+        boolean refuseFullFallback) {
 
     public static final String ENV_FILE = "ENV_FILE";
     private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.@\\\\-]+");
@@ -174,6 +182,9 @@ public record AgentConfig(
                 Path.of("/etc/systemd/system/javia-ota-agent.service.d"));
         Duration agentCheckIn = s.optional("AGENT_CHECK_IN_SECONDS", seconds(30, 86_400), Duration.ofSeconds(300));
         Path procDir = s.optional("JAVIA_PROC", AgentConfig::path, Path.of("/proc"));
+        // delta updates (issue 18)
+        boolean deltas = s.optional("DELTAS", AgentConfig::onOff, true);
+        boolean refuseFullFallback = s.optional("DELTA_FALLBACK", AgentConfig::deltaFallback, false);
         s.throwIfInvalid();
         return new AgentConfig(serverUrl, key, zone, name, installDir, stateDir, uuidFile, tokenFile, service,
                 heartbeat, check, tick, urgentIdle, scheduledIdle, installHour, updateHour, pin, debounce, alsaDir,
@@ -181,7 +192,8 @@ public record AgentConfig(
                 aptTimeout, pipTimeout, commandTimeout, lockTimeout, viaSystemdRun, maxTransitions, httpTimeout,
                 clockSkew, maxPackage, level, publisherKeys, serverCa, push,
                 appHealthCommand, appHealthUrl, appHealthTimeout, diskMargin, downloadMax,
-                agentHome, agentUnit, agentDropins, agentCheckIn, procDir);
+                agentHome, agentUnit, agentDropins, agentCheckIn, procDir,
+                deltas, refuseFullFallback);
     }
 
     /** The settings an operator checks first, for the start-up log line; never the key. */
@@ -289,6 +301,27 @@ public record AgentConfig(
                 return false;
             default:
                 throw new IllegalArgumentException("must be true or false");
+        }
+    }
+
+    private static boolean onOff(String text) {
+        try {
+            return bool(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("must be on or off");
+        }
+    }
+
+    /** {@code refuse}: true; {@code full}: false. */
+    private static boolean deltaFallback(String text) {
+        switch (text.strip().toLowerCase(Locale.ROOT)) {
+            case "full":
+                return false;
+            case "refuse":
+                return true;
+            default:
+                throw new IllegalArgumentException("must be full (download the whole package when the delta cannot "
+                        + "be used) or refuse (fail the update instead, for metered links)");
         }
     }
 

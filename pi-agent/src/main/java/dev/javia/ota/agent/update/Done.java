@@ -23,6 +23,7 @@ final class Done extends UpdateState {
     UpdateState run(UpdateContext context) {
         try {
             Files.deleteIfExists(context.download(job));
+            Files.deleteIfExists(context.deltaDownload(job));
         } catch (IOException e) {
             UpdateLog.warn(job, "cannot delete the download: " + e.getMessage());
         }

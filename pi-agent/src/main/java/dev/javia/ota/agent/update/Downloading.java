@@ -12,6 +12,9 @@ import java.nio.file.Path;
  * Reports {@code downloading} and fetches the package into the staging area, resuming with HTTP Range after a
  * broken connection or a restart. A server that is down leaves the machine here, to try again later. Before a byte
  * is fetched, the staging dir's filesystem must hold what is still to come and {@code DISK_MARGIN_MB}.
+ *
+ * <p>After a delta that could not be used ({@link UpdateJob#deltaFallback}), the delta's file goes first, and with
+ * {@code DELTA_FALLBACK=refuse} the update fails here, before a byte of the package is fetched.
  */
 final class Downloading extends UpdateState {
 
@@ -25,6 +28,16 @@ final class Downloading extends UpdateState {
 
     @Override
     UpdateState run(UpdateContext context) {
+        if (job.deltaFallback() != null && context.deltas().refuseFallback()) {
+            return new Failed(job.packageRefused().failedWith(NAME + ": the delta could not be used ("
+                    + job.deltaFallback() + "); " + Deltas.REFUSED));
+        }
+        try {
+            Files.deleteIfExists(context.deltaDownload(job));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the delta " + context.deltaDownload(job) + ": "
+                    + e.getMessage(), e);
+        }
         if (!reported) {
             StatusOutbox.Flush flush = context.report(job, UpdateStatus.DOWNLOADING, null);
             if (flush.refused(job.updateId(), UpdateStatus.DOWNLOADING)) {

@@ -21,6 +21,7 @@ final class Failed extends UpdateState {
         UpdateLog.warn(job, "failed: " + job.failure());
         try {
             Files.deleteIfExists(context.download(job));
+            Files.deleteIfExists(context.deltaDownload(job));
         } catch (IOException e) {
             UpdateLog.warn(job, "cannot delete the download: " + e.getMessage());
         }

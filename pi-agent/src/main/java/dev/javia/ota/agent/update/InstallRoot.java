@@ -2,12 +2,14 @@ package dev.javia.ota.agent.update;
 
 import dev.javia.ota.agent.system.DurableFiles;
 import dev.javia.ota.protocol.pkg.FileTrees;
+import dev.javia.ota.protocol.pkg.Sha256;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
@@ -17,10 +19,17 @@ import java.util.Set;
  * The install root on the device:
  * <pre>
  * INSTALL_DIR/releases/v1.2.3/   one directory per release, complete before anything points at it
+ * INSTALL_DIR/releases/v1.2.3.update_metadata.json   the package's update_metadata.json, byte for byte (issue 18)
  * INSTALL_DIR/current            symlink to releases/&lt;version&gt;, replaced by one rename
  * INSTALL_DIR/VERSION            the version current points at (the seed's VERSION file)
  * </pre>
  * The voice-assistant service runs from {@code INSTALL_DIR/current}, so it always sees one whole release.
+ *
+ * <p>The kept metadata says which package a release was installed from: a delta applies only to a release whose
+ * metadata's SHA-256 is the delta's base. It lives beside the release, not in it: the release holds exactly the files
+ * of its manifest (a delta's assembly checks that no other file is there), and the app never sees it. A release
+ * without it (installed before deltas, by setup.sh, or carried forward for an agent-only package, whose files are not
+ * its package's) gets full packages.
  */
 public final class InstallRoot {
 
@@ -28,6 +37,7 @@ public final class InstallRoot {
     static final String CURRENT = "current";
     static final String VERSION = "VERSION";
     private static final String PARTIAL = ".partial";
+    static final String MANIFEST = ".update_metadata.json";
 
     private final Path dir;
 
@@ -46,6 +56,30 @@ public final class InstallRoot {
     /** Where a release is extracted before one rename makes it {@link #release}. */
     Path partial(String version) {
         return dir.resolve(RELEASES).resolve("." + version + PARTIAL);
+    }
+
+    /** Where the {@code update_metadata.json} of release {@code version} is kept. */
+    Path manifest(String version) {
+        return dir.resolve(RELEASES).resolve(version + MANIFEST);
+    }
+
+    /**
+     * Keeps the package's {@code update_metadata.json} for release {@code version}, written whole and synced, before
+     * the release is published: a published release has its metadata or was installed before deltas.
+     */
+    void keepManifest(String version, byte[] metadata) {
+        DurableFiles.write(manifest(version), metadata, DurableFiles.WORLD_READABLE);
+    }
+
+    /** The SHA-256 of release {@code version}'s kept metadata; empty when none is kept. */
+    Optional<String> manifestSha256(String version) {
+        Path file = manifest(version);
+        try {
+            return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? Optional.of(Sha256.of(file))
+                    : Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     public Path current() {
@@ -105,15 +139,19 @@ public final class InstallRoot {
                 DurableFiles.WORLD_READABLE);
     }
 
-    /** Deletes a release, or what an interrupted extraction left of it; never the one {@code current} points at. */
+    /**
+     * Deletes a release and its kept metadata, or what an interrupted extraction left of them; never the one
+     * {@code current} points at.
+     */
     void discard(String version) {
         deleteTree(partial(version));
         if (!currentRelease().filter(version::equals).isPresent()) {
             deleteTree(release(version));
+            deleteTree(manifest(version));
         }
     }
 
-    /** Keeps {@code keep} (current and previous) and deletes every other release and leftover. */
+    /** Keeps {@code keep} (current and previous) with their metadata, and deletes every other release and leftover. */
     void prune(Set<String> keep) {
         Path releases = dir.resolve(RELEASES);
         if (!Files.isDirectory(releases)) {
@@ -123,7 +161,8 @@ public final class InstallRoot {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(releases)) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
-                if (!keep.contains(name) && !current.filter(name::equals).isPresent()) {
+                String release = name.endsWith(MANIFEST) ? name.substring(0, name.length() - MANIFEST.length()) : name;
+                if (!keep.contains(release) && !current.filter(release::equals).isPresent()) {
                     deleteTree(entry);
                 }
             }

@@ -37,9 +37,14 @@ public final class StateFile {
      * {@code agent-extracting}, {@code agent-switching}, {@code agent-trial}, {@code agent-rolling-back} and
      * {@code carrying-forward}. An agent of format 5 or older that finds one of those states (an agent put back by
      * hand, or by the guard to a release before self-updates) does not guess: it resumes in {@code failed}, which
-     * deletes the download and the app release it never switched to, and reports the job failed.
+     * deletes the download and the app release it never switched to, and reports the job failed. 7: delta updates
+     * (issue 18): {@code job.delivery}, {@code job.delta_fallback}, {@code job.delta_bytes} (absent from an older
+     * file: read as null, the package as always, and an outcome report that does not say what was downloaded), the
+     * offer's {@code delta} ({@code job.offer.delta}, null without one) and the states {@code downloading-delta} and
+     * {@code assembling}. An agent of format 6 or older that finds one of those states resumes in {@code failed}, as
+     * above, and leaves the delta's part file ({@code staging/<id>.delta.zip}) behind.
      */
-    static final int FORMAT_VERSION = 6;
+    static final int FORMAT_VERSION = 7;
 
     /**
      * One persisted moment of the machine. The fields format 2 added are boxed: a file of format 1 lacks them, and

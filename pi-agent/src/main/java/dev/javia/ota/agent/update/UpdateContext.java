@@ -35,6 +35,7 @@ import java.util.function.Supplier;
  * @param freeSpace   the usable space where a path is, checked before the download and before the extraction
  * @param diskMargin  bytes ({@code DISK_MARGIN_MB}) that must stay free beyond what a download or an extraction needs
  * @param agent       the agent's own releases, trial file and running version, for the agent part of a package
+ * @param deltas      whether and how an offer's delta is used ({@code DELTAS}, {@code DELTA_FALLBACK})
  */
 public record UpdateContext(
         DeviceSession session,
@@ -61,7 +62,9 @@ public record UpdateContext(
         FreeSpace freeSpace,
         long diskMargin,
         // agent self-update (issue 16)
-        AgentSelf agent) {
+        AgentSelf agent,
+        // delta updates (issue 18)
+        Deltas deltas) {
 
     /** How a package of {@code job} must be signed to be read at all: by a key in force, when there are any. */
     PackageTrust packageTrust(UpdateJob job) {
@@ -97,9 +100,22 @@ public record UpdateContext(
         return staging.resolve(job.updateId() + ".zip");
     }
 
-    /** Queues the report, then sends everything queued; a server that is down keeps it queued. */
+    /** Where the offer's delta is downloaded: its own part file, beside the package's. */
+    Path deltaDownload(UpdateJob job) {
+        return staging.resolve(job.updateId() + ".delta.zip");
+    }
+
+    /**
+     * Queues the report, then sends everything queued; a server that is down keeps it queued. The outcome's report
+     * ({@code completed}, {@code failed}) says what this install downloaded and how, once that is known.
+     */
     StatusOutbox.Flush report(UpdateJob job, UpdateStatus status, String error) {
-        outbox.add(job.updateId(), new StatusReport(session.deviceUuid(), status, error));
+        StatusReport report = new StatusReport(session.deviceUuid(), status, error);
+        Long downloaded = job.downloadedBytes();
+        if ((status == UpdateStatus.COMPLETED || status == UpdateStatus.FAILED) && downloaded != null) {
+            report = report.withDownload(downloaded, job.delivery());
+        }
+        outbox.add(job.updateId(), report);
         return outbox.flush(session);
     }
 }

@@ -1,5 +1,7 @@
 package dev.javia.ota.agent.update;
 
+import dev.javia.ota.protocol.api.DeltaOffer;
+import dev.javia.ota.protocol.api.StatusReport;
 import dev.javia.ota.protocol.api.UpdateOffer;
 import dev.javia.ota.protocol.api.UpdateStatus;
 import tools.jackson.databind.PropertyNamingStrategies;
@@ -28,6 +30,13 @@ import java.util.UUID;
  *                        before releases): where the agent's revert returns
  * @param appIncluded     false for an agent-only package (no {@code pi_client/}: the release is carried forward); null
  *                        in a file of an agent before self-updates, read as true
+ * @param delivery        how the release gets here (issue 18): {@value StatusReport#DELTA} from the offer's delta,
+ *                        {@value StatusReport#FULL} from the package; decided when the install starts, and
+ *                        {@value StatusReport#FULL} again after a delta that could not be used. Null before that
+ *                        decision, and in a file of an agent before deltas (the package, as always)
+ * @param deltaFallback   why the offer's delta was not used (it did not fit the installed release, or failed during
+ *                        the download or the assembly); null when it was used, or none was offered
+ * @param deltaBytes      the delta's bytes this install downloaded, used or not; null for none
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record UpdateJob(
@@ -41,14 +50,67 @@ public record UpdateJob(
         String failure,
         String agentVersion,
         String agentFrom,
-        Boolean appIncluded) {
+        Boolean appIncluded,
+        // delta updates (issue 18)
+        String delivery,
+        String deltaFallback,
+        Long deltaBytes) {
 
     public UpdateJob {
         systemPackages = systemPackages == null ? List.of() : List.copyOf(systemPackages);
     }
 
     static UpdateJob offered(UpdateOffer offer, Instant scheduledFor, Instant windowEndsAt, Instant now) {
-        return new UpdateJob(offer, scheduledFor, windowEndsAt, now, List.of(), null, null, null, null, null, null);
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, now, List.of(), null, null, null, null, null, null,
+                null, null, null);
+    }
+
+    /** This job on the delta path: the offer's delta is downloaded and the release assembled from it. */
+    UpdateJob onDelta() {
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, outcome,
+                failure, agentVersion, agentFrom, appIncluded, StatusReport.DELTA, null, deltaBytes);
+    }
+
+    /**
+     * This job on the package's path; {@code why} says why the offer's delta is not used (null: none was offered, or
+     * deltas are off), {@code downloaded} the delta's bytes fetched before it was given up (null: none).
+     */
+    UpdateJob onPackage(String why, Long downloaded) {
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, outcome,
+                failure, agentVersion, agentFrom, appIncluded, StatusReport.FULL, bounded(why), downloaded);
+    }
+
+    /**
+     * This job back on the delta's account after the full package was refused ({@code DELTA_FALLBACK=refuse}):
+     * the package was never downloaded, and the outcome's report says so.
+     */
+    UpdateJob packageRefused() {
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, outcome,
+                failure, agentVersion, agentFrom, appIncluded, StatusReport.DELTA, deltaFallback, deltaBytes);
+    }
+
+    /** The delta's bytes on disk once its download is complete. */
+    UpdateJob withDeltaBytes(long bytes) {
+        return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, outcome,
+                failure, agentVersion, agentFrom, appIncluded, delivery, deltaFallback, bytes);
+    }
+
+    /** Whether the release is assembled from the offer's delta. */
+    boolean viaDelta() {
+        return StatusReport.DELTA.equals(delivery);
+    }
+
+    /**
+     * What this install downloaded, for the outcome's report: the delta's bytes, used or not, and the package's when
+     * it was downloaded. Null when that is not known: nothing was decided yet (a job refused before it started), or
+     * the file is an agent's before deltas.
+     */
+    Long downloadedBytes() {
+        if (delivery == null) {
+            return null;
+        }
+        long delta = deltaBytes == null ? 0 : deltaBytes;
+        return viaDelta() ? delta : delta + offer.sizeBytes();
     }
 
     /** Whether the package has an app part ({@code pi_client/}); an agent-only package has none. */
@@ -66,38 +128,52 @@ public record UpdateJob(
 
     UpdateJob withSchedule(Instant newScheduledFor, Instant newWindowEndsAt) {
         return new UpdateJob(offer, newScheduledFor, newWindowEndsAt, offeredAt, systemPackages, previousVersion,
-                outcome, failure, agentVersion, agentFrom, appIncluded);
+                outcome, failure, agentVersion, agentFrom, appIncluded, delivery,
+                deltaFallback, deltaBytes);
+    }
+
+    /** The same offer, naming the delta of the latest check (null: none). */
+    UpdateJob withDelta(DeltaOffer delta) {
+        return new UpdateJob(offer.withDelta(delta), scheduledFor, windowEndsAt, offeredAt, systemPackages,
+                previousVersion, outcome, failure, agentVersion, agentFrom, appIncluded, delivery, deltaFallback,
+                deltaBytes);
     }
 
     UpdateJob withSystemPackages(List<String> packages) {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, packages, previousVersion, outcome,
-                failure, agentVersion, agentFrom, appIncluded);
+                failure, agentVersion, agentFrom, appIncluded, delivery,
+                deltaFallback, deltaBytes);
     }
 
     UpdateJob withPreviousVersion(String version) {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, version, outcome, failure,
-                agentVersion, agentFrom, appIncluded);
+                agentVersion, agentFrom, appIncluded, delivery,
+                deltaFallback, deltaBytes);
     }
 
     /** The package's parts as verification found them: the agent release to install (or null), and the app's. */
     UpdateJob withParts(String newAgentVersion, boolean includesApp) {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, outcome,
-                failure, newAgentVersion, agentFrom, includesApp);
+                failure, newAgentVersion, agentFrom, includesApp, delivery,
+                deltaFallback, deltaBytes);
     }
 
     UpdateJob withAgentFrom(String from) {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, outcome,
-                failure, agentVersion, from, appIncluded);
+                failure, agentVersion, from, appIncluded, delivery,
+                deltaFallback, deltaBytes);
     }
 
     UpdateJob completed() {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion,
-                UpdateStatus.COMPLETED, null, agentVersion, agentFrom, appIncluded);
+                UpdateStatus.COMPLETED, null, agentVersion, agentFrom, appIncluded, delivery,
+                deltaFallback, deltaBytes);
     }
 
     UpdateJob failedWith(String reason) {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion,
-                UpdateStatus.FAILED, bounded(reason), agentVersion, agentFrom, appIncluded);
+                UpdateStatus.FAILED, bounded(reason), agentVersion, agentFrom, appIncluded, delivery,
+                deltaFallback, deltaBytes);
     }
 
     /**
@@ -118,6 +194,7 @@ public record UpdateJob(
     /** Dropped without a report: the server no longer wants it (superseded) or it never started. */
     UpdateJob abandoned() {
         return new UpdateJob(offer, scheduledFor, windowEndsAt, offeredAt, systemPackages, previousVersion, null, null,
-                agentVersion, agentFrom, appIncluded);
+                agentVersion, agentFrom, appIncluded, delivery,
+                deltaFallback, deltaBytes);
     }
 }

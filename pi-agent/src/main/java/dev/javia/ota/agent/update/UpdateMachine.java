@@ -119,6 +119,13 @@ public final class UpdateMachine {
             // the part file is kept: the download resumes with Range where it broke off
             case Downloading.NAME:
                 return new Downloading(job);
+            // the delta's part file is kept: its download resumes with Range where it broke off
+            case DownloadingDelta.NAME:
+                return new DownloadingDelta(job);
+            // the delta file is kept until the install ends; a half-assembled .partial directory (and the metadata
+            // beside it) is deleted and the release assembled again from it; current never moved
+            case Assembling.NAME:
+                return new Assembling(job);
             // reads only: check again
             case Verifying.NAME:
                 return new Verifying(job);
@@ -226,7 +233,7 @@ public final class UpdateMachine {
     /**
      * Takes the answer of an update check. Idle: a new offer starts waiting. Waiting: a newer offer replaces the
      * one in hand, an offer withdrawn (superseded, cancelled) is dropped, and a new turn (the next night's, after a
-     * missed window) replaces the old one. Once the install has started, it finishes first. A new offer the
+     * missed window) or a delta the server made since replaces the old one. Once the install has started, it finishes first. A new offer the
      * {@link DowngradeRule} refuses goes straight to reporting {@code failed}, with nothing downloaded.
      *
      * @param now the wall time, kept as when the offer was first seen
@@ -261,8 +268,11 @@ public final class UpdateMachine {
                 transitions = 0;
                 moveTo(admit(UpdateJob.offered(offer, check.scheduledFor(), check.windowEndsAt(), now)));
             } else if (!Objects.equals(check.scheduledFor(), job.scheduledFor())
-                    || !Objects.equals(check.windowEndsAt(), job.windowEndsAt())) {
-                moveTo(new Waiting(job.withSchedule(check.scheduledFor(), check.windowEndsAt())));
+                    || !Objects.equals(check.windowEndsAt(), job.windowEndsAt())
+                    || !Objects.equals(offer.delta(), job.offer().delta())) {
+                // a delta the server made after the first check (or no longer has) counts from the next start
+                moveTo(new Waiting(job.withSchedule(check.scheduledFor(), check.windowEndsAt())
+                        .withDelta(offer.delta())));
             }
         }
     }

@@ -57,16 +57,37 @@ final class Verifying extends UpdateState {
             return onFailure("checksum mismatch: package SHA-256 is " + sha256 + ", the server announced "
                     + (expected.isEmpty() ? "none" : expected) + "; it was deleted and is downloaded again on a retry");
         }
-        PublisherKeys keys = context.trust().keys();
         // with publisher keys, the signature is checked over update_metadata.json before its JSON is parsed, and
         // its manifest then covers every file: nothing the publisher did not sign is read further
         UpdateMetadata metadata = PackageInspector.inspect(part, context.limits(), context.packageTrust(job));
-        Optional<String> refusal = learnKeys(context, keys, metadata);
+        Optional<String> refusal = refusal(context, job, metadata);
         if (refusal.isPresent()) {
             return onFailure(refusal.get());
         }
+        List<String> packages = systemPackages(job, metadata);
+        UpdateLog.step(job, "verified: " + size + " bytes, sha256 " + sha256 + ", " + metadata.files().size()
+                + " files" + (metadata.agent() == null ? "" : ", agent " + metadata.agent().version()
+                + (metadata.includesApp() ? "" : " only")) + (packages.isEmpty() ? "" : ", system packages "
+                + packages));
+        return nextPart(context, job.withSystemPackages(packages), metadata);
+    }
+
+    /**
+     * What is checked of a package's metadata once its signature (with publisher keys) verified, however the
+     * metadata arrived (in the package, or in a delta): a newer key set is learnt, the version must be the offer's,
+     * and with publisher keys the downgrade rule is applied again (a rollback's statement is spent here).
+     *
+     * @return why the update is refused
+     */
+    static Optional<String> refusal(UpdateContext context, UpdateJob job, UpdateMetadata metadata) {
+        String version = job.version();
+        PublisherKeys keys = context.trust().keys();
+        Optional<String> refusal = learnKeys(context, job, keys, metadata);
+        if (refusal.isPresent()) {
+            return refusal;
+        }
         if (!version.equals(metadata.version())) {
-            return onFailure("package holds " + metadata.version() + ", the server offered " + version
+            return Optional.of("package holds " + metadata.version() + ", the server offered " + version
                     + "; republish the right package");
         }
         if (!keys.isEmpty()) {
@@ -76,7 +97,7 @@ final class Verifying extends UpdateState {
             DowngradeRule.Decision decision = DowngradeRule.decide(job.offer(), context.root().installedVersion(),
                     context.trust().keys(), id -> false);
             if (decision.refusalReason().isPresent()) {
-                return onFailure(decision.refusalReason().get());
+                return decision.refusalReason();
             }
             if (decision.statement() != null) {
                 // before the install goes past verification: once extracting starts, the statement is spent
@@ -85,14 +106,15 @@ final class Verifying extends UpdateState {
                         + decision.statement().targetVersion() + " replaces " + decision.statement().replaces());
             }
         }
+        return Optional.empty();
+    }
+
+    /** What apt installs: the offer's list and the package's. */
+    static List<String> systemPackages(UpdateJob job, UpdateMetadata metadata) {
         Set<String> packages = new LinkedHashSet<>(job.offer().systemPackages() == null ? List.of()
                 : job.offer().systemPackages());
         packages.addAll(metadata.systemPackages());
-        UpdateLog.step(job, "verified: " + size + " bytes, sha256 " + sha256 + ", " + metadata.files().size()
-                + " files" + (metadata.agent() == null ? "" : ", agent " + metadata.agent().version()
-                + (metadata.includesApp() ? "" : " only")) + (packages.isEmpty() ? "" : ", system packages "
-                + packages));
-        return nextPart(context, job.withSystemPackages(List.copyOf(packages)), metadata);
+        return List.copyOf(packages);
     }
 
     /**
@@ -126,7 +148,8 @@ final class Verifying extends UpdateState {
      * @return why the package is refused: a set that does not list the key that signed it (after learning it the
      *         device would refuse this very package when it extracts it, or resumes), or a malformed one
      */
-    private Optional<String> learnKeys(UpdateContext context, PublisherKeys keys, UpdateMetadata metadata) {
+    private static Optional<String> learnKeys(UpdateContext context, UpdateJob job, PublisherKeys keys,
+            UpdateMetadata metadata) {
         PublisherKeySet offered = metadata.publisherKeys();
         if (keys.isEmpty() || offered == null) {
             return Optional.empty();

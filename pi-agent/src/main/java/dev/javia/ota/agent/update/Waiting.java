@@ -29,7 +29,7 @@ final class Waiting extends UpdateState {
             return this;
         }
         UpdateLog.step(job, "starting: " + decision.reason());
-        return new Downloading(job);
+        return DownloadingDelta.choose(context, job);
     }
 
     @Override

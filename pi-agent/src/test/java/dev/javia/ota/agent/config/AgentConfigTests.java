@@ -161,4 +161,35 @@ class AgentConfigTests {
                         .anySatisfy(p -> assertThat(p).startsWith("AGENT_CHECK_IN_SECONDS='5'"))
                         .hasSize(2));
     }
+
+    /** Issue 18: deltas are used by default and fall back to the full package; both can be turned, and say how. */
+    @Test
+    void deltasAreOnAndFallBackToTheFullPackageUnlessTurnedOffOrRefused() {
+        Map<String, String> base = Map.of("SERVER_URL", "http://ota.local:8000", "API_KEY", "k");
+        AgentConfig defaults = AgentConfig.from(base, HOME);
+        assertThat(defaults.deltas()).isTrue();
+        assertThat(defaults.refuseFullFallback()).isFalse();
+
+        Map<String, String> metered = new HashMap<>(base);
+        metered.put("DELTA_FALLBACK", " Refuse ");
+        metered.put("DELTAS", "on");
+        assertThat(AgentConfig.from(metered, HOME).refuseFullFallback()).isTrue();
+        assertThat(AgentConfig.from(metered, HOME).deltas()).isTrue();
+
+        Map<String, String> off = new HashMap<>(base);
+        off.put("DELTAS", "off");
+        off.put("DELTA_FALLBACK", "full");
+        assertThat(AgentConfig.from(off, HOME).deltas()).isFalse();
+        assertThat(AgentConfig.from(off, HOME).refuseFullFallback()).isFalse();
+
+        Map<String, String> wrong = new HashMap<>(base);
+        wrong.put("DELTAS", "sometimes");
+        wrong.put("DELTA_FALLBACK", "never");
+        assertThatThrownBy(() -> AgentConfig.from(wrong, HOME))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .anySatisfy(p -> assertThat(p).isEqualTo("DELTAS='sometimes' must be on or off"))
+                        .anySatisfy(p -> assertThat(p).startsWith("DELTA_FALLBACK='never' must be full (")
+                                .contains("or refuse ("))
+                        .hasSize(2));
+    }
 }

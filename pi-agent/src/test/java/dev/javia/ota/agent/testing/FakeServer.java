@@ -1,6 +1,7 @@
 package dev.javia.ota.agent.testing;
 
 import dev.javia.ota.protocol.api.ApiPaths;
+import dev.javia.ota.protocol.api.DeltaOffer;
 import dev.javia.ota.protocol.api.DeviceRegistration;
 import dev.javia.ota.protocol.api.DeviceStatus;
 import dev.javia.ota.protocol.api.DeviceUpdateView;
@@ -53,6 +54,7 @@ public final class FakeServer implements AutoCloseable {
 
     public static final String ENROLLMENT_KEY = "enroll-me";
     private static final Pattern DOWNLOAD = Pattern.compile("/api/v1/updates/([0-9a-f-]+)/download");
+    private static final Pattern DELTA_DOWNLOAD = Pattern.compile("/api/v1/updates/([0-9a-f-]+)/deltas/([^/]+)/download");
     private static final Pattern STATUS = Pattern.compile("/api/v1/updates/([0-9a-f-]+)/status");
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
 
@@ -67,6 +69,7 @@ public final class FakeServer implements AutoCloseable {
     private volatile String token = "token-0";
     private volatile UpdateCheck check = new UpdateCheck(false, null, null, null, 300);
     private volatile byte[] packageBytes = new byte[0];
+    private volatile byte[] deltaBytes;
     private volatile boolean down;
     private volatile Duration retryAfter;
     private volatile boolean checkInHeartbeat = true;
@@ -117,6 +120,47 @@ public final class FakeServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Serves {@code delta} as the delta from {@code baseVersion} of the update offered now, and names it in the offer
+     * from the next check on (issue 18).
+     */
+    public DeltaOffer offerDelta(Path delta, String baseVersion, String baseManifestSha256, String manifestSha256) {
+        try {
+            byte[] bytes = Files.readAllBytes(delta);
+            UpdateCheck current = check;
+            DeltaOffer offer = new DeltaOffer(baseVersion, baseManifestSha256, manifestSha256,
+                    ApiPaths.deltaDownload(current.update().id(), baseVersion), Sha256.of(bytes), bytes.length);
+            deltaBytes = bytes;
+            check = new UpdateCheck(current.updateAvailable(), current.update().withDelta(offer),
+                    current.scheduledFor(), current.status(), current.checkIntervalSeconds(), current.windowEndsAt());
+            return offer;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The offer's delta from now on (null: none), as named, whatever file is served. */
+    public void deltaInOffer(DeltaOffer delta) {
+        UpdateCheck current = check;
+        check = new UpdateCheck(current.updateAvailable(), current.update().withDelta(delta), current.scheduledFor(),
+                current.status(), current.checkIntervalSeconds(), current.windowEndsAt());
+    }
+
+    /** The delta is no longer served (404), whatever the offer names. */
+    public void dropDelta() {
+        deltaBytes = null;
+    }
+
+    /** Requests for the package itself (not its delta). */
+    public long packageDownloads() {
+        return requests().stream().filter(r -> DOWNLOAD.matcher(r.getUrl().encodedPath()).matches()).count();
+    }
+
+    /** Requests for a delta. */
+    public long deltaDownloads() {
+        return requests().stream().filter(r -> DELTA_DOWNLOAD.matcher(r.getUrl().encodedPath()).matches()).count();
     }
 
     public void offer(UpdateOffer offer, Instant scheduledFor) {
@@ -256,7 +300,11 @@ public final class FakeServer implements AutoCloseable {
         }
         Matcher download = DOWNLOAD.matcher(path);
         if (download.matches()) {
-            return download(request);
+            return download(request, packageBytes);
+        }
+        if (DELTA_DOWNLOAD.matcher(path).matches()) {
+            byte[] delta = deltaBytes;
+            return delta == null ? problem(404, "Not Found", "no delta from this version") : download(request, delta);
         }
         Matcher status = STATUS.matcher(path);
         if (status.matches()) {
@@ -297,8 +345,7 @@ public final class FakeServer implements AutoCloseable {
         return answer;
     }
 
-    private MockResponse download(RecordedRequest request) {
-        byte[] bytes = packageBytes;
+    private MockResponse download(RecordedRequest request, byte[] bytes) {
         int from = 0;
         String range = request.getHeaders().get("Range");
         if (range != null) {

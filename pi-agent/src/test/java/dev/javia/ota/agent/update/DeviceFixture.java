@@ -87,6 +87,12 @@ final class DeviceFixture implements AutoCloseable {
     long diskMargin = 50_000_000L;
     /** Counts the loop's "alive" calls (the watchdog's feed). */
     int alive;
+    /** DELTAS: on by default. */
+    boolean deltasOn = true;
+    /** DELTA_FALLBACK=refuse: off (full) by default. */
+    boolean refuseFullFallback;
+    /** What assembles a release from a delta: the real assembler by default; tests cut the power around it. */
+    Deltas.Assembler assembler = DeltaFixture.ASSEMBLER;
     /** The keys in the device's OTA_PUBLISHER_KEYS: none by default, as before signatures. */
     PublisherKeys pinned = PublisherKeys.none();
 
@@ -337,7 +343,8 @@ final class DeviceFixture implements AutoCloseable {
                     return usableAt.applyAsLong(path);
                 }, diskMargin,
                 new AgentSelf(agentHome, new AgentTrialFile(stateDir), agentVersion, AGENT_UNIT,
-                        Duration.ofSeconds(300), procDir));
+                        Duration.ofSeconds(300), procDir),
+                new Deltas(deltasOn, refuseFullFallback, assembler));
     }
 
     /** A new machine on this device's disk, as the agent builds it at start. */

@@ -99,6 +99,19 @@ class StateFileTests {
             Integer stopsInStep, Long stepProgress) {
     }
 
+    /** The job as an agent of format 6 (before deltas) reads it: no delivery, no delta fields. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record FormatSixJob(UpdateOffer offer, java.time.Instant scheduledFor, java.time.Instant windowEndsAt,
+            java.time.Instant offeredAt, List<String> systemPackages, String previousVersion, UpdateStatus outcome,
+            String failure, String agentVersion, String agentFrom, Boolean appIncluded) {
+    }
+
+    /** The snapshot as an agent of format 6 reads it. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record FormatSixSnapshot(Integer formatVersion, String state, FormatSixJob job, int transitions,
+            Integer stopsInStep, Long stepProgress) {
+    }
+
     /** The snapshot as an agent of format 1 reads it. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record FormatOneSnapshot(String state, UpdateJob job, int transitions) {
@@ -339,12 +352,75 @@ class StateFileTests {
             }
 
             String json = Files.readString(device.stateDir.resolve(StateFile.NAME));
-            assertThat(json).contains("\"format_version\":6", "\"agent_version\":\"v0.2.0\"",
+            assertThat(json).contains("\"format_version\":" + StateFile.FORMAT_VERSION, "\"agent_version\":\"v0.2.0\"",
                     "\"agent_from\":\"v0.1.0\"", "\"app_included\":true");
             FormatFiveSnapshot old = device.client.json().readValue(json, FormatFiveSnapshot.class);
             assertThat(old.state()).isEqualTo("agent-switching");
             assertThat(old.job().offer().version()).isEqualTo("v1.1.0");
             assertThat(old.job().previousVersion()).isEqualTo("v1.0.0");
+        }
+    }
+
+    /**
+     * Issue 18: a file this agent writes in the middle of a delta's assembly (format 7) is read by an agent of
+     * format 6, before deltas: the delta fields (the job's delivery and delta bytes, the offer's delta) are fields it
+     * does not know, and every field it reads is as it reads it. Its resume, in a state it does not know, is failed
+     * ({@link #anAgentBeforeSelfUpdatesSurvivesAFileStoppedInTheAgentsOwnUpdate} drives that).
+     */
+    @Test
+    void anAgentBeforeDeltasReadsAFileWrittenDuringTheAssembly(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            DeltaUpdateTests.arrange(device, DeltaUpdateTests.oneFileChanged());
+            device.afterSave = name -> {
+                if (name.equals("assembling")) {
+                    throw new DeviceFixture.PowerCut("in assembling");
+                }
+            };
+            try {
+                device.runToIdle(device.machine());
+            } catch (DeviceFixture.PowerCut cut) {
+                // stopped in the assembly
+            }
+
+            String json = Files.readString(device.stateDir.resolve(StateFile.NAME));
+            assertThat(json).contains("\"format_version\":7", "\"state\":\"assembling\"", "\"delivery\":\"delta\"",
+                    "\"delta_bytes\":", "\"delta\":{\"base_version\":\"v1.0.0\"");
+            FormatSixSnapshot old = device.client.json().readValue(json, FormatSixSnapshot.class);
+            assertThat(old.state()).isEqualTo("assembling");
+            assertThat(old.transitions()).isEqualTo(3);
+            assertThat(old.job().offer().version()).isEqualTo("v1.1.0");
+            assertThat(old.job().offer().packageUrl()).endsWith("/download");
+            assertThat(old.job().previousVersion()).isNull();
+            assertThat(old.job().appIncluded()).isNull();
+        }
+    }
+
+    /**
+     * A file of format 6, written before deltas in the middle of the package's download, is read by this agent as
+     * a job on the package's path: it finishes the download and installs, and its outcome's report says nothing of
+     * what was downloaded (as the agent that started it would not have).
+     */
+    @Test
+    void anAgentResumesAFileFromBeforeDeltasOnThePackagesPath(@TempDir Path dir) throws IOException {
+        try (DeviceFixture device = new DeviceFixture(dir)) {
+            UpdateOffer offer = device.publish("v1.1.0", UpdateType.URGENT, List.of());
+            write(device, FORMAT_6.replace(",\"agent_version\":\"v0.2.0\",\"agent_from\":\"v0.1.0\"", ""),
+                    "downloading", offer, 2);
+
+            UpdateMachine machine = device.machine();
+            UpdateJob job = machine.current().job();
+            assertThat(machine.current().name()).isEqualTo("downloading");
+            assertThat(job.delivery()).as("absent: the package, as always").isNull();
+            assertThat(job.deltaFallback()).isNull();
+            assertThat(job.deltaBytes()).isNull();
+            assertThat(job.offer().delta()).isNull();
+
+            assertInstallsV110(device, machine);
+            assertThat(device.server.reports()).allSatisfy(report -> {
+                assertThat(report.delivery()).isNull();
+                assertThat(report.downloadedBytes()).isNull();
+            });
+            assertThat(device.server.deltaDownloads()).isZero();
         }
     }
 
