@@ -91,7 +91,7 @@ final class EndToEndPi {
 
     /** A column of the device's update to {@code version}, e.g. its status or error_message. */
     static String updateColumn(TestServer server, String deviceUuid, String version, String column) {
-        return server.jdbcTemplate().queryForObject("select du." + column + " from device_updates du"
+        return server.jdbcTemplate().queryForObject("select du." + column + "::text from device_updates du"
                 + " join devices d on d.id = du.device_id join updates u on u.id = du.update_id"
                 + " where d.device_uuid = ? and u.version = ?", String.class, deviceUuid, version);
     }
