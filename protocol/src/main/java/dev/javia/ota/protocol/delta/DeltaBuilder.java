@@ -1,5 +1,6 @@
 package dev.javia.ota.protocol.delta;
 
+import dev.javia.ota.protocol.pkg.NonClosingOutputStream;
 import dev.javia.ota.protocol.pkg.EntryStream;
 import dev.javia.ota.protocol.pkg.InvalidPackageException;
 import dev.javia.ota.protocol.pkg.ManifestEntry;
@@ -112,7 +113,7 @@ public final class DeltaBuilder {
                 write(zip, DeltaLayout.BASE_METADATA, in -> copyMetadata(basePackage, base.metadataSha256(), in));
                 DeltaManifest manifest = plan(base, target, zip, work, counts);
                 write(zip, DeltaLayout.DELTA_JSON, in -> PackageJson.mapper().writeValue(
-                        new NonClosing(in), manifest));
+                        new NonClosingOutputStream(in), manifest));
                 zip.finish();
             }
             Files.move(temp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -273,7 +274,7 @@ public final class DeltaBuilder {
         MessageDigest digest = Sha256.newDigest();
         try (java.util.zip.ZipFile file = new java.util.zip.ZipFile(zip.toFile());
              InputStream in = file.getInputStream(file.getEntry(PackageLayout.METADATA))) {
-            in.transferTo(new DigestOutputStream(new NonClosing(out), digest));
+            in.transferTo(new DigestOutputStream(new NonClosingOutputStream(out), digest));
         }
         if (!Sha256.hex(digest).equals(sha256)) {
             throw new IOException("'" + zip + "' changed while the delta was built from it: build it again");
@@ -300,22 +301,6 @@ public final class DeltaBuilder {
         @Override
         public void write(byte[] b, int off, int len) {
             count += len;
-        }
-    }
-
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
         }
     }
 }

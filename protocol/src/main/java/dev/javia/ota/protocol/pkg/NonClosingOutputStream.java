@@ -5,9 +5,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /** Lets a writer close its own wrapper (releasing a Deflater, say) without closing the caller's stream. */
-final class NonClosingOutputStream extends FilterOutputStream {
+public final class NonClosingOutputStream extends FilterOutputStream {
 
-    NonClosingOutputStream(OutputStream out) {
+    public NonClosingOutputStream(OutputStream out) {
         super(out);
     }
 
