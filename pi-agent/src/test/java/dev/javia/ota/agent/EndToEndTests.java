@@ -52,7 +52,7 @@ class EndToEndTests {
     @BeforeEach
     void noUpdatesPublished() {
         server.jdbcTemplate().execute(
-                "truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, updates");
+                "truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, update_deltas, updates");
     }
 
     @AfterAll

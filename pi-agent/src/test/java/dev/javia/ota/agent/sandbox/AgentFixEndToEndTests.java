@@ -64,7 +64,7 @@ class AgentFixEndToEndTests {
     @BeforeEach
     void aPiRunningAgentV010WithTheBug() throws IOException {
         server.jdbcTemplate().execute(
-                "truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, updates");
+                "truncate rollout_changes, rollout_tallies, rollout_devices, rollouts, device_updates, update_deltas, updates");
         sandbox = DeviceSandbox.create(dir.resolve("pi"));
         agentJar = new TestAgentJars(dir.resolve("jars")).realAgent("pi-agent");
         sandbox.installRelease("v0.1.0", agentJar, jvmOptions("-Xmx40m"), null);
