@@ -40,9 +40,9 @@ final class Assembling extends UpdateState {
         context.report(job, UpdateStatus.INSTALLING, null);
         InstallRoot root = context.root();
         String version = job.version();
-        if (root.currentRelease().filter(version::equals).isPresent()) {
-            UpdateLog.step(job, "already installed: current points at " + version);
-            return new Reporting(job.completed());
+        UpdateState done = completedIfCurrent(root, "already installed");
+        if (done != null) {
+            return done;
         }
         DeltaOffer delta = job.offer().delta();
         String base = root.currentRelease().orElse(null);

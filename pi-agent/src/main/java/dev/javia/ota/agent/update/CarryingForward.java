@@ -33,9 +33,9 @@ final class CarryingForward extends UpdateState {
         context.report(job, UpdateStatus.INSTALLING, null);
         InstallRoot root = context.root();
         String version = job.version();
-        if (root.currentRelease().filter(version::equals).isPresent()) {
-            UpdateLog.step(job, "already carried forward: current points at " + version);
-            return new Reporting(job.completed());
+        UpdateState done = completedIfCurrent(root, "already carried forward");
+        if (done != null) {
+            return done;
         }
         String from = job.previousVersion() != null ? job.previousVersion() : root.currentRelease().orElse(null);
         if (from == null || !Files.isDirectory(root.release(from))) {

@@ -36,9 +36,9 @@ final class Extracting extends UpdateState {
         context.report(job, UpdateStatus.INSTALLING, null);
         InstallRoot root = context.root();
         String version = job.version();
-        if (root.currentRelease().filter(version::equals).isPresent()) {
-            UpdateLog.step(job, "already installed: current points at " + version);
-            return new Reporting(job.completed());
+        UpdateState done = completedIfCurrent(root, "already installed");
+        if (done != null) {
+            return done;
         }
         // current moves only in the switching step, so here it still names the release to return to
         UpdateJob withPrevious = job.withPreviousVersion(root.currentRelease().orElse(null));

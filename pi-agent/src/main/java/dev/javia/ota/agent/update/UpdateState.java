@@ -30,6 +30,18 @@ public abstract class UpdateState {
      * Where a failure inside this step leads. Before the switch nothing the service uses has changed: clean up and
      * report. The steps after the switch override this to switch back first.
      */
+    /**
+     * The step's release is already what {@code current} points at (a power cut after the switch, before the state
+     * file moved on): the install is complete, and the outcome is reported. Null when it is not.
+     */
+    final UpdateState completedIfCurrent(InstallRoot root, String already) {
+        if (root.currentRelease().filter(job.version()::equals).isPresent()) {
+            UpdateLog.step(job, already + ": current points at " + job.version());
+            return new Reporting(job.completed());
+        }
+        return null;
+    }
+
     UpdateState onFailure(String reason) {
         return new Failed(job.failedWith(name() + ": " + reason));
     }
